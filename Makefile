@@ -1,0 +1,104 @@
+# loadgen: a load-testing harness for ML scoring endpoints.
+# Non-recursive: every module under harness/ is picked up by wildcard, so a
+# new module needs no edit here. Objects go to obj/<variant>/.
+
+PREFIX  ?= /usr/local
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
+PKGS    := libcurl libuv libcjson
+LIBS_EXTRA := -lhttp_parser -ljpeg -lpthread -lm
+
+# Dependencies are installed on demand: a fresh Debian machine needs only make.
+ifeq ($(filter clean help,$(MAKECMDGOALS)),)
+DEPS_OK := $(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && test -f /usr/include/http_parser.h && test -f /usr/include/jpeglib.h && echo yes)
+ifneq ($(DEPS_OK),yes)
+$(info loadgen: build dependencies missing; running scripts/install-deps.sh)
+DEPS_RC := $(shell scripts/install-deps.sh >&2; echo $$?)
+ifneq ($(DEPS_RC),0)
+$(error scripts/install-deps.sh failed (exit $(DEPS_RC)); run it by hand and retry)
+endif
+endif
+endif
+
+CC      ?= cc
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+           -DLOADGEN_VERSION='"$(VERSION)"' -DLOADGEN_DATADIR='"$(PREFIX)/share/loadgen"' \
+           -Iharness $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBS_EXTRA)
+
+VARIANT ?= release
+OBJDIR  := obj/$(VARIANT)
+SRC     := $(sort $(wildcard harness/*.c harness/serve/*.c))
+LIBSRC  := $(filter-out harness/main.c,$(SRC))
+LIBOBJ  := $(LIBSRC:%.c=$(OBJDIR)/%.o)
+TESTSRC := $(sort $(wildcard tests/unit/test_*.c))
+TESTBIN := $(TESTSRC:tests/unit/%.c=$(OBJDIR)/tests/%)
+
+ifeq ($(VARIANT),release)
+BIN := loadgen
+else
+BIN := $(OBJDIR)/loadgen
+endif
+
+Q := @
+ifeq ($(V),1)
+Q :=
+endif
+
+.PHONY: all test unit integration demo bench asan ubsan valgrind fuzz soak e2e install clean help
+all: $(BIN)
+
+$(BIN): $(OBJDIR)/harness/main.o $(OBJDIR)/libloadgen.a
+	@echo "  LD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OBJDIR)/libloadgen.a: $(LIBOBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OBJDIR)/%.o: %.c $(wildcard harness/*.h harness/serve/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(OBJDIR)/tests/%: tests/unit/%.c $(OBJDIR)/libloadgen.a
+	@mkdir -p $(dir $@)
+	@echo "  TEST  $@"
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) -o $@ $< \
+	    $(OBJDIR)/libloadgen.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+# make test: unit tests (cmocka) then integration scripts against real servers
+# (nginx and loadgen serve on loopback). Ends with "N passed, N failed".
+test: $(BIN) $(TESTBIN)
+	$(Q)tests/run.sh $(BIN) $(OBJDIR)/tests
+
+unit: $(TESTBIN)
+	$(Q)tests/run.sh --unit-only $(BIN) $(OBJDIR)/tests
+
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan:
+	$(Q)$(MAKE) --no-print-directory test VARIANT=asan OPT= \
+	    CFLAGS="$(SAN_FLAGS) -fsanitize=address,undefined" LDFLAGS="-fsanitize=address,undefined"
+ubsan:
+	$(Q)$(MAKE) --no-print-directory test VARIANT=ubsan OPT= \
+	    CFLAGS="$(SAN_FLAGS) -fsanitize=undefined" LDFLAGS="-fsanitize=undefined"
+valgrind: $(BIN)
+	$(Q)LOADGEN_VALGRIND=1 tests/run.sh --integration-only $(BIN) $(OBJDIR)/tests
+
+demo: $(BIN)
+	$(Q)scripts/demo.sh ./$(BIN)
+
+bench: $(BIN)
+	$(Q)scripts/bench.sh ./$(BIN)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/loadgen/gnuplot $(DESTDIR)$(PREFIX)/share/loadgen/scenarios
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/loadgen
+	install -m 644 $(wildcard scripts/gnuplot/*.gp) $(DESTDIR)$(PREFIX)/share/loadgen/gnuplot/
+	install -m 644 $(wildcard scenarios/*.json) $(DESTDIR)$(PREFIX)/share/loadgen/scenarios/
+
+clean:
+	rm -rf obj loadgen
+
+help:
+	@echo "make [all|test|demo|bench|asan|ubsan|valgrind|install PREFIX=...|clean]"

@@ -1,0 +1,61 @@
+/*
+ * common.h: the few definitions every module shares: the error-message
+ * buffer convention, the clocks, and the documented exit codes.
+ *
+ * Error convention: a function that can fail returns 0 or a negative
+ * errno-style code and, when it takes `char *err`, writes one line (no
+ * "loadgen:" prefix, no newline) that names the input and says what to do.
+ * main.c prints it once. Modules never print and never exit.
+ */
+#ifndef LOADGEN_COMMON_H
+#define LOADGEN_COMMON_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#define LG_ERRLEN 512 /* size of every `char *err` buffer */
+
+/* Exit codes, documented in README.md and --help. */
+enum lg_exit {
+    LG_EXIT_OK = 0,
+    LG_EXIT_FAIL = 1,        /* runtime failure: cannot write results, ... */
+    LG_EXIT_USAGE = 2,       /* bad flag, file, URL or scenario */
+    LG_EXIT_ALL_FAILED = 3,  /* finished, but every request failed */
+    LG_EXIT_UNSTABLE = 4,    /* --until-stable never converged */
+    LG_EXIT_SLO = 5,         /* a --slo threshold was broken */
+    LG_EXIT_INTERRUPTED = 130,
+};
+
+static inline int lg_err(char *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline int lg_err(char *err, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, LG_ERRLEN, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* Monotonic clock in microseconds: all intervals are measured with it. */
+static inline int64_t lg_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Wall clock in microseconds since the epoch: stamps that other machines
+ * must line up with (merge of distributed results). */
+static inline int64_t lg_wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * payload.h: request bodies and their per-body headers, encoded once before
+ * the first request and read-only afterwards. The engine points libcurl at
+ * these bytes (CURLOPT_POSTFIELDS + size), so nothing is copied per request.
+ *
+ * Request i of a run sends payload i mod count. With --batch K each payload
+ * carries K consecutive images (wrapping around the corpus), and there are
+ * ceil(corpus size / K) payloads.
+ */
+#ifndef LOADGEN_PAYLOAD_H
+#define LOADGEN_PAYLOAD_H
+
+#include <stddef.h>
+
+#include "corpus.h"
+
+enum payload_format {
+    PAYLOAD_JSON_B64,          /* {"input": "<b64>"}: the study's Flask app */
+    PAYLOAD_RAW,               /* the image bytes */
+    PAYLOAD_MULTIPART,         /* multipart/form-data, field --field */
+    PAYLOAD_TFSERVING,         /* {"instances": [{"b64": ...}, ...]} */
+    PAYLOAD_KSERVE_V2,         /* Open Inference Protocol, JSON BYTES */
+    PAYLOAD_KSERVE_V2_BINARY,  /* binary tensor extension */
+    PAYLOAD_FILE,              /* --body-file: one fixed body */
+    PAYLOAD_NONE,              /* GET: no body */
+};
+
+#define PAYLOAD_MAX_HEADERS 2
+
+struct payload {
+    const char *body;          /* points into the set's arena */
+    size_t len;                /* bytes */
+    unsigned images;           /* images carried (1, or the batch size) */
+    /* Headers this body needs, as full "Name: value" lines; NULL when
+     * unused. headers[0] is always the Content-Type (NULL for GET). */
+    const char *headers[PAYLOAD_MAX_HEADERS];
+};
+
+struct payload_options {
+    enum payload_format format;
+    const char *input_key;     /* json-b64: default "input" */
+    const char *json_template; /* json-b64: e.g. {"input": {"image": "{{b64}}"}}; NULL = flat */
+    const char *content_type;  /* raw / file: override; default from the image signature */
+    const char *field;         /* multipart: default "data" */
+    const char *input_name;    /* kserve-v2: default "INPUT" */
+    const char *body_file;     /* PAYLOAD_FILE: path */
+    unsigned batch;            /* images per request, >= 1 */
+};
+
+struct payload_set {
+    struct payload *items;
+    size_t count;
+    size_t total_bytes;        /* sum of items[i].len */
+    char *arena;               /* one allocation holding every body and header */
+    size_t arena_len;
+};
+
+/* 0, or -1 with a one-line message in err (e.g. "--batch 4: format raw sends
+ * one image per request; use multipart, tfserving or kserve-v2"). */
+int payload_build(struct payload_set **out, const struct corpus *c,
+                  const struct payload_options *opt, char *err);
+void payload_destroy(struct payload_set *s);
+/* "json-b64" ... "kserve-v2-binary" <-> enum; -EINVAL for an unknown name. */
+int payload_parse_format(const char *s, enum payload_format *out);
+const char *payload_format_name(enum payload_format f);
+
+#endif
