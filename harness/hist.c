@@ -178,16 +178,13 @@ uint64_t hist_percentile(const struct hist *h, double p)
     double x = p * (double)h->total / 100;
     double want = ceil(x - x * 8 * DBL_EPSILON);
     uint64_t target = want < 1 ? 1 : want >= (double)h->total ? h->total : (uint64_t)want;
-    uint64_t seen = 0;
-    size_t last = index_of(h, h->max_us);
-    for (size_t i = index_of(h, h->min_us); i <= last; i++) {
-        seen += h->counts[i];
-        if (seen >= target) {
-            uint64_t v = highest_of(h, i);
-            return v < h->max_us ? v : h->max_us;
-        }
-    }
-    return h->max_us;
+    /* Ends at the max's slot at the latest: the counts up to it sum to
+     * total >= target. */
+    size_t i = index_of(h, h->min_us);
+    for (uint64_t seen = h->counts[i]; seen < target;)
+        seen += h->counts[++i];
+    uint64_t v = highest_of(h, i);
+    return v < h->max_us ? v : h->max_us;
 }
 
 int hist_next(const struct hist *h, size_t *cursor, uint64_t *value_us, uint64_t *count)
