@@ -1,0 +1,907 @@
+/*
+ * engine.c: libuv event loops driving libcurl's multi_socket interface.
+ *
+ * Ownership: an engine owns its loops; a loop owns its uv_loop_t, its CURLM,
+ * its slots (one reusable easy handle each), its socket contexts and its
+ * stats. Payload bodies and header lists are shared read-only: libcurl is
+ * pointed at them (CURLOPT_POSTFIELDS + size), nothing is copied per request.
+ *
+ * Threading: engine_run starts one pthread per loop and joins them. During a
+ * phase the threads share only `next_index` (the atomic that hands out
+ * request indices) and their own progress counters, which the caller reads.
+ * Nothing on the per-request path allocates (beyond libcurl's own), locks
+ * or formats text.
+ *
+ * Sockets: curl opens and closes every socket through our callbacks, so a
+ * connection gets one uv_poll_t for its whole life: started and stopped as
+ * curl asks (CURLMOPT_SOCKETFUNCTION), closed when curl closes the socket
+ * (CURLOPT_CLOSESOCKETFUNCTION). That saves a handle init and an epoll
+ * registration per request on keep-alive connections.
+ */
+#include "engine.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "check.h"
+#include "common.h"
+
+/* A send that starts this much after its intended time counts as late. */
+#define LATE_US 1000
+/* Reply bytes kept per slot for --expect-json / --server-time-json. */
+#define KEEP_REPLY_MAX (1u << 20)
+
+struct loop;
+
+struct sockctx {
+    uv_poll_t poll;          /* poll.data = this */
+    struct loop *loop;
+    curl_socket_t fd;
+    int opened_by_us;        /* 0: a socket curl made itself (resolver) */
+};
+
+struct slot {
+    struct loop *loop;
+    CURL *easy;
+    int busy;
+    uint64_t index;          /* request index: payload index mod count */
+    const struct payload *payload;
+    int64_t intended_us;     /* monotonic; == start_us in closed loop */
+    int64_t start_us;
+    uint64_t body_bytes;     /* reply body bytes seen */
+    int too_big;             /* body passed max_reply_bytes */
+    int saw_header;          /* --expect-header seen */
+    double server_ms;        /* --server-time-header value, NAN if none */
+    char *reply;             /* first bytes of the body, when checks need it */
+    size_t reply_len;
+};
+
+struct loop {
+    struct engine *e;
+    pthread_t thread;
+    unsigned id;
+    uv_loop_t uv;
+    CURLM *multi;
+    uv_timer_t curl_timer;   /* curl's timeout */
+    uv_timer_t grace_timer;  /* after a stop: give up on in-flight replies */
+    uv_async_t wake;         /* the caller's thread asks us to stop */
+    uv_poll_t pacer_poll;    /* on pacer_fd */
+    int pacer_fd;            /* timerfd: intended send times to the microsecond */
+    struct slot *slots;
+    unsigned nslots;
+    unsigned *free_slots;    /* stack of idle slot numbers (open loop) */
+    unsigned nfree;
+    struct sockctx **fdmap;  /* socket fd -> context */
+    size_t fdcap;
+    struct stats *stats;
+
+    /* Phase state. */
+    const struct engine_phase *ph;
+    unsigned concurrency;    /* this loop's share */
+    double rate;             /* this loop's share; 0 = closed loop */
+    struct pacer pacer;
+    int64_t pacer_offset_us; /* staggers loops so their sends interleave */
+    int64_t next_intended;   /* monotonic us of the next open-loop send */
+    unsigned inflight;
+    int exhausted;           /* no more requests to send */
+    int stopping;            /* a signal: abort after the grace period */
+    int kick;                /* curl asked for a timeout of 0 */
+    int uv_ready, pacer_ready;  /* what loop_init got to, for teardown */
+
+    _Atomic uint64_t done, errors; /* progress, read by the caller */
+};
+
+struct engine {
+    struct engine_config cfg;
+    struct curl_slist **lists; /* per payload (shared when identical) */
+    size_t nlists;
+    struct loop *loops;
+    unsigned nloops;
+    _Atomic uint64_t next_index;
+    _Atomic unsigned running;
+    int64_t origin_us;         /* monotonic start of the phase */
+    int keep_reply;            /* a check needs the body */
+    int want_headers;          /* a check needs a header */
+};
+
+static void drain(struct loop *l);
+
+/* ---- sockets ------------------------------------------------------------ */
+
+static struct sockctx *ctx_for(struct loop *l, curl_socket_t fd, int create, int opened)
+{
+    if (fd < 0)
+        return NULL;
+    if ((size_t)fd >= l->fdcap) {
+        if (!create)
+            return NULL;
+        size_t cap = l->fdcap ? l->fdcap : 256;
+        while (cap <= (size_t)fd)
+            cap *= 2;
+        struct sockctx **m = realloc(l->fdmap, cap * sizeof *m);
+        if (!m)
+            return NULL;
+        memset(m + l->fdcap, 0, (cap - l->fdcap) * sizeof *m);
+        l->fdmap = m;
+        l->fdcap = cap;
+    }
+    struct sockctx *c = l->fdmap[fd];
+    if (c || !create)
+        return c;
+    if (!(c = calloc(1, sizeof *c)))
+        return NULL;
+    if (uv_poll_init_socket(&l->uv, &c->poll, fd) != 0) {
+        free(c);
+        return NULL;
+    }
+    c->poll.data = c;
+    c->loop = l;
+    c->fd = fd;
+    c->opened_by_us = opened;
+    l->fdmap[fd] = c;
+    return c;
+}
+
+static void ctx_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+/* Close the poll handle before the fd: uv_close unregisters the fd from
+ * epoll at once, so the number can be reused safely. */
+static void ctx_release(struct loop *l, struct sockctx *c)
+{
+    l->fdmap[c->fd] = NULL;
+    uv_close((uv_handle_t *)&c->poll, ctx_closed);
+}
+
+static curl_socket_t socket_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct loop *l = clientp;
+    curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd < 0)
+        return CURL_SOCKET_BAD;
+    if (!ctx_for(l, fd, 1, 1)) {
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
+}
+
+static int socket_close(void *clientp, curl_socket_t fd)
+{
+    struct loop *l = clientp;
+    struct sockctx *c = ctx_for(l, fd, 0, 0);
+    if (c)
+        ctx_release(l, c);
+    return close(fd);
+}
+
+static void socket_ready(uv_poll_t *h, int status, int events)
+{
+    struct sockctx *c = h->data;
+    struct loop *l = c->loop;
+    int flags = 0;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    else {
+        if (events & UV_READABLE)
+            flags |= CURL_CSELECT_IN;
+        if (events & UV_WRITABLE)
+            flags |= CURL_CSELECT_OUT;
+    }
+    int running;
+    curl_multi_socket_action(l->multi, c->fd, flags, &running);
+    drain(l);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: what curl wants to hear about a socket. */
+static int socket_watch(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    struct loop *l = userp;
+    struct sockctx *c = ctx_for(l, fd, what != CURL_POLL_REMOVE, 0);
+    if (!c)
+        return what == CURL_POLL_REMOVE ? 0 : -1;
+    if (what == CURL_POLL_REMOVE) {
+        uv_poll_stop(&c->poll);
+        /* A socket we did not open (the resolver's) gets no close callback. */
+        if (!c->opened_by_us)
+            ctx_release(l, c);
+        return 0;
+    }
+    int events = 0;
+    if (what & CURL_POLL_IN)
+        events |= UV_READABLE;
+    if (what & CURL_POLL_OUT)
+        events |= UV_WRITABLE;
+    return uv_poll_start(&c->poll, events, socket_ready) == 0 ? 0 : -1;
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+static void curl_timeout(uv_timer_t *t)
+{
+    struct loop *l = t->data;
+    int running;
+    curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    drain(l);
+}
+
+/* CURLMOPT_TIMERFUNCTION. Never call socket_action from here. A timeout of 0
+ * ("act now") is handled by drain() right after the current call into curl
+ * returns, instead of a 1 ms libuv timer that would delay every request
+ * start by up to a millisecond; the 1 ms timer stays as a backstop. */
+static int timer_set(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct loop *l = userp;
+    if (timeout_ms < 0) {
+        uv_timer_stop(&l->curl_timer);
+        return 0;
+    }
+    if (timeout_ms == 0) {
+        l->kick = 1;
+        timeout_ms = 1;
+    }
+    uv_timer_start(&l->curl_timer, curl_timeout, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static size_t body_received(char *ptr, size_t size, size_t n, void *userdata)
+{
+    struct slot *s = userdata;
+    size_t len = size * n;
+    s->body_bytes += len;
+    if (s->body_bytes > s->loop->e->cfg.checks.max_reply_bytes) {
+        s->too_big = 1;
+        return 0; /* abort the transfer: CURLE_WRITE_ERROR */
+    }
+    if (s->reply && s->reply_len < KEEP_REPLY_MAX) {
+        size_t room = KEEP_REPLY_MAX - s->reply_len;
+        size_t take = len < room ? len : room;
+        memcpy(s->reply + s->reply_len, ptr, take);
+        s->reply_len += take;
+    }
+    return len;
+}
+
+/* "Name:" matches the start of `line` case-insensitively. */
+static const char *header_value(const char *line, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+    if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
+        return NULL;
+    return line + n + 1;
+}
+
+static size_t header_received(char *ptr, size_t size, size_t n, void *userdata)
+{
+    struct slot *s = userdata;
+    const struct engine_checks *ck = &s->loop->e->cfg.checks;
+    size_t len = size * n;
+    if (ck->expect_header && header_value(ptr, len, ck->expect_header))
+        s->saw_header = 1;
+    const char *v;
+    if (ck->server_time_header && (v = header_value(ptr, len, ck->server_time_header))) {
+        char buf[32];
+        size_t vl = len - (size_t)(v - ptr);
+        if (vl >= sizeof buf)
+            vl = sizeof buf - 1;
+        memcpy(buf, v, vl);
+        buf[vl] = '\0';
+        char *end;
+        double ms = strtod(buf, &end);
+        if (end != buf && ms >= 0)
+            s->server_ms = ms;
+    }
+    return len;
+}
+
+/* Start the next request on slot `s`, intended at `intended_us` (0: now).
+ * Returns 1 when started, 0 when the phase has nothing more to send. */
+static int request_start(struct slot *s, int64_t intended_us)
+{
+    struct loop *l = s->loop;
+    struct engine *e = l->e;
+    const struct engine_phase *ph = l->ph;
+    int64_t now = lg_now_us();
+    if (l->exhausted || l->stopping)
+        return 0;
+    if (ph->duration_us && now - e->origin_us >= ph->duration_us) {
+        l->exhausted = 1;
+        return 0;
+    }
+    uint64_t i = atomic_fetch_add_explicit(&e->next_index, 1, memory_order_relaxed);
+    if (ph->requests && i >= ph->requests) {
+        l->exhausted = 1;
+        return 0;
+    }
+    const struct payload_set *ps = e->cfg.payloads;
+    size_t pi = i % ps->count;
+    s->index = i;
+    s->payload = &ps->items[pi];
+    if (s->payload->len || s->payload->headers[0]) {
+        curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->payload->body);
+        curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->payload->len);
+    }
+    curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, e->lists[pi]);
+    s->start_us = now;
+    s->intended_us = intended_us ? intended_us : now;
+    s->body_bytes = 0;
+    s->too_big = s->saw_header = 0;
+    s->server_ms = NAN;
+    s->reply_len = 0;
+    if (curl_multi_add_handle(l->multi, s->easy) != CURLM_OK) {
+        l->exhausted = 1; /* cannot happen with a valid handle; never spin */
+        return 0;
+    }
+    s->busy = 1;
+    l->inflight++;
+    if (l->stats->first_start_us > s->intended_us)
+        l->stats->first_start_us = s->intended_us;
+    return 1;
+}
+
+static enum stats_class classify(const struct slot *s, CURLcode res, long status)
+{
+    const struct engine_checks *ck = &s->loop->e->cfg.checks;
+    switch (res) {
+    case CURLE_OK:
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        return CLASS_TIMEOUT;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return CLASS_CONNECT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_USE_SSL_FAILED:
+        return CLASS_TLS;
+    case CURLE_WRITE_ERROR:
+        return s->too_big ? CLASS_INVALID : CLASS_RESET;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_TOO_MANY_REDIRECTS:
+        return CLASS_INVALID;
+    default: /* send/recv errors, empty replies, partial bodies */
+        return CLASS_RESET;
+    }
+    if (status >= 500)
+        return CLASS_HTTP_5XX;
+    if (status >= 400)
+        return CLASS_HTTP_4XX;
+    if (ck->expect_status ? status != ck->expect_status : (status < 200 || status > 299))
+        return CLASS_INVALID;
+    if (ck->expect_header && !s->saw_header)
+        return CLASS_INVALID;
+    if (ck->expect_json && check_json_path(s->reply, s->reply_len, ck->expect_json, NULL) != 1)
+        return CLASS_INVALID;
+    return CLASS_OK;
+}
+
+static uint32_t clamp_us(int64_t us)
+{
+    return us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
+{
+    struct slot *s;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s);
+    long status = 0, nconnects = 0, req_size = 0, hdr_size = 0;
+    curl_off_t ttfb = 0, connect = 0, appconnect = 0, up = 0, down = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
+    curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect);
+    curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &appconnect);
+    curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &nconnects);
+    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &req_size);
+    curl_easy_getinfo(easy, CURLINFO_HEADER_SIZE, &hdr_size);
+    curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &up);
+    curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
+    curl_multi_remove_handle(l->multi, easy);
+
+    struct stats_request r = {
+        .offset_us = now - l->e->origin_us,
+        .image = (uint32_t)s->index,
+        .status = (uint16_t)status,
+        .class_ = (uint8_t)classify(s, res, status),
+        .latency_us = clamp_us(now - s->intended_us),
+        .ttfb_us = clamp_us(ttfb),
+        /* Connect time only describes requests that opened a connection. */
+        .connect_us = nconnects > 0 ? clamp_us(appconnect > connect ? appconnect : connect) : 0,
+        .bytes_sent = (uint64_t)req_size + (uint64_t)up,
+        .bytes_recv = (uint64_t)hdr_size + s->body_bytes,
+    };
+    stats_record(l->stats, &r, s->payload->images, (uint64_t)(now - s->start_us), now);
+    const struct engine_checks *ck = &l->e->cfg.checks;
+    double server_ms = s->server_ms;
+    if (ck->server_time_json && res == CURLE_OK)
+        check_json_path(s->reply, s->reply_len, ck->server_time_json, &server_ms);
+    if (!isnan(server_ms))
+        stats_record_server_time(l->stats, (uint64_t)llround(server_ms * 1000), r.latency_us);
+
+    atomic_store_explicit(&l->done, l->stats->requests, memory_order_relaxed);
+    if (r.class_ != CLASS_OK)
+        atomic_store_explicit(&l->errors, stats_errors(l->stats), memory_order_relaxed);
+
+    s->busy = 0;
+    l->inflight--;
+    if (l->rate > 0 || !request_start(s, 0))
+        l->free_slots[l->nfree++] = (unsigned)(s - l->slots);
+}
+
+/* ---- open loop ---------------------------------------------------------- */
+
+static void pacer_arm(struct loop *l)
+{
+    struct itimerspec its = {0};
+    its.it_value.tv_sec = l->next_intended / 1000000;
+    its.it_value.tv_nsec = (l->next_intended % 1000000) * 1000;
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+        its.it_value.tv_nsec = 1; /* 0 would disarm */
+    timerfd_settime(l->pacer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* Send every request whose intended time has come, while slots are free.
+ * A request that finds no free slot waits for one and is sent late; its
+ * latency still counts from its intended time (no coordinated omission). */
+static void sends_due(struct loop *l)
+{
+    if (l->rate <= 0 || l->exhausted || l->stopping)
+        return;
+    int64_t now = lg_now_us();
+    while (l->next_intended <= now && l->nfree > 0) {
+        int64_t from_origin = l->next_intended - l->e->origin_us;
+        if (l->ph->duration_us && from_origin >= l->ph->duration_us) {
+            l->exhausted = 1;
+            return;
+        }
+        struct slot *s = &l->slots[l->free_slots[l->nfree - 1]];
+        if (now - l->next_intended > LATE_US)
+            l->stats->late_sends++;
+        if (!request_start(s, l->next_intended))
+            return;
+        l->nfree--;
+        l->next_intended = l->e->origin_us + l->pacer_offset_us + pacer_next(&l->pacer);
+    }
+    if (l->next_intended > now)
+        pacer_arm(l);
+}
+
+static void pacer_fired(uv_poll_t *h, int status, int events)
+{
+    struct loop *l = h->data;
+    uint64_t expirations;
+    if (read(l->pacer_fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+        return;
+    sends_due(l);
+    drain(l);
+}
+
+/* ---- completion and phase end ------------------------------------------- */
+
+/* Drain curl's messages after every socket_action, whether or not `running`
+ * changed: a handle can finish inside a call that reports the same count.
+ * Copy easy and result out of the message before removing the handle, which
+ * invalidates it. Then start what curl asked to start "now". */
+static void drain(struct loop *l)
+{
+    for (;;) {
+        CURLMsg *m;
+        int left;
+        int64_t now = lg_now_us();
+        while ((m = curl_multi_info_read(l->multi, &left))) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            CURL *easy = m->easy_handle;
+            CURLcode res = m->data.result;
+            request_done(l, easy, res, now);
+        }
+        sends_due(l);
+        if (!l->kick)
+            break;
+        l->kick = 0;
+        int running;
+        curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    if ((l->exhausted || l->stopping) && l->inflight == 0)
+        uv_stop(&l->uv);
+}
+
+static void abort_inflight(uv_timer_t *t)
+{
+    struct loop *l = t->data;
+    for (unsigned i = 0; i < l->nslots; i++) {
+        struct slot *s = &l->slots[i];
+        if (s->busy) {
+            curl_multi_remove_handle(l->multi, s->easy);
+            s->busy = 0;
+            l->inflight--;
+        }
+    }
+    uv_stop(&l->uv);
+}
+
+static void woken(uv_async_t *a)
+{
+    struct loop *l = a->data;
+    if (l->stopping || !l->ph)
+        return; /* already stopping, or woken after its phase ended */
+    l->stopping = 1;
+    if (l->inflight == 0)
+        uv_stop(&l->uv);
+    else
+        uv_timer_start(&l->grace_timer, abort_inflight, (uint64_t)(l->ph->grace_us / 1000), 0);
+}
+
+static void *loop_main(void *arg)
+{
+    struct loop *l = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to the caller's thread */
+
+    l->nfree = 0;
+    if (l->rate > 0) {
+        for (unsigned i = l->concurrency; i-- > 0;)
+            l->free_slots[l->nfree++] = i;
+        l->next_intended = l->e->origin_us + l->pacer_offset_us + pacer_next(&l->pacer);
+        uv_poll_start(&l->pacer_poll, UV_READABLE, pacer_fired);
+        sends_due(l);
+    } else {
+        for (unsigned i = 0; i < l->concurrency; i++)
+            if (!request_start(&l->slots[i], 0))
+                l->free_slots[l->nfree++] = i;
+    }
+    drain(l);
+    if (!((l->exhausted || l->stopping) && l->inflight == 0))
+        uv_run(&l->uv, UV_RUN_DEFAULT);
+    if (l->rate > 0)
+        uv_poll_stop(&l->pacer_poll);
+    uv_timer_stop(&l->grace_timer);
+    l->ph = NULL;
+    atomic_fetch_sub(&l->e->running, 1);
+    return NULL;
+}
+
+/* ---- set-up and teardown ------------------------------------------------ */
+
+static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err)
+{
+    const struct engine_config *c = &e->cfg;
+    s->loop = l;
+    if (!(s->easy = curl_easy_init()))
+        return lg_err(err, "cannot create a libcurl handle (out of memory?)");
+    if (e->keep_reply && !(s->reply = malloc(KEEP_REPLY_MAX)))
+        return lg_err(err, "out of memory for reply buffers");
+    CURL *h = s->easy;
+    curl_easy_setopt(h, CURLOPT_URL, c->url);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, s);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_DNS_CACHE_TIMEOUT, -1L); /* resolve once */
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_received);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+    if (e->want_headers) {
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_received);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
+    }
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, socket_open);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, l);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, socket_close);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, l);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    if (c->user_agent)
+        curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
+    if (c->insecure) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (c->cacert)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
+    if (c->follow) {
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+        curl_easy_setopt(h, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
+    }
+    if (c->http2)
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, strncasecmp(c->url, "https:", 6) == 0
+                                                      ? (long)CURL_HTTP_VERSION_2TLS
+                                                      : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+    else
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    if (c->payloads->items[0].headers[0] == NULL && c->payloads->items[0].len == 0)
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    return 0;
+}
+
+static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *err)
+{
+    l->e = e;
+    l->pacer_fd = -1;
+    if (uv_loop_init(&l->uv) != 0)
+        return lg_err(err, "cannot create an event loop");
+    l->uv_ready = 1;
+    uv_timer_init(&l->uv, &l->curl_timer);
+    uv_timer_init(&l->uv, &l->grace_timer);
+    uv_async_init(&l->uv, &l->wake, woken);
+    l->curl_timer.data = l->grace_timer.data = l->wake.data = l;
+    l->pacer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (l->pacer_fd < 0 || uv_poll_init(&l->uv, &l->pacer_poll, l->pacer_fd) != 0)
+        return lg_err(err, "cannot create a timerfd for the pacer: %s", strerror(errno));
+    l->pacer_ready = 1;
+    l->pacer_poll.data = l;
+    if (!(l->multi = curl_multi_init()))
+        return lg_err(err, "cannot create a libcurl multi handle");
+    curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, socket_watch);
+    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
+    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, timer_set);
+    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
+    curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, (long)nslots);
+    l->nslots = nslots;
+    l->slots = calloc(nslots, sizeof *l->slots);
+    l->free_slots = calloc(nslots, sizeof *l->free_slots);
+    l->stats = stats_create(e->cfg.keep_log, e->cfg.expected_requests / e->nloops + 16);
+    if (!l->slots || !l->free_slots || !l->stats)
+        return lg_err(err, "out of memory for %u request slots", nslots);
+    for (unsigned i = 0; i < nslots; i++)
+        if (slot_init(e, l, &l->slots[i], err) < 0)
+            return -1;
+    return 0;
+}
+
+static void loop_destroy(struct loop *l)
+{
+    if (l->slots) {
+        for (unsigned i = 0; i < l->nslots; i++)
+            if (l->slots[i].busy)
+                curl_multi_remove_handle(l->multi, l->slots[i].easy);
+    }
+    /* Closing the multi handle closes its connections through socket_close,
+     * which closes their poll handles. */
+    if (l->multi)
+        curl_multi_cleanup(l->multi);
+    if (l->slots) {
+        for (unsigned i = 0; i < l->nslots; i++) {
+            if (l->slots[i].easy)
+                curl_easy_cleanup(l->slots[i].easy);
+            free(l->slots[i].reply);
+        }
+    }
+    /* Sockets curl never closed through us (none expected) are released
+     * here so that the loop can close. */
+    for (size_t fd = 0; fd < l->fdcap; fd++)
+        if (l->fdmap[fd])
+            ctx_release(l, l->fdmap[fd]);
+    if (l->uv_ready) {
+        uv_close((uv_handle_t *)&l->curl_timer, NULL);
+        uv_close((uv_handle_t *)&l->grace_timer, NULL);
+        uv_close((uv_handle_t *)&l->wake, NULL);
+        if (l->pacer_ready)
+            uv_close((uv_handle_t *)&l->pacer_poll, NULL);
+        uv_run(&l->uv, UV_RUN_DEFAULT);
+        /* Every handle we made is closed by now; a busy loop here is a bug
+         * that valgrind and the tests would show as a leak. */
+        uv_loop_close(&l->uv);
+    }
+    if (l->pacer_fd >= 0)
+        close(l->pacer_fd);
+    free(l->fdmap);
+    free(l->slots);
+    free(l->free_slots);
+    stats_destroy(l->stats);
+}
+
+/* Build the header list of each payload: the user's headers, "Expect:" (no
+ * 100-continue round trip before large bodies), then the payload's own.
+ * Consecutive payloads with the same headers share one list. */
+static int build_lists(struct engine *e, char *err)
+{
+    const struct payload_set *ps = e->cfg.payloads;
+    if (!(e->lists = calloc(ps->count, sizeof *e->lists)))
+        return lg_err(err, "out of memory for header lists");
+    for (size_t i = 0; i < ps->count; i++) {
+        const struct payload *p = &ps->items[i];
+        if (i > 0) {
+            const struct payload *q = &ps->items[i - 1];
+            int same = 1;
+            for (int k = 0; k < PAYLOAD_MAX_HEADERS; k++)
+                if ((p->headers[k] == NULL) != (q->headers[k] == NULL) ||
+                    (p->headers[k] && strcmp(p->headers[k], q->headers[k]) != 0))
+                    same = 0;
+            if (same) {
+                e->lists[i] = e->lists[i - 1];
+                continue;
+            }
+        }
+        struct curl_slist *l = NULL, *t;
+        for (size_t k = 0; k < e->cfg.nheaders; k++) {
+            if (!(t = curl_slist_append(l, e->cfg.headers[k])))
+                goto oom;
+            l = t;
+        }
+        if (!(t = curl_slist_append(l, "Expect:")))
+            goto oom;
+        l = t;
+        for (int k = 0; k < PAYLOAD_MAX_HEADERS; k++) {
+            if (!p->headers[k])
+                continue;
+            if (!(t = curl_slist_append(l, p->headers[k])))
+                goto oom;
+            l = t;
+        }
+        e->lists[i] = l;
+        e->nlists++;
+        continue;
+    oom:
+        curl_slist_free_all(l);
+        return lg_err(err, "out of memory for header lists");
+    }
+    return 0;
+}
+
+int engine_fd_budget(unsigned connections, char *err)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    rlim_t need = (rlim_t)connections + 64;
+    if (rl.rlim_cur >= need)
+        return 0;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+        return lg_err(err, "%u connections need %llu file descriptors but the hard limit is %llu; "
+                           "raise it (ulimit -Hn %llu as root, or LimitNOFILE=) or use fewer",
+                      connections, (unsigned long long)need, (unsigned long long)rl.rlim_max,
+                      (unsigned long long)need);
+    rl.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return lg_err(err, "cannot raise the open-file limit to %llu: %s; run ulimit -n %llu first",
+                      (unsigned long long)need, strerror(errno), (unsigned long long)need);
+    return 0;
+}
+
+static void curl_setup(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+struct engine *engine_create(const struct engine_config *cfg, char *err)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, curl_setup);
+    struct engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        lg_err(err, "out of memory");
+        return NULL;
+    }
+    e->cfg = *cfg;
+    const struct engine_checks *ck = &cfg->checks;
+    e->keep_reply = ck->expect_json || ck->server_time_json;
+    e->want_headers = ck->expect_header || ck->server_time_header;
+    unsigned loops = cfg->loops ? cfg->loops : 1;
+    if (loops > cfg->max_slots)
+        loops = cfg->max_slots ? cfg->max_slots : 1;
+    e->nloops = loops;
+    if (build_lists(e, err) < 0)
+        goto fail;
+    if (!(e->loops = calloc(loops, sizeof *e->loops))) {
+        lg_err(err, "out of memory");
+        goto fail;
+    }
+    for (unsigned i = 0; i < loops; i++) {
+        e->loops[i].id = i;
+        unsigned share = cfg->max_slots / loops + (i < cfg->max_slots % loops);
+        if (loop_init(e, &e->loops[i], share ? share : 1, err) < 0)
+            goto fail;
+    }
+    return e;
+fail:
+    engine_destroy(e);
+    return NULL;
+}
+
+void engine_destroy(struct engine *e)
+{
+    if (!e)
+        return;
+    for (unsigned i = 0; e->loops && i < e->nloops; i++)
+        loop_destroy(&e->loops[i]);
+    free(e->loops);
+    if (e->lists) {
+        for (size_t i = 0; i < e->cfg.payloads->count; i++)
+            if (e->lists[i] && (i == 0 || e->lists[i] != e->lists[i - 1]))
+                curl_slist_free_all(e->lists[i]);
+        free(e->lists);
+    }
+    free(e);
+}
+
+int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *out,
+               engine_tick_fn *tick, void *tick_arg, char *err)
+{
+    unsigned active = e->nloops;
+    if (ph->concurrency < active)
+        active = ph->concurrency ? ph->concurrency : 1;
+    atomic_store(&e->next_index, 0);
+    e->origin_us = lg_now_us();
+    atomic_store(&e->running, active);
+    for (unsigned i = 0; i < active; i++) {
+        struct loop *l = &e->loops[i];
+        l->ph = ph;
+        l->concurrency = ph->concurrency / active + (i < ph->concurrency % active);
+        if (l->concurrency > l->nslots)
+            l->concurrency = l->nslots;
+        l->rate = ph->rate > 0 ? ph->rate / active : 0;
+        if (l->rate > 0) {
+            pacer_init(&l->pacer, ph->arrival, l->rate, ph->seed + i);
+            /* Constant arrivals: loop i sends at i/R past the others, so the
+             * merged stream is evenly spaced at rate R. */
+            l->pacer_offset_us = ph->arrival == PACER_CONSTANT ? (int64_t)(i * 1e6 / ph->rate) : 0;
+        }
+        l->inflight = 0;
+        l->exhausted = l->stopping = l->kick = 0;
+        atomic_store(&l->done, 0);
+        atomic_store(&l->errors, 0);
+        stats_reset(l->stats, e->origin_us);
+    }
+    unsigned started = 0;
+    for (; started < active; started++)
+        if (pthread_create(&e->loops[started].thread, NULL, loop_main, &e->loops[started]) != 0)
+            break;
+    if (started < active) {
+        /* Stop what did start, then report. */
+        for (unsigned i = 0; i < started; i++)
+            uv_async_send(&e->loops[i].wake);
+        atomic_fetch_sub(&e->running, active - started);
+    }
+    int stop_sent = 0;
+    while (atomic_load(&e->running) > 0) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if (!stop_sent && e->cfg.stop && *e->cfg.stop) {
+            for (unsigned i = 0; i < started; i++)
+                uv_async_send(&e->loops[i].wake);
+            stop_sent = 1;
+        }
+        if (tick) {
+            uint64_t done = 0, errors = 0;
+            for (unsigned i = 0; i < started; i++) {
+                done += atomic_load_explicit(&e->loops[i].done, memory_order_relaxed);
+                errors += atomic_load_explicit(&e->loops[i].errors, memory_order_relaxed);
+            }
+            tick(tick_arg, done, errors);
+        }
+    }
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(e->loops[i].thread, NULL);
+    stats_reset(out, e->origin_us);
+    for (unsigned i = 0; i < started; i++)
+        if (stats_merge(out, e->loops[i].stats) < 0)
+            return lg_err(err, "out of memory merging results");
+    if (started < active)
+        return lg_err(err, "cannot start event-loop thread %u: %s", started, strerror(errno));
+    return 0;
+}

@@ -1,0 +1,77 @@
+/*
+ * engine.h: the load engine: J event-loop threads, each a uv_loop_t driving
+ * a libcurl multi handle over a fixed set of request slots.
+ *
+ * An engine is created once per target and runs any number of phases
+ * (warm-up, levels, cycles) on the same keep-alive connections. The only
+ * state threads share during a phase is the read-only payloads and header
+ * lists, one atomic request counter, and per-thread progress counters that
+ * the caller's thread reads. Each thread records into its own stats; they
+ * are merged into the caller's after pthread_join.
+ */
+#ifndef LOADGEN_ENGINE_H
+#define LOADGEN_ENGINE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pacer.h"
+#include "payload.h"
+#include "stats.h"
+
+struct engine_checks {
+    long expect_status;             /* 0: any 2xx is ok */
+    const char *expect_json;        /* dotted path that must exist, or NULL */
+    const char *expect_header;      /* header that must be present, or NULL */
+    const char *server_time_header; /* header holding compute time in ms, or NULL */
+    const char *server_time_json;   /* dotted path to compute time in ms, or NULL */
+    uint64_t max_reply_bytes;       /* a longer body is cut off: class invalid */
+};
+
+struct engine_config {
+    const char *url;
+    const struct payload_set *payloads; /* read-only, outlives the engine */
+    const char *const *headers;     /* "Name: value" lines from the user */
+    size_t nheaders;
+    const char *user_agent;
+    long timeout_ms;                /* whole request; 0 = none */
+    long connect_timeout_ms;
+    int http2, insecure, follow;
+    const char *cacert;             /* CA bundle path, or NULL */
+    unsigned loops;                 /* event-loop threads, >= 1 */
+    unsigned max_slots;             /* the most requests ever in flight */
+    struct engine_checks checks;
+    int keep_log;                   /* keep a stats_request per request */
+    size_t expected_requests;       /* log preallocation hint */
+    const volatile sig_atomic_t *stop; /* set by a signal: stop sending */
+};
+
+struct engine_phase {
+    unsigned concurrency;           /* closed: in flight; open: max in flight */
+    uint64_t requests;              /* requests to send; 0 = until duration */
+    int64_t duration_us;            /* stop sending after; 0 = until requests */
+    double rate;                    /* open loop, per second; 0 = closed loop */
+    enum pacer_arrival arrival;
+    uint64_t seed;                  /* poisson arrivals */
+    int64_t grace_us;               /* after a stop, wait this long for replies */
+};
+
+/* Called about ten times a second from engine_run's thread. */
+typedef void engine_tick_fn(void *arg, uint64_t done, uint64_t errors);
+
+struct engine;
+
+struct engine *engine_create(const struct engine_config *cfg, char *err);
+/* Runs one phase to completion (or until *stop) and leaves its merged result
+ * in `out` (reset first). Returns 0, or -1 with err set. */
+int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *out,
+               engine_tick_fn *tick, void *tick_arg, char *err);
+/* Closes every connection and handle; uv_loop_close must succeed. */
+void engine_destroy(struct engine *e);
+
+/* Raise RLIMIT_NOFILE to what `connections` need; -1 with err naming the
+ * limit and how to raise it when the hard limit is too low. */
+int engine_fd_budget(unsigned connections, char *err);
+
+#endif
