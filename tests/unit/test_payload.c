@@ -1,0 +1,490 @@
+/*
+ * test_payload.c: every format's exact bytes for the 3-byte image FF D8 FF
+ * against golden files (tests/fixtures/payload/, written by make_golden.py
+ * from the formats' specifications, not from this code), then the
+ * arithmetic and checks around them: base64 padding, multipart boundaries,
+ * V2 binary lengths, batching, templates, the arena, the body file.
+ * Run from the repository root (make test does).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base64.h"
+#include "common.h"
+#include "corpus.h"
+#include "payload.h"
+
+#define FIXTURES "tests/fixtures/payload/"
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static unsigned char tiny[3] = {0xFF, 0xD8, 0xFF};
+
+/* A corpus of n images over caller-owned items: payload_build only reads. */
+static struct corpus corpus_of(struct corpus_item *items, size_t n)
+{
+    struct corpus c = {items, n, 0, 0};
+    for (size_t i = 0; i < n; i++)
+        c.total_bytes += items[i].len;
+    return c;
+}
+
+static struct corpus_item tiny_item = {"dir/a.jpg", tiny, sizeof tiny, CORPUS_JPEG};
+
+static unsigned char *read_fixture(const char *name, size_t *len)
+{
+    char path[256];
+    snprintf(path, sizeof path, FIXTURES "%s", name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s (run from the repository root)", path);
+    unsigned char *buf = malloc(4096);
+    *len = fread(buf, 1, 4096, f);
+    fclose(f);
+    return buf;
+}
+
+static struct payload_set *build_ok(const struct corpus *c, const struct payload_options *opt)
+{
+    struct payload_set *s = NULL;
+    char err[LG_ERRLEN] = "";
+    if (payload_build(&s, c, opt, err) != 0)
+        fail_msg("payload_build: %s", err);
+    return s;
+}
+
+static void build_fails(const struct corpus *c, const struct payload_options *opt, const char *needle)
+{
+    struct payload_set *s = (struct payload_set *)1;
+    char err[LG_ERRLEN] = "";
+    assert_int_equal(payload_build(&s, c, opt, err), -1);
+    assert_null(s);
+    if (!strstr(err, needle))
+        fail_msg("error \"%s\" does not mention \"%s\"", err, needle);
+}
+
+struct golden {
+    const char *file;
+    enum payload_format format;
+    unsigned batch;
+    const char *json_template;
+    const char *input_key;
+    const char *header0;
+    const char *header1; /* NULL, or a prefix checked by the test */
+};
+
+static void every_format_matches_its_golden_file(void **state)
+{
+    (void)state;
+    static const struct golden cases[] = {
+        {"json-b64.bin", PAYLOAD_JSON_B64, 1, NULL, NULL, "Content-Type: application/json", NULL},
+        {"json-b64-batch2.bin", PAYLOAD_JSON_B64, 2, NULL, NULL, "Content-Type: application/json", NULL},
+        {"json-b64-key.bin", PAYLOAD_JSON_B64, 1, NULL, "image_bytes", "Content-Type: application/json", NULL},
+        {"json-b64-template.bin", PAYLOAD_JSON_B64, 1, "{\"input\": {\"image\": \"{{b64}}\"}}", NULL,
+         "Content-Type: application/json", NULL},
+        {"json-b64-template-batch2.bin", PAYLOAD_JSON_B64, 2, "{\"images\": [\"{{b64}}\"]}", NULL,
+         "Content-Type: application/json", NULL},
+        {"raw.bin", PAYLOAD_RAW, 1, NULL, NULL, "Content-Type: image/jpeg", NULL},
+        {"multipart.bin", PAYLOAD_MULTIPART, 1, NULL, NULL,
+         "Content-Type: multipart/form-data; boundary=loadgen-e220a8397b1dcdaf", NULL},
+        {"multipart-batch2.bin", PAYLOAD_MULTIPART, 2, NULL, NULL,
+         "Content-Type: multipart/form-data; boundary=loadgen-e220a8397b1dcdaf", NULL},
+        {"tfserving.bin", PAYLOAD_TFSERVING, 1, NULL, NULL, "Content-Type: application/json", NULL},
+        {"tfserving-batch2.bin", PAYLOAD_TFSERVING, 2, NULL, NULL, "Content-Type: application/json", NULL},
+        {"kserve-v2.bin", PAYLOAD_KSERVE_V2, 1, NULL, NULL, "Content-Type: application/json", NULL},
+        {"kserve-v2-batch2.bin", PAYLOAD_KSERVE_V2, 2, NULL, NULL, "Content-Type: application/json", NULL},
+        {"kserve-v2-binary.bin", PAYLOAD_KSERVE_V2_BINARY, 1, NULL, NULL,
+         "Content-Type: application/octet-stream", "Inference-Header-Content-Length: 96"},
+        {"kserve-v2-binary-batch2.bin", PAYLOAD_KSERVE_V2_BINARY, 2, NULL, NULL,
+         "Content-Type: application/octet-stream", "Inference-Header-Content-Length: 97"},
+    };
+    struct corpus c = corpus_of(&tiny_item, 1);
+    for (size_t i = 0; i < LEN(cases); i++) {
+        const struct golden *g = &cases[i];
+        struct payload_options opt = {.format = g->format, .batch = g->batch,
+                                      .json_template = g->json_template, .input_key = g->input_key};
+        struct payload_set *s = build_ok(&c, &opt);
+        size_t want_len;
+        unsigned char *want = read_fixture(g->file, &want_len);
+        assert_int_equal(s->count, 1); /* one image: batch 2 wraps onto it */
+        const struct payload *p = &s->items[0];
+        if (p->len != want_len || memcmp(p->body, want, want_len) != 0)
+            fail_msg("%s: %zu bytes differ from the golden %zu:\n%.*s", g->file, p->len, want_len,
+                     (int)p->len, p->body);
+        assert_int_equal(p->images, g->batch);
+        assert_string_equal(p->headers[0], g->header0);
+        if (g->header1)
+            assert_string_equal(p->headers[1], g->header1);
+        else
+            assert_null(p->headers[1]);
+        assert_int_equal(s->total_bytes, want_len);
+        free(want);
+        payload_destroy(s);
+    }
+}
+
+/* The measuring pass must agree with base64_encode at every padding
+ * length: these are RFC 4648 section 10's vectors inside a json-b64 body. */
+static void json_b64_embeds_rfc4648_vectors_at_every_padding(void **state)
+{
+    (void)state;
+    static const char *const vec[][2] = {
+        {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="},
+        {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    };
+    for (size_t i = 0; i < LEN(vec); i++) {
+        struct corpus_item it = {"v", (unsigned char *)vec[i][0], strlen(vec[i][0]), CORPUS_JPEG};
+        struct corpus c = corpus_of(&it, 1);
+        struct payload_options opt = {.format = PAYLOAD_JSON_B64};
+        struct payload_set *s = build_ok(&c, &opt);
+        char want[64];
+        snprintf(want, sizeof want, "{\"input\": \"%s\"}", vec[i][1]);
+        assert_int_equal(s->items[0].len, strlen(want));
+        assert_memory_equal(s->items[0].body, want, strlen(want));
+        assert_int_equal(s->arena_len, s->total_bytes + strlen("Content-Type: application/json") + 1);
+        payload_destroy(s);
+    }
+}
+
+static const char *boundary_of(const struct payload *p)
+{
+    const char *b = strstr(p->headers[0], "boundary=");
+    assert_non_null(b);
+    return b + strlen("boundary=");
+}
+
+static void multipart_boundary_avoids_image_bytes_and_closes_the_body(void **state)
+{
+    (void)state;
+    /* The first candidate boundary inside an image forces the next one. */
+    unsigned char trap[64] = {0xFF, 0xD8, 0xFF};
+    memcpy(trap + 10, "loadgen-e220a8397b1dcdaf", 24);
+    struct corpus_item items[] = {
+        {"a.jpg", tiny, sizeof tiny, CORPUS_JPEG},
+        {"sub/trap.jpg", trap, sizeof trap, CORPUS_JPEG},
+    };
+    struct corpus c = corpus_of(items, 2);
+    struct payload_options opt = {.format = PAYLOAD_MULTIPART, .batch = 2};
+    struct payload_set *s = build_ok(&c, &opt);
+    const struct payload *p = &s->items[0];
+    const char *b = boundary_of(p);
+    assert_int_equal(strlen(b), 24);
+    assert_string_not_equal(b, "loadgen-e220a8397b1dcdaf");
+    for (size_t i = 0; i < 2; i++)
+        assert_null(memmem(items[i].data, items[i].len, b, strlen(b)));
+    /* Two delimiters and one close delimiter, the last thing in the body. */
+    size_t n = 0;
+    for (const char *q = p->body; (q = memmem(q, p->len - (size_t)(q - p->body), b, strlen(b))); q++)
+        n++;
+    assert_int_equal(n, 3);
+    char close[64];
+    snprintf(close, sizeof close, "\r\n--%s--\r\n", b);
+    assert_memory_equal(p->body + p->len - strlen(close), close, strlen(close));
+    /* The file name is the item's base name. */
+    assert_non_null(memmem(p->body, p->len, "filename=\"trap.jpg\"", 19));
+    payload_destroy(s);
+}
+
+static void multipart_escapes_quotes_and_line_breaks_in_names(void **state)
+{
+    (void)state;
+    struct corpus_item it = {"we\"ird\r\n.png", tiny, sizeof tiny, CORPUS_PNG};
+    struct corpus c = corpus_of(&it, 1);
+    struct payload_options opt = {.format = PAYLOAD_MULTIPART, .field = "my\"file"};
+    struct payload_set *s = build_ok(&c, &opt);
+    const char *want = "Content-Disposition: form-data; name=\"my%22file\"; "
+                       "filename=\"we%22ird%0D%0A.png\"\r\nContent-Type: image/png\r\n\r\n";
+    assert_non_null(memmem(s->items[0].body, s->items[0].len, want, strlen(want)));
+    payload_destroy(s);
+}
+
+static uint32_t le32(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
+}
+
+static void v2_binary_lengths_add_up(void **state)
+{
+    (void)state;
+    static unsigned char a[1], b[300], d[70000]; /* lengths with 1, 2 and 3 LE bytes */
+    a[0] = 0xFF;
+    for (size_t i = 0; i < sizeof b; i++)
+        b[i] = (unsigned char)i;
+    for (size_t i = 0; i < sizeof d; i++)
+        d[i] = (unsigned char)(i * 7);
+    struct corpus_item items[] = {
+        {"a", a, sizeof a, CORPUS_JPEG}, {"b", b, sizeof b, CORPUS_JPEG}, {"d", d, sizeof d, CORPUS_PNG}};
+    struct corpus c = corpus_of(items, 3);
+    struct payload_options opt = {.format = PAYLOAD_KSERVE_V2_BINARY, .batch = 3, .input_name = "images"};
+    struct payload_set *s = build_ok(&c, &opt);
+    const struct payload *p = &s->items[0];
+    size_t json_len = strtoul(p->headers[1] + strlen("Inference-Header-Content-Length: "), NULL, 10);
+    cJSON *doc = cJSON_ParseWithLength(p->body, json_len);
+    assert_non_null(doc);
+    cJSON *in = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "inputs"), 0);
+    assert_string_equal(cJSON_GetObjectItem(in, "name")->valuestring, "images");
+    assert_string_equal(cJSON_GetObjectItem(in, "datatype")->valuestring, "BYTES");
+    assert_int_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(in, "shape"), 0)->valueint, 3);
+    size_t n = (size_t)cJSON_GetObjectItem(cJSON_GetObjectItem(in, "parameters"), "binary_data_size")->valuedouble;
+    cJSON_Delete(doc);
+    assert_int_equal(n, 3 * 4 + sizeof a + sizeof b + sizeof d);
+    assert_int_equal(p->len, json_len + n);
+    const char *q = p->body + json_len;
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(le32(q), items[i].len);
+        assert_memory_equal(q + 4, items[i].data, items[i].len);
+        q += 4 + items[i].len;
+    }
+    assert_ptr_equal(q, p->body + p->len);
+    payload_destroy(s);
+}
+
+static void batches_wrap_around_the_corpus(void **state)
+{
+    (void)state;
+    static unsigned char img[3][4] = {{0xFF, 0xD8, 0xFF, 0}, {0xFF, 0xD8, 0xFF, 1}, {0xFF, 0xD8, 0xFF, 2}};
+    struct corpus_item items[3];
+    for (size_t i = 0; i < 3; i++)
+        items[i] = (struct corpus_item){"x.jpg", img[i], 4, CORPUS_JPEG};
+    struct corpus c = corpus_of(items, 3);
+    struct payload_options opt = {.format = PAYLOAD_TFSERVING, .batch = 2};
+    struct payload_set *s = build_ok(&c, &opt);
+    assert_int_equal(s->count, 2); /* ceil(3 / 2) */
+    static const int want[2][2] = {{0, 1}, {2, 0}};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(s->items[i].images, 2);
+        cJSON *doc = cJSON_ParseWithLength(s->items[i].body, s->items[i].len);
+        assert_non_null(doc);
+        cJSON *inst = cJSON_GetObjectItem(doc, "instances");
+        assert_int_equal(cJSON_GetArraySize(inst), 2);
+        for (int j = 0; j < 2; j++) {
+            const char *b64 = cJSON_GetObjectItem(cJSON_GetArrayItem(inst, j), "b64")->valuestring;
+            unsigned char out[8];
+            assert_int_equal(base64_decode(b64, strlen(b64), out), 4);
+            assert_memory_equal(out, img[want[i][j]], 4);
+        }
+        cJSON_Delete(doc);
+    }
+    payload_destroy(s);
+}
+
+static void raw_takes_its_type_from_the_signature_and_refuses_batches(void **state)
+{
+    (void)state;
+    static unsigned char png[8] = {0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A};
+    struct corpus_item items[] = {{"a.jpg", tiny, 3, CORPUS_JPEG}, {"b.png", png, 8, CORPUS_PNG}};
+    struct corpus c = corpus_of(items, 2);
+    struct payload_options opt = {.format = PAYLOAD_RAW};
+    struct payload_set *s = build_ok(&c, &opt);
+    assert_int_equal(s->count, 2);
+    assert_string_equal(s->items[0].headers[0], "Content-Type: image/jpeg");
+    assert_string_equal(s->items[1].headers[0], "Content-Type: image/png");
+    assert_memory_equal(s->items[1].body, png, 8);
+    payload_destroy(s);
+
+    opt.content_type = "application/octet-stream";
+    s = build_ok(&c, &opt);
+    assert_string_equal(s->items[0].headers[0], "Content-Type: application/octet-stream");
+    assert_string_equal(s->items[1].headers[0], "Content-Type: application/octet-stream");
+    payload_destroy(s);
+
+    opt.batch = 4;
+    build_fails(&c, &opt, "format raw sends one image per request");
+    opt.batch = 1;
+    opt.content_type = "image/jpeg\r\nX-Evil: 1";
+    build_fails(&c, &opt, "--content-type");
+}
+
+static void templates_need_one_placeholder_and_valid_json(void **state)
+{
+    (void)state;
+    struct corpus c = corpus_of(&tiny_item, 1);
+    struct payload_options opt = {.format = PAYLOAD_JSON_B64};
+    opt.json_template = "{\"input\": \"x\"}";
+    build_fails(&c, &opt, "no {{b64}} placeholder");
+    opt.json_template = "{\"a\": \"{{b64}}\", \"b\": \"{{b64}}\"}";
+    build_fails(&c, &opt, "2 {{b64}} placeholders");
+    opt.json_template = "{\"input\": {{b64}}}";
+    build_fails(&c, &opt, "not valid JSON");
+    opt.json_template = "{\"input\": \"{{b64}}\"";
+    build_fails(&c, &opt, "not valid JSON");
+    /* A batch expands the placeholder to a list's items: outside a list
+     * that is not JSON, and the error says where to put it. */
+    opt.json_template = "{\"input\": {\"image\": \"{{b64}}\"}}";
+    opt.batch = 3;
+    build_fails(&c, &opt, "inside a list");
+}
+
+static void json_names_are_escaped(void **state)
+{
+    (void)state;
+    struct corpus c = corpus_of(&tiny_item, 1);
+    struct payload_options opt = {.format = PAYLOAD_JSON_B64, .input_key = "a\"b\\c\n"};
+    struct payload_set *s = build_ok(&c, &opt);
+    const char *want = "{\"a\\\"b\\\\c\\u000a\": \"/9j/\"}";
+    assert_int_equal(s->items[0].len, strlen(want));
+    assert_memory_equal(s->items[0].body, want, strlen(want));
+    payload_destroy(s);
+
+    opt = (struct payload_options){.format = PAYLOAD_KSERVE_V2, .input_name = "in\"put"};
+    s = build_ok(&c, &opt);
+    cJSON *doc = cJSON_ParseWithLength(s->items[0].body, s->items[0].len);
+    assert_non_null(doc);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "inputs"), 0),
+                                            "name")->valuestring, "in\"put");
+    cJSON_Delete(doc);
+    payload_destroy(s);
+}
+
+/* Every body and header lives in the arena, the arena is the encoded size
+ * plus the shared strings, and nothing points into the corpus: it is freed
+ * before the bodies are read (valgrind would see a read after free). */
+static void payloads_outlive_the_corpus_in_one_arena(void **state)
+{
+    (void)state;
+    static const enum payload_format fmts[] = {PAYLOAD_JSON_B64, PAYLOAD_RAW, PAYLOAD_MULTIPART,
+                                               PAYLOAD_TFSERVING, PAYLOAD_KSERVE_V2,
+                                               PAYLOAD_KSERVE_V2_BINARY};
+    for (size_t f = 0; f < LEN(fmts); f++) {
+        struct corpus_options co = {.synthetic = 20, .width = 32, .height = 24, .seed = 5};
+        struct corpus *c;
+        char err[LG_ERRLEN];
+        assert_int_equal(corpus_load(&c, &co, err), 0);
+        struct payload_options opt = {.format = fmts[f], .batch = fmts[f] == PAYLOAD_RAW ? 1 : 3};
+        struct payload_set *s = build_ok(c, &opt);
+        /* The images each body should carry, copied before the corpus goes. */
+        unsigned char *copy[20];
+        size_t len[20];
+        for (size_t i = 0; i < 20; i++) {
+            len[i] = c->items[i].len;
+            copy[i] = malloc(len[i]);
+            memcpy(copy[i], c->items[i].data, len[i]);
+        }
+        corpus_destroy(c);
+        size_t sum = 0;
+        for (size_t i = 0; i < s->count; i++) {
+            const struct payload *p = &s->items[i];
+            assert_true(p->body >= s->arena && p->body + p->len <= s->arena + s->arena_len);
+            for (size_t h = 0; h < PAYLOAD_MAX_HEADERS; h++)
+                assert_true(!p->headers[h] ||
+                            (p->headers[h] >= s->arena && p->headers[h] < s->arena + s->arena_len));
+            sum += p->len;
+            /* Each carried image is in the body: raw, or base64 of it. */
+            for (unsigned j = 0; j < p->images; j++) {
+                size_t k = (i * p->images + j) % 20;
+                if (fmts[f] == PAYLOAD_JSON_B64 || fmts[f] == PAYLOAD_TFSERVING || fmts[f] == PAYLOAD_KSERVE_V2) {
+                    char *b64 = malloc(base64_encoded_len(len[k]));
+                    size_t n = base64_encode(copy[k], len[k], b64);
+                    assert_non_null(memmem(p->body, p->len, b64, n));
+                    free(b64);
+                } else {
+                    assert_non_null(memmem(p->body, p->len, copy[k], len[k]));
+                }
+            }
+        }
+        assert_int_equal(s->total_bytes, sum);
+        assert_int_equal(s->count, fmts[f] == PAYLOAD_RAW ? 20 : 7);
+        /* Overhead: shared headers, plus one short header per body for V2 binary. */
+        assert_true(s->arena_len - s->total_bytes < 128 + 48 * s->count);
+        for (size_t i = 0; i < 20; i++)
+            free(copy[i]);
+        payload_destroy(s);
+    }
+}
+
+static void body_file_is_sent_as_is(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/loadgen-test-body.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "{\"x\": 1}", 8), 8);
+    close(fd);
+    struct payload_options opt = {.format = PAYLOAD_FILE, .body_file = path};
+    struct payload_set *s = build_ok(NULL, &opt);
+    assert_int_equal(s->count, 1);
+    assert_int_equal(s->items[0].len, 8);
+    assert_memory_equal(s->items[0].body, "{\"x\": 1}", 8);
+    assert_string_equal(s->items[0].headers[0], "Content-Type: application/json");
+    assert_null(s->items[0].headers[1]);
+    payload_destroy(s);
+    opt.content_type = "text/plain";
+    s = build_ok(NULL, &opt);
+    assert_string_equal(s->items[0].headers[0], "Content-Type: text/plain");
+    payload_destroy(s);
+    unlink(path);
+    build_fails(NULL, &opt, path);
+    opt.body_file = "/tmp";
+    build_fails(NULL, &opt, "not a regular file");
+}
+
+static void none_is_one_empty_body_without_headers(void **state)
+{
+    (void)state;
+    struct payload_options opt = {.format = PAYLOAD_NONE};
+    struct payload_set *s = build_ok(NULL, &opt);
+    assert_int_equal(s->count, 1);
+    assert_int_equal(s->items[0].len, 0);
+    assert_non_null(s->items[0].body);
+    assert_null(s->items[0].headers[0]);
+    assert_null(s->items[0].headers[1]);
+    payload_destroy(s);
+    payload_destroy(NULL);
+}
+
+static void image_formats_need_images(void **state)
+{
+    (void)state;
+    struct corpus empty = {NULL, 0, 0, 0};
+    struct payload_options opt = {.format = PAYLOAD_TFSERVING};
+    build_fails(&empty, &opt, "no images");
+    build_fails(NULL, &opt, "no images");
+}
+
+static void format_names_round_trip(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"json-b64", "raw", "multipart", "tfserving", "kserve-v2",
+                                        "kserve-v2-binary", "file", "none"};
+    for (size_t i = 0; i < LEN(names); i++) {
+        enum payload_format f;
+        assert_int_equal(payload_parse_format(names[i], &f), 0);
+        assert_string_equal(payload_format_name(f), names[i]);
+    }
+    enum payload_format f;
+    assert_int_equal(payload_parse_format("kserve-v1", &f), 0);
+    assert_int_equal(f, PAYLOAD_TFSERVING);
+    assert_int_equal(payload_parse_format("json", &f), -EINVAL);
+    assert_int_equal(payload_parse_format("", &f), -EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_format_matches_its_golden_file),
+        cmocka_unit_test(json_b64_embeds_rfc4648_vectors_at_every_padding),
+        cmocka_unit_test(multipart_boundary_avoids_image_bytes_and_closes_the_body),
+        cmocka_unit_test(multipart_escapes_quotes_and_line_breaks_in_names),
+        cmocka_unit_test(v2_binary_lengths_add_up),
+        cmocka_unit_test(batches_wrap_around_the_corpus),
+        cmocka_unit_test(raw_takes_its_type_from_the_signature_and_refuses_batches),
+        cmocka_unit_test(templates_need_one_placeholder_and_valid_json),
+        cmocka_unit_test(json_names_are_escaped),
+        cmocka_unit_test(payloads_outlive_the_corpus_in_one_arena),
+        cmocka_unit_test(body_file_is_sent_as_is),
+        cmocka_unit_test(none_is_one_empty_body_without_headers),
+        cmocka_unit_test(image_formats_need_images),
+        cmocka_unit_test(format_names_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
