@@ -189,7 +189,10 @@ uint64_t hist_percentile(const struct hist *h, double p)
 
 int hist_next(const struct hist *h, size_t *cursor, uint64_t *value_us, uint64_t *count)
 {
-    for (size_t i = *cursor; i < h->len; i++) {
+    /* Nothing lies past the max's slot; stopping there keeps a walk over a
+     * low-latency histogram short. */
+    size_t end = h->total ? index_of(h, h->max_us) + 1 : 0;
+    for (size_t i = *cursor; i < end; i++) {
         if (!h->counts[i])
             continue;
         uint64_t v = highest_of(h, i);
@@ -198,7 +201,6 @@ int hist_next(const struct hist *h, size_t *cursor, uint64_t *value_us, uint64_t
         *cursor = i + 1;
         return 1;
     }
-    *cursor = h->len;
     return 0;
 }
 
@@ -311,6 +313,7 @@ static int get_payload(struct hist *h, const unsigned char *p, const unsigned ch
         return -EINVAL;
     size_t i = 0, first = h->len;
     int after_run = 0;
+    u128 lo = 0, hi = 0; /* the least and most the samples can sum to */
     while (p < end) {
         uint64_t token;
         if (get_varint(&p, end, &token) || token == 0)
@@ -326,6 +329,8 @@ static int get_payload(struct hist *h, const unsigned char *p, const unsigned ch
                 return -EINVAL;
             if (first == h->len)
                 first = i;
+            lo += (u128)(token / 2) * lowest_of(h, i);
+            hi += (u128)(token / 2) * highest_of(h, i);
             h->counts[i++] = token / 2;
             after_run = 0;
         }
@@ -339,11 +344,6 @@ static int get_payload(struct hist *h, const unsigned char *p, const unsigned ch
         index_of(h, max_us) != i - 1)
         return -EINVAL;
     /* The sum must be one that samples in these slots could have. */
-    u128 lo = 0, hi = 0;
-    for (size_t j = first; j < i; j++) {
-        lo += (u128)h->counts[j] * lowest_of(h, j);
-        hi += (u128)h->counts[j] * highest_of(h, j);
-    }
     if (sum < lo || sum > hi || sum < (u128)min_us * total || sum > (u128)max_us * total)
         return -EINVAL;
     h->total = total;
