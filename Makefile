@@ -20,11 +20,12 @@ endif
 endif
 
 CC      ?= cc
-OPT     ?= -O2
-CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+# CFLAGS/LDFLAGS stay the user's (e.g. CFLAGS=-O0); SAN adds sanitizers.
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := $(CFLAGS) $(SAN) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -DLOADGEN_VERSION='"$(VERSION)"' -DLOADGEN_DATADIR='"$(PREFIX)/share/loadgen"' \
            -Iharness $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ALL_LDFLAGS := $(LDFLAGS) $(SAN)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBS_EXTRA)
 
 VARIANT ?= release
@@ -51,7 +52,7 @@ all: $(BIN)
 
 $(BIN): $(OBJDIR)/harness/main.o $(OBJDIR)/libloadgen.a
 	@echo "  LD    $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(OBJDIR)/libloadgen.a: $(LIBOBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -59,12 +60,12 @@ $(OBJDIR)/libloadgen.a: $(LIBOBJ)
 $(OBJDIR)/%.o: %.c $(wildcard harness/*.h harness/serve/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(OBJDIR)/tests/%: tests/unit/%.c $(OBJDIR)/libloadgen.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST  $@"
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) -o $@ $< \
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) -o $@ $< \
 	    $(OBJDIR)/libloadgen.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 # make test: unit tests (cmocka) then integration scripts against real servers
@@ -75,13 +76,11 @@ test: $(BIN) $(TESTBIN)
 unit: $(TESTBIN)
 	$(Q)tests/run.sh --unit-only $(BIN) $(OBJDIR)/tests
 
-SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_BASE := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:
-	$(Q)$(MAKE) --no-print-directory test VARIANT=asan OPT= \
-	    CFLAGS="$(SAN_FLAGS) -fsanitize=address,undefined" LDFLAGS="-fsanitize=address,undefined"
+	$(Q)$(MAKE) --no-print-directory test VARIANT=asan CFLAGS= SAN="$(SAN_BASE) -fsanitize=address,undefined"
 ubsan:
-	$(Q)$(MAKE) --no-print-directory test VARIANT=ubsan OPT= \
-	    CFLAGS="$(SAN_FLAGS) -fsanitize=undefined" LDFLAGS="-fsanitize=undefined"
+	$(Q)$(MAKE) --no-print-directory test VARIANT=ubsan CFLAGS= SAN="$(SAN_BASE) -fsanitize=undefined"
 valgrind: $(BIN)
 	$(Q)LOADGEN_VALGRIND=1 tests/run.sh --integration-only $(BIN) $(OBJDIR)/tests
 

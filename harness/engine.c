@@ -55,6 +55,7 @@ struct slot {
     CURL *easy;
     int busy;
     uint64_t index;          /* request index: payload index mod count */
+    uint64_t count;          /* requests completed in this phase */
     const struct payload *payload;
     int64_t intended_us;     /* monotonic; == start_us in closed loop */
     int64_t start_us;
@@ -446,6 +447,7 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
         atomic_store_explicit(&l->errors, stats_errors(l->stats), memory_order_relaxed);
 
     s->busy = 0;
+    s->count++;
     l->inflight--;
     if (l->rate > 0 || !request_start(s, 0))
         l->free_slots[l->nfree++] = (unsigned)(s - l->slots);
@@ -862,6 +864,8 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
             l->pacer_offset_us = ph->arrival == PACER_CONSTANT ? (int64_t)(i * 1e6 / ph->rate) : 0;
         }
         l->inflight = 0;
+        for (unsigned k = 0; k < l->nslots; k++)
+            l->slots[k].count = 0;
         l->exhausted = l->stopping = l->kick = 0;
         atomic_store(&l->done, 0);
         atomic_store(&l->errors, 0);
@@ -901,6 +905,16 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
     for (unsigned i = 0; i < started; i++)
         if (stats_merge(out, e->loops[i].stats) < 0)
             return lg_err(err, "out of memory merging results");
+    out->slot_min = UINT64_MAX;
+    out->slot_max = 0;
+    for (unsigned i = 0; i < started; i++)
+        for (unsigned k = 0; k < e->loops[i].concurrency; k++) {
+            uint64_t n = e->loops[i].slots[k].count;
+            out->slot_min = n < out->slot_min ? n : out->slot_min;
+            out->slot_max = n > out->slot_max ? n : out->slot_max;
+        }
+    if (out->slot_min == UINT64_MAX)
+        out->slot_min = 0;
     if (started < active)
         return lg_err(err, "cannot start event-loop thread %u: %s", started, strerror(errno));
     return 0;

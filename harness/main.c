@@ -5,9 +5,8 @@
 #include <string.h>
 
 #include "plot.h"
+#include "run.h"
 #include "serve/serve.h"
-
-int run_main(int argc, char **argv);
 
 static const struct {
     const char *name;
@@ -27,10 +26,4 @@ int main(int argc, char **argv)
             if (strcmp(argv[1], commands[i].name) == 0)
                 return commands[i].fn(argc - 1, argv + 1);
     return run_main(argc, argv);
-}
-
-int run_main(int argc, char **argv)
-{
-    fputs("loadgen: run: not built yet\n", stderr);
-    return 2;
 }

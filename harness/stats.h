@@ -71,6 +71,7 @@ struct stats {
     int64_t origin_us;               /* monotonic level start: timeline second 0 */
     struct stats_second *seconds;
     size_t nseconds, capseconds;
+    uint64_t slot_min, slot_max;     /* requests per slot; set by the engine */
     struct stats_request *log;       /* NULL unless --requests-log */
     size_t nlog, caplog;
 };

@@ -1,0 +1,84 @@
+/*
+ * cli.h: argv -> struct run_config, with every check and error message.
+ *
+ * cli_parse validates everything that can be validated without touching the
+ * network: numbers, units, ranges, URLs, headers, files to read and the
+ * directories results will be written to. On failure it fills `err` with one
+ * line naming the flag, what was wrong and what to do. Strings in the
+ * config point into argv or the environment, or are owned by the config
+ * (freed by cli_free).
+ */
+#ifndef LOADGEN_CLI_H
+#define LOADGEN_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corpus.h"
+#include "engine.h"
+#include "payload.h"
+
+#define CLI_MAX_HEADERS 64
+#define CLI_MAX_LEVELS 1024
+
+struct run_config {
+    const char *url;
+    char target[1024];             /* url without user-info and query: for outputs */
+
+    /* Levels: closed loop sweeps concurrency, open loop sweeps rate. */
+    unsigned levels[CLI_MAX_LEVELS]; /* concurrency per level (closed loop) */
+    double rates[CLI_MAX_LEVELS];    /* requests/s per level (open loop) */
+    size_t nlevels;
+    unsigned max_inflight;         /* open loop: cap on requests in flight */
+    enum pacer_arrival arrival;
+    uint64_t requests;             /* per level; 0 when --duration */
+    int64_t duration_us;           /* per level; 0 when --requests */
+    unsigned cycles;               /* repeats of each level */
+    uint64_t warmup_requests;      /* before each level, not counted */
+    int64_t warmup_us;
+    int64_t pause_us;              /* between levels */
+    unsigned loops;                /* event-loop threads; 0 = cores */
+    uint64_t seed;
+
+    struct corpus_options corpus;
+    struct payload_options payload;
+    int get;                       /* --method GET: no body */
+    const char *save_synthetic;
+
+    const char *headers[CLI_MAX_HEADERS];
+    size_t nheaders;
+    char *owned_headers[CLI_MAX_HEADERS]; /* built here (bearer), freed by cli_free */
+    size_t nowned;
+    const char *secret_headers[CLI_MAX_HEADERS]; /* names never written out */
+    size_t nsecret;
+    const char *user_agent;
+    long timeout_ms, connect_timeout_ms;
+    int http2, insecure, follow;
+    const char *cacert;
+    struct engine_checks checks;
+
+    const char *label, *region, *model;
+    double cost_per_hour;          /* < 0 when unknown */
+
+    const char *out;               /* summary CSV; NULL with --no-out */
+    const char *json;
+    const char *requests_log;
+    const char *history;
+    int quiet;
+    int64_t start_at_us;           /* wall-clock start barrier; 0 = now */
+};
+
+/* What cli_parse found. */
+enum cli_result {
+    CLI_RUN = 0,     /* run with the config */
+    CLI_EXIT_OK = 1, /* --help or --version printed; exit 0 */
+    CLI_ERROR = -1,  /* err holds the message; exit 2 */
+};
+
+/* `argv[0]` is the program or "run". Prints only --help / --version. */
+enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *err);
+void cli_free(struct run_config *cfg);
+/* The URL with user-info and query string removed, into buf. */
+const char *cli_public_url(const char *url, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * report.h: the writers of a run's results: the human summary (stdout),
+ * the summary CSV (`--out`), the JSON result (`--json`), the per-request
+ * log (`--requests-log`) and the old harness's history.csv (`--history`).
+ *
+ * Appends are crash- and race-safe: each CSV row (or a level's block of
+ * request rows) goes out in one write() under flock(), the header only when
+ * the file is empty under that lock, so concurrent loadgen processes never
+ * interleave. The JSON file is rewritten after every level to a temporary
+ * file that is fsync'ed and renamed, so it is always whole. Nothing here
+ * ever sees a request header: secrets cannot reach an output.
+ */
+#ifndef LOADGEN_REPORT_H
+#define LOADGEN_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stats.h"
+
+/* One level and cycle of a run, as every writer sees it. */
+struct report_level {
+    const char *run_id;
+    const char *label, *region, *model;
+    const char *target;          /* user-info and query already removed */
+    const char *format;          /* payload format name */
+    int open_loop;
+    unsigned concurrency;        /* in flight (closed) or the cap (open) */
+    double rate;                 /* open loop requests/s; 0 closed */
+    unsigned cycle;              /* from 1 */
+    unsigned test_no;            /* from 1, across the whole run */
+    int interrupted;
+    double cost_per_hour;        /* < 0 when unknown */
+    int64_t start_wall_us, end_wall_us;
+    uint64_t slot_min, slot_max; /* requests per connection slot (history.csv) */
+    const struct stats *st;
+};
+
+/* Derived figures, computed once and shared by every writer. */
+struct report_figures {
+    double duration_s, throughput_rps, images_per_s;
+    double cost_per_1k_images, images_per_dollar; /* NAN when cost unknown */
+};
+void report_figures(const struct report_level *lv, struct report_figures *f);
+
+void report_text(FILE *f, const struct report_level *lv);
+/* Append a summary row; header first when the file is empty. */
+int report_csv_append(const char *path, const struct report_level *lv, char *err);
+int report_requests_append(const char *path, const struct report_level *lv, char *err);
+int report_history_append(const char *path, const struct report_level *lv, char *err);
+
+/* The JSON result accumulates levels and is rewritten after each. */
+struct report_json;
+struct report_json *report_json_create(const char *path, const char *run_id);
+int report_json_add(struct report_json *j, const struct report_level *lv, char *err);
+void report_json_destroy(struct report_json *j);
+
+/* "20261127T014411Z-1a2b3c": sortable, unique enough across clients. */
+void report_run_id(char *buf, size_t len);
+
+#endif

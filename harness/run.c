@@ -1,0 +1,322 @@
+/*
+ * run.c: `loadgen run`: config -> corpus -> payloads (built once) -> engine
+ * -> per-level stats -> writers. The one place that prints a run's errors,
+ * and the only owner of the signal flag.
+ *
+ * Signals: the first SIGINT/SIGTERM sets `stop_requested`; the engine stops
+ * sending, waits briefly for replies in flight, and the level so far is
+ * written marked "interrupted", then loadgen exits 130. A second one exits
+ * at once.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "common.h"
+#include "corpus.h"
+#include "engine.h"
+#include "payload.h"
+#include "progress.h"
+#include "report.h"
+#include "stats.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    if (stop_requested)
+        _exit(LG_EXIT_INTERRUPTED);
+    stop_requested = sig;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Sleep until a monotonic time, waking early on a signal. */
+static void sleep_until(int64_t until_us)
+{
+    for (int64_t now; !stop_requested && (now = lg_now_us()) < until_us;) {
+        int64_t d = until_us - now;
+        if (d > 100000)
+            d = 100000;
+        struct timespec ts = {d / 1000000, (d % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int prepare_payloads(const struct run_config *cfg, struct payload_set **out)
+{
+    char err[LG_ERRLEN];
+    struct corpus *corpus = NULL;
+    if (cfg->payload.format != PAYLOAD_FILE && cfg->payload.format != PAYLOAD_NONE) {
+        if (corpus_load(&corpus, &cfg->corpus, err) < 0) {
+            fprintf(stderr, "loadgen: %s\n", err);
+            return LG_EXIT_USAGE;
+        }
+        if (corpus->skipped)
+            fprintf(stderr, "loadgen: %s: skipped %zu files that are not JPEG or PNG\n",
+                    cfg->corpus.dir ? cfg->corpus.dir : cfg->corpus.list_file, corpus->skipped);
+        if (cfg->save_synthetic && corpus_save(corpus, cfg->save_synthetic, err) < 0) {
+            fprintf(stderr, "loadgen: %s\n", err);
+            corpus_destroy(corpus);
+            return LG_EXIT_USAGE;
+        }
+    }
+    int rc = payload_build(out, corpus, &cfg->payload, err);
+    /* Payloads own copies of every byte they send: the corpus can go. */
+    corpus_destroy(corpus);
+    if (rc < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        return LG_EXIT_USAGE;
+    }
+    return 0;
+}
+
+struct run_state {
+    const struct run_config *cfg;
+    struct engine *engine;
+    struct stats *stats, *scratch;
+    struct report_json *json;
+    struct progress progress;
+    char run_id[64];
+    const char *format;
+    unsigned test_no;
+    uint64_t requests, ok; /* over every level */
+    int write_failed;
+};
+
+/* Run one level (one concurrency or rate) once, then write it out. */
+static int run_level(struct run_state *rs, size_t level, unsigned cycle)
+{
+    const struct run_config *cfg = rs->cfg;
+    int open_loop = cfg->rates[0] > 0;
+    char err[LG_ERRLEN];
+    struct engine_phase ph = {
+        .concurrency = open_loop ? cfg->max_inflight : cfg->levels[level],
+        .rate = open_loop ? cfg->rates[level] : 0,
+        .arrival = cfg->arrival,
+        .seed = cfg->seed + level * 7919 + cycle,
+        .grace_us = 1000000,
+    };
+    char what[128];
+    if (open_loop)
+        snprintf(what, sizeof what, "%s R=%.6g cycle %u", *cfg->label ? cfg->label : "run",
+                 ph.rate, cycle);
+    else
+        snprintf(what, sizeof what, "%s c=%u cycle %u", *cfg->label ? cfg->label : "run",
+                 ph.concurrency, cycle);
+
+    if (cfg->warmup_requests || cfg->warmup_us) {
+        struct engine_phase warm = ph;
+        warm.requests = cfg->warmup_requests;
+        warm.duration_us = cfg->warmup_us;
+        progress_start(&rs->progress, "warm-up", warm.requests);
+        if (engine_run(rs->engine, &warm, rs->scratch, progress_tick, &rs->progress, err) < 0) {
+            fprintf(stderr, "loadgen: %s\n", err);
+            return LG_EXIT_FAIL;
+        }
+        progress_end(&rs->progress);
+        if (stop_requested)
+            return 0;
+    }
+
+    ph.requests = cfg->requests;
+    ph.duration_us = cfg->duration_us;
+    progress_start(&rs->progress, what, ph.requests);
+    int64_t wall_start = lg_wall_us();
+    int rc = engine_run(rs->engine, &ph, rs->stats, progress_tick, &rs->progress, err);
+    progress_end(&rs->progress);
+    if (rc < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        return LG_EXIT_FAIL;
+    }
+    const struct stats *st = rs->stats;
+    /* Wall-clock window of the measurement, for merging across clients:
+     * shift the monotonic first-send/last-reply onto the wall clock. */
+    int64_t mono_origin = st->origin_us;
+    struct report_level lv = {
+        .run_id = rs->run_id,
+        .label = cfg->label,
+        .region = cfg->region,
+        .model = cfg->model,
+        .target = cfg->target,
+        .format = rs->format,
+        .open_loop = open_loop,
+        .concurrency = ph.concurrency,
+        .rate = ph.rate,
+        .cycle = cycle,
+        .test_no = ++rs->test_no,
+        .interrupted = stop_requested != 0,
+        .cost_per_hour = cfg->cost_per_hour,
+        .start_wall_us = wall_start + (st->requests ? st->first_start_us - mono_origin : 0),
+        .end_wall_us = wall_start + (st->requests ? st->last_end_us - mono_origin : 0),
+        .slot_min = st->slot_min,
+        .slot_max = st->slot_max,
+        .st = st,
+    };
+    rs->requests += st->requests;
+    rs->ok += st->by_class[CLASS_OK];
+    report_text(stdout, &lv);
+    fflush(stdout);
+
+    /* Every writer runs even if an earlier one failed: one full disk must
+     * not cost the results that could still be written elsewhere. */
+    if (cfg->out && report_csv_append(cfg->out, &lv, err) < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        rs->write_failed = 1;
+    }
+    if (rs->json && report_json_add(rs->json, &lv, err) < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        rs->write_failed = 1;
+    }
+    if (cfg->requests_log && report_requests_append(cfg->requests_log, &lv, err) < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        rs->write_failed = 1;
+    }
+    if (cfg->history && report_history_append(cfg->history, &lv, err) < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        rs->write_failed = 1;
+    }
+    return 0;
+}
+
+static unsigned default_loops(const struct run_config *cfg, unsigned max_slots)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned loops = cfg->loops ? cfg->loops : (unsigned)(cores > 0 ? cores : 1);
+    return loops > max_slots ? max_slots : loops;
+}
+
+int run_main(int argc, char **argv)
+{
+    struct run_config *cfg = malloc(sizeof *cfg);
+    char err[LG_ERRLEN];
+    if (!cfg) {
+        fputs("loadgen: out of memory\n", stderr);
+        return LG_EXIT_FAIL;
+    }
+    int rc;
+    switch (cli_parse(argc, argv, cfg, err)) {
+    case CLI_EXIT_OK:
+        cli_free(cfg);
+        free(cfg);
+        return LG_EXIT_OK;
+    case CLI_ERROR:
+        fprintf(stderr, "loadgen: %s\n", err);
+        cli_free(cfg);
+        free(cfg);
+        return LG_EXIT_USAGE;
+    case CLI_RUN:
+        break;
+    }
+    install_signals();
+
+    int open_loop = cfg->rates[0] > 0;
+    unsigned max_slots = 0;
+    if (open_loop)
+        max_slots = cfg->max_inflight;
+    else
+        for (size_t i = 0; i < cfg->nlevels; i++)
+            max_slots = cfg->levels[i] > max_slots ? cfg->levels[i] : max_slots;
+
+    struct run_state rs = {.cfg = cfg};
+    struct payload_set *payloads = NULL;
+    if (engine_fd_budget(max_slots, err) < 0) {
+        fprintf(stderr, "loadgen: --threads %u: %s\n", max_slots, err);
+        rc = LG_EXIT_USAGE;
+        goto out;
+    }
+    if ((rc = prepare_payloads(cfg, &payloads)) != 0)
+        goto out;
+    rs.format = payload_format_name(cfg->payload.format);
+    report_run_id(rs.run_id, sizeof rs.run_id);
+
+    struct engine_config ec = {
+        .url = cfg->url,
+        .payloads = payloads,
+        .headers = cfg->headers,
+        .nheaders = cfg->nheaders,
+        .user_agent = cfg->user_agent,
+        .timeout_ms = cfg->timeout_ms,
+        .connect_timeout_ms = cfg->connect_timeout_ms,
+        .http2 = cfg->http2,
+        .insecure = cfg->insecure,
+        .follow = cfg->follow,
+        .cacert = cfg->cacert,
+        .loops = default_loops(cfg, max_slots),
+        .max_slots = max_slots,
+        .checks = cfg->checks,
+        .keep_log = cfg->requests_log != NULL,
+        .expected_requests = cfg->requests,
+        .stop = &stop_requested,
+    };
+    if (!(rs.engine = engine_create(&ec, err))) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        rc = LG_EXIT_FAIL;
+        goto out;
+    }
+    rs.stats = stats_create(cfg->requests_log != NULL, cfg->requests);
+    rs.scratch = stats_create(0, 0);
+    if (!rs.stats || !rs.scratch) {
+        fputs("loadgen: out of memory\n", stderr);
+        rc = LG_EXIT_FAIL;
+        goto out;
+    }
+    if (cfg->json && !(rs.json = report_json_create(cfg->json, rs.run_id))) {
+        fputs("loadgen: out of memory\n", stderr);
+        rc = LG_EXIT_FAIL;
+        goto out;
+    }
+    progress_init(&rs.progress, stderr, cfg->quiet);
+
+    if (cfg->start_at_us) {
+        int64_t wait = cfg->start_at_us - lg_wall_us();
+        if (wait > 0)
+            sleep_until(lg_now_us() + wait);
+    }
+    for (size_t level = 0; level < cfg->nlevels && !stop_requested; level++) {
+        if (level > 0 && cfg->pause_us)
+            sleep_until(lg_now_us() + cfg->pause_us);
+        for (unsigned cycle = 1; cycle <= cfg->cycles && !stop_requested; cycle++)
+            if ((rc = run_level(&rs, level, cycle)) != 0)
+                goto out;
+    }
+
+    if (stop_requested)
+        rc = LG_EXIT_INTERRUPTED;
+    else if (rs.write_failed)
+        rc = LG_EXIT_FAIL;
+    else if (rs.requests > 0 && rs.ok == 0) {
+        fprintf(stderr, "loadgen: %s: every request failed; is the server up and the URL right?\n",
+                cfg->target);
+        rc = LG_EXIT_ALL_FAILED;
+    } else
+        rc = LG_EXIT_OK;
+out:
+    if (stop_requested && rc == LG_EXIT_OK)
+        rc = LG_EXIT_INTERRUPTED;
+    report_json_destroy(rs.json);
+    engine_destroy(rs.engine);
+    stats_destroy(rs.stats);
+    stats_destroy(rs.scratch);
+    payload_destroy(payloads);
+    cli_free(cfg);
+    free(cfg);
+    return rc;
+}
