@@ -271,6 +271,10 @@ const char *cli_public_url(const char *url, char *buf, size_t len)
 
 static int check_url(const char *url, char *err)
 {
+    /* curl reads "http:///x" as host "x"; a user who wrote that forgot it. */
+    const char *sep = strstr(url, "://");
+    if (sep && (sep[3] == '/' || sep[3] == ':' || sep[3] == '@' || sep[3] == '\0'))
+        return lg_err(err, "--url %s: no host; write http://HOST[:PORT]/score", url);
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
     int rc = 0;
@@ -325,6 +329,7 @@ enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *e
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, ":u:c:n:d:R:H:qh", options, NULL)) != -1) {
+        /* For an unknown option or a missing value, the option itself. */
         const char *flag = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
         switch (c) {
         case 'u': cfg->url = optarg; break;
@@ -472,16 +477,18 @@ enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *e
         case OPT_USER_AGENT: cfg->user_agent = optarg; break;
         case OPT_TIMEOUT:
         case OPT_CONNECT_TIMEOUT:
-            if (parse_duration(c == OPT_TIMEOUT ? "--timeout" : "--connect-timeout", optarg, &i64,
-                               err) < 0)
+        {
+            const char *name = c == OPT_TIMEOUT ? "--timeout" : "--connect-timeout";
+            if (parse_duration(name, optarg, &i64, err) < 0)
                 return CLI_ERROR;
             if (i64 < 1000)
-                return lg_err(err, "%s %s: at least 1ms", flag, optarg), CLI_ERROR;
+                return lg_err(err, "%s %s: at least 1ms", name, optarg), CLI_ERROR;
             if (c == OPT_TIMEOUT)
                 cfg->timeout_ms = (long)(i64 / 1000);
             else
                 cfg->connect_timeout_ms = (long)(i64 / 1000);
             break;
+        }
         case OPT_HTTP2: cfg->http2 = 1; break;
         case OPT_INSECURE: cfg->insecure = 1; break;
         case OPT_CACERT:
@@ -511,7 +518,8 @@ enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *e
         case OPT_SERVER_TIME_JSON:
             if (check_path_valid(optarg) < 0)
                 return lg_err(err, "%s '%s': write a dotted path such as result or predictions.0",
-                              flag, optarg), CLI_ERROR;
+                              c == OPT_EXPECT_JSON ? "--expect-json" : "--server-time-json", optarg),
+                       CLI_ERROR;
             if (c == OPT_EXPECT_JSON)
                 cfg->checks.expect_json = optarg;
             else

@@ -5,7 +5,9 @@
 set -e
 PKGS="build-essential pkg-config libcurl4-openssl-dev libuv1-dev libcjson-dev \
 libcmocka-dev libhttp-parser-dev libjpeg-dev nginx-light gnuplot-nox curl \
-python3 valgrind"
+python3 python3-yaml openssl valgrind"
+# make bench compares loadgen with the tools people would otherwise use.
+[ "${1:-}" = "--bench" ] && PKGS="$PKGS wrk hey nghttp2-client apache2-utils linux-perf"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -1,0 +1,194 @@
+/* test_cli.c: every flag check gives its one-line message; good flags land
+ * in the config. Runs in a temporary directory (cli_parse may create the
+ * default results/ folder there). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "common.h"
+
+#define MAXARGS 32
+
+static enum cli_result parse(struct run_config *cfg, char *err, const char *line)
+{
+    static char buf[1024];
+    static char *argv[MAXARGS];
+    int argc = 0;
+    snprintf(buf, sizeof buf, "loadgen %s", line);
+    for (char *t = strtok(buf, " "); t && argc < MAXARGS - 1; t = strtok(NULL, " "))
+        argv[argc++] = t;
+    argv[argc] = NULL;
+    err[0] = '\0';
+    return cli_parse(argc, argv, cfg, err);
+}
+
+static const struct {
+    const char *args;
+    const char *message; /* a substring the one-line error must contain */
+} bad[] = {
+    {"--url http://h/ --bogus", "--bogus: unknown option"},
+    {"--threads 5", "--url is missing"},
+    {"--url ftp://h/x", "scheme 'ftp' is not supported"},
+    {"--url http:///score", "--url http:///score: no host"},
+    {"--url http://:8080/x", "no host"},
+    {"--url notaurl", "--url notaurl"},
+    {"--url http://h/ --threads 0", "--threads 0: must be at least 1"},
+    {"--url http://h/ --threads -5", "--threads -5"},
+    {"--url http://h/ --threads abc", "--threads abc: not a positive whole number"},
+    {"--url http://h/ --threads 20:10", "--threads 20:10"},
+    {"--url http://h/ --threads 2000000", "more than 1000000 requests in flight"},
+    {"--url http://h/ -n 0", "--requests 0: must be at least 1"},
+    {"--url http://h/ -n ten", "--requests ten: not a whole number"},
+    {"--url http://h/ -d 99999999999h", "--duration 99999999999h: too long"},
+    {"--url http://h/ -d soon", "--duration soon: not a duration"},
+    {"--url http://h/ -R fast", "--rate fast"},
+    {"--url http://h/ --max-reply lots", "--max-reply lots"},
+    {"--url http://h/ -H NoColon", "no 'Name:' part"},
+    {"--url http://h/ -H :value", "no 'Name:' part"},
+    {"--url http://h/ --bearer-env LOADGEN_TEST_UNSET_VAR", "LOADGEN_TEST_UNSET_VAR: the variable is not set"},
+    {"--url http://h/ --format xml", "--format xml: unknown"},
+    {"--url http://h/ --arrival bursty", "--arrival bursty: unknown"},
+    {"--url http://h/ --out /nonexistent-dir/x.csv", "folder '/nonexistent-dir' does not exist"},
+    {"--url http://h/ --json /nonexistent-dir/x.json", "--json /nonexistent-dir/x.json"},
+    {"--url http://h/ --body-file /nonexistent-file", "--body-file /nonexistent-file: cannot read it"},
+    {"--url http://h/ --expect-json a..b", "--expect-json"},
+    {"--url http://h/ --expect-status 42", "--expect-status 42"},
+    {"--url http://h/ --image-size 10", "--image-size 10"},
+    {"--url http://h/ --cost-per-hour cheap", "--cost-per-hour cheap"},
+    {"--url http://h/ --timeout", "--timeout: needs a value"},
+    {"--url http://h/ stray", "'stray': unexpected argument"},
+    {"--url http://h/ --method PUT", "--method PUT: use GET or POST"},
+};
+
+static void every_bad_flag_gets_its_one_line_message(void **state)
+{
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        enum cli_result r = parse(&cfg, err, bad[i].args);
+        if (r != CLI_ERROR || !strstr(err, bad[i].message) || strchr(err, '\n'))
+            fail_msg("'%s': got result %d, message '%s'; want '%s'", bad[i].args, r, err,
+                     bad[i].message);
+        cli_free(&cfg);
+    }
+}
+
+static void a_header_with_cr_or_lf_is_refused(void **state)
+{
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    char *argv[] = {"loadgen", "--url", "http://h/", "-H", "X-A: b\r\nX-Evil: 1", NULL};
+    assert_int_equal(cli_parse(5, argv, &cfg, err), CLI_ERROR);
+    assert_non_null(strstr(err, "CR or LF"));
+    cli_free(&cfg);
+}
+
+static void defaults_are_the_studys(void **state)
+{
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    assert_int_equal(parse(&cfg, err, "--url http://127.0.0.1:8080/score"), CLI_RUN);
+    assert_int_equal(cfg.nlevels, 1);
+    assert_int_equal(cfg.levels[0], 50);
+    assert_int_equal(cfg.requests, 1000);
+    assert_int_equal(cfg.payload.format, PAYLOAD_JSON_B64);
+    assert_string_equal(cfg.out, "results/summary.csv");
+    cli_free(&cfg);
+}
+
+static void a_thread_range_becomes_levels(void **state)
+{
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    assert_int_equal(parse(&cfg, err, "--url http://h/ --threads 20:50:10 --cycles 3"), CLI_RUN);
+    assert_int_equal(cfg.nlevels, 4);
+    assert_int_equal(cfg.levels[0], 20);
+    assert_int_equal(cfg.levels[3], 50);
+    assert_int_equal(cfg.cycles, 3);
+    cli_free(&cfg);
+}
+
+static void a_rate_makes_an_open_loop_with_threads_as_the_cap(void **state)
+{
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    assert_int_equal(parse(&cfg, err, "--url http://h/ -R 50:150:50 --threads 64 --arrival poisson"),
+                     CLI_RUN);
+    assert_int_equal(cfg.nlevels, 3);
+    assert_true(cfg.rates[2] == 150);
+    assert_int_equal(cfg.max_inflight, 64);
+    assert_int_equal(cfg.arrival, PACER_POISSON);
+    cli_free(&cfg);
+}
+
+static void duration_alone_means_no_request_count(void **state)
+{
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    assert_int_equal(parse(&cfg, err, "--url http://h/ -d 1.5s"), CLI_RUN);
+    assert_int_equal(cfg.requests, 0);
+    assert_int_equal(cfg.duration_us, 1500000);
+    cli_free(&cfg);
+}
+
+static void warmup_takes_a_count_or_a_duration(void **state)
+{
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    assert_int_equal(parse(&cfg, err, "--url http://h/ --warmup 200"), CLI_RUN);
+    assert_int_equal(cfg.warmup_requests, 200);
+    assert_int_equal(cfg.warmup_us, 0);
+    assert_int_equal(parse(&cfg, err, "--url http://h/ --warmup 5s"), CLI_RUN);
+    assert_int_equal(cfg.warmup_requests, 0);
+    assert_int_equal(cfg.warmup_us, 5000000);
+    cli_free(&cfg);
+}
+
+static void bearer_env_becomes_an_authorization_header(void **state)
+{
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    setenv("LOADGEN_TEST_KEY", "s3cret", 1);
+    assert_int_equal(parse(&cfg, err, "--url http://h/ --bearer-env LOADGEN_TEST_KEY"), CLI_RUN);
+    assert_int_equal(cfg.nheaders, 1);
+    assert_string_equal(cfg.headers[0], "Authorization: Bearer s3cret");
+    cli_free(&cfg);
+}
+
+static void the_public_url_drops_user_info_and_query(void **state)
+{
+    char buf[256];
+    assert_string_equal(cli_public_url("http://user:pw@h:8080/score?key=abc#x", buf, sizeof buf),
+                        "http://h:8080/score");
+    assert_string_equal(cli_public_url("https://h/v1/models/m:predict", buf, sizeof buf),
+                        "https://h/v1/models/m:predict");
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/loadgen-test-cli.XXXXXX";
+    if (!mkdtemp(dir) || chdir(dir) != 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_bad_flag_gets_its_one_line_message),
+        cmocka_unit_test(a_header_with_cr_or_lf_is_refused),
+        cmocka_unit_test(defaults_are_the_studys),
+        cmocka_unit_test(a_thread_range_becomes_levels),
+        cmocka_unit_test(a_rate_makes_an_open_loop_with_threads_as_the_cap),
+        cmocka_unit_test(duration_alone_means_no_request_count),
+        cmocka_unit_test(warmup_takes_a_count_or_a_duration),
+        cmocka_unit_test(bearer_env_becomes_an_authorization_header),
+        cmocka_unit_test(the_public_url_drops_user_info_and_query),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    rmdir("results");
+    chdir("/");
+    rmdir(dir);
+    return rc;
+}
