@@ -1,0 +1,133 @@
+/*
+ * gnuplot.c: locate scripts/gnuplot and run gnuplot as a child process
+ * (see gnuplot.h). Single-threaded; the only state is on the stack.
+ */
+#include "gnuplot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <libgen.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#ifndef LOADGEN_DATADIR
+#define LOADGEN_DATADIR "/usr/local/share/loadgen"
+#endif
+
+extern char **environ;
+
+/* common.gp is loaded by every chart, so its presence marks the folder. */
+static int has_scripts(const char *dir)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/common.gp", dir) >= (int)sizeof path)
+        return 0;
+    return access(path, R_OK) == 0;
+}
+
+static int pick(char *dir, size_t size, const char *candidate)
+{
+    if (!has_scripts(candidate) || strlen(candidate) >= size)
+        return 0;
+    strcpy(dir, candidate);
+    return 1;
+}
+
+int gnuplot_scripts_dir(char *dir, size_t size, char *err)
+{
+    const char *env = getenv("LOADGEN_GNUPLOT_DIR");
+    if (env && *env) {
+        if (pick(dir, size, env))
+            return 0;
+        return lg_err(err, "LOADGEN_GNUPLOT_DIR=%s: no common.gp there; point it at "
+                      "loadgen's scripts/gnuplot folder", env);
+    }
+    if (pick(dir, size, "scripts/gnuplot"))
+        return 0;
+    /* Next to the binary: a checkout built in place, run from elsewhere. */
+    char exe[PATH_MAX], cand[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        snprintf(cand, sizeof cand, "%s/scripts/gnuplot", dirname(exe));
+        if (pick(dir, size, cand))
+            return 0;
+    }
+    if (pick(dir, size, LOADGEN_DATADIR "/gnuplot"))
+        return 0;
+    return lg_err(err, "cannot find the chart scripts (common.gp) in ./scripts/gnuplot, next "
+                  "to the binary or in " LOADGEN_DATADIR "/gnuplot; run `make install` or "
+                  "set LOADGEN_GNUPLOT_DIR");
+}
+
+/* The first lines gnuplot printed, indented, for a multi-line message. */
+static void first_lines(const char *errlog, char *out, size_t size)
+{
+    FILE *fp = fopen(errlog, "r");
+    size_t used = 0;
+    int lines = 0;
+    char line[256];
+    out[0] = '\0';
+    if (!fp)
+        return;
+    while (lines < 6 && fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!line[0])
+            continue;
+        int w = snprintf(out + used, size - used, "\n    %s", line);
+        if (w < 0 || (size_t)w >= size - used)
+            break;
+        used += (size_t)w;
+        lines++;
+    }
+    fclose(fp);
+}
+
+int gnuplot_run(const char *const *files, size_t nfiles, const char *errlog, char *err)
+{
+    char *argv[16];
+    if (nfiles + 2 > sizeof argv / sizeof argv[0])
+        return lg_err(err, "too many gnuplot scripts (%zu)", nfiles), -EINVAL;
+    argv[0] = "gnuplot";
+    for (size_t i = 0; i < nfiles; i++)
+        argv[i + 1] = (char *)files[i];
+    argv[nfiles + 1] = NULL;
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    /* gnuplot reads stdin when a script ends without `exit`; give it none. */
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc == ENOENT)
+        return lg_err(err, "gnuplot not found; install it with: sudo apt-get install "
+                      "gnuplot-nox"), -ENOENT;
+    if (rc != 0)
+        return lg_err(err, "cannot start gnuplot: %s", strerror(rc)), -EIO;
+
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return lg_err(err, "waiting for gnuplot: %s", strerror(errno)), -EIO;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    char lines[LG_ERRLEN];
+    first_lines(errlog, lines, sizeof lines - 80);
+    if (WIFEXITED(status))
+        lg_err(err, "gnuplot failed on %s (exit %d):%s", files[nfiles - 1],
+               WEXITSTATUS(status), lines);
+    else
+        lg_err(err, "gnuplot was killed by signal %d on %s", WTERMSIG(status),
+               files[nfiles - 1]);
+    return -EIO;
+}

@@ -1,0 +1,957 @@
+/*
+ * results.c: summary CSVs and JSON results read back into rows, levels and
+ * per-level groups (see results.h for the contract).
+ *
+ * Ownership: everything hangs off `struct results` and is freed by
+ * results_destroy(). Single-threaded.
+ */
+#include "results.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common.h"
+
+#define MAX_FIELDS 256
+
+/* Columns a chart or table cannot do without. Everything else in the
+ * summary schema is optional, so older files still plot. */
+static const char *const required_cols[] = {
+    "label", "region", "model", "mode", "concurrency", "rate", "cycle",
+    "images_per_s", "lat_p50_ms", "lat_p99_ms",
+};
+
+/* The study's models, smallest first: charts list them in this order. */
+static const char *const known_models[] = {
+    "mobilenet_v2", "nasnet_mobile", "resnet50", "resnet152", "nasnet_large",
+};
+
+struct results *results_create(void)
+{
+    return calloc(1, sizeof(struct results));
+}
+
+void results_destroy(struct results *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nruns; i++) {
+        for (size_t j = 0; j < r->runs[i].nlevels; j++) {
+            free(r->runs[i].levels[j].pct);
+            free(r->runs[i].levels[j].ticks);
+        }
+        free(r->runs[i].levels);
+    }
+    for (size_t i = 0; i < r->nsources; i++)
+        free(r->sources[i]);
+    for (size_t i = 0; i < r->nnotes; i++)
+        free(r->notes[i]);
+    for (int d = 0; d < 3; d++)
+        free(r->values[d]);
+    free(r->sources);
+    free(r->notes);
+    free(r->runs);
+    free(r->rows);
+    free(r->groups);
+    free(r);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap * 2 : 64;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return -ENOMEM;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+static const char *keep_source(struct results *r, const char *path)
+{
+    char **s = realloc(r->sources, (r->nsources + 1) * sizeof *s);
+    if (!s)
+        return NULL;
+    r->sources = s;
+    if (!(s[r->nsources] = strdup(path)))
+        return NULL;
+    return s[r->nsources++];
+}
+
+static void add_note(struct results *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void add_note(struct results *r, const char *fmt, ...)
+{
+    /* A note that cannot be stored is lost, not fatal: it only explains. */
+    char buf[LG_ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char **n = realloc(r->notes, (r->nnotes + 1) * sizeof *n);
+    if (!n)
+        return;
+    r->notes = n;
+    if ((n[r->nnotes] = strdup(buf)))
+        r->nnotes++;
+}
+
+static struct results_row *new_row(struct results *r)
+{
+    if (grow((void **)&r->rows, &r->rows_cap, r->nrows + 1, sizeof *r->rows) < 0)
+        return NULL;
+    struct results_row *row = &r->rows[r->nrows++];
+    memset(row, 0, sizeof *row);
+    row->concurrency = row->rate_rps = NAN;
+    row->requests = row->ok = row->errors = row->duration_s = NAN;
+    row->throughput_rps = row->images_per_s = NAN;
+    row->lat_mean_ms = row->lat_p50_ms = row->lat_p90_ms = row->lat_p99_ms = NAN;
+    row->cost_per_hour = NAN;
+    return row;
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+/* Splits a line in place. loadgen never quotes, but a file that went
+ * through a spreadsheet may: "a ""b""" is read as a "b". */
+static int split_csv(char *line, char **f, int max)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        if (n == max)
+            return -1;
+        if (*p == '"') {
+            char *w = ++p;
+            f[n++] = w;
+            while (*p) {
+                if (*p == '"' && p[1] == '"') {
+                    *w++ = '"';
+                    p += 2;
+                } else if (*p == '"') {
+                    p++;
+                    break;
+                } else {
+                    *w++ = *p++;
+                }
+            }
+            char *end = strchr(p, ',');
+            *w = '\0';
+            if (!end)
+                return n;
+            p = end + 1;
+        } else {
+            f[n++] = p;
+            char *end = strchr(p, ',');
+            if (!end)
+                return n;
+            *end = '\0';
+            p = end + 1;
+        }
+    }
+}
+
+/* Column positions under the current header; -1 when absent. */
+struct header {
+    int nfields;
+    int label, region, model, mode, concurrency, rate, cycle, images_per_s, lat_p50_ms,
+        lat_p99_ms;
+    int run_id, timestamp, target, format, requests, ok, errors, duration_s, throughput_rps,
+        lat_mean_ms, lat_p90_ms, cost_per_hour, status;
+};
+
+static int col(char **f, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(f[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static int read_header(struct header *h, char **f, int n, const char *path, char *err)
+{
+    for (size_t i = 0; i < sizeof required_cols / sizeof required_cols[0]; i++)
+        if (col(f, n, required_cols[i]) < 0)
+            return lg_err(err, "%s: missing column '%s'; was it written by loadgen --out?", path,
+                          required_cols[i]);
+    h->nfields = n;
+    h->label = col(f, n, "label");
+    h->region = col(f, n, "region");
+    h->model = col(f, n, "model");
+    h->mode = col(f, n, "mode");
+    h->concurrency = col(f, n, "concurrency");
+    h->rate = col(f, n, "rate");
+    h->cycle = col(f, n, "cycle");
+    h->images_per_s = col(f, n, "images_per_s");
+    h->lat_p50_ms = col(f, n, "lat_p50_ms");
+    h->lat_p99_ms = col(f, n, "lat_p99_ms");
+    h->run_id = col(f, n, "run_id");
+    h->timestamp = col(f, n, "timestamp");
+    h->target = col(f, n, "target");
+    h->format = col(f, n, "format");
+    h->requests = col(f, n, "requests");
+    h->ok = col(f, n, "ok");
+    h->errors = col(f, n, "errors");
+    h->duration_s = col(f, n, "duration_s");
+    h->throughput_rps = col(f, n, "throughput_rps");
+    h->lat_mean_ms = col(f, n, "lat_mean_ms");
+    h->lat_p90_ms = col(f, n, "lat_p90_ms");
+    h->cost_per_hour = col(f, n, "cost_per_hour");
+    h->status = col(f, n, "status");
+    return 0;
+}
+
+/* Where a field is, for error messages. */
+struct pos {
+    const char *path;
+    size_t line;
+    const char *col;
+};
+
+static int text_field(char *dst, char **f, int c, const struct pos *at, char *err)
+{
+    if (c < 0)
+        return 0;
+    size_t n = strlen(f[c]);
+    if (n >= RESULTS_TEXT)
+        return lg_err(err, "%s:%zu: column '%s' is %zu bytes long; at most %d fit", at->path,
+                      at->line, at->col, n, RESULTS_TEXT - 1);
+    memcpy(dst, f[c], n + 1);
+    return 0;
+}
+
+/* An empty cell is NaN (cost columns without --cost-per-hour); `need`
+ * refuses that for figures every row has. */
+static int num_field(double *dst, char **f, int c, int need, const struct pos *at, char *err)
+{
+    if (c < 0)
+        return 0;
+    const char *s = f[c];
+    if (!*s) {
+        if (need)
+            return lg_err(err, "%s:%zu: column '%s' is empty", at->path, at->line, at->col);
+        *dst = NAN;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE || !isfinite(v))
+        return lg_err(err, "%s:%zu: column '%s': '%s' is not a number", at->path, at->line,
+                      at->col, s);
+    *dst = v;
+    return 0;
+}
+
+#define TEXT(field, name) \
+    (at.col = name, text_field(row->field, f, h->field, &at, err))
+#define NUM(field, idx, name, need) \
+    (at.col = name, num_field(&row->field, f, h->idx, need, &at, err))
+
+static int parse_row(struct results_row *row, const struct header *h, char **f,
+                     const char *path, size_t line, char *err)
+{
+    struct pos at = {path, line, NULL};
+    double cycle = NAN;
+    if (TEXT(run_id, "run_id") || TEXT(timestamp, "timestamp") || TEXT(label, "label") ||
+        TEXT(region, "region") || TEXT(model, "model") || TEXT(target, "target") ||
+        TEXT(format, "format"))
+        return -1;
+    if (NUM(concurrency, concurrency, "concurrency", 1) || NUM(rate_rps, rate, "rate", 1) ||
+        NUM(images_per_s, images_per_s, "images_per_s", 1) ||
+        NUM(lat_p50_ms, lat_p50_ms, "lat_p50_ms", 0) ||
+        NUM(lat_p99_ms, lat_p99_ms, "lat_p99_ms", 0) || NUM(requests, requests, "requests", 0) ||
+        NUM(ok, ok, "ok", 0) || NUM(errors, errors, "errors", 0) ||
+        NUM(duration_s, duration_s, "duration_s", 0) ||
+        NUM(throughput_rps, throughput_rps, "throughput_rps", 0) ||
+        NUM(lat_mean_ms, lat_mean_ms, "lat_mean_ms", 0) ||
+        NUM(lat_p90_ms, lat_p90_ms, "lat_p90_ms", 0) ||
+        NUM(cost_per_hour, cost_per_hour, "cost_per_hour", 0))
+        return -1;
+    at.col = "cycle";
+    if (num_field(&cycle, f, h->cycle, 1, &at, err))
+        return -1;
+    if (cycle < 1 || cycle != floor(cycle) || cycle > 1e9)
+        return lg_err(err, "%s:%zu: column 'cycle': %g is not a cycle number (1, 2, ...)",
+                      path, line, cycle);
+    row->cycle = (int)cycle;
+    const char *mode = f[h->mode];
+    if (strcmp(mode, "open") == 0)
+        row->open_loop = 1;
+    else if (strcmp(mode, "closed") != 0)
+        return lg_err(err, "%s:%zu: column 'mode': '%s' is neither closed nor open", path,
+                      line, mode);
+    row->interrupted = h->status >= 0 && strcmp(f[h->status], "interrupted") == 0;
+    if (!*row->label || !*row->model)
+        return lg_err(err, "%s:%zu: empty %s; every row needs a label and a model", path, line,
+                      *row->label ? "model" : "label");
+    return 0;
+}
+
+#undef TEXT
+#undef NUM
+
+static int is_header(char **f, int n)
+{
+    return n > 0 && strcmp(f[0], "run_id") == 0;
+}
+
+int results_load_csv(struct results *r, const char *path, char *err)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+    const char *src = keep_source(r, path);
+    char *line = NULL, *f[MAX_FIELDS];
+    size_t cap = 0, lineno = 0, nrows = 0;
+    ssize_t len;
+    struct header h = {0};
+    int have_header = 0, rc = 0;
+    if (!src) {
+        rc = lg_err(err, "%s: out of memory", path);
+        goto done;
+    }
+    while ((len = getline(&line, &cap, fp)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        int n = split_csv(line, f, MAX_FIELDS);
+        if (n < 0) {
+            rc = lg_err(err, "%s:%zu: more than %d columns; not a loadgen summary CSV", path,
+                        lineno, MAX_FIELDS);
+            goto done;
+        }
+        if (is_header(f, n)) {
+            /* A repeated header (files from several clients concatenated)
+             * is skipped; a different one starts a new schema. */
+            if ((rc = read_header(&h, f, n, path, err)) < 0)
+                goto done;
+            have_header = 1;
+            continue;
+        }
+        if (!have_header) {
+            rc = lg_err(err, "%s:%zu: expected the header line 'run_id,timestamp,label,...' "
+                        "first; was it written by loadgen --out?", path, lineno);
+            goto done;
+        }
+        if (n != h.nfields) {
+            rc = lg_err(err, "%s:%zu: %d fields but the header above has %d: rows of two "
+                        "loadgen versions mixed in one file? keep one version per file, "
+                        "each with its own header", path, lineno, n, h.nfields);
+            goto done;
+        }
+        struct results_row *row = new_row(r);
+        if (!row) {
+            rc = lg_err(err, "%s: out of memory", path);
+            goto done;
+        }
+        row->source = src;
+        if ((rc = parse_row(row, &h, f, path, lineno, err)) < 0)
+            goto done;
+        nrows++;
+    }
+    if (ferror(fp))
+        rc = lg_err(err, "%s: read error: %s", path, strerror(errno));
+    else if (lineno == 0)
+        rc = lg_err(err, "%s: empty file; expected a loadgen summary CSV (loadgen --out)", path);
+    else if (nrows == 0)
+        rc = lg_err(err, "%s: a header but no rows; did the run finish a level?", path);
+    else
+        r->ncsv++;
+done:
+    free(line);
+    fclose(fp);
+    return rc;
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+static const cJSON *item(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+/* Reads a number member; null and absent are NaN unless `need`. */
+static int json_num(double *dst, const cJSON *o, const char *k, int need, const char *path,
+                    size_t lvl, char *err)
+{
+    const cJSON *v = item(o, k);
+    if (cJSON_IsNumber(v)) {
+        *dst = v->valuedouble;
+        return 0;
+    }
+    if (need || (v && !cJSON_IsNull(v)))
+        return lg_err(err, "%s: levels[%zu]: '%s' %s", path, lvl, k,
+                      v ? "is not a number" : "is missing");
+    *dst = NAN;
+    return 0;
+}
+
+static int json_text(char *dst, const cJSON *o, const char *k, int need, const char *path,
+                     size_t lvl, char *err)
+{
+    const cJSON *v = item(o, k);
+    if (!cJSON_IsString(v)) {
+        if (need || v)
+            return lg_err(err, "%s: levels[%zu]: '%s' %s", path, lvl, k,
+                          v ? "is not a string" : "is missing");
+        *dst = '\0';
+        return 0;
+    }
+    size_t n = strlen(v->valuestring);
+    if (n >= RESULTS_TEXT)
+        return lg_err(err, "%s: levels[%zu]: '%s' is %zu bytes long; at most %d fit", path,
+                      lvl, k, n, RESULTS_TEXT - 1);
+    memcpy(dst, v->valuestring, n + 1);
+    return 0;
+}
+
+static int json_level(struct results_level *l, const cJSON *o, const char *path, size_t i,
+                      char *err)
+{
+    struct results_row *row = &l->row;
+    double cycle = NAN, start = NAN, end = NAN;
+    char mode[RESULTS_TEXT], status[RESULTS_TEXT];
+    const cJSON *lat = item(o, "latency_ms");
+    if (!cJSON_IsObject(o))
+        return lg_err(err, "%s: levels[%zu] is not an object", path, i);
+    if (json_text(row->label, o, "label", 1, path, i, err) ||
+        json_text(row->region, o, "region", 1, path, i, err) ||
+        json_text(row->model, o, "model", 1, path, i, err) ||
+        json_text(row->target, o, "target", 0, path, i, err) ||
+        json_text(row->format, o, "format", 0, path, i, err) ||
+        json_text(mode, o, "mode", 1, path, i, err) ||
+        json_text(status, o, "status", 0, path, i, err) ||
+        json_num(&row->concurrency, o, "concurrency", 1, path, i, err) ||
+        json_num(&row->rate_rps, o, "rate", 1, path, i, err) ||
+        json_num(&cycle, o, "cycle", 1, path, i, err) ||
+        json_num(&start, o, "start_wall_us", 0, path, i, err) ||
+        json_num(&end, o, "end_wall_us", 0, path, i, err) ||
+        json_num(&row->duration_s, o, "duration_s", 0, path, i, err) ||
+        json_num(&row->requests, o, "requests", 0, path, i, err) ||
+        json_num(&row->ok, o, "ok", 0, path, i, err) ||
+        json_num(&row->errors, o, "errors", 0, path, i, err) ||
+        json_num(&row->throughput_rps, o, "throughput_rps", 0, path, i, err) ||
+        json_num(&row->images_per_s, o, "images_per_s", 1, path, i, err) ||
+        json_num(&row->cost_per_hour, o, "cost_per_hour", 0, path, i, err))
+        return -1;
+    if (!cJSON_IsObject(lat))
+        return lg_err(err, "%s: levels[%zu]: 'latency_ms' is missing", path, i);
+    if (json_num(&row->lat_mean_ms, lat, "mean", 0, path, i, err) ||
+        json_num(&row->lat_p50_ms, lat, "p50", 0, path, i, err) ||
+        json_num(&row->lat_p90_ms, lat, "p90", 0, path, i, err) ||
+        json_num(&row->lat_p99_ms, lat, "p99", 0, path, i, err))
+        return -1;
+    if (cycle < 1 || cycle != floor(cycle) || cycle > 1e9)
+        return lg_err(err, "%s: levels[%zu]: 'cycle' %g is not a cycle number", path, i, cycle);
+    row->cycle = (int)cycle;
+    if (strcmp(mode, "open") == 0)
+        row->open_loop = 1;
+    else if (strcmp(mode, "closed") != 0)
+        return lg_err(err, "%s: levels[%zu]: mode '%s' is neither closed nor open", path, i,
+                      mode);
+    row->interrupted = strcmp(status, "interrupted") == 0;
+    l->start_wall_us = isnan(start) ? 0 : (int64_t)start;
+    l->end_wall_us = isnan(end) ? 0 : (int64_t)end;
+
+    const cJSON *pct = item(o, "percentiles"), *e;
+    if (cJSON_IsArray(pct) && cJSON_GetArraySize(pct) > 0) {
+        l->pct = calloc((size_t)cJSON_GetArraySize(pct), sizeof *l->pct);
+        if (!l->pct)
+            return lg_err(err, "%s: out of memory", path);
+        cJSON_ArrayForEach(e, pct)
+        {
+            double p = NAN, ms = NAN;
+            if (json_num(&p, e, "p", 1, path, i, err) || json_num(&ms, e, "ms", 1, path, i, err))
+                return -1;
+            l->pct[l->npct++] = (struct results_pct){p, ms};
+        }
+    }
+    const cJSON *tl = item(o, "timeline");
+    if (cJSON_IsArray(tl) && cJSON_GetArraySize(tl) > 0) {
+        l->ticks = calloc((size_t)cJSON_GetArraySize(tl), sizeof *l->ticks);
+        if (!l->ticks)
+            return lg_err(err, "%s: out of memory", path);
+        cJSON_ArrayForEach(e, tl)
+        {
+            struct results_tick *t = &l->ticks[l->nticks++];
+            if (json_num(&t->t_s, e, "t", 1, path, i, err) ||
+                json_num(&t->completions, e, "completions", 1, path, i, err) ||
+                json_num(&t->errors, e, "errors", 0, path, i, err) ||
+                json_num(&t->p50_ms, e, "p50_ms", 0, path, i, err) ||
+                json_num(&t->p99_ms, e, "p99_ms", 0, path, i, err))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static char *slurp(const char *path, size_t *len, char *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t cap = 0, n = 0, got;
+    do {
+        if (grow((void **)&buf, &cap, n + 65536 + 1, 1) < 0) {
+            free(buf);
+            fclose(fp);
+            lg_err(err, "%s: out of memory", path);
+            return NULL;
+        }
+        got = fread(buf + n, 1, cap - n - 1, fp);
+        n += got;
+    } while (got > 0);
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad) {
+        free(buf);
+        lg_err(err, "%s: read error", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+int results_load_json(struct results *r, const char *path, char *err)
+{
+    size_t len;
+    char *text = slurp(path, &len, err);
+    if (!text)
+        return -1;
+    int rc = 0;
+    const char *src = keep_source(r, path);
+    cJSON *doc = cJSON_ParseWithLength(text, len);
+    if (!src) {
+        rc = lg_err(err, "%s: out of memory", path);
+        goto done;
+    }
+    if (!doc) {
+        const char *at = cJSON_GetErrorPtr();
+        if (len == 0)
+            rc = lg_err(err, "%s: empty file; expected a loadgen JSON result (loadgen --json)",
+                        path);
+        else
+            rc = lg_err(err, "%s: not valid JSON near byte %td; was it written by loadgen --json?",
+                        path, at && at >= text && at <= text + len ? at - text : (ptrdiff_t)0);
+        goto done;
+    }
+    const cJSON *ver = item(doc, "schema_version"), *levels = item(doc, "levels");
+    if (!cJSON_IsNumber(ver) || !cJSON_IsArray(levels)) {
+        rc = lg_err(err, "%s: no schema_version or levels; was it written by loadgen --json?",
+                    path);
+        goto done;
+    }
+    if (ver->valuedouble != 1) {
+        rc = lg_err(err, "%s: schema_version %g; this loadgen reads version 1: use the "
+                    "loadgen that wrote it", path, ver->valuedouble);
+        goto done;
+    }
+    if (cJSON_GetArraySize(levels) == 0) {
+        rc = lg_err(err, "%s: no levels; did the run finish a level?", path);
+        goto done;
+    }
+    if (grow((void **)&r->runs, &r->runs_cap, r->nruns + 1, sizeof *r->runs) < 0) {
+        rc = lg_err(err, "%s: out of memory", path);
+        goto done;
+    }
+    struct results_run *run = &r->runs[r->nruns];
+    memset(run, 0, sizeof *run);
+    run->source = src;
+    const cJSON *s = item(doc, "run_id");
+    if (cJSON_IsString(s))
+        snprintf(run->run_id, sizeof run->run_id, "%s", s->valuestring);
+    if (cJSON_IsString(s = item(doc, "version")))
+        snprintf(run->version, sizeof run->version, "%s", s->valuestring);
+    run->levels = calloc((size_t)cJSON_GetArraySize(levels), sizeof *run->levels);
+    if (!run->levels) {
+        rc = lg_err(err, "%s: out of memory", path);
+        goto done;
+    }
+    r->nruns++; /* from here results_destroy() frees what the levels hold */
+    const cJSON *e;
+    cJSON_ArrayForEach(e, levels)
+    {
+        struct results_level *l = &run->levels[run->nlevels++];
+        l->row.source = src;
+        memcpy(l->row.run_id, run->run_id, sizeof run->run_id);
+        if ((rc = json_level(l, e, path, run->nlevels - 1, err)) < 0)
+            goto done;
+    }
+done:
+    cJSON_Delete(doc);
+    free(text);
+    return rc;
+}
+
+/* ---- files and directories ---------------------------------------------- */
+
+/* A JSON result starts with '{'; anything else is taken for a CSV. */
+static int looks_like_json(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 0;
+    int c;
+    while ((c = fgetc(fp)) == ' ' || c == '\n' || c == '\r' || c == '\t')
+        ;
+    fclose(fp);
+    return c == '{';
+}
+
+static int load_file(struct results *r, const char *path, char *err)
+{
+    return looks_like_json(path) ? results_load_json(r, path, err)
+                                 : results_load_csv(r, path, err);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* A results folder also holds files that are not summaries or results
+ * (--history, --requests-log): those are passed over with a note, which a
+ * bad file named on the command line is not. */
+static int load_dir(struct results *r, const char *dir, char *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return lg_err(err, "%s: cannot open: %s", dir, strerror(errno));
+    char **names = NULL;
+    size_t n = 0, cap = 0, used = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!ends_with(de->d_name, ".csv") && !ends_with(de->d_name, ".json"))
+            continue;
+        if (grow((void **)&names, &cap, n + 1, sizeof *names) < 0 ||
+            !(names[n] = malloc(strlen(dir) + strlen(de->d_name) + 2))) {
+            rc = lg_err(err, "%s: out of memory", dir);
+            goto done;
+        }
+        sprintf(names[n++], "%s/%s", dir, de->d_name);
+    }
+    qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        char why[LG_ERRLEN];
+        size_t rows = r->nrows, runs = r->nruns;
+        if (load_file(r, names[i], why) == 0) {
+            used++;
+            continue;
+        }
+        if (strstr(why, "out of memory")) {
+            rc = lg_err(err, "%s", why);
+            goto done;
+        }
+        /* Drop what the refused file added, then say why it was skipped. */
+        r->nrows = rows;
+        while (r->nruns > runs) {
+            struct results_run *run = &r->runs[--r->nruns];
+            for (size_t j = 0; j < run->nlevels; j++) {
+                free(run->levels[j].pct);
+                free(run->levels[j].ticks);
+            }
+            free(run->levels);
+        }
+        add_note(r, "skipped %s", why);
+    }
+    if (used == 0)
+        rc = lg_err(err, "%s: no loadgen summary CSV or JSON result in it", dir);
+done:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    closedir(d);
+    return rc;
+}
+
+int results_load(struct results *r, const char *path, char *err)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return lg_err(err, "%s: %s", path, strerror(errno));
+    return S_ISDIR(st.st_mode) ? load_dir(r, path, err) : load_file(r, path, err);
+}
+
+/* ---- grouping ----------------------------------------------------------- */
+
+enum results_device results_device(const char *label, int *n)
+{
+    enum results_device d = strncmp(label, "gpu-", 4) == 0   ? RESULTS_GPU
+                            : strncmp(label, "cpu-", 4) == 0 ? RESULTS_CPU
+                                                             : RESULTS_OTHER;
+    if (n) {
+        char *end;
+        long v = d == RESULTS_OTHER ? 0 : strtol(label + 4, &end, 10);
+        *n = d != RESULTS_OTHER && end != label + 4 && *end == '\0' && v > 0 && v < 100000
+                 ? (int)v
+                 : 0;
+    }
+    return d;
+}
+
+int results_label_cmp(const char *a, const char *b)
+{
+    int na, nb;
+    enum results_device da = results_device(a, &na), db = results_device(b, &nb);
+    if (da != db)
+        return (int)da - (int)db;
+    if (da != RESULTS_OTHER && na != nb && na && nb)
+        return na < nb ? -1 : 1;
+    return strcmp(a, b);
+}
+
+static int model_rank(const char *m)
+{
+    for (size_t i = 0; i < sizeof known_models / sizeof known_models[0]; i++)
+        if (strcmp(m, known_models[i]) == 0)
+            return (int)i;
+    return (int)(sizeof known_models / sizeof known_models[0]);
+}
+
+static const char *dim_of(const struct results_row *row, int d)
+{
+    return d == RESULTS_LABEL ? row->label : d == RESULTS_REGION ? row->region : row->model;
+}
+
+/* Position of v in the ordered value list of dimension d. */
+static size_t rank(const struct results *r, int d, const char *v)
+{
+    for (size_t i = 0; i < r->nvalues[d]; i++)
+        if (strcmp(r->values[d][i], v) == 0)
+            return i;
+    return r->nvalues[d];
+}
+
+/* Stable insertion sort: value lists are short, and models of the same
+ * rank keep the order they were first seen in. */
+static void sort_values(const char **v, size_t n, int (*cmp)(const char *, const char *))
+{
+    for (size_t i = 1; i < n; i++) {
+        const char *x = v[i];
+        size_t j = i;
+        for (; j > 0 && cmp(v[j - 1], x) > 0; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+static int model_cmp(const char *a, const char *b)
+{
+    return model_rank(a) - model_rank(b);
+}
+
+static int num_cmp(double a, double b)
+{
+    return (a > b) - (a < b);
+}
+
+static int row_cmp(const void *a, const void *b, void *ctx)
+{
+    const struct results *r = ctx;
+    const struct results_row *x = a, *y = b;
+    for (int d = 0; d < 3; d++) {
+        size_t rx = rank(r, d, dim_of(x, d)), ry = rank(r, d, dim_of(y, d));
+        if (rx != ry)
+            return rx < ry ? -1 : 1;
+    }
+    if (x->open_loop != y->open_loop)
+        return x->open_loop - y->open_loop;
+    int c = num_cmp(x->open_loop ? x->rate_rps : x->concurrency,
+                    y->open_loop ? y->rate_rps : y->concurrency);
+    if (c)
+        return c;
+    if ((c = strcmp(x->run_id, y->run_id)))
+        return c;
+    return x->cycle - y->cycle;
+}
+
+static int same_group(const struct results_row *x, const struct results_row *y)
+{
+    return strcmp(x->label, y->label) == 0 && strcmp(x->region, y->region) == 0 &&
+           strcmp(x->model, y->model) == 0 && x->open_loop == y->open_loop &&
+           (x->open_loop ? x->rate_rps == y->rate_rps : x->concurrency == y->concurrency);
+}
+
+void results_stat_of(struct results_stat *s, const double *v, size_t n)
+{
+    double sum = 0;
+    s->n = 0;
+    s->min = INFINITY;
+    s->max = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(v[i]))
+            continue;
+        s->n++;
+        sum += v[i];
+        s->min = fmin(s->min, v[i]);
+        s->max = fmax(s->max, v[i]);
+    }
+    s->mean = s->n ? sum / (double)s->n : NAN;
+    if (!s->n)
+        s->min = s->max = NAN;
+    double ss = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(v[i]))
+            ss += (v[i] - s->mean) * (v[i] - s->mean);
+    s->sd = s->n > 1 ? sqrt(ss / (double)(s->n - 1)) : NAN;
+}
+
+/* The lists point into rows, so they are rebuilt after rows move. */
+static int build_values(struct results *r)
+{
+    for (int d = 0; d < 3; d++) {
+        free(r->values[d]);
+        r->nvalues[d] = 0;
+        r->values[d] = calloc(r->nrows + 1, sizeof(char *));
+        if (!r->values[d])
+            return -ENOMEM;
+        for (size_t i = 0; i < r->nrows; i++) {
+            const char *v = dim_of(&r->rows[i], d);
+            if (rank(r, d, v) == r->nvalues[d])
+                r->values[d][r->nvalues[d]++] = v;
+        }
+    }
+    sort_values(r->values[RESULTS_LABEL], r->nvalues[RESULTS_LABEL], results_label_cmp);
+    sort_values(r->values[RESULTS_MODEL], r->nvalues[RESULTS_MODEL], model_cmp);
+    return 0;
+}
+
+/* The same row twice (a file given twice, or copied into two folders)
+ * would count a cycle twice: exact repeats of run, level and cycle go. */
+static void drop_repeats(struct results *r)
+{
+    size_t out = 0, dropped = 0;
+    for (size_t i = 0; i < r->nrows; i++) {
+        if (out > 0 && *r->rows[i].run_id && row_cmp(&r->rows[out - 1], &r->rows[i], r) == 0) {
+            dropped++;
+            continue;
+        }
+        r->rows[out++] = r->rows[i];
+    }
+    r->nrows = out;
+    if (dropped)
+        add_note(r, "ignored %zu repeated row%s (same run, level and cycle given twice)",
+                 dropped, dropped == 1 ? "" : "s");
+}
+
+static int build_groups(struct results *r)
+{
+    r->groups = calloc(r->nrows, sizeof *r->groups);
+    double *ips = malloc(r->nrows * sizeof *ips), *p50 = malloc(r->nrows * sizeof *p50),
+           *p99 = malloc(r->nrows * sizeof *p99), *cost = malloc(r->nrows * sizeof *cost);
+    int rc = 0;
+    if (!r->groups || !ips || !p50 || !p99 || !cost) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < r->nrows;) {
+        size_t j = i, n = 0;
+        for (; j < r->nrows && same_group(&r->rows[i], &r->rows[j]); j++) {
+            const struct results_row *row = &r->rows[j];
+            if (row->interrupted) {
+                r->ninterrupted++;
+                continue;
+            }
+            ips[n] = row->images_per_s;
+            p50[n] = row->lat_p50_ms;
+            p99[n] = row->lat_p99_ms;
+            cost[n++] = row->cost_per_hour;
+        }
+        if (n > 0) {
+            const struct results_row *row = &r->rows[i];
+            struct results_group *g = &r->groups[r->ngroups++];
+            struct results_stat c;
+            g->label = row->label;
+            g->region = row->region;
+            g->model = row->model;
+            g->open_loop = row->open_loop;
+            g->level = row->open_loop ? row->rate_rps : row->concurrency;
+            results_stat_of(&g->ips, ips, n);
+            results_stat_of(&g->p50_ms, p50, n);
+            results_stat_of(&g->p99_ms, p99, n);
+            results_stat_of(&c, cost, n);
+            g->cost_per_hour = c.mean;
+        }
+        i = j;
+    }
+    if (r->ninterrupted)
+        add_note(r, "left out %zu interrupted level%s (partial results)", r->ninterrupted,
+                 r->ninterrupted == 1 ? "" : "s");
+done:
+    free(ips);
+    free(p50);
+    free(p99);
+    free(cost);
+    return rc;
+}
+
+int results_finish(struct results *r, char *err)
+{
+    if (r->ncsv == 0)
+        for (size_t i = 0; i < r->nruns; i++)
+            for (size_t j = 0; j < r->runs[i].nlevels; j++) {
+                struct results_row *row = new_row(r);
+                if (!row)
+                    return lg_err(err, "out of memory");
+                *row = r->runs[i].levels[j].row;
+            }
+    if (r->nrows == 0)
+        return lg_err(err, "no results to show; give a summary CSV (loadgen --out) or a JSON "
+                      "result (loadgen --json)");
+    if (build_values(r) < 0)
+        return lg_err(err, "out of memory");
+    qsort_r(r->rows, r->nrows, sizeof *r->rows, row_cmp, r);
+    drop_repeats(r);
+    /* Rows were sorted in value order, so first-seen order is kept. */
+    if (build_values(r) < 0 || build_groups(r) < 0)
+        return lg_err(err, "out of memory");
+    if (r->ngroups == 0)
+        return lg_err(err, "every level in the input was interrupted; nothing complete to show");
+    return 0;
+}
+
+const struct results_group *results_pick(const struct results *r, const char *label,
+                                         const char *region, const char *model,
+                                         double at_threads)
+{
+    const struct results_group *best = NULL;
+    int want_open = 1;
+    for (size_t i = 0; i < r->ngroups; i++) {
+        const struct results_group *g = &r->groups[i];
+        if (strcmp(g->label, label) == 0 && strcmp(g->region, region) == 0 &&
+            strcmp(g->model, model) == 0 && !g->open_loop)
+            want_open = 0;
+    }
+    for (size_t i = 0; i < r->ngroups; i++) {
+        const struct results_group *g = &r->groups[i];
+        if (strcmp(g->label, label) || strcmp(g->region, region) || strcmp(g->model, model) ||
+            g->open_loop != want_open)
+            continue;
+        if (at_threads > 0 ? g->level == at_threads : !best || g->level > best->level)
+            best = g;
+    }
+    return best;
+}
