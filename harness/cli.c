@@ -103,6 +103,11 @@ static const char usage[] =
     "Posts images to a scoring endpoint with N requests in flight and reports\n"
     "throughput, latency percentiles and errors; appends a row per level to a CSV.\n"
     "\n"
+    "Experiments:\n"
+    "      --scenario FILE      run every target of an experiment file (scenarios/*.json);\n"
+    "                           flags given here override the file's\n"
+    "      --only LABEL         just the target with this label\n"
+    "\n"
     "Load:\n"
     "  -u, --url URL            endpoint, http:// or https:// (required)\n"
     "  -c, --threads N|A:B[:S]  requests in flight, or a sweep of levels (default 50)\n"
@@ -326,7 +331,7 @@ enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *e
     int64_t i64;
     const char *threads_spec = NULL, *rate_spec = NULL;
     opterr = 0;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then resets its internal state too */
     int c;
     while ((c = getopt_long(argc, argv, ":u:c:n:d:R:H:qh", options, NULL)) != -1) {
         /* For an unknown option or a missing value, the option itself. */
@@ -622,6 +627,14 @@ enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *e
     if (cfg->save_synthetic && (cfg->corpus.dir || cfg->corpus.list_file))
         return lg_err(err, "--save-synthetic writes the synthetic corpus; drop --images"), CLI_ERROR;
     return CLI_RUN;
+}
+
+int cli_flag_takes_value(const char *name)
+{
+    for (const struct option *o = options; o->name; o++)
+        if (strcmp(o->name, name) == 0)
+            return o->has_arg == required_argument;
+    return -1;
 }
 
 void cli_free(struct run_config *cfg)

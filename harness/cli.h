@@ -78,6 +78,9 @@ enum cli_result {
 /* `argv[0]` is the program or "run". Prints only --help / --version. */
 enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *err);
 void cli_free(struct run_config *cfg);
+/* 1 when the long option `name` (no dashes) takes a value, 0 when it is a
+ * switch, -1 when there is no such option. For scenario files. */
+int cli_flag_takes_value(const char *name);
 /* The URL with user-info and query string removed, into buf. */
 const char *cli_public_url(const char *url, char *buf, size_t len);
 

@@ -26,6 +26,7 @@
 #include "payload.h"
 #include "progress.h"
 #include "report.h"
+#include "scenario.h"
 #include "stats.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -203,7 +204,8 @@ static unsigned default_loops(const struct run_config *cfg, unsigned max_slots)
     return loops > max_slots ? max_slots : loops;
 }
 
-int run_main(int argc, char **argv)
+/* One run of one target; `run_id` shared by a scenario's targets, or NULL. */
+static int run_one(int argc, char **argv, const char *run_id)
 {
     struct run_config *cfg = malloc(sizeof *cfg);
     char err[LG_ERRLEN];
@@ -245,7 +247,10 @@ int run_main(int argc, char **argv)
     if ((rc = prepare_payloads(cfg, &payloads)) != 0)
         goto out;
     rs.format = payload_format_name(cfg->payload.format);
-    report_run_id(rs.run_id, sizeof rs.run_id);
+    if (run_id)
+        snprintf(rs.run_id, sizeof rs.run_id, "%s", run_id);
+    else
+        report_run_id(rs.run_id, sizeof rs.run_id);
 
     struct engine_config ec = {
         .url = cfg->url,
@@ -319,4 +324,73 @@ out:
     cli_free(cfg);
     free(cfg);
     return rc;
+}
+
+/* `--scenario FILE [--only LABEL]`: the value of `name` in argv ("--name V"
+ * or "--name=V"), removed from argv; NULL when absent. */
+static const char *take_flag(int *argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 1; i < *argc; i++) {
+        if (strncmp(argv[i], name, n) != 0 || (argv[i][n] != '\0' && argv[i][n] != '='))
+            continue;
+        const char *v = argv[i][n] == '=' ? argv[i] + n + 1 : (i + 1 < *argc ? argv[i + 1] : "");
+        int drop = argv[i][n] == '=' || i + 1 >= *argc ? 1 : 2;
+        memmove(argv + i, argv + i + drop, (size_t)(*argc - i - drop + 1) * sizeof *argv);
+        *argc -= drop;
+        return v;
+    }
+    return NULL;
+}
+
+int run_main(int argc, char **argv)
+{
+    const char *path = take_flag(&argc, argv, "--scenario");
+    const char *only = take_flag(&argc, argv, "--only");
+    if (!path) {
+        if (only) {
+            fputs("loadgen: --only needs --scenario FILE\n", stderr);
+            return LG_EXIT_USAGE;
+        }
+        return run_one(argc, argv, NULL);
+    }
+    char err[LG_ERRLEN];
+    if (!*path) {
+        fputs("loadgen: --scenario: needs a file; see scenarios/*.json\n", stderr);
+        return LG_EXIT_USAGE;
+    }
+    struct scenario *sc;
+    if (scenario_load(path, only, &sc, err) < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        return LG_EXIT_USAGE;
+    }
+    char run_id[64];
+    report_run_id(run_id, sizeof run_id);
+    int worst = LG_EXIT_OK;
+    for (size_t i = 0; i < sc->count && !stop_requested; i++) {
+        struct scenario_target *t = &sc->targets[i];
+        /* The file's flags first, the command line's after: later wins. */
+        int n = t->argc + argc - 1;
+        char **av = malloc((size_t)(n + 1) * sizeof *av);
+        if (!av) {
+            worst = LG_EXIT_FAIL;
+            break;
+        }
+        memcpy(av, t->argv, (size_t)t->argc * sizeof *av);
+        memcpy(av + t->argc, argv + 1, (size_t)argc * sizeof *av); /* with the NULL */
+        fprintf(stdout, "== %s: target %zu of %zu: %s\n", path, i + 1, sc->count,
+                *t->label ? t->label : "(no label)");
+        fflush(stdout);
+        int rc = run_one(n, av, run_id);
+        free(av);
+        if (rc == LG_EXIT_USAGE || rc == LG_EXIT_INTERRUPTED) {
+            worst = rc;
+            break;
+        }
+        /* One unreachable deployment must not stop the others. */
+        if (rc != LG_EXIT_OK && worst == LG_EXIT_OK)
+            worst = rc;
+    }
+    scenario_destroy(sc);
+    return worst;
 }

@@ -1,0 +1,333 @@
+/*
+ * scenario.c: experiment files -> argument vectors. See scenario.h.
+ * Runs once at start-up, in the main thread; owns everything it returns.
+ */
+#include "scenario.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "common.h"
+
+/* Keys that document the file and are not flags. */
+static const char *const doc_keys[] = {"name", "description", "notes", "source", "sources"};
+
+static int is_doc_key(const char *k)
+{
+    for (size_t i = 0; i < sizeof doc_keys / sizeof doc_keys[0]; i++)
+        if (strcmp(k, doc_keys[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* A growable argv. */
+struct args {
+    char **v;
+    int n, cap;
+};
+
+static int push(struct args *a, const char *s)
+{
+    if (a->n + 2 > a->cap) {
+        int cap = a->cap ? a->cap * 2 : 16;
+        char **v = realloc(a->v, (size_t)cap * sizeof *v);
+        if (!v)
+            return -1;
+        a->v = v;
+        a->cap = cap;
+    }
+    if (!(a->v[a->n] = strdup(s)))
+        return -1;
+    a->v[++a->n] = NULL;
+    return 0;
+}
+
+static void args_free(struct args *a)
+{
+    for (int i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+    *a = (struct args){0};
+}
+
+/* Check one flag with the command line's own parser, so that the file gets
+ * exactly the command line's rules and messages. */
+static int check_flag(const char *flag, const char *value, char *err)
+{
+    struct run_config *cfg = malloc(sizeof *cfg);
+    if (!cfg)
+        return lg_err(err, "out of memory");
+    char *argv[8];
+    int argc = 0;
+    argv[argc++] = "run";
+    if (strcmp(flag, "--url") != 0) {
+        argv[argc++] = "--url";
+        argv[argc++] = "http://127.0.0.1/";
+    }
+    argv[argc++] = (char *)flag;
+    if (value)
+        argv[argc++] = (char *)value;
+    argv[argc++] = "--no-out";
+    argv[argc] = NULL;
+    int rc = cli_parse(argc, argv, cfg, err) == CLI_RUN ? 0 : -1;
+    cli_free(cfg);
+    free(cfg);
+    return rc;
+}
+
+/* One key of `defaults` or of a target -> flags appended to `a`. */
+static int add_key(const char *path, const char *where, const cJSON *item, struct args *a,
+                   char *err)
+{
+    const char *key = item->string;
+    char flag[64], msg[LG_ERRLEN], value[64];
+    if (strcmp(key, "headers") == 0) {
+        if (!cJSON_IsObject(item))
+            return lg_err(err, "%s: %s.headers: must be an object of \"Name\": \"value\"", path, where);
+        for (const cJSON *h = item->child; h; h = h->next) {
+            if (!cJSON_IsString(h))
+                return lg_err(err, "%s: %s.headers.%s: must be a string", path, where, h->string);
+            size_t len = strlen(h->string) + strlen(h->valuestring) + 3;
+            char *line = malloc(len);
+            if (!line)
+                return lg_err(err, "out of memory");
+            snprintf(line, len, "%s: %s", h->string, h->valuestring);
+            int rc = check_flag("--header", line, msg);
+            if (rc == 0)
+                rc = push(a, "--header") || push(a, line) ? lg_err(msg, "out of memory") : 0;
+            free(line);
+            if (rc < 0)
+                return lg_err(err, "%s: %s.headers.%s: %s", path, where, h->string, msg);
+        }
+        return 0;
+    }
+    snprintf(flag, sizeof flag, "--%s", key);
+    for (char *p = flag + 2; *p; p++)
+        if (*p == '_')
+            *p = '-';
+    int takes = cli_flag_takes_value(flag + 2);
+    if (takes < 0 || strcmp(key, "scenario") == 0 || strcmp(key, "only") == 0 ||
+        strcmp(key, "help") == 0 || strcmp(key, "version") == 0)
+        return lg_err(err, "%s: %s.%s: unknown key; keys are run flags without the dashes "
+                           "(see loadgen --help), or headers, name, description, notes",
+                      path, where, key);
+    const char *v = NULL;
+    if (takes == 0) {
+        if (!cJSON_IsBool(item))
+            return lg_err(err, "%s: %s.%s: must be true or false", path, where, key);
+        if (cJSON_IsFalse(item))
+            return 0;
+    } else if (cJSON_IsString(item)) {
+        v = item->valuestring;
+    } else if (cJSON_IsNumber(item)) {
+        double d = item->valuedouble;
+        if (!isfinite(d))
+            return lg_err(err, "%s: %s.%s: not a finite number", path, where, key);
+        if (d == floor(d) && fabs(d) < 1e15)
+            snprintf(value, sizeof value, "%.0f", d);
+        else
+            snprintf(value, sizeof value, "%.17g", d);
+        v = value;
+    } else {
+        return lg_err(err, "%s: %s.%s: must be a string or a number", path, where, key);
+    }
+    if (check_flag(flag, v, msg) < 0)
+        return lg_err(err, "%s: %s.%s: %s", path, where, key, msg);
+    if (push(a, flag) < 0 || (v && push(a, v) < 0))
+        return lg_err(err, "out of memory");
+    return 0;
+}
+
+static int add_object(const char *path, const char *where, const cJSON *obj, struct args *a,
+                      char *err)
+{
+    for (const cJSON *k = obj->child; k; k = k->next)
+        if (add_key(path, where, k, a, err) < 0)
+            return -1;
+    return 0;
+}
+
+static char *read_file(const char *path, char *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        lg_err(err, "--scenario %s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        lg_err(err, "--scenario %s: not a regular file", path);
+        return NULL;
+    }
+    if (st.st_size > SCENARIO_MAX_BYTES) {
+        fclose(f);
+        lg_err(err, "--scenario %s: %lld bytes; a scenario is at most %d bytes", path,
+               (long long)st.st_size, SCENARIO_MAX_BYTES);
+        return NULL;
+    }
+    char *text = malloc((size_t)st.st_size + 1);
+    size_t n = text ? fread(text, 1, (size_t)st.st_size, f) : 0;
+    fclose(f);
+    if (!text) {
+        lg_err(err, "out of memory");
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
+}
+
+/* Line and column of byte `off`, for JSON syntax errors. */
+static void where_in(const char *text, size_t off, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && text[i]; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+int scenario_load(const char *path, const char *only, struct scenario **out, char *err)
+{
+    *out = NULL;
+    char *text = read_file(path, err);
+    if (!text)
+        return -1;
+    struct scenario *s = calloc(1, sizeof *s);
+    struct args defaults = {0};
+    cJSON *root = cJSON_Parse(text);
+    int rc = -1;
+    if (!s) {
+        lg_err(err, "out of memory");
+        goto done;
+    }
+    if (!root) {
+        int line, col;
+        const char *at = cJSON_GetErrorPtr();
+        where_in(text, at ? (size_t)(at - text) : 0, &line, &col);
+        lg_err(err, "%s: line %d column %d: not valid JSON", path, line, col);
+        goto done;
+    }
+    if (!cJSON_IsObject(root)) {
+        lg_err(err, "%s: the top level must be an object with \"targets\"", path);
+        goto done;
+    }
+    const cJSON *targets = NULL, *defs = NULL;
+    for (const cJSON *k = root->child; k; k = k->next) {
+        if (strcmp(k->string, "targets") == 0)
+            targets = k;
+        else if (strcmp(k->string, "defaults") == 0)
+            defs = k;
+        else if (!is_doc_key(k->string)) {
+            lg_err(err, "%s: %s: unknown key; the top level has defaults, targets, name, "
+                        "description, notes", path, k->string);
+            goto done;
+        }
+    }
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
+    if (!(s->name = strdup(cJSON_IsString(name) ? name->valuestring : ""))) {
+        lg_err(err, "out of memory");
+        goto done;
+    }
+    if (defs && !cJSON_IsObject(defs)) {
+        lg_err(err, "%s: defaults: must be an object", path);
+        goto done;
+    }
+    if (defs && cJSON_GetObjectItemCaseSensitive(defs, "url")) {
+        lg_err(err, "%s: defaults.url: each target has its own url; move it into targets", path);
+        goto done;
+    }
+    if (defs && add_object(path, "defaults", defs, &defaults, err) < 0)
+        goto done;
+    if (!targets || !cJSON_IsArray(targets) || cJSON_GetArraySize(targets) == 0) {
+        lg_err(err, "%s: targets: %s", path,
+               targets ? "must be a non-empty list of {\"url\": ...}" : "missing");
+        goto done;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(targets);
+    if (!(s->targets = calloc(n, sizeof *s->targets))) {
+        lg_err(err, "out of memory");
+        goto done;
+    }
+    size_t i = 0;
+    for (const cJSON *t = targets->child; t; t = t->next, i++) {
+        char where[32];
+        snprintf(where, sizeof where, "targets[%zu]", i);
+        if (!cJSON_IsObject(t)) {
+            lg_err(err, "%s: %s: must be an object with \"url\"", path, where);
+            goto done;
+        }
+        if (!cJSON_GetObjectItemCaseSensitive(t, "url")) {
+            lg_err(err, "%s: %s.url: missing", path, where);
+            goto done;
+        }
+        const cJSON *label = cJSON_GetObjectItemCaseSensitive(t, "label");
+        if (label && !cJSON_IsString(label)) {
+            lg_err(err, "%s: %s.label: must be a string", path, where);
+            goto done;
+        }
+        if (only && (!label || strcmp(label->valuestring, only) != 0))
+            continue;
+        struct args a = {0};
+        if (push(&a, "run") < 0) {
+            lg_err(err, "out of memory");
+            goto done;
+        }
+        for (int k = 0; k < defaults.n; k++)
+            if (push(&a, defaults.v[k]) < 0) {
+                args_free(&a);
+                lg_err(err, "out of memory");
+                goto done;
+            }
+        if (add_object(path, where, t, &a, err) < 0) {
+            args_free(&a);
+            goto done;
+        }
+        struct scenario_target *st = &s->targets[s->count++];
+        st->argv = a.v;
+        st->argc = a.n;
+        if (!(st->label = strdup(label ? label->valuestring : ""))) {
+            lg_err(err, "out of memory");
+            goto done;
+        }
+    }
+    if (only && s->count == 0) {
+        lg_err(err, "--only %s: no target in %s has that label", only, path);
+        goto done;
+    }
+    rc = 0;
+done:
+    cJSON_Delete(root);
+    args_free(&defaults);
+    free(text);
+    if (rc == 0)
+        *out = s;
+    else
+        scenario_destroy(s);
+    return rc;
+}
+
+void scenario_destroy(struct scenario *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->count; i++) {
+        struct args a = {s->targets[i].argv, s->targets[i].argc, 0};
+        args_free(&a);
+        free(s->targets[i].label);
+    }
+    free(s->targets);
+    free(s->name);
+    free(s);
+}
