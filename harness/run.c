@@ -204,8 +204,15 @@ static unsigned default_loops(const struct run_config *cfg, unsigned max_slots)
     return loops > max_slots ? max_slots : loops;
 }
 
-/* One run of one target; `run_id` shared by a scenario's targets, or NULL. */
-static int run_one(int argc, char **argv, const char *run_id)
+/* What a scenario's targets share: one run_id, and one JSON result that
+ * accumulates every target's levels. */
+struct run_shared {
+    char run_id[64];
+    struct report_json *json;
+};
+
+/* One run of one target. */
+static int run_one(int argc, char **argv, struct run_shared *shared)
 {
     struct run_config *cfg = malloc(sizeof *cfg);
     char err[LG_ERRLEN];
@@ -247,10 +254,7 @@ static int run_one(int argc, char **argv, const char *run_id)
     if ((rc = prepare_payloads(cfg, &payloads)) != 0)
         goto out;
     rs.format = payload_format_name(cfg->payload.format);
-    if (run_id)
-        snprintf(rs.run_id, sizeof rs.run_id, "%s", run_id);
-    else
-        report_run_id(rs.run_id, sizeof rs.run_id);
+    snprintf(rs.run_id, sizeof rs.run_id, "%s", shared->run_id);
 
     struct engine_config ec = {
         .url = cfg->url,
@@ -283,11 +287,12 @@ static int run_one(int argc, char **argv, const char *run_id)
         rc = LG_EXIT_FAIL;
         goto out;
     }
-    if (cfg->json && !(rs.json = report_json_create(cfg->json, rs.run_id))) {
+    if (cfg->json && !shared->json && !(shared->json = report_json_create(cfg->json, rs.run_id))) {
         fputs("loadgen: out of memory\n", stderr);
         rc = LG_EXIT_FAIL;
         goto out;
     }
+    rs.json = cfg->json ? shared->json : NULL;
     progress_init(&rs.progress, stderr, cfg->quiet);
 
     if (cfg->start_at_us) {
@@ -316,7 +321,6 @@ static int run_one(int argc, char **argv, const char *run_id)
 out:
     if (stop_requested && rc == LG_EXIT_OK)
         rc = LG_EXIT_INTERRUPTED;
-    report_json_destroy(rs.json);
     engine_destroy(rs.engine);
     stats_destroy(rs.stats);
     stats_destroy(rs.scratch);
@@ -352,7 +356,11 @@ int run_main(int argc, char **argv)
             fputs("loadgen: --only needs --scenario FILE\n", stderr);
             return LG_EXIT_USAGE;
         }
-        return run_one(argc, argv, NULL);
+        struct run_shared one = {.json = NULL};
+        report_run_id(one.run_id, sizeof one.run_id);
+        int rc = run_one(argc, argv, &one);
+        report_json_destroy(one.json);
+        return rc;
     }
     char err[LG_ERRLEN];
     if (!*path) {
@@ -364,8 +372,8 @@ int run_main(int argc, char **argv)
         fprintf(stderr, "loadgen: %s\n", err);
         return LG_EXIT_USAGE;
     }
-    char run_id[64];
-    report_run_id(run_id, sizeof run_id);
+    struct run_shared shared = {.json = NULL};
+    report_run_id(shared.run_id, sizeof shared.run_id);
     int worst = LG_EXIT_OK;
     for (size_t i = 0; i < sc->count && !stop_requested; i++) {
         struct scenario_target *t = &sc->targets[i];
@@ -381,7 +389,7 @@ int run_main(int argc, char **argv)
         fprintf(stdout, "== %s: target %zu of %zu: %s\n", path, i + 1, sc->count,
                 *t->label ? t->label : "(no label)");
         fflush(stdout);
-        int rc = run_one(n, av, run_id);
+        int rc = run_one(n, av, &shared);
         free(av);
         if (rc == LG_EXIT_USAGE || rc == LG_EXIT_INTERRUPTED) {
             worst = rc;
@@ -392,5 +400,6 @@ int run_main(int argc, char **argv)
             worst = rc;
     }
     scenario_destroy(sc);
+    report_json_destroy(shared.json);
     return worst;
 }

@@ -16,7 +16,7 @@
 #include "common.h"
 
 /* Keys that document the file and are not flags. */
-static const char *const doc_keys[] = {"name", "description", "notes", "source", "sources"};
+static const char *const doc_keys[] = {"name", "description", "notes", "source", "sources", "serve"};
 
 static int is_doc_key(const char *k)
 {
