@@ -8,8 +8,9 @@
  *   --images-list FILE one path per line, relative to the current directory.
  *   neither            N JPEGs synthesized with libjpeg from the seed.
  *
- * Ownership: the corpus owns the items array and every name and data buffer;
- * corpus_destroy frees them. Threading: corpus_load runs once on the main
+ * Ownership: the corpus owns the items array, every name, and one block that
+ * holds every image's bytes back to back (see struct block); corpus_destroy
+ * frees them. Threading: corpus_load runs once on the main
  * thread before the engine starts; the corpus is read-only afterwards (and
  * may be destroyed once payload_build has copied what it needs).
  */
@@ -71,10 +72,39 @@ static float rng_float(uint64_t *s, float lo, float hi)
     return lo + (hi - lo) * (float)(rng_next(s) >> 40) / (float)(1u << 24);
 }
 
-/* ---- item list ---------------------------------------------------------- */
+/* ---- image bytes and the item list --------------------------------------- */
 
-static int push_item(struct corpus *c, size_t *cap, char *name, unsigned char *data,
-                     size_t len, enum corpus_kind kind)
+/* Every image's bytes, back to back, in one growing allocation. One large
+ * block is an mmap that free() hands back to the system at once; a
+ * thousand 100 KB buffers would sit in malloc's heap after corpus_destroy
+ * and keep the whole corpus resident next to the payloads for the run. */
+struct block {
+    unsigned char *p;
+    size_t len, cap; /* bytes */
+};
+
+/* Room for n more bytes; realloc of a large block is an mremap, no copy. */
+static int block_reserve(struct block *b, size_t n)
+{
+    if (b->cap - b->len >= n)
+        return 0;
+    size_t cap = b->cap ? b->cap : (size_t)1 << 20;
+    while (cap - b->len < n) {
+        if (cap > SIZE_MAX / 2)
+            return -ENOMEM;
+        cap *= 2;
+    }
+    unsigned char *p = realloc(b->p, cap);
+    if (!p)
+        return -ENOMEM;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+/* Adds an item whose len bytes were just appended to the block; its data
+ * pointer is set by corpus_load once the block stops moving. */
+static int push_item(struct corpus *c, size_t *cap, char *name, size_t len, enum corpus_kind kind)
 {
     if (c->count == *cap) {
         size_t n = *cap ? *cap * 2 : 64;
@@ -84,7 +114,7 @@ static int push_item(struct corpus *c, size_t *cap, char *name, unsigned char *d
         c->items = v;
         *cap = n;
     }
-    c->items[c->count++] = (struct corpus_item){name, data, len, kind};
+    c->items[c->count++] = (struct corpus_item){name, NULL, len, kind};
     c->total_bytes += len;
     return 0;
 }
@@ -120,13 +150,12 @@ static ssize_t read_full(int fd, unsigned char *buf, size_t n)
     return (ssize_t)got;
 }
 
-/* Reads path when it is a JPEG or PNG. Returns 1 with *data (malloc'd),
- * 0 when the file is something else (nothing allocated), or -errno. The
- * signature is read first so a large non-image file is never read whole.
- * A file with a valid signature is kept even when truncated: judging the
- * image is the server's job. */
-static int read_image(const char *path, unsigned char **data, size_t *len,
-                      enum corpus_kind *kind)
+/* Appends the bytes of path to the block when it is a JPEG or PNG. Returns
+ * 1 with *len, 0 when the file is something else (the block unchanged), or
+ * -errno. The signature is read first so a large non-image file is never
+ * read whole. A file with a valid signature is kept even when truncated:
+ * judging the image is the server's job. */
+static int read_image(const char *path, struct block *b, size_t *len, enum corpus_kind *kind)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -142,39 +171,25 @@ static int read_image(const char *path, unsigned char **data, size_t *len,
     rc = 0;
     if (!kind_of(sig, (size_t)n, kind))
         goto out;
-    /* st_size is a hint: read to EOF in case the file grew. */
-    size_t cap = (size_t)st.st_size > (size_t)n ? (size_t)st.st_size : (size_t)n;
-    unsigned char *buf = malloc(cap ? cap : 1);
-    if (!buf) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    memcpy(buf, sig, (size_t)n);
+    /* st_size is a hint (+1 to see EOF without growing): read to EOF in
+     * case the file grew meanwhile. */
     size_t got = (size_t)n;
+    if ((rc = block_reserve(b, (size_t)st.st_size + 1)) != 0)
+        goto out;
+    memcpy(b->p + b->len, sig, got);
     for (;;) {
-        ssize_t r = read_full(fd, buf + got, cap - got);
+        if (b->cap - b->len == got && (rc = block_reserve(b, got + 1)) != 0)
+            goto out;
+        ssize_t r = read_full(fd, b->p + b->len + got, b->cap - b->len - got);
         if (r < 0) {
             rc = -errno;
-            free(buf);
             goto out;
         }
+        if (r == 0)
+            break;
         got += (size_t)r;
-        if (got < cap)
-            break;
-        unsigned char probe;
-        if ((r = read_full(fd, &probe, 1)) <= 0)
-            break;
-        unsigned char *bigger = realloc(buf, cap * 2);
-        if (!bigger) {
-            rc = -ENOMEM;
-            free(buf);
-            goto out;
-        }
-        buf = bigger;
-        buf[got++] = probe;
-        cap *= 2;
     }
-    *data = buf;
+    b->len += got;
     *len = got;
     rc = 1;
 out:
@@ -284,7 +299,7 @@ static int walk(const char *root, const char *rel, const struct visit *up,
     return rc;
 }
 
-static int load_dir(struct corpus *c, const char *dir, char *err)
+static int load_dir(struct corpus *c, struct block *b, const char *dir, char *err)
 {
     struct path_list files = {0};
     size_t cap = 0;
@@ -294,17 +309,15 @@ static int load_dir(struct corpus *c, const char *dir, char *err)
     for (size_t i = 0; rc == 0 && i < files.n; i++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", dir, files.v[i]); /* length checked by walk */
-        unsigned char *data;
         size_t len;
         enum corpus_kind kind;
-        int r = read_image(path, &data, &len, &kind);
-        if (r < 0) {
+        int r = read_image(path, b, &len, &kind);
+        if (r < 0 && r != -ENOMEM) {
             rc = lg_err(err, "--images %s: cannot read %s (%s); fix its permissions or remove it",
                         dir, files.v[i], strerror(-r));
         } else if (r == 0) {
             c->skipped++;
-        } else if (push_item(c, &cap, files.v[i], data, len, kind) != 0) {
-            free(data);
+        } else if (r == -ENOMEM || push_item(c, &cap, files.v[i], len, kind) != 0) {
             rc = lg_err(err, "--images %s: out of memory after %zu images (%zu MB); use fewer images",
                         dir, c->count, c->total_bytes >> 20);
         } else {
@@ -316,8 +329,8 @@ static int load_dir(struct corpus *c, const char *dir, char *err)
     free(files.v);
     if (rc == 0 && c->count == 0) {
         if (c->skipped)
-            return lg_err(err, "--images %s: no JPEG or PNG files (%zu other files skipped); "
-                          "give a folder of .jpg/.png files", dir, c->skipped);
+            return lg_err(err, "--images %s: no JPEG or PNG files (%zu other file%s skipped); "
+                          "give a folder of .jpg/.png files", dir, c->skipped, c->skipped == 1 ? "" : "s");
         return lg_err(err, "--images %s: the folder is empty; give a folder of .jpg/.png files", dir);
     }
     return rc;
@@ -325,7 +338,7 @@ static int load_dir(struct corpus *c, const char *dir, char *err)
 
 /* ---- --images-list FILE --------------------------------------------------- */
 
-static int load_list(struct corpus *c, const char *list, char *err)
+static int load_list(struct corpus *c, struct block *b, const char *list, char *err)
 {
     FILE *f = fopen(list, "r");
     if (!f)
@@ -346,20 +359,18 @@ static int load_list(struct corpus *c, const char *list, char *err)
         *end = '\0';
         if (p == end || *p == '#')
             continue;
-        unsigned char *data;
         size_t len;
         enum corpus_kind kind;
-        int r = read_image(p, &data, &len, &kind);
+        int r = read_image(p, b, &len, &kind);
         char *name = r > 0 ? strdup(p) : NULL;
-        if (r < 0)
+        if (r < 0 && r != -ENOMEM)
             rc = lg_err(err, "--images-list %s line %zu: cannot read %s (%s); fix the path (relative "
                         "to the current directory)", list, lineno, p, strerror(-r));
         else if (r == 0)
             rc = lg_err(err, "--images-list %s line %zu: %s is not a JPEG or PNG file; list only images",
                         list, lineno, p);
-        else if (!name || push_item(c, &cap, name, data, len, kind) != 0) {
+        else if (!name || push_item(c, &cap, name, len, kind) != 0) {
             free(name);
-            free(data);
             rc = lg_err(err, "--images-list %s: out of memory after %zu images (%zu MB); list fewer images",
                         list, c->count, c->total_bytes >> 20);
         }
@@ -425,11 +436,12 @@ static void paint_shape(const struct canvas *cv, uint64_t *s)
     int fx = (int)rng_below(s, 43691) - 21845, fy = (int)rng_below(s, 43691) - 21845;
     int x0 = cx - rx < 0 ? 0 : (int)(cx - rx), x1 = cx + rx > cv->w ? cv->w : (int)(cx + rx);
     int y0 = cy - ry < 0 ? 0 : (int)(cy - ry), y1 = cy + ry > cv->h ? cv->h : (int)(cy + ry);
+    float inv_rx = 1.0f / rx, inv_ry = 1.0f / ry;
     for (int y = y0; y < y1; y++) {
-        float dy = ((float)y - cy) / ry;
+        float dy = ((float)y - cy) * inv_ry;
         unsigned char *px = cv->rgb + ((size_t)y * (size_t)cv->w + (size_t)x0) * 3;
         for (int x = x0; x < x1; x++, px += 3) {
-            float dx = ((float)x - cx) / rx, d = ellipse ? dx * dx + dy * dy : dy * 0.5f + 0.5f;
+            float dx = ((float)x - cx) * inv_rx, d = ellipse ? dx * dx + dy * dy : dy * 0.5f + 0.5f;
             if (d > 1.0f)
                 continue;
             /* Darker towards the rim (ellipse) or the bottom (rectangle). */
@@ -520,9 +532,11 @@ static void jpeg_error_jump(j_common_ptr cinfo)
 /* Modules never print: libjpeg's warnings are dropped. */
 static void jpeg_message_drop(j_common_ptr cinfo) { (void)cinfo; }
 
-/* Compresses one canvas into *out (allocated by libjpeg, the caller frees
- * it even on failure). setjmp lives here, apart from the caller's locals,
- * so no local is modified between setjmp and a longjmp. */
+/* Compresses one canvas into *out, of *size bytes on entry. Should that
+ * not be enough, libjpeg moves the output to a buffer of its own (*out
+ * changes; the caller frees it, even on failure). setjmp lives here, apart
+ * from the caller's locals, so no local is modified between setjmp and a
+ * longjmp. */
 static int compress_one(struct jpeg_compress_struct *cinfo, struct jpeg_fail *jf,
                         const struct canvas *cv, unsigned char **out, unsigned long *size)
 {
@@ -559,7 +573,7 @@ static int setup_compress(struct jpeg_compress_struct *cinfo, struct jpeg_fail *
  * images would not fit in memory anyway. */
 #define SYNTH_MAX_SIDE 8192
 
-static int synthesize(struct corpus *c, const struct corpus_options *opt, char *err)
+static int synthesize(struct corpus *c, struct block *b, const struct corpus_options *opt, char *err)
 {
     size_t n = opt->synthetic;
     int w = opt->width, h = opt->height;
@@ -568,6 +582,7 @@ static int synthesize(struct corpus *c, const struct corpus_options *opt, char *
     if (w < 1 || h < 1 || w > SYNTH_MAX_SIDE || h > SYNTH_MAX_SIDE)
         return lg_err(err, "--image-size %dx%d: each side must be 1..%d; e.g. --image-size 224x224",
                       w, h, SYNTH_MAX_SIDE);
+    size_t cap = n;
     if (!(c->items = calloc(n, sizeof *c->items)))
         return lg_err(err, "--synthetic %zu: out of memory for the image list; use fewer images", n);
     struct canvas cv = {malloc((size_t)w * (size_t)h * 3), malloc((size_t)w * sizeof(int)),
@@ -585,29 +600,31 @@ static int synthesize(struct corpus *c, const struct corpus_options *opt, char *
     }
     for (size_t i = 0; i < n; i++) {
         paint(&cv, opt->seed * 1000003u + i);
-        unsigned char *jpeg = NULL;
-        unsigned long len = 0;
-        int bad = compress_one(&cinfo, &jf, &cv, &jpeg, &len) != 0;
-        struct corpus_item *it = &c->items[i];
-        char name[48];
-        snprintf(name, sizeof name, "synthetic-%04zu.jpg", i + 1);
-        if (!bad) {
-            it->data = malloc(len);
-            it->name = strdup(name);
+        /* Straight into the block, with room for the raw pixels: JPEG at
+         * quality 90 stays far below that, so libjpeg never reallocates
+         * and nothing is copied (if it did, its buffer is copied here). */
+        size_t room = (size_t)w * (size_t)h * 3 + 1024;
+        if (block_reserve(b, room) != 0) {
+            rc = lg_err(err, "--synthetic %zu: out of memory after %zu images (%zu MB); use fewer or "
+                        "smaller images", n, i, b->len >> 20);
+            goto out;
         }
-        if (bad || !it->data || !it->name) {
+        unsigned char *tail = b->p + b->len, *jpeg = tail;
+        unsigned long len = room;
+        int bad = compress_one(&cinfo, &jf, &cv, &jpeg, &len) != 0;
+        if (!bad && jpeg != tail && (bad = block_reserve(b, len)) == 0)
+            memcpy(b->p + b->len, jpeg, len);
+        if (jpeg != tail)
             free(jpeg);
-            c->count = i + 1; /* so corpus_destroy frees this partial item */
+        char name[48], *dup = NULL;
+        snprintf(name, sizeof name, "synthetic-%04zu.jpg", i + 1);
+        if (bad || !(dup = strdup(name)) || push_item(c, &cap, dup, len, CORPUS_JPEG) != 0) {
+            free(dup);
             rc = lg_err(err, "--synthetic %zu: %s after %zu images; use fewer or smaller images",
                         n, bad ? "libjpeg failed" : "out of memory", i);
             goto out;
         }
-        memcpy(it->data, jpeg, len);
-        free(jpeg);
-        it->len = len;
-        it->kind = CORPUS_JPEG;
-        c->total_bytes += len;
-        c->count = i + 1;
+        b->len += len;
     }
 out:
     jpeg_destroy_compress(&cinfo); /* zeroed or set up: both are safe */
@@ -641,9 +658,19 @@ int corpus_load(struct corpus **out, const struct corpus_options *opt, char *err
     struct corpus *c = calloc(1, sizeof *c);
     if (!c)
         return lg_err(err, "out of memory loading images");
-    int rc = opt->dir ? load_dir(c, opt->dir, err)
-           : opt->list_file ? load_list(c, opt->list_file, err)
-           : synthesize(c, opt, err);
+    struct block b = {NULL, 0, 0};
+    int rc = opt->dir ? load_dir(c, &b, opt->dir, err)
+           : opt->list_file ? load_list(c, &b, opt->list_file, err)
+           : synthesize(c, &b, opt, err);
+    /* Give back the doubling's slack (an mremap: no copy), then point the
+     * items into the block, which no longer moves. */
+    unsigned char *fit = b.len && b.len < b.cap ? realloc(b.p, b.len) : NULL;
+    c->block = fit ? fit : b.p;
+    size_t off = 0;
+    for (size_t i = 0; i < c->count; i++) {
+        c->items[i].data = c->block + off;
+        off += c->items[i].len;
+    }
     if (rc != 0) {
         corpus_destroy(c);
         return -1;
@@ -658,11 +685,10 @@ void corpus_destroy(struct corpus *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->count; i++) {
+    for (size_t i = 0; i < c->count; i++)
         free(c->items[i].name);
-        free(c->items[i].data);
-    }
     free(c->items);
+    free(c->block);
     free(c);
 }
 

@@ -16,7 +16,7 @@ enum corpus_kind { CORPUS_JPEG, CORPUS_PNG };
 
 struct corpus_item {
     char *name;            /* file name (relative to --images) or "synthetic-0001.jpg" */
-    unsigned char *data;   /* image bytes */
+    unsigned char *data;   /* image bytes, inside the corpus's block */
     size_t len;            /* bytes */
     enum corpus_kind kind;
 };
@@ -26,6 +26,8 @@ struct corpus {
     size_t count;
     size_t total_bytes;    /* sum of items[i].len */
     size_t skipped;        /* files under --images that were not JPEG/PNG */
+    unsigned char *block;  /* every item's bytes back to back, one allocation, so
+                            * that corpus_destroy returns them to the system */
 };
 
 struct corpus_options {

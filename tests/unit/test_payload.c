@@ -32,7 +32,7 @@ static unsigned char tiny[3] = {0xFF, 0xD8, 0xFF};
 /* A corpus of n images over caller-owned items: payload_build only reads. */
 static struct corpus corpus_of(struct corpus_item *items, size_t n)
 {
-    struct corpus c = {items, n, 0, 0};
+    struct corpus c = {.items = items, .count = n};
     for (size_t i = 0; i < n; i++)
         c.total_bytes += items[i].len;
     return c;
@@ -445,7 +445,7 @@ static void none_is_one_empty_body_without_headers(void **state)
 static void image_formats_need_images(void **state)
 {
     (void)state;
-    struct corpus empty = {NULL, 0, 0, 0};
+    struct corpus empty = {.count = 0};
     struct payload_options opt = {.format = PAYLOAD_TFSERVING};
     build_fails(&empty, &opt, "no images");
     build_fails(NULL, &opt, "no images");
