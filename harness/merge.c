@@ -1,0 +1,1106 @@
+/*
+ * merge.c: `loadgen merge`. See merge.h for what merges and what is refused.
+ *
+ * Ownership: each input's cJSON tree stays parsed while the merge lives and
+ * the levels' strings point into it. Histograms are decoded only while a
+ * level is checked, combined or written, into one reusable struct stats, so
+ * merging the results of a hundred pods costs a few MB per combined level,
+ * not per input level. The JSON result is written by report.c (one owner
+ * for the format) and then given the merge's own fields.
+ */
+#include "merge.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "hist.h"
+#include "stats.h"
+
+/* Counts above 2^53 cannot be held exactly by a JSON number. */
+#define MAX_COUNT 9007199254740992.0
+
+/* One level of one input; strings point into the file's tree. */
+struct mlevel {
+    struct report_level lv;  /* .st is set only while decoded */
+    const cJSON *json;       /* the level object */
+    size_t index;            /* position in the file's "levels" */
+};
+
+struct mfile {
+    char *name;
+    cJSON *doc;
+    const char *run_id;
+    double schema;
+    int sig;                 /* histogram significant digits */
+    const char *unit, *encoding;
+    struct mlevel *levels;
+    size_t nlevels;
+};
+
+/* One client's own figures for a combined level. */
+struct mfig {
+    uint64_t requests, errors;
+    double throughput_rps, images_per_s;
+    double p50_ms, p99_ms;
+};
+
+/* One combined level: the same level of every input. */
+struct mgroup {
+    struct report_level lv;
+    struct stats *st;
+    char *text[5];           /* joined label, region, model, target, format */
+    size_t *at;              /* at[f]: this level's index in file f */
+    struct mfig *fig;        /* fig[f]: file f's figures */
+    cJSON *timeline;
+};
+
+struct merge {
+    struct mfile *files;
+    size_t nfiles, capfiles;
+    struct mgroup *groups;
+    size_t ngroups;
+    char **notes;
+    size_t nnotes;
+    char run_id[64];
+};
+
+struct merge *merge_create(void)
+{
+    return calloc(1, sizeof(struct merge));
+}
+
+static void file_free(struct mfile *f)
+{
+    free(f->name);
+    cJSON_Delete(f->doc);
+    free(f->levels);
+}
+
+void merge_destroy(struct merge *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->nfiles; i++)
+        file_free(&m->files[i]);
+    free(m->files);
+    for (size_t i = 0; i < m->ngroups; i++) {
+        struct mgroup *g = &m->groups[i];
+        stats_destroy(g->st);
+        for (size_t k = 0; k < 5; k++)
+            free(g->text[k]);
+        free(g->at);
+        free(g->fig);
+        cJSON_Delete(g->timeline);
+    }
+    free(m->groups);
+    for (size_t i = 0; i < m->nnotes; i++)
+        free(m->notes[i]);
+    free(m->notes);
+    free(m);
+}
+
+/* ---- reading one file ---------------------------------------------------- */
+
+static const cJSON *item(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+static int missing(const struct mfile *f, size_t lvl, const char *k, const char *what, char *err)
+{
+    return lg_err(err, "%s: levels[%zu]: \"%s\" is missing or not %s; the file is not a whole "
+                  "loadgen result", f->name, lvl, k, what);
+}
+
+static int read_text(const char **dst, const cJSON *o, const char *k, const struct mfile *f,
+                     size_t lvl, char *err)
+{
+    const cJSON *v = item(o, k);
+    if (!cJSON_IsString(v))
+        return missing(f, lvl, k, "a string", err);
+    *dst = v->valuestring;
+    return 0;
+}
+
+static int read_num(double *dst, const cJSON *o, const char *k, const struct mfile *f, size_t lvl,
+                    char *err)
+{
+    const cJSON *v = item(o, k);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return missing(f, lvl, k, "a number", err);
+    *dst = v->valuedouble;
+    return 0;
+}
+
+/* A whole number 0 .. 2^53. */
+static int read_count(uint64_t *dst, const cJSON *o, const char *k, const struct mfile *f,
+                      size_t lvl, char *err)
+{
+    double v = 0;
+    if (read_num(&v, o, k, f, lvl, err) < 0)
+        return -1;
+    if (v < 0 || v > MAX_COUNT || v != floor(v))
+        return missing(f, lvl, k, "a whole number", err);
+    *dst = (uint64_t)v;
+    return 0;
+}
+
+static int read_wall(int64_t *dst, const cJSON *o, const char *k, const struct mfile *f,
+                     size_t lvl, char *err)
+{
+    uint64_t v;
+    if (read_count(&v, o, k, f, lvl, err) < 0)
+        return -1;
+    *dst = (int64_t)v;
+    return 0;
+}
+
+static int read_unsigned(unsigned *dst, const cJSON *o, const char *k, const struct mfile *f,
+                         size_t lvl, char *err)
+{
+    uint64_t v;
+    if (read_count(&v, o, k, f, lvl, err) < 0)
+        return -1;
+    if (v > UINT32_MAX)
+        return missing(f, lvl, k, "a count below 2^32", err);
+    *dst = (unsigned)v;
+    return 0;
+}
+
+/* Fills `st` with the counts and decoded histograms of level `l`, checking
+ * that they agree with each other. */
+static int level_stats(const struct mfile *f, const struct mlevel *l, struct stats *st, char *err)
+{
+    const cJSON *o = l->json;
+    size_t i = l->index;
+    stats_reset(st, 0);
+    static const char *const keys[] = {"requests", "images", "images_ok", "late_sends",
+                                       "bytes_sent", "bytes_recv"};
+    uint64_t *dst[] = {&st->requests, &st->images, &st->images_ok, &st->late_sends,
+                       &st->bytes_sent, &st->bytes_recv};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        if (read_count(dst[k], o, keys[k], f, i, err) < 0)
+            return -1;
+    const cJSON *cl = item(o, "classes");
+    if (!cJSON_IsObject(cl))
+        return missing(f, i, "classes", "an object", err);
+    uint64_t sum = 0;
+    for (int c = 0; c < CLASS_COUNT; c++) {
+        if (read_count(&st->by_class[c], cl, stats_class_name(c), f, i, err) < 0)
+            return lg_err(err, "%s: levels[%zu]: \"classes\" has no count \"%s\"; the file is "
+                          "not a whole loadgen result", f->name, i, stats_class_name(c));
+        sum += st->by_class[c];
+    }
+    if (sum != st->requests)
+        return lg_err(err, "%s: levels[%zu]: the classes add up to %llu but requests is %llu; "
+                      "the file was edited or is damaged", f->name, i, (unsigned long long)sum,
+                      (unsigned long long)st->requests);
+
+    const cJSON *hs = item(o, "histograms");
+    if (!cJSON_IsObject(hs))
+        return missing(f, i, "histograms", "an object", err);
+    for (int h = 0; h < STATS_HIST_COUNT; h++) {
+        const char *name = stats_hist_name(h);
+        const cJSON *v = item(hs, name);
+        struct hist *dec = NULL;
+        if (!v && h >= STATS_SERVER) {
+            /* Written only when the run measured server time. */
+            if (!(dec = hist_create(f->sig)))
+                return lg_err(err, "%s: out of memory", f->name);
+        } else if (!cJSON_IsString(v)) {
+            return lg_err(err, "%s: levels[%zu]: \"histograms\" has no \"%s\"; the file is not "
+                          "a whole loadgen result", f->name, i, name);
+        } else if (hist_decode(v->valuestring, strlen(v->valuestring), &dec) < 0) {
+            return lg_err(err, "%s: levels[%zu]: histograms.%s does not decode; the file is "
+                          "damaged", f->name, i, name);
+        } else if (hist_sig(dec) != f->sig) {
+            int sig = hist_sig(dec);
+            hist_destroy(dec);
+            return lg_err(err, "%s: levels[%zu]: histograms.%s has sig %d but the file's "
+                          "\"histogram\" says sig %d; the file is damaged", f->name, i, name, sig,
+                          f->sig);
+        }
+        hist_destroy(st->h[h]);
+        st->h[h] = dec;
+    }
+    if (hist_count(st->h[STATS_LATENCY]) != st->requests)
+        return lg_err(err, "%s: levels[%zu]: the latency histogram holds %llu samples but "
+                      "requests is %llu; the file was edited or is damaged", f->name, i,
+                      (unsigned long long)hist_count(st->h[STATS_LATENCY]),
+                      (unsigned long long)st->requests);
+    st->first_start_us = l->lv.start_wall_us;
+    st->last_end_us = l->lv.end_wall_us;
+    return 0;
+}
+
+static int timeline_check(const struct mfile *f, size_t i, const cJSON *tl, char *err)
+{
+    static const char *const keys[] = {"t", "completions", "errors", "p50_ms", "p99_ms"};
+    if (!cJSON_IsArray(tl))
+        return missing(f, i, "timeline", "an array", err);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, tl)
+    {
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            const cJSON *v = item(e, keys[k]);
+            if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e9 ||
+                (k < 3 && v->valuedouble != floor(v->valuedouble)))
+                return lg_err(err, "%s: levels[%zu]: a timeline entry has no \"%s\" or a bad "
+                              "one; the file is not a whole loadgen result", f->name, i, keys[k]);
+        }
+    }
+    return 0;
+}
+
+static int same_level(const struct report_level *a, const struct report_level *b)
+{
+    return a->open_loop == b->open_loop && a->concurrency == b->concurrency &&
+           a->rate == b->rate && a->cycle == b->cycle;
+}
+
+static const char *level_desc(const struct report_level *lv, char *buf, size_t len)
+{
+    if (lv->open_loop)
+        snprintf(buf, len, "open %.6g req/s (%u in flight at most), cycle %u", lv->rate,
+                 lv->concurrency, lv->cycle);
+    else
+        snprintf(buf, len, "closed %u in flight, cycle %u", lv->concurrency, lv->cycle);
+    return buf;
+}
+
+static int level_read(struct mfile *f, struct mlevel *l, const cJSON *o, size_t i,
+                      struct stats *scratch, char *err)
+{
+    struct report_level *lv = &l->lv;
+    const char *mode = "", *status = "";
+    l->json = o;
+    l->index = i;
+    if (!cJSON_IsObject(o))
+        return lg_err(err, "%s: levels[%zu] is not an object; the file is not a whole loadgen "
+                      "result", f->name, i);
+    lv->run_id = f->run_id;
+    if (read_text(&lv->label, o, "label", f, i, err) < 0 ||
+        read_text(&lv->region, o, "region", f, i, err) < 0 ||
+        read_text(&lv->model, o, "model", f, i, err) < 0 ||
+        read_text(&lv->target, o, "target", f, i, err) < 0 ||
+        read_text(&lv->format, o, "format", f, i, err) < 0 ||
+        read_text(&mode, o, "mode", f, i, err) < 0 ||
+        read_text(&status, o, "status", f, i, err) < 0 ||
+        read_unsigned(&lv->concurrency, o, "concurrency", f, i, err) < 0 ||
+        read_num(&lv->rate, o, "rate", f, i, err) < 0 ||
+        read_unsigned(&lv->cycle, o, "cycle", f, i, err) < 0 ||
+        read_wall(&lv->start_wall_us, o, "start_wall_us", f, i, err) < 0 ||
+        read_wall(&lv->end_wall_us, o, "end_wall_us", f, i, err) < 0)
+        return -1;
+    if (strcmp(mode, "open") && strcmp(mode, "closed"))
+        return lg_err(err, "%s: levels[%zu]: mode \"%s\"; a loadgen result says open or closed",
+                      f->name, i, mode);
+    lv->open_loop = strcmp(mode, "open") == 0;
+    lv->interrupted = strcmp(status, "interrupted") == 0;
+    if (lv->end_wall_us < lv->start_wall_us)
+        return lg_err(err, "%s: levels[%zu]: end_wall_us is before start_wall_us; the file was "
+                      "edited or is damaged", f->name, i);
+    const cJSON *cost = item(o, "cost_per_hour");
+    if (cJSON_IsNull(cost))
+        lv->cost_per_hour = -1;
+    else if (read_num(&lv->cost_per_hour, o, "cost_per_hour", f, i, err) < 0)
+        return -1;
+    lv->test_no = (unsigned)i + 1;
+    if (timeline_check(f, i, item(o, "timeline"), err) < 0)
+        return -1;
+    return level_stats(f, l, scratch, err);
+}
+
+static char *slurp(const char *path, size_t *len, char *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (cap - n < 65536 + 1) {
+            cap = cap ? cap * 2 : 131072;
+            char *p = realloc(buf, cap);
+            if (!p) {
+                free(buf);
+                fclose(fp);
+                lg_err(err, "%s: out of memory", path);
+                return NULL;
+            }
+            buf = p;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, fp);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad) {
+        free(buf);
+        lg_err(err, "%s: read error", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Whether file f holds run `run_id`: its own, or for a merged result one
+ * it was merged from (levels[].clients[].run_id). */
+static int holds_run(const struct mfile *f, const char *run_id)
+{
+    if (strcmp(f->run_id, run_id) == 0)
+        return 1;
+    const cJSON *l, *c;
+    cJSON_ArrayForEach(l, item(f->doc, "levels"))
+    {
+        cJSON_ArrayForEach(c, item(l, "clients"))
+        {
+            const cJSON *rid = item(c, "run_id");
+            if (cJSON_IsString(rid) && strcmp(rid->valuestring, run_id) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* A run that both files hold (merging them would count it twice), or NULL. */
+static const char *shared_run(const struct mfile *a, const struct mfile *b)
+{
+    if (holds_run(a, b->run_id))
+        return b->run_id;
+    const cJSON *l, *c;
+    cJSON_ArrayForEach(l, item(b->doc, "levels"))
+    {
+        cJSON_ArrayForEach(c, item(l, "clients"))
+        {
+            const cJSON *rid = item(c, "run_id");
+            if (cJSON_IsString(rid) && holds_run(a, rid->valuestring))
+                return rid->valuestring;
+        }
+    }
+    return NULL;
+}
+
+/* The file-wide fields, each checked against the first input. */
+static int file_header(const struct merge *m, struct mfile *f, char *err)
+{
+    const struct mfile *f0 = m->nfiles ? &m->files[0] : NULL;
+    const cJSON *ver = item(f->doc, "schema_version"), *levels = item(f->doc, "levels");
+    if (!cJSON_IsNumber(ver) || !cJSON_IsArray(levels))
+        return lg_err(err, "%s: no schema_version or levels; give a file written by loadgen "
+                      "--json", f->name);
+    f->schema = ver->valuedouble;
+    if (f0 && f->schema != f0->schema)
+        return lg_err(err, "%s and %s: different schema versions (%g vs %g); results from the "
+                      "same loadgen version merge", f0->name, f->name, f0->schema, f->schema);
+    if (f->schema != 1)
+        return lg_err(err, "%s: schema_version %g; this loadgen merges version 1: merge with the "
+                      "loadgen that wrote it", f->name, f->schema);
+
+    const cJSON *hg = item(f->doc, "histogram");
+    const cJSON *unit = item(hg, "unit"), *sig = item(hg, "sig"), *enc = item(hg, "encoding");
+    if (!cJSON_IsString(unit) || !cJSON_IsNumber(sig) || !cJSON_IsString(enc))
+        return lg_err(err, "%s: no \"histogram\" settings (unit, sig, encoding); the file is not "
+                      "a whole loadgen result", f->name);
+    f->unit = unit->valuestring;
+    f->encoding = enc->valuestring;
+    f->sig = sig->valuedouble >= 1 && sig->valuedouble <= 5 ? (int)sig->valuedouble : 0;
+    if (f0 && f->sig != f0->sig)
+        return lg_err(err, "%s and %s: different histogram settings (sig %d vs %d); results from "
+                      "the same loadgen version merge", f0->name, f->name, f0->sig, f->sig);
+    if (f0 && (strcmp(f->unit, f0->unit) || strcmp(f->encoding, f0->encoding)))
+        return lg_err(err, "%s and %s: different histogram settings (%s/%s vs %s/%s); results "
+                      "from the same loadgen version merge", f0->name, f->name, f0->unit,
+                      f0->encoding, f->unit, f->encoding);
+    if (strcmp(f->unit, "us") || strcmp(f->encoding, "v1") || f->sig == 0)
+        return lg_err(err, "%s: histograms in %s, encoding %s, sig %g; this loadgen reads us, v1, "
+                      "sig 1..5: merge with the loadgen that wrote it", f->name, f->unit,
+                      f->encoding, sig->valuedouble);
+
+    const cJSON *rid = item(f->doc, "run_id");
+    if (!cJSON_IsString(rid))
+        return lg_err(err, "%s: no run_id; the file is not a whole loadgen result", f->name);
+    f->run_id = rid->valuestring;
+    for (size_t i = 0; i < m->nfiles; i++) {
+        const char *twice = shared_run(&m->files[i], f);
+        if (twice && strcmp(twice, m->files[i].run_id) == 0 && strcmp(twice, f->run_id) == 0)
+            return lg_err(err, "%s and %s: the same run (run_id %s); give each client's result "
+                          "once", m->files[i].name, f->name, f->run_id);
+        if (twice)
+            return lg_err(err, "%s and %s: both hold run %s (one is a merge that includes it); "
+                          "give each client's result once", m->files[i].name, f->name, twice);
+    }
+    if (cJSON_GetArraySize(levels) == 0)
+        return lg_err(err, "%s: no levels; did the run finish a level?", f->name);
+    return 0;
+}
+
+int merge_add_text(struct merge *m, const char *name, const char *text, size_t len, char *err)
+{
+    struct mfile f = {0};
+    struct stats *scratch = NULL;
+    int rc = -1;
+    if (m->nfiles == m->capfiles) {
+        size_t cap = m->capfiles ? m->capfiles * 2 : 8;
+        struct mfile *p = realloc(m->files, cap * sizeof *p);
+        if (!p)
+            return lg_err(err, "%s: out of memory", name);
+        m->files = p;
+        m->capfiles = cap;
+    }
+    if (!(f.name = strdup(name)) || !(scratch = stats_create(0, 0))) {
+        lg_err(err, "%s: out of memory", name);
+        goto done;
+    }
+    if (!(f.doc = cJSON_ParseWithLength(text, len))) {
+        const char *at = cJSON_GetErrorPtr();
+        if (len == 0)
+            lg_err(err, "%s: empty file; give a file written by loadgen --json", name);
+        else
+            lg_err(err, "%s: not JSON (error near byte %td); give a file written by loadgen "
+                   "--json", name, at && at >= text && at <= text + len ? at - text : (ptrdiff_t)0);
+        goto done;
+    }
+    if (file_header(m, &f, err) < 0)
+        goto done;
+    const cJSON *levels = item(f.doc, "levels"), *e;
+    if (!(f.levels = calloc((size_t)cJSON_GetArraySize(levels), sizeof *f.levels))) {
+        lg_err(err, "%s: out of memory", name);
+        goto done;
+    }
+    cJSON_ArrayForEach(e, levels)
+    {
+        struct mlevel *l = &f.levels[f.nlevels];
+        if (level_read(&f, l, e, f.nlevels, scratch, err) < 0)
+            goto done;
+        for (size_t k = 0; k < f.nlevels; k++)
+            if (same_level(&f.levels[k].lv, &l->lv)) {
+                char d[96];
+                lg_err(err, "%s: levels[%zu] and levels[%zu] are both %s; a result to merge "
+                       "holds each level once", name, k, f.nlevels,
+                       level_desc(&l->lv, d, sizeof d));
+                goto done;
+            }
+        f.nlevels++;
+    }
+    m->files[m->nfiles++] = f;
+    memset(&f, 0, sizeof f);
+    rc = 0;
+done:
+    file_free(&f);
+    stats_destroy(scratch);
+    return rc;
+}
+
+int merge_add_file(struct merge *m, const char *path, char *err)
+{
+    size_t len;
+    char *text = slurp(path, &len, err);
+    if (!text)
+        return -1;
+    int rc = merge_add_text(m, path, text, len, err);
+    free(text);
+    return rc;
+}
+
+/* ---- combining ----------------------------------------------------------- */
+
+static int add_note(struct merge *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add_note(struct merge *m, const char *fmt, ...)
+{
+    char buf[LG_ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char **p = realloc(m->notes, (m->nnotes + 1) * sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    m->notes = p;
+    if (!(m->notes[m->nnotes] = strdup(buf)))
+        return -ENOMEM;
+    m->nnotes++;
+    return 0;
+}
+
+static const struct mlevel *member(const struct merge *m, const struct mgroup *g, size_t f)
+{
+    return &m->files[f].levels[g->at[f]];
+}
+
+static const char *text_field(const struct report_level *lv, size_t field)
+{
+    const char *v[] = {lv->label, lv->region, lv->model, lv->target, lv->format};
+    return v[field];
+}
+
+/* The distinct non-empty values of one text field, in input order, joined
+ * with '+': "eastus+westeurope". */
+static char *joined(const struct merge *m, const struct mgroup *g, size_t field)
+{
+    size_t cap = 1;
+    for (size_t f = 0; f < m->nfiles; f++)
+        cap += strlen(text_field(&member(m, g, f)->lv, field)) + 1;
+    char *out = calloc(1, cap);
+    if (!out)
+        return NULL;
+    size_t len = 0;
+    for (size_t f = 0; f < m->nfiles; f++) {
+        const char *s = text_field(&member(m, g, f)->lv, field);
+        size_t seen = 0;
+        while (seen < f && strcmp(text_field(&member(m, g, seen)->lv, field), s) != 0)
+            seen++;
+        if (!*s || seen < f)
+            continue;
+        if (len)
+            out[len++] = '+';
+        memcpy(out + len, s, strlen(s) + 1);
+        len += strlen(s);
+    }
+    return out;
+}
+
+static void iso_ms(int64_t wall_us, char *buf, size_t len)
+{
+    time_t t = (time_t)(wall_us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char s[32];
+    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%03dZ", s, (int)(wall_us % 1000000 / 1000));
+}
+
+/* Every file has every level of the first file and no other. */
+static int match_levels(struct merge *m, char *err)
+{
+    const struct mfile *f0 = &m->files[0];
+    char d[96];
+    if (!(m->groups = calloc(f0->nlevels, sizeof *m->groups)))
+        return lg_err(err, "out of memory");
+    for (size_t j = 0; j < f0->nlevels; j++) {
+        struct mgroup *g = &m->groups[m->ngroups++];
+        if (!(g->at = calloc(m->nfiles, sizeof *g->at)) ||
+            !(g->fig = calloc(m->nfiles, sizeof *g->fig)))
+            return lg_err(err, "out of memory");
+        const struct report_level *want = &f0->levels[j].lv;
+        for (size_t f = 1; f < m->nfiles; f++) {
+            const struct mfile *fi = &m->files[f];
+            size_t k = 0;
+            while (k < fi->nlevels && !same_level(&fi->levels[k].lv, want))
+                k++;
+            if (k == fi->nlevels)
+                return lg_err(err, "%s and %s: %s has level %s and %s does not; merge results "
+                              "of one plan (the same --threads or --rate, and --cycles, on "
+                              "every client)", f0->name, fi->name, f0->name,
+                              level_desc(want, d, sizeof d), fi->name);
+            g->at[f] = k;
+        }
+        g->at[0] = j;
+    }
+    for (size_t f = 1; f < m->nfiles; f++) {
+        const struct mfile *fi = &m->files[f];
+        for (size_t k = 0; k < fi->nlevels; k++) {
+            size_t j = 0;
+            while (j < f0->nlevels && !same_level(&f0->levels[j].lv, &fi->levels[k].lv))
+                j++;
+            if (j == f0->nlevels)
+                return lg_err(err, "%s and %s: %s has level %s and %s does not; merge results "
+                              "of one plan (the same --threads or --rate, and --cycles, on "
+                              "every client)", f0->name, fi->name, fi->name,
+                              level_desc(&fi->levels[k].lv, d, sizeof d), f0->name);
+        }
+    }
+    return 0;
+}
+
+/* Windows overlap pairwise exactly when the latest start is not after the
+ * earliest end; name the two files that prove it otherwise. */
+static int check_window(const struct merge *m, const struct mgroup *g, char *err)
+{
+    size_t late = 0, early = 0;
+    for (size_t f = 1; f < m->nfiles; f++) {
+        if (member(m, g, f)->lv.start_wall_us > member(m, g, late)->lv.start_wall_us)
+            late = f;
+        if (member(m, g, f)->lv.end_wall_us < member(m, g, early)->lv.end_wall_us)
+            early = f;
+    }
+    const struct report_level *a = &member(m, g, early)->lv, *b = &member(m, g, late)->lv;
+    if (b->start_wall_us <= a->end_wall_us)
+        return 0;
+    char d[96], ends[40], starts[40];
+    iso_ms(a->end_wall_us, ends, sizeof ends);
+    iso_ms(b->start_wall_us, starts, sizeof starts);
+    return lg_err(err, "%s and %s: level %s did not run at the same time (%s ended at %s, %s "
+                  "started at %s); start every client with the same --start-at",
+                  m->files[early].name, m->files[late].name, level_desc(a, d, sizeof d),
+                  m->files[early].name, ends, m->files[late].name, starts);
+}
+
+/* Seconds of each client's timeline land on the merged timeline's second
+ * nearest in wall-clock time; see merge.h for the percentiles. */
+static int merge_timeline(const struct merge *m, struct mgroup *g)
+{
+    size_t len = 0;
+    long long *off = calloc(m->nfiles, sizeof *off);
+    if (!off)
+        return -ENOMEM;
+    for (size_t f = 0; f < m->nfiles; f++) {
+        const struct mlevel *l = member(m, g, f);
+        off[f] = llround((double)(l->lv.start_wall_us - g->lv.start_wall_us) / 1e6);
+        const cJSON *e;
+        cJSON_ArrayForEach(e, item(l->json, "timeline"))
+        {
+            size_t at = (size_t)item(e, "t")->valuedouble + (size_t)off[f] + 1;
+            len = at > len ? at : len;
+        }
+    }
+    double *v = calloc(len ? 4 * len : 1, sizeof *v);
+    cJSON *tl = cJSON_CreateArray();
+    int rc = -ENOMEM;
+    if (!v || !tl)
+        goto done;
+    for (size_t f = 0; f < m->nfiles; f++) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, item(member(m, g, f)->json, "timeline"))
+        {
+            double *s = v + 4 * ((size_t)item(e, "t")->valuedouble + (size_t)off[f]);
+            s[0] += item(e, "completions")->valuedouble;
+            s[1] += item(e, "errors")->valuedouble;
+            s[2] = fmax(s[2], item(e, "p50_ms")->valuedouble);
+            s[3] = fmax(s[3], item(e, "p99_ms")->valuedouble);
+        }
+    }
+    for (size_t i = 0; i < len; i++) {
+        cJSON *pt = cJSON_CreateObject();
+        if (!pt)
+            goto done;
+        cJSON_AddItemToArray(tl, pt);
+        if (!cJSON_AddNumberToObject(pt, "t", (double)i) ||
+            !cJSON_AddNumberToObject(pt, "completions", v[4 * i]) ||
+            !cJSON_AddNumberToObject(pt, "errors", v[4 * i + 1]) ||
+            !cJSON_AddNumberToObject(pt, "p50_ms", v[4 * i + 2]) ||
+            !cJSON_AddNumberToObject(pt, "p99_ms", v[4 * i + 3]))
+            goto done;
+    }
+    g->timeline = tl;
+    tl = NULL;
+    rc = 0;
+done:
+    cJSON_Delete(tl);
+    free(v);
+    free(off);
+    return rc;
+}
+
+/* The cost of the deployment: the value the clients that know it agree on. */
+static int merge_cost(struct merge *m, struct mgroup *g)
+{
+    double cost = -1;
+    size_t from = 0;
+    char d[96];
+    for (size_t f = 0; f < m->nfiles; f++) {
+        double c = member(m, g, f)->lv.cost_per_hour;
+        if (c < 0)
+            continue;
+        if (cost >= 0 && c != cost) {
+            g->lv.cost_per_hour = -1;
+            return add_note(m, "level %s: %s says cost_per_hour %g and %s says %g; the merged "
+                            "level has no cost", level_desc(&g->lv, d, sizeof d),
+                            m->files[from].name, cost, m->files[f].name, c);
+        }
+        cost = c;
+        from = f;
+    }
+    g->lv.cost_per_hour = cost;
+    return 0;
+}
+
+static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, char *err)
+{
+    const struct mlevel *first = member(m, g, 0);
+    int sig = m->files[0].sig;
+    if (!(g->st = stats_create(0, 0)))
+        return lg_err(err, "out of memory");
+    for (int h = 0; h < STATS_HIST_COUNT; h++) {
+        if (hist_sig(g->st->h[h]) == sig)
+            continue;
+        hist_destroy(g->st->h[h]);
+        if (!(g->st->h[h] = hist_create(sig)))
+            return lg_err(err, "out of memory");
+    }
+    g->lv = first->lv;
+    g->lv.run_id = m->run_id;
+    g->lv.test_no = (unsigned)(g - m->groups) + 1;
+    g->lv.st = g->st;
+    for (size_t k = 0; k < 5; k++)
+        if (!(g->text[k] = joined(m, g, k)))
+            return lg_err(err, "out of memory");
+    g->lv.label = g->text[0];
+    g->lv.region = g->text[1];
+    g->lv.model = g->text[2];
+    g->lv.target = g->text[3];
+    g->lv.format = g->text[4];
+    for (size_t f = 0; f < m->nfiles; f++) {
+        const struct mlevel *l = member(m, g, f);
+        if (level_stats(&m->files[f], l, scratch, err) < 0)
+            return -1;
+        struct report_level lv = l->lv;
+        struct report_figures fig;
+        lv.st = scratch;
+        report_figures(&lv, &fig);
+        g->fig[f] = (struct mfig){
+            .requests = scratch->requests,
+            .errors = stats_errors(scratch),
+            .throughput_rps = fig.throughput_rps,
+            .images_per_s = fig.images_per_s,
+            .p50_ms = (double)hist_percentile(scratch->h[STATS_LATENCY], 50) / 1000.0,
+            .p99_ms = (double)hist_percentile(scratch->h[STATS_LATENCY], 99) / 1000.0,
+        };
+        if (stats_merge(g->st, scratch) < 0)
+            return lg_err(err, "%s: out of memory", m->files[f].name);
+        g->lv.interrupted |= l->lv.interrupted;
+        if (l->lv.start_wall_us < g->lv.start_wall_us)
+            g->lv.start_wall_us = l->lv.start_wall_us;
+        if (l->lv.end_wall_us > g->lv.end_wall_us)
+            g->lv.end_wall_us = l->lv.end_wall_us;
+    }
+    if (merge_cost(m, g) < 0 || merge_timeline(m, g) < 0)
+        return lg_err(err, "out of memory");
+    return 0;
+}
+
+int merge_finish(struct merge *m, char *err)
+{
+    if (m->nfiles == 0)
+        return lg_err(err, "no results to merge; give the files written by loadgen --json");
+    if (m->groups)
+        return 0;
+    if (match_levels(m, err) < 0)
+        return -1;
+    for (size_t j = 0; j < m->ngroups; j++)
+        if (check_window(m, &m->groups[j], err) < 0)
+            return -1;
+    struct stats *scratch = stats_create(0, 0);
+    if (!scratch)
+        return lg_err(err, "out of memory");
+    report_run_id(m->run_id, sizeof m->run_id);
+    int rc = 0;
+    for (size_t j = 0; j < m->ngroups && rc == 0; j++)
+        rc = combine(m, &m->groups[j], scratch, err);
+    stats_destroy(scratch);
+    return rc;
+}
+
+size_t merge_nlevels(const struct merge *m)
+{
+    return m->ngroups;
+}
+
+const struct report_level *merge_level(const struct merge *m, size_t i)
+{
+    return i < m->ngroups ? &m->groups[i].lv : NULL;
+}
+
+size_t merge_nnotes(const struct merge *m)
+{
+    return m->nnotes;
+}
+
+const char *merge_note(const struct merge *m, size_t i)
+{
+    return i < m->nnotes ? m->notes[i] : NULL;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static cJSON *clients_json(const struct merge *m, const struct mgroup *g)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t f = 0; arr && f < m->nfiles; f++) {
+        const struct report_level *lv = &member(m, g, f)->lv;
+        const struct mfig *fg = &g->fig[f];
+        cJSON *c = cJSON_CreateObject();
+        if (!c || !cJSON_AddItemToArray(arr, c)) {
+            cJSON_Delete(c);
+            break;
+        }
+        if (!cJSON_AddStringToObject(c, "source", m->files[f].name) ||
+            !cJSON_AddStringToObject(c, "run_id", lv->run_id) ||
+            !cJSON_AddStringToObject(c, "label", lv->label) ||
+            !cJSON_AddStringToObject(c, "region", lv->region) ||
+            !cJSON_AddNumberToObject(c, "start_wall_us", (double)lv->start_wall_us) ||
+            !cJSON_AddNumberToObject(c, "end_wall_us", (double)lv->end_wall_us) ||
+            !cJSON_AddNumberToObject(c, "requests", (double)fg->requests) ||
+            !cJSON_AddNumberToObject(c, "errors", (double)fg->errors) ||
+            !cJSON_AddNumberToObject(c, "throughput_rps", fg->throughput_rps) ||
+            !cJSON_AddNumberToObject(c, "images_per_s", fg->images_per_s) ||
+            !cJSON_AddNumberToObject(c, "p50_ms", fg->p50_ms) ||
+            !cJSON_AddNumberToObject(c, "p99_ms", fg->p99_ms))
+            break;
+        if (f + 1 == m->nfiles)
+            return arr;
+    }
+    cJSON_Delete(arr);
+    return NULL;
+}
+
+/* Puts `item` at `key` of `o` (replacing what is there); frees it on failure. */
+static int put(cJSON *o, const char *key, cJSON *it)
+{
+    if (!it)
+        return -ENOMEM;
+    cJSON_bool done = cJSON_GetObjectItemCaseSensitive(o, key)
+                          ? cJSON_ReplaceItemInObjectCaseSensitive(o, key, it)
+                          : cJSON_AddItemToObject(o, key, it);
+    if (!done) {
+        cJSON_Delete(it);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Adds the merge's own fields to the result report.c wrote. */
+static int patch_json(const struct merge *m, cJSON *doc)
+{
+    const char **names = malloc(m->nfiles * sizeof *names);
+    if (!names)
+        return -ENOMEM;
+    for (size_t f = 0; f < m->nfiles; f++)
+        names[f] = m->files[f].name;
+    int rc = put(doc, "merged_from", cJSON_CreateStringArray(names, (int)m->nfiles));
+    free(names);
+    if (rc < 0 || put(doc, "histogram", cJSON_Duplicate(item(m->files[0].doc, "histogram"), 1)))
+        return -ENOMEM;
+    cJSON *levels = cJSON_GetObjectItemCaseSensitive(doc, "levels");
+    if (cJSON_GetArraySize(levels) != (int)m->ngroups)
+        return -EINVAL;
+    for (size_t j = 0; j < m->ngroups; j++) {
+        cJSON *lo = cJSON_GetArrayItem(levels, (int)j);
+        if (put(lo, "timeline", cJSON_Duplicate(m->groups[j].timeline, 1)) < 0 ||
+            put(lo, "timeline_percentiles", cJSON_CreateString("max_of_clients")) < 0 ||
+            put(lo, "clients", clients_json(m, &m->groups[j])) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Write to PATH.tmp.PID, fsync, rename: a reader sees no half file. */
+static int write_whole(const char *path, const char *text, char *err)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return lg_err(err, "-o %s: path too long", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return lg_err(err, "-o %s: cannot create %s: %s", path, tmp, strerror(errno));
+    size_t len = strlen(text), off = 0;
+    int rc = 0;
+    while (off < len && rc == 0) {
+        ssize_t n = write(fd, text + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc = lg_err(err, "-o %s: write failed: %s", path,
+                        n < 0 ? strerror(errno) : "no space written");
+        else
+            off += (size_t)n;
+    }
+    if (rc == 0 && fsync(fd) != 0 && errno != EINVAL)
+        rc = lg_err(err, "-o %s: cannot flush to disk: %s", path, strerror(errno));
+    if (close(fd) != 0 && rc == 0)
+        rc = lg_err(err, "-o %s: close failed: %s", path, strerror(errno));
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = lg_err(err, "-o %s: cannot rename into place: %s", path, strerror(errno));
+    if (rc != 0)
+        unlink(tmp);
+    return rc;
+}
+
+int merge_write_json(const struct merge *m, const char *path, char *err)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.merge.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return lg_err(err, "-o %s: path too long", path);
+    struct report_json *j = report_json_create(tmp, m->run_id);
+    if (!j)
+        return lg_err(err, "-o %s: out of memory", path);
+    int rc = 0;
+    for (size_t i = 0; i < m->ngroups && rc == 0; i++)
+        rc = report_json_add(j, &m->groups[i].lv, err);
+    report_json_destroy(j);
+    size_t len;
+    char *text = rc == 0 ? slurp(tmp, &len, err) : NULL;
+    unlink(tmp);
+    if (!text)
+        return -1;
+    cJSON *doc = cJSON_ParseWithLength(text, len);
+    free(text);
+    char *out = NULL;
+    if (!doc || patch_json(m, doc) < 0 || !(out = cJSON_Print(doc)))
+        rc = lg_err(err, "-o %s: out of memory", path);
+    else
+        rc = write_whole(path, out, err);
+    free(out);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+int merge_write_csv(const struct merge *m, const char *path, char *err)
+{
+    struct stats *scratch = stats_create(0, 0);
+    if (!scratch)
+        return lg_err(err, "--csv %s: out of memory", path);
+    int rc = 0;
+    for (size_t j = 0; j < m->ngroups && rc == 0; j++) {
+        const struct mgroup *g = &m->groups[j];
+        for (size_t f = 0; f < m->nfiles && rc == 0; f++) {
+            const struct mlevel *l = member(m, g, f);
+            struct report_level lv = l->lv;
+            lv.st = scratch;
+            if ((rc = level_stats(&m->files[f], l, scratch, err)) == 0)
+                rc = report_csv_append(path, &lv, err);
+        }
+        if (rc == 0)
+            rc = report_csv_append(path, &g->lv, err);
+    }
+    stats_destroy(scratch);
+    if (rc < 0 && strncmp(err, "--out ", 6) == 0)
+        memcpy(err, "--csv", 5); /* report.c names its own flag */
+    return rc;
+}
+
+void merge_write_text(const struct merge *m, FILE *out)
+{
+    for (size_t j = 0; j < m->ngroups; j++) {
+        const struct mgroup *g = &m->groups[j];
+        report_text(out, &g->lv);
+        for (size_t f = 0; f < m->nfiles; f++) {
+            const struct report_level *lv = &member(m, g, f)->lv;
+            const struct mfig *fg = &g->fig[f];
+            fprintf(out, "  from %s (%s%s%s): %llu requests, %.1f req/s, p50 %.2f  p99 %.2f ms\n",
+                    m->files[f].name, *lv->label ? lv->label : "-", *lv->region ? ", " : "",
+                    lv->region, (unsigned long long)fg->requests, fg->throughput_rps, fg->p50_ms,
+                    fg->p99_ms);
+        }
+    }
+}
+
+/* ---- the subcommand ------------------------------------------------------ */
+
+static void merge_usage(FILE *f)
+{
+    fputs("usage: loadgen merge RESULT.json... -o MERGED.json [--csv SUMMARY.csv] [-q]\n"
+          "\n"
+          "Combines the JSON results (loadgen --json) of one plan run on several client\n"
+          "machines at the same time (start them with the same --start-at) into one result:\n"
+          "counts add, histograms merge exactly, throughput is all completions over the\n"
+          "union of the clients' windows. Levels match by mode, threads, rate and cycle.\n"
+          "\n"
+          "  -o, --out FILE   the merged JSON result (same schema; can be merged again)\n"
+          "  --csv FILE       append each client's summary row, then the combined row\n"
+          "  -q, --quiet      no summary on stdout\n"
+          "\n"
+          "Refused (exit 2), naming the files: different schema versions or histogram\n"
+          "settings, the same run twice, different levels, windows that do not overlap.\n",
+          f);
+}
+
+int merge_main(int argc, char **argv)
+{
+    const char *out = NULL, *csv = NULL;
+    int quiet = 0, ninputs = 0, rc = LG_EXIT_USAGE;
+    char err[LG_ERRLEN];
+    struct merge *m = merge_create();
+    if (!m) {
+        fputs("loadgen merge: out of memory\n", stderr);
+        return LG_EXIT_FAIL;
+    }
+    /* Flags first, so that a bad flag is reported before any file is read. */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            merge_usage(stdout);
+            rc = LG_EXIT_OK;
+            goto done;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0) {
+            dst = &out;
+        } else if (strcmp(a, "--csv") == 0) {
+            dst = &csv;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "loadgen merge: unknown flag %s; see loadgen merge --help\n", a);
+            goto done;
+        } else {
+            ninputs++;
+        }
+        if (dst) {
+            if (++i == argc || !*argv[i]) {
+                fprintf(stderr, "loadgen merge: %s needs a file name; see loadgen merge --help\n",
+                        a);
+                goto done;
+            }
+            *dst = argv[i];
+        }
+    }
+    if (ninputs == 0 || !out) {
+        fprintf(stderr, "loadgen merge: %s; e.g. loadgen merge east.json west.json -o "
+                "merged.json\n", ninputs ? "give -o FILE for the merged result"
+                                         : "give the JSON results to merge");
+        goto done;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--csv") == 0) {
+            i++;
+            continue;
+        }
+        if (a[0] == '-' && a[1])
+            continue;
+        if (strcmp(a, out) == 0 || (csv && strcmp(a, csv) == 0)) {
+            fprintf(stderr, "loadgen merge: %s is an input and an output; write the merge to a "
+                    "new file\n", a);
+            goto done;
+        }
+        if (merge_add_file(m, a, err) < 0) {
+            fprintf(stderr, "loadgen merge: %s\n", err);
+            goto done;
+        }
+    }
+    if (merge_finish(m, err) < 0) {
+        fprintf(stderr, "loadgen merge: %s\n", err);
+        goto done;
+    }
+    for (size_t i = 0; i < merge_nnotes(m); i++)
+        fprintf(stderr, "loadgen merge: note: %s\n", merge_note(m, i));
+    rc = LG_EXIT_OK;
+    if (merge_write_json(m, out, err) < 0) {
+        fprintf(stderr, "loadgen merge: %s\n", err);
+        rc = LG_EXIT_FAIL;
+    }
+    if (csv && merge_write_csv(m, csv, err) < 0) {
+        fprintf(stderr, "loadgen merge: %s\n", err);
+        rc = LG_EXIT_FAIL;
+    }
+    if (!quiet)
+        merge_write_text(m, stdout);
+done:
+    merge_destroy(m);
+    return rc;
+}
