@@ -66,24 +66,28 @@ static uint64_t highest_of(const struct hist *h, size_t i)
     return lowest_of(h, i) + ((uint64_t)1 << shift_of_index(h, i)) - 1;
 }
 
-struct hist *hist_create(int sig)
+/* Sets the fixed part of an empty histogram of precision sig (1..5). */
+static void layout(struct hist *h, int sig)
 {
-    if (sig < 1 || sig > 5)
-        return NULL;
     uint64_t want = 2;
     for (int d = 0; d < sig; d++)
         want *= 10;
     unsigned s = 1;
     while (((uint64_t)1 << s) < want)
         s++;
-    struct hist probe = {.sig = sig, .s = s, .half = (size_t)1 << (s - 1)};
-    size_t len = index_of(&probe, HIST_MAX_US) + 1;
-    struct hist *h = calloc(1, sizeof *h + len * sizeof h->counts[0]);
-    if (!h)
+    *h = (struct hist){.sig = sig, .s = s, .half = (size_t)1 << (s - 1), .min_us = UINT64_MAX};
+    h->len = index_of(h, HIST_MAX_US) + 1;
+}
+
+struct hist *hist_create(int sig)
+{
+    if (sig < 1 || sig > 5)
         return NULL;
-    *h = probe;
-    h->len = len;
-    h->min_us = UINT64_MAX;
+    struct hist fixed;
+    layout(&fixed, sig);
+    struct hist *h = calloc(1, sizeof *h + fixed.len * sizeof h->counts[0]);
+    if (h)
+        *h = fixed;
     return h;
 }
 
@@ -303,9 +307,11 @@ static int get_varint(const unsigned char **p, const unsigned char *end, uint64_
     return -1;
 }
 
-/* Fills h (fresh from hist_create) from a payload; -EINVAL when malformed
- * or inconsistent. */
-static int get_payload(struct hist *h, const unsigned char *p, const unsigned char *end)
+/* Reads a payload into h's totals and, when `fill`, its counts (h fresh
+ * from hist_create); without `fill`, h may be a bare layout(), so malformed
+ * input is refused before anything is allocated. -EINVAL when malformed or
+ * inconsistent. */
+static int get_payload(struct hist *h, int fill, const unsigned char *p, const unsigned char *end)
 {
     uint64_t min_us, max_us, sum_lo, sum_hi, total = 0;
     if (get_varint(&p, end, &min_us) || get_varint(&p, end, &max_us) ||
@@ -331,7 +337,9 @@ static int get_payload(struct hist *h, const unsigned char *p, const unsigned ch
                 first = i;
             lo += (u128)(token / 2) * lowest_of(h, i);
             hi += (u128)(token / 2) * highest_of(h, i);
-            h->counts[i++] = token / 2;
+            if (fill)
+                h->counts[i] = token / 2;
+            i++;
             after_run = 0;
         }
     }
@@ -359,21 +367,21 @@ int hist_decode(const char *text, size_t len, struct hist **out)
     if (!text || !out || len < head || memcmp(text, HIST_PREFIX, head - 2) != 0 ||
         text[head - 2] < '1' || text[head - 2] > '5' || text[head - 1] != ':')
         return -EINVAL;
+    int sig = text[head - 2] - '0';
     size_t n = len - head;
     unsigned char *raw = malloc(n / 4 * 3 + 1);
-    struct hist *h = hist_create(text[head - 2] - '0');
-    int rc = -ENOMEM;
-    if (!raw || !h)
-        goto fail;
+    struct hist *h = NULL, check;
+    layout(&check, sig);
+    if (!raw)
+        return -ENOMEM;
     long got = base64_decode(text + head, n, raw);
-    rc = got < 0 ? -EINVAL : get_payload(h, raw, raw + got);
-    if (rc)
-        goto fail;
+    int rc = got < 0 ? -EINVAL : get_payload(&check, 0, raw, raw + got);
+    if (rc == 0 && !(h = hist_create(sig)))
+        rc = -ENOMEM;
+    if (rc == 0)
+        get_payload(h, 1, raw, raw + got); /* cannot fail: same input */
     free(raw);
-    *out = h;
-    return 0;
-fail:
-    free(raw);
-    hist_destroy(h);
+    if (rc == 0)
+        *out = h;
     return rc;
 }

@@ -34,7 +34,7 @@
         }                                                                       \
     } while (0)
 
-static const double percentiles[] = {0, 1, 25, 50, 75, 90, 99, 99.9, 99.99, 100};
+static const double percentiles[] = {0, 50, 90, 99, 99.9, 100};
 #define NP (sizeof percentiles / sizeof percentiles[0])
 
 static void check_sane(const struct hist *h)
@@ -66,14 +66,22 @@ static void check_sane(const struct hist *h)
     CHECK(total == n);
 }
 
+/* Same figures and the same buckets (a bucket-by-bucket walk is stronger
+ * than comparing percentiles, and cheaper). */
 static void check_same(const struct hist *a, const struct hist *b)
 {
     CHECK(hist_sig(a) == hist_sig(b));
     CHECK(hist_count(a) == hist_count(b));
     CHECK(hist_min(a) == hist_min(b) && hist_max(a) == hist_max(b));
     CHECK(hist_mean(a) == hist_mean(b));
-    for (size_t i = 0; i < NP; i++)
-        CHECK(hist_percentile(a, percentiles[i]) == hist_percentile(b, percentiles[i]));
+    size_t ca = 0, cb = 0;
+    uint64_t va, vb, na, nb;
+    int more;
+    do {
+        more = hist_next(a, &ca, &va, &na);
+        CHECK(more == hist_next(b, &cb, &vb, &nb));
+        CHECK(!more || (va == vb && na == nb));
+    } while (more);
 }
 
 /* Encodes h, decodes that, and checks both the figures and that a second
