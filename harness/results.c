@@ -835,6 +835,7 @@ static int build_values(struct results *r)
         }
     }
     sort_values(r->values[RESULTS_LABEL], r->nvalues[RESULTS_LABEL], results_label_cmp);
+    sort_values(r->values[RESULTS_REGION], r->nvalues[RESULTS_REGION], strcmp);
     sort_values(r->values[RESULTS_MODEL], r->nvalues[RESULTS_MODEL], model_cmp);
     return 0;
 }
@@ -925,7 +926,7 @@ int results_finish(struct results *r, char *err)
         return lg_err(err, "out of memory");
     qsort_r(r->rows, r->nrows, sizeof *r->rows, row_cmp, r);
     drop_repeats(r);
-    /* Rows were sorted in value order, so first-seen order is kept. */
+    /* Rows were sorted in value order, so the lists come out the same. */
     if (build_values(r) < 0 || build_groups(r) < 0)
         return lg_err(err, "out of memory");
     if (r->ngroups == 0)

@@ -109,7 +109,8 @@ struct results {
     size_t ncsv;              /* CSV files read */
     char **notes;             /* what was skipped and why, for stderr */
     size_t nnotes;
-    const char **values[3];   /* distinct labels, regions, models, in order */
+    const char **values[3];   /* distinct labels (deployment order), regions
+                                 (by name), models (known by size, then as seen) */
     size_t nvalues[3];
     /* storage behind the pointers above */
     size_t rows_cap, runs_cap;

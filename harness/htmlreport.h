@@ -1,0 +1,26 @@
+/*
+ * htmlreport.h: `loadgen report`: one self-contained HTML page (charts
+ * inlined as base64 PNGs, the comparison table, the study's sentences and
+ * the run metadata) that can be mailed or attached to a ticket as it is.
+ *
+ * Everything that comes from a results file is HTML-escaped. The command
+ * itself is report_main() (plot.h). Single-threaded.
+ */
+#ifndef LOADGEN_HTMLREPORT_H
+#define LOADGEN_HTMLREPORT_H
+
+#include <stdio.h>
+
+#include "compare.h"
+#include "plot.h"
+#include "results.h"
+
+/* Writes s with & < > " ' escaped. */
+void htmlreport_escape(FILE *f, const char *s);
+
+/* Writes the page. `charts` may be empty (gnuplot missing: `why_no_charts`
+ * says so on the page). -1 with err set when a chart cannot be read. */
+int htmlreport_write(FILE *f, const struct results *r, const struct compare_table *t,
+                     const struct plot_out *charts, const char *why_no_charts, char *err);
+
+#endif
