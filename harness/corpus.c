@@ -304,7 +304,7 @@ static int load_dir(struct corpus *c, struct block *b, const char *dir, char *er
     struct path_list files = {0};
     size_t cap = 0;
     int rc = walk(dir, "", NULL, &files, &c->skipped, err);
-    if (rc == 0)
+    if (rc == 0 && files.n > 0) /* qsort of a NULL array is undefined, even for 0 items */
         qsort(files.v, files.n, sizeof *files.v, cmp_str);
     for (size_t i = 0; rc == 0 && i < files.n; i++) {
         char path[PATH_MAX];
