@@ -10,9 +10,9 @@
  *
  * Ownership: the corpus owns the items array, every name, and one block that
  * holds every image's bytes back to back (see struct block); corpus_destroy
- * frees them. Threading: corpus_load runs once on the main
- * thread before the engine starts; the corpus is read-only afterwards (and
- * may be destroyed once payload_build has copied what it needs).
+ * frees them. Threading: corpus_load runs once on the main thread before the
+ * engine starts; the corpus is read-only afterwards (and may be destroyed
+ * once payload_build has copied what it needs).
  */
 #include "corpus.h"
 
@@ -263,8 +263,8 @@ static int walk(const char *root, const char *rel, const struct visit *up,
     int rc = 0;
     struct dirent *e;
     char sub[PATH_MAX];
-    errno = 0;
-    while ((e = readdir(d))) {
+    /* readdir returns NULL at the end and on error; only errno tells. */
+    while ((errno = 0, e = readdir(d))) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         if ((size_t)snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name) >= sizeof sub) {
@@ -290,7 +290,6 @@ static int walk(const char *root, const char *rel, const struct visit *up,
         } else {
             (*skipped)++;
         }
-        errno = 0;
     }
     if (rc == 0 && errno != 0)
         rc = lg_err(err, "--images %s: cannot list %s (%s); fix its permissions or give another folder",

@@ -72,7 +72,9 @@ static void load_fails(const struct corpus_options *opt, const char *needle)
 }
 
 /* Root of a fixture tree: b.jpg (3 bytes), notes.txt, empty, pipe (FIFO),
- * sub/a.png, sub/z.txt, sub/deeper/c.jpg (truncated), sub/loop -> .. */
+ * sub/a.png, sub/z.txt, sub/deeper/c.jpg (truncated), sub/loop -> .. ,
+ * sub/links/broken -> nowhere (alone in its folder, so readdir ends right
+ * after the failed stat, whatever its order). */
 static void make_tree(char *dir)
 {
     assert_non_null(mkdtemp(dir));
@@ -90,6 +92,9 @@ static void make_tree(char *dir)
     write_bytes(dir, "sub/deeper/c.jpg", truncated_jpeg, sizeof truncated_jpeg);
     snprintf(path, sizeof path, "%s/sub/loop", dir);
     assert_int_equal(symlink("..", path), 0);
+    make_dir(dir, "sub/links");
+    snprintf(path, sizeof path, "%s/sub/links/broken", dir);
+    assert_int_equal(symlink("nowhere", path), 0);
 }
 
 static void dir_walk_is_recursive_sorted_and_sniffs_signatures(void **state)
@@ -109,8 +114,9 @@ static void dir_walk_is_recursive_sorted_and_sniffs_signatures(void **state)
     assert_int_equal(c->items[1].len, sizeof png_bytes);
     assert_memory_equal(c->items[2].data, truncated_jpeg, sizeof truncated_jpeg);
     assert_int_equal(c->total_bytes, 3 + sizeof png_bytes + sizeof truncated_jpeg);
-    /* notes.txt, empty, pipe, sub/z.txt; the loop back to the root is not entered. */
-    assert_int_equal(c->skipped, 4);
+    /* notes.txt, empty, pipe, sub/z.txt, sub/links/broken; the loop back
+     * to the root is not entered. */
+    assert_int_equal(c->skipped, 5);
     corpus_destroy(c);
     remove_tree(dir);
 }
