@@ -98,6 +98,7 @@ struct loop {
     int stopping;            /* a signal: abort after the grace period */
     int kick;                /* curl asked for a timeout of 0 */
     int uv_ready, pacer_ready;  /* what loop_init got to, for teardown */
+    int in_run;              /* inside uv_run: uv_stop is safe */
 
     _Atomic uint64_t done, errors; /* progress, read by the caller */
 };
@@ -116,6 +117,11 @@ struct engine {
 };
 
 static void drain(struct loop *l);
+
+static int phase_done(const struct loop *l)
+{
+    return (l->exhausted || l->stopping) && l->inflight == 0;
+}
 
 /* ---- sockets ------------------------------------------------------------ */
 
@@ -527,7 +533,7 @@ static void drain(struct loop *l)
         int running;
         curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
-    if ((l->exhausted || l->stopping) && l->inflight == 0)
+    if (l->in_run && phase_done(l))
         uv_stop(&l->uv);
 }
 
@@ -551,7 +557,7 @@ static void woken(uv_async_t *a)
     if (l->stopping || !l->ph)
         return; /* already stopping, or woken after its phase ended */
     l->stopping = 1;
-    if (l->inflight == 0)
+    if (l->inflight == 0 && l->in_run)
         uv_stop(&l->uv);
     else
         uv_timer_start(&l->grace_timer, abort_inflight, (uint64_t)(l->ph->grace_us / 1000), 0);
@@ -577,8 +583,13 @@ static void *loop_main(void *arg)
                 l->free_slots[l->nfree++] = i;
     }
     drain(l);
-    if (!((l->exhausted || l->stopping) && l->inflight == 0))
+    /* uv_stop outside uv_run would stay pending and cut the next phase
+     * short, so only drain() inside uv_run stops the loop (in_run). */
+    while (!phase_done(l)) {
+        l->in_run = 1;
         uv_run(&l->uv, UV_RUN_DEFAULT);
+        l->in_run = 0;
+    }
     if (l->rate > 0)
         uv_poll_stop(&l->pacer_poll);
     uv_timer_stop(&l->grace_timer);

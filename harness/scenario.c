@@ -87,6 +87,8 @@ static int add_key(const char *path, const char *where, const cJSON *item, struc
 {
     const char *key = item->string;
     char flag[64], msg[LG_ERRLEN], value[64];
+    if (is_doc_key(key))
+        return 0;
     if (strcmp(key, "headers") == 0) {
         if (!cJSON_IsObject(item))
             return lg_err(err, "%s: %s.headers: must be an object of \"Name\": \"value\"", path, where);
@@ -115,7 +117,7 @@ static int add_key(const char *path, const char *where, const cJSON *item, struc
     if (takes < 0 || strcmp(key, "scenario") == 0 || strcmp(key, "only") == 0 ||
         strcmp(key, "help") == 0 || strcmp(key, "version") == 0)
         return lg_err(err, "%s: %s.%s: unknown key; keys are run flags without the dashes "
-                           "(see loadgen --help), or headers, name, description, notes",
+                           "(see loadgen --help), or headers, notes, serve",
                       path, where, key);
     const char *v = NULL;
     if (takes == 0) {
