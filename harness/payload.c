@@ -309,34 +309,39 @@ static size_t count_marks(const char *s)
 }
 
 /* json-b64 without --json-template is the template {"KEY": "{{b64}}"} (or
- * ["{{b64}}"] for a batch): one code path for both. *owned is the built
- * template, freed by the caller. */
+ * {"KEY": ["{{b64}}"]} for a batch): one code path for both. */
+static void emit_flat_template(const struct build *b, struct out *o)
+{
+    put_str(o, "{\"");
+    put_json_text(o, b->opt->input_key);
+    put_str(o, b->batch > 1 ? "\": [\"" B64_MARK "\"]}" : "\": \"" B64_MARK "\"}");
+    put(o, "", 1);
+}
+
+/* Splits the template around its one placeholder. *owned is the built
+ * flat template, if any, freed by the caller. */
 static int prepare_template(struct build *b, char **owned, char *err)
 {
     const char *t = b->opt->json_template;
     if (!t) {
         struct out o = {NULL, 0};
-        const char *rest = b->batch > 1 ? "\": [\"" B64_MARK "\"]}" : "\": \"" B64_MARK "\"}";
-        put_str(&o, "{\"");
-        put_json_text(&o, b->opt->input_key);
-        put_str(&o, rest);
-        if (!(*owned = malloc(o.n + 1)))
+        emit_flat_template(b, &o);
+        if (!(*owned = malloc(o.n)))
             return lg_err(err, "out of memory building the JSON template");
         o = (struct out){*owned, 0};
-        put_str(&o, "{\"");
-        put_json_text(&o, b->opt->input_key);
-        put_str(&o, rest);
-        (*owned)[o.n] = '\0';
+        emit_flat_template(b, &o);
         t = *owned;
-    } else {
-        size_t n = count_marks(t);
-        if (n == 0)
-            return lg_err(err, "--json-template '%s': no " B64_MARK " placeholder; put it where the "
-                          "base64 image goes, e.g. {\"input\": {\"image\": \"" B64_MARK "\"}}", t);
-        if (n > 1)
-            return lg_err(err, "--json-template '%s': %zu " B64_MARK " placeholders; use exactly one "
-                          "(with --batch K it expands to K images)", t, n);
     }
+    size_t n = count_marks(t);
+    if (n != 1 && !b->opt->json_template)
+        return lg_err(err, "--input-key '%s': contains " B64_MARK "; choose another key",
+                      b->opt->input_key);
+    if (n == 0)
+        return lg_err(err, "--json-template '%s': no " B64_MARK " placeholder; put it where the "
+                      "base64 image goes, e.g. {\"input\": {\"image\": \"" B64_MARK "\"}}", t);
+    if (n > 1)
+        return lg_err(err, "--json-template '%s': %zu " B64_MARK " placeholders; use exactly one "
+                      "(with --batch K it expands to K images)", t, n);
     const char *mark = strstr(t, B64_MARK);
     b->head = t;
     b->head_len = (size_t)(mark - t);
@@ -352,7 +357,7 @@ static uint64_t splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/* A boundary found in no image and no file name. The candidates are a
+/* A boundary found in no image, file name or field name. The candidates are a
  * fixed sequence, so the bytes are the same on every run (and the golden
  * test holds); the first one is taken unless an image happens to contain
  * it, which at 64 random bits never happens by chance. */
@@ -361,7 +366,7 @@ static int pick_boundary(struct build *b, char *err)
     for (uint64_t attempt = 0; attempt < 16; attempt++) {
         snprintf(b->boundary, sizeof b->boundary, "loadgen-%016llx",
                  (unsigned long long)splitmix64(attempt));
-        int clash = 0;
+        int clash = strstr(b->opt->field, b->boundary) != NULL;
         for (size_t i = 0; i < b->c->count && !clash; i++) {
             const struct corpus_item *it = &b->c->items[i];
             clash = memmem(it->data, it->len, b->boundary, BOUNDARY_LEN) != NULL ||

@@ -323,6 +323,9 @@ static void templates_need_one_placeholder_and_valid_json(void **state)
     opt.json_template = "{\"input\": {\"image\": \"{{b64}}\"}}";
     opt.batch = 3;
     build_fails(&c, &opt, "inside a list");
+    /* The flat template is built from --input-key: it cannot hold a second placeholder. */
+    opt = (struct payload_options){.format = PAYLOAD_JSON_B64, .input_key = "{{b64}}"};
+    build_fails(&c, &opt, "--input-key '{{b64}}': contains {{b64}}");
 }
 
 static void json_names_are_escaped(void **state)
