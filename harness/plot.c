@@ -486,6 +486,20 @@ static int panel_write(struct ctx *c, const struct panel *p, char *dat)
     return close_scratch(c, f, dat);
 }
 
+/* Divides every bar's figures by k (the text above them is already set):
+ * an axis in millions reads better than one in 1.5M-style tics. */
+static void panel_scale(struct panel *p, double k)
+{
+    for (size_t s = 0; s < p->nseries; s++)
+        for (size_t i = 0; i < p->nbars[s]; i++) {
+            p->bars[s][i].mean /= k;
+            p->bars[s][i].min /= k;
+            p->bars[s][i].max /= k;
+        }
+    p->lo /= k;
+    p->hi /= k;
+}
+
 /* The y range: room above the tallest bar for the text over it. */
 static void panel_range(const struct panel *p, int logy, double *base, double *top)
 {
@@ -685,6 +699,8 @@ static int chart_cost(struct ctx *c, struct panel *p, struct panel *q)
         }
         char dat1[PATH_MAX], dat2[PATH_MAX], pre[PATH_MAX], out[PATH_MAX], title[512],
             file[512], lvl[96], where[RESULTS_TEXT + 32];
+        double unit = p->hi >= 1e6 ? 1e6 : p->hi >= 1e4 ? 1e3 : 1;
+        panel_scale(p, unit);
         panel_layout(p, nm, 520);
         panel_layout(q, nm, 520);
         if (panel_write(c, p, dat1) < 0 || panel_write(c, q, dat2) < 0)
@@ -698,9 +714,11 @@ static int chart_cost(struct ctx *c, struct panel *p, struct panel *q)
         FILE *f = preamble(c, pre, out, title);
         if (!f)
             return -EIO;
-        /* Tics as 200k, 1.5M: one decimal only once there are millions. */
-        gp_panel(f, "1", dat1, p, 0, "Images per dollar", p->hi >= 1e6 ? "%.1s%c" : "%.0s%c",
-                 "Images per dollar (more is better)");
+        gp_panel(f, "1", dat1, p, 0,
+                 unit == 1e6   ? "Images per dollar (millions)"
+                 : unit == 1e3 ? "Images per dollar (thousands)"
+                               : "Images per dollar",
+                 "%g", "Images per dollar (more is better)");
         gp_panel(f, "2", dat2, q, 0, "Cost per 1000 images (USD)", "$%g",
                  "Cost per 1000 images (less is better)");
         gp_bar_common(f, nl, alpha, 0, labels, colors, alpha, nl);
@@ -717,9 +735,9 @@ static int chart_regions(struct ctx *c, struct panel *p)
     const struct results *r = c->r;
     size_t nr = r->nvalues[RESULTS_REGION];
     if (nr < 2) {
-        skip(c, "no region chart: the results come from one client region%s%s",
-             nr && *r->values[RESULTS_REGION][0] ? " (" : "",
-             nr && *r->values[RESULTS_REGION][0] ? r->values[RESULTS_REGION][0] : "");
+        const char *only = nr ? r->values[RESULTS_REGION][0] : "";
+        skip(c, "no region chart: the results come from one client region%s%s%s",
+             *only ? " (" : "", only, *only ? ")" : "");
         return 0;
     }
     if (nr > MAX_SERIES)
@@ -924,7 +942,7 @@ static int chart_spectrum(struct ctx *c)
 }
 
 /* One run over time: the levels laid end to end on the wall clock. */
-static int chart_timeline(struct ctx *c, const struct results_run *run, int index)
+static int chart_timeline(struct ctx *c, const struct results_run *run)
 {
     int64_t t0 = 0;
     size_t ticks = 0, closed = 0;
@@ -955,11 +973,13 @@ static int chart_timeline(struct ctx *c, const struct results_run *run, int inde
         for (size_t k = 0; k < l->nticks; k++) {
             const struct results_tick *t = &l->ticks[k];
             /* The last bucket of a level is cut short by its end: its
-             * rate is completions over the part that existed. A sliver
-             * under a quarter second says more about rounding than rate. */
+             * rate is completions over the part that existed. The sliver
+             * a long level ends with says more about rounding than rate;
+             * a level shorter than a second is all sliver, and exact. */
             double width = fmin(1.0, dur - t->t_s);
+            int sliver = width < 0.2 && l->nticks > 1;
             fprintf(f, "%.4f\t", start + t->t_s + (width > 0 ? width : 1) / 2);
-            dat_num(f, width >= 0.25 ? t->completions / width : NAN);
+            dat_num(f, width > 0 && !sliver ? t->completions / width : NAN);
             fputc('\t', f);
             dat_num(f, t->p50_ms);
             fputc('\t', f);
@@ -970,12 +990,14 @@ static int chart_timeline(struct ctx *c, const struct results_run *run, int inde
     }
     fputs("\n", f);
     at = 0;
+    double top = 1;
     for (size_t j = 0; j < run->nlevels; j++) {
         const struct results_level *l = &run->levels[j];
         double start = t0 && l->start_wall_us ? (double)(l->start_wall_us - t0) / 1e6 : at;
         double dur = isfinite(l->row.duration_s) ? l->row.duration_s : (double)l->nticks;
         double lv = closed ? l->row.concurrency : l->row.rate_rps;
         at = start + dur;
+        top = fmax(top, lv);
         fprintf(f, "%.4f\t%g\n%.4f\t%g\n", start, lv, at, lv);
     }
     if (close_scratch(c, f, dat) < 0)
@@ -997,19 +1019,22 @@ static int chart_timeline(struct ctx *c, const struct results_run *run, int inde
         snprintf(file, sizeof file, "6-timeline-%.40s", run->run_id);
     }
     /* Two runs of the same deployment must not overwrite each other. */
-    for (size_t i = 0; i < c->out->ncharts; i++) {
+    size_t base = strlen(file);
+    for (int k = 2; k < 10000; k++) {
+        int taken = 0;
         chart_path(c, out, file);
-        if (strcmp(c->out->charts[i].path, out) == 0) {
-            snprintf(file + strlen(file), sizeof file - strlen(file), "-%d", index + 1);
+        for (size_t i = 0; i < c->out->ncharts && !taken; i++)
+            taken = strcmp(c->out->charts[i].path, out) == 0;
+        if (!taken)
             break;
-        }
+        snprintf(file + base, sizeof file - base, "-%d", k);
     }
-    chart_path(c, out, file);
     if (!(f = preamble(c, pre, out, title)))
         return -EIO;
     gp_set_str(f, "data", dat);
     gp_set_str(f, "level_text", closed ? "Concurrency (threads)" : "Offered rate (req/s)");
-    fprintf(f, "xmax = %g\n", ceil(xmax));
+    /* Headroom keeps the highest level's step off the frame. */
+    fprintf(f, "xmax = %g\ny2top = %g\n", xmax * 1.02, top * 1.15);
     return draw(c, f, pre, "timeline.gp", out, title);
 }
 
@@ -1064,10 +1089,17 @@ static int chart_scaling(struct ctx *c)
                 dat_num(f, pts[i]->ips.min);
                 fputc('\t', f);
                 dat_num(f, pts[i]->ips.max);
-                /* The base point is linear by definition: no label. */
+                /* The base point is linear by definition: no label. What
+                 * the step from the previous point added is counted in
+                 * nodes' worth of the base's throughput per node. */
                 fprintf(f, "\t%.6g\t%.0f%% of linear\t", ideal, 100 * pts[i]->ips.mean / ideal);
                 dat_num(f, i ? pts[i]->ips.mean : NAN);
-                fputc('\n', f);
+                if (i)
+                    fprintf(f, "\teach added node: %+.0f%%\n",
+                            100 * (pts[i]->ips.mean - pts[i - 1]->ips.mean) /
+                                (per_node * (nodes[i] - nodes[i - 1])));
+                else
+                    fputs("\t?\n", f);
                 maxn = nodes[i] > maxn ? nodes[i] : maxn;
                 picked[np++] = pts[i];
             }
@@ -1177,7 +1209,7 @@ int plot_render(const struct results *r, const struct plot_opts *o, struct plot_
     if (r->nruns == 0)
         skip(&c, "no timeline: no JSON results given (loadgen --json FILE)");
     for (size_t i = 0; i < r->nruns; i++)
-        if ((rc = chart_timeline(&c, &r->runs[i], (int)i)) < 0)
+        if ((rc = chart_timeline(&c, &r->runs[i])) < 0)
             goto done;
     rc = chart_scaling(&c);
 done:
