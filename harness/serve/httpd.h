@@ -1,0 +1,45 @@
+/*
+ * httpd.h: the HTTP/1.1 side of `loadgen serve`: a libuv TCP listener,
+ * connections parsed with http-parser (keep-alive, pipelining served in
+ * order, bounded bodies), each complete request routed (routes.h) and handed
+ * to the simulation (sim.h), whose completion queue runs on a timerfd
+ * (tfd.h). One loop thread owns all of it.
+ */
+#ifndef LOADGEN_SERVE_HTTPD_H
+#define LOADGEN_SERVE_HTTPD_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "serve/routes.h"
+#include "serve/sim.h"
+
+struct httpd;
+
+/* Counters since start (requests, statuses) and now (connections). */
+struct httpd_stats {
+    uint64_t requests;        /* complete requests */
+    uint64_t ok;              /* answered 2xx */
+    uint64_t client_errors;   /* answered 4xx */
+    uint64_t server_errors;   /* answered 5xx */
+    uint64_t resets;          /* closed unanswered (--reset-rate) */
+    unsigned conns;           /* open now */
+    unsigned conns_peak;      /* most open at once */
+};
+
+/* Binds and listens on host:port (port 0 picks one). The routes are
+ * borrowed; the simulation is built from `sim` and owned. 0, or a negative
+ * code with a one-line message in err. */
+int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port,
+                 struct routes *routes, const struct sim_config *sim, uint64_t max_body,
+                 char *err);
+/* The port actually bound. */
+int httpd_port(const struct httpd *h);
+void httpd_stats(const struct httpd *h, struct httpd_stats *out);
+void httpd_sim_stats(struct httpd *h, struct sim_stats *out);
+/* Closes the listener, every connection and the timerfd; the loop then
+ * runs to completion and httpd_destroy frees what is left. */
+void httpd_close(struct httpd *h);
+void httpd_destroy(struct httpd *h);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * routes.h: what `loadgen serve` answers. Maps a complete HTTP request to a
+ * route, checks its content type and body (body.h), and renders the answer
+ * in that protocol's own shape. Error answers are built once at start-up;
+ * successful ones are assembled from pre-built pieces without printf.
+ * Knows nothing of sockets or time. Single-threaded (one scratch buffer).
+ */
+#ifndef LOADGEN_SERVE_ROUTES_H
+#define LOADGEN_SERVE_ROUTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "serve/sbuf.h"
+
+enum route_id {
+    ROUTE_NONE,     /* an error answer */
+    ROUTE_SCORE,    /* POST /score: the study's Flask app */
+    ROUTE_V1,       /* POST /v1/models/NAME:predict: TF Serving, KServe V1 */
+    ROUTE_V2,       /* POST /v2/models/NAME/infer: Open Inference Protocol */
+    ROUTE_TORCH,    /* POST /predictions/NAME: TorchServe */
+    ROUTE_HEALTH,   /* GET /: a JSON status */
+    ROUTE_READY,    /* GET /v2/health/ready, /v2/health/live: 200, empty */
+    ROUTE_PING,     /* GET /ping: TorchServe's health */
+};
+
+/* Answers decided before a request reaches the routes. */
+enum route_error {
+    RERR_MALFORMED,     /* 400: not HTTP */
+    RERR_TOO_LARGE,     /* 413: body past --max-body */
+    RERR_URL_TOO_LONG,  /* 414 */
+    RERR_HEADERS_LARGE, /* 431 */
+    RERR_FAULT,         /* --fail-status, drawn by --fail-rate */
+    RERR_NOMEM,         /* 500 */
+    RERR_COUNT
+};
+
+struct route_in {
+    int method;             /* enum http_method */
+    const char *url;
+    size_t url_len;
+    const char *ctype;      /* Content-Type value, "" when absent */
+    size_t ctype_len;
+    int64_t ihcl;           /* Inference-Header-Content-Length, -1 when absent */
+    const char *body;
+    size_t body_len;
+};
+
+struct route_out {
+    int status;             /* HTTP status */
+    enum route_id route;
+    unsigned images;        /* images to compute; 0 = answer without compute */
+    const char *name;       /* model NAME from the URL (points into route_in.url) */
+    size_t name_len;
+    const char *body;       /* a pre-built body (errors, health), or NULL */
+    size_t body_len;
+    const char *allow;      /* 405: the Allow header value */
+};
+
+struct routes;
+
+/* `model`, `device` and `replicas` appear in GET /. 0 or -ENOMEM. */
+int routes_create(struct routes **out, const char *model, const char *device, unsigned replicas,
+                  int fail_status, uint64_t max_body);
+void routes_destroy(struct routes *rt);
+
+void routes_dispatch(struct routes *rt, const struct route_in *in, struct route_out *out);
+void routes_error(const struct routes *rt, enum route_error e, struct route_out *out);
+
+/* The answer's head into `head` and, unless it is pre-built, its body into
+ * `body` (both cleared first). `conn` is 0 for no Connection header, 1 for
+ * "close", 2 for "keep-alive" (HTTP/1.0 clients). Sets *bp and *bn to the body
+ * bytes to send. 0 or -ENOMEM. */
+int routes_render(const struct route_out *out, int64_t compute_us, int conn, struct sbuf *head,
+                  struct sbuf *body, const char **bp, size_t *bn);
+
+#endif
