@@ -5,7 +5,12 @@
  *
  * Request i of a run sends payload i mod count. With --batch K each payload
  * carries K consecutive images (wrapping around the corpus), and there are
- * ceil(corpus size / K) payloads.
+ * ceil(corpus size / K) payloads. How a format carries K images: json-b64
+ * as {"input": ["<b64>", ...]} (or a --json-template whose "{{b64}}" sits
+ * in a list); multipart as K parts all named --field; tfserving as K
+ * instances; kserve-v2[-binary] as one BYTES input of shape [K]; raw
+ * refuses K > 1. Every body and header lives in one arena (payload_set
+ * .arena), so the corpus may be destroyed once payload_build returns.
  */
 #ifndef LOADGEN_PAYLOAD_H
 #define LOADGEN_PAYLOAD_H
@@ -21,8 +26,8 @@ enum payload_format {
     PAYLOAD_TFSERVING,         /* {"instances": [{"b64": ...}, ...]} */
     PAYLOAD_KSERVE_V2,         /* Open Inference Protocol, JSON BYTES */
     PAYLOAD_KSERVE_V2_BINARY,  /* binary tensor extension */
-    PAYLOAD_FILE,              /* --body-file: one fixed body */
-    PAYLOAD_NONE,              /* GET: no body */
+    PAYLOAD_FILE,              /* --body-file: one fixed body, taken to carry --batch images */
+    PAYLOAD_NONE,              /* GET: one empty body, no Content-Type */
 };
 
 #define PAYLOAD_MAX_HEADERS 2
@@ -44,7 +49,7 @@ struct payload_options {
     const char *field;         /* multipart: default "data" */
     const char *input_name;    /* kserve-v2: default "INPUT" */
     const char *body_file;     /* PAYLOAD_FILE: path */
-    unsigned batch;            /* images per request, >= 1 */
+    unsigned batch;            /* images per request, >= 1 (0 is taken as 1) */
 };
 
 struct payload_set {
@@ -60,7 +65,9 @@ struct payload_set {
 int payload_build(struct payload_set **out, const struct corpus *c,
                   const struct payload_options *opt, char *err);
 void payload_destroy(struct payload_set *s);
-/* "json-b64" ... "kserve-v2-binary" <-> enum; -EINVAL for an unknown name. */
+/* "json-b64", "raw", "multipart", "tfserving" (alias "kserve-v1"),
+ * "kserve-v2", "kserve-v2-binary", "file", "none" <-> enum; -EINVAL for an
+ * unknown name. */
 int payload_parse_format(const char *s, enum payload_format *out);
 const char *payload_format_name(enum payload_format f);
 
