@@ -32,7 +32,8 @@ enum {
     OPT_EXPECT_HEADER, OPT_SERVER_TIME_HEADER, OPT_SERVER_TIME_JSON, OPT_LABEL, OPT_REGION,
     OPT_MODEL, OPT_COST, OPT_OUT, OPT_NO_OUT, OPT_JSON, OPT_REQUESTS_LOG, OPT_HISTORY,
     OPT_ARRIVAL, OPT_MAX_INFLIGHT, OPT_CYCLES, OPT_WARMUP, OPT_PAUSE, OPT_LOOPS, OPT_VERSION,
-    OPT_START_AT,
+    OPT_START_AT, OPT_UNTIL_STABLE, OPT_STABILITY, OPT_WINDOW, OPT_MAX_WINDOWS, OPT_SLO,
+    OPT_MAX_ERROR_RATE, OPT_AUTO_MAX,
 };
 
 static const struct option options[] = {
@@ -90,6 +91,13 @@ static const struct option options[] = {
     {"requests-log", required_argument, NULL, OPT_REQUESTS_LOG},
     {"history", required_argument, NULL, OPT_HISTORY},
     {"start-at", required_argument, NULL, OPT_START_AT},
+    {"until-stable", no_argument, NULL, OPT_UNTIL_STABLE},
+    {"stability", required_argument, NULL, OPT_STABILITY},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"max-windows", required_argument, NULL, OPT_MAX_WINDOWS},
+    {"slo", required_argument, NULL, OPT_SLO},
+    {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
+    {"auto-max", required_argument, NULL, OPT_AUTO_MAX},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -123,6 +131,14 @@ static const char usage[] =
     "      --max-inflight N     open loop: cap on requests in flight (default 1000)\n"
     "      --loops J            event-loop threads (default: cores, at most N)\n"
     "      --start-at TIME      wait until this Unix time (seconds) before starting\n"
+    "      --until-stable       measure windows until throughput and p50 of the last 3\n"
+    "                           agree within --stability (10%); --window 5s|200 (default\n"
+    "                           the -n/-d of a level), --max-windows 10 (exit 4 if never)\n"
+    "      --slo p99=500ms[,p50=..] --max-error-rate 1%   thresholds for every level\n"
+    "                           (exit 5 when one is broken)\n"
+    "  -c auto                  step concurrency up (1, 2, 4, ... --auto-max 1024, then\n"
+    "                           bisect) to the highest level that meets --slo and\n"
+    "                           --max-error-rate: the capacity at SLO\n"
     "\n"
     "Requests:\n"
     "      --images DIR         JPEG/PNG files (recursive, sorted); image i = file i mod count\n"
@@ -159,7 +175,8 @@ static const char usage[] =
     "  -q, --quiet              no progress line\n"
     "\n"
     "Exit codes: 0 done; 2 bad usage or input; 3 every request failed;\n"
-    "            1 results could not be written; 130 interrupted.\n";
+    "            4 never stable; 5 an SLO was broken; 1 results could not be\n"
+    "            written; 130 interrupted.\n";
 
 /* One level spec: "50" or "20:50:10". */
 static int parse_levels(const char *flag, const char *s, int is_rate, struct run_config *cfg,
@@ -212,6 +229,37 @@ static int parse_duration(const char *flag, const char *s, int64_t *out, char *e
         return lg_err(err, "%s %s: too long", flag, s);
     if (rc < 0)
         return lg_err(err, "%s %s: not a duration; write e.g. 500ms, 30s, 2m or 1h", flag, s);
+    return 0;
+}
+
+/* "p99=500ms,p50=100ms" */
+static int parse_slo(const char *s, struct run_config *cfg, char *err)
+{
+    char buf[256];
+    if (strlen(s) >= sizeof buf)
+        return lg_err(err, "--slo: too long");
+    strcpy(buf, s);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        char *end;
+        if (!eq || (t[0] != 'p' && t[0] != 'P'))
+            return lg_err(err, "--slo %s: write pNN=DURATION, e.g. p99=500ms,p50=100ms", s);
+        *eq = '\0';
+        /* p999 means 99.9, as in the CSV's lat_p999_ms. */
+        double pct = strcmp(t + 1, "999") == 0 ? 99.9 : strtod(t + 1, &end);
+        if (strcmp(t + 1, "999") != 0 && (*end || end == t + 1 || !(pct > 0 && pct <= 100)))
+            return lg_err(err, "--slo %s: '%s' is not a percentile; write p50, p99 or p99.9", s, t);
+        int64_t us;
+        if (units_parse_duration(eq + 1, &us) < 0 || us <= 0)
+            return lg_err(err, "--slo %s: '%s' is not a duration; write e.g. 500ms", s, eq + 1);
+        if (cfg->nslo == CLI_MAX_SLO)
+            return lg_err(err, "--slo %s: at most %d thresholds", s, CLI_MAX_SLO);
+        cfg->slo_pct[cfg->nslo] = pct;
+        cfg->slo_us[cfg->nslo++] = us;
+    }
+    if (cfg->nslo == 0)
+        return lg_err(err, "--slo: empty; write e.g. p99=500ms");
     return 0;
 }
 
@@ -321,6 +369,10 @@ static void defaults(struct run_config *cfg)
     cfg->cost_per_hour = -1;
     cfg->out = DEFAULT_OUT;
     cfg->user_agent = "loadgen/" LOADGEN_VERSION;
+    cfg->stability = 0.10;
+    cfg->max_windows = 10;
+    cfg->max_error_rate = -1;
+    cfg->auto_max = 1024;
 }
 
 enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *err)
@@ -559,6 +611,43 @@ enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *e
             cfg->start_at_us = (int64_t)(t * 1e6);
             break;
         }
+        case OPT_UNTIL_STABLE: cfg->until_stable = 1; break;
+        case OPT_STABILITY:
+            if (units_parse_fraction(optarg, &cfg->stability) < 0 || cfg->stability <= 0)
+                return lg_err(err, "--stability %s: write a spread such as 10%% or 0.1", optarg),
+                       CLI_ERROR;
+            break;
+        case OPT_WINDOW:
+            cfg->window_requests = 0;
+            cfg->window_us = 0;
+            if (units_parse_count(optarg, &cfg->window_requests) < 0 &&
+                (units_parse_duration(optarg, &cfg->window_us) < 0 || cfg->window_us <= 0))
+                return lg_err(err, "--window %s: write a request count (200) or a duration (5s)",
+                              optarg), CLI_ERROR;
+            if (cfg->window_requests == 0 && cfg->window_us == 0)
+                return lg_err(err, "--window %s: must be more than 0", optarg), CLI_ERROR;
+            break;
+        case OPT_MAX_WINDOWS:
+            if (parse_count("--max-windows", optarg, 3, &u64, err) < 0)
+                return CLI_ERROR;
+            cfg->max_windows = (unsigned)(u64 > 10000 ? 10000 : u64);
+            break;
+        case OPT_SLO:
+            if (parse_slo(optarg, cfg, err) < 0)
+                return CLI_ERROR;
+            break;
+        case OPT_MAX_ERROR_RATE:
+            if (units_parse_fraction(optarg, &cfg->max_error_rate) < 0)
+                return lg_err(err, "--max-error-rate %s: write a fraction such as 1%% or 0.01",
+                              optarg), CLI_ERROR;
+            break;
+        case OPT_AUTO_MAX:
+            if (parse_count("--auto-max", optarg, 1, &u64, err) < 0)
+                return CLI_ERROR;
+            if (u64 > 1000000)
+                return lg_err(err, "--auto-max %s: at most 1000000", optarg), CLI_ERROR;
+            cfg->auto_max = (unsigned)u64;
+            break;
         case 'q': cfg->quiet = 1; break;
         case 'h': fputs(usage, stdout); return CLI_EXIT_OK;
         case OPT_VERSION: puts("loadgen " LOADGEN_VERSION); return CLI_EXIT_OK;
@@ -590,6 +679,13 @@ enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *e
                 return CLI_ERROR;
             cfg->max_inflight = (unsigned)(v > 1000000 ? 1000000 : v);
         }
+    } else if (have_threads && strcmp(threads_spec, "auto") == 0) {
+        if (cfg->nslo == 0 && cfg->max_error_rate < 0)
+            return lg_err(err, "--threads auto: give the limits to search against, e.g. "
+                               "--slo p99=500ms --max-error-rate 1%%"), CLI_ERROR;
+        cfg->auto_threads = 1;
+        cfg->levels[0] = 1;
+        cfg->nlevels = 1;
     } else if (have_threads && parse_levels("--threads", threads_spec, 0, cfg, err) < 0)
         return CLI_ERROR;
 

@@ -20,6 +20,7 @@
 
 #define CLI_MAX_HEADERS 64
 #define CLI_MAX_LEVELS 1024
+#define CLI_MAX_SLO 8
 
 struct run_config {
     const char *url;
@@ -66,6 +67,23 @@ struct run_config {
     const char *history;
     int quiet;
     int64_t start_at_us;           /* wall-clock start barrier; 0 = now */
+
+    /* --until-stable: windows per level until the last 3 agree. */
+    int until_stable;
+    double stability;              /* allowed spread, fraction (0.10) */
+    uint64_t window_requests;      /* a window is this many requests... */
+    int64_t window_us;             /* ... or this long */
+    unsigned max_windows;
+
+    /* --slo p99=500ms,p50=100ms and --max-error-rate: thresholds every
+     * level is judged by; --threads auto searches for the highest
+     * concurrency that meets them. */
+    double slo_pct[CLI_MAX_SLO];   /* percentile (0..100] */
+    int64_t slo_us[CLI_MAX_SLO];   /* latency at that percentile must be <= */
+    size_t nslo;
+    double max_error_rate;         /* fraction; < 0 when not set */
+    int auto_threads;              /* --threads auto */
+    unsigned auto_max;             /* highest concurrency auto tries */
 };
 
 /* What cli_parse found. */

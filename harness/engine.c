@@ -857,6 +857,9 @@ void engine_destroy(struct engine *e)
 int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *out,
                engine_tick_fn *tick, void *tick_arg, char *err)
 {
+    if (ph->concurrency > e->cfg.max_slots)
+        return lg_err(err, "%u requests in flight asked of an engine made for %u", ph->concurrency,
+                      e->cfg.max_slots);
     unsigned active = e->nloops;
     if (ph->concurrency < active)
         active = ph->concurrency ? ph->concurrency : 1;

@@ -24,7 +24,7 @@ static const char csv_header[] =
     "errors,timeouts,duration_s,throughput_rps,images_per_s,lat_mean_ms,lat_p50_ms,lat_p90_ms,"
     "lat_p95_ms,lat_p99_ms,lat_p999_ms,lat_max_ms,ttfb_p50_ms,connect_p50_ms,bytes_sent,"
     "bytes_recv,cost_per_hour,cost_per_1k_images,images_per_dollar,status,images,late_sends,"
-    "server_p50_ms,network_p50_ms,lat_uncorrected_p99_ms\n";
+    "server_p50_ms,network_p50_ms,lat_uncorrected_p99_ms,windows,slo\n";
 
 static const char requests_header[] =
     "offset_ms,level,image,status,class,latency_ms,ttfb_ms,connect_ms,bytes_sent,bytes_recv\n";
@@ -75,6 +75,11 @@ static double ms(uint64_t us) { return (double)us / 1000.0; }
 static double pct_ms(const struct stats *st, enum stats_hist h, double p)
 {
     return ms(hist_percentile(st->h[h], p));
+}
+
+const char *report_status(const struct report_level *lv)
+{
+    return lv->interrupted ? "interrupted" : lv->unstable ? "unstable" : "complete";
 }
 
 void report_figures(const struct report_level *lv, struct report_figures *f)
@@ -203,13 +208,14 @@ int report_csv_append(const char *path, const struct report_level *lv, char *err
     opt_num(&b, f.cost_per_1k_images, "%.6f");
     bprintf(&b, ",");
     opt_num(&b, f.images_per_dollar, "%.1f");
-    bprintf(&b, ",%s,%llu,%llu,", lv->interrupted ? "interrupted" : "complete",
+    bprintf(&b, ",%s,%llu,%llu,", report_status(lv),
             (unsigned long long)st->images, (unsigned long long)st->late_sends);
     if (hist_count(st->h[STATS_SERVER]))
         bprintf(&b, "%.3f,%.3f", pct_ms(st, STATS_SERVER, 50), pct_ms(st, STATS_NETWORK, 50));
     else
         bprintf(&b, ",");
-    bprintf(&b, ",%.3f\n", pct_ms(st, STATS_LATENCY_UNCORRECTED, 99));
+    bprintf(&b, ",%.3f,%u,%s\n", pct_ms(st, STATS_LATENCY_UNCORRECTED, 99), lv->windows,
+            lv->slo ? lv->slo : "");
     int rc = append_locked(path, csv_header, &b, "--out", err);
     free(b.p);
     return rc;
@@ -263,6 +269,11 @@ void report_text(FILE *out, const struct report_level *lv)
     else
         fprintf(out, "  closed loop    %u in flight, cycle %u%s\n", lv->concurrency, lv->cycle,
                 lv->interrupted ? ", INTERRUPTED" : "");
+    if (lv->windows)
+        fprintf(out, "  windows        %u measured, %s (the last %u reported)\n", lv->windows,
+                lv->unstable ? "NOT stable" : "stable", lv->windows < 3 ? lv->windows : 3);
+    if (lv->slo && *lv->slo)
+        fprintf(out, "  slo            %s\n", lv->slo);
     fprintf(out, "  requests       %llu (ok %llu, errors %llu) in %.3f s\n",
             (unsigned long long)st->requests, (unsigned long long)st->by_class[CLASS_OK],
             (unsigned long long)stats_errors(st), f.duration_s);
@@ -356,7 +367,10 @@ static cJSON *level_json(const struct report_level *lv)
     cJSON_AddNumberToObject(o, "concurrency", lv->concurrency);
     cJSON_AddNumberToObject(o, "rate", lv->rate);
     cJSON_AddNumberToObject(o, "cycle", lv->cycle);
-    cJSON_AddStringToObject(o, "status", lv->interrupted ? "interrupted" : "complete");
+    cJSON_AddStringToObject(o, "status", report_status(lv));
+    cJSON_AddNumberToObject(o, "windows", lv->windows);
+    if (lv->slo && *lv->slo)
+        cJSON_AddStringToObject(o, "slo", lv->slo);
     cJSON_AddNumberToObject(o, "start_wall_us", (double)lv->start_wall_us);
     cJSON_AddNumberToObject(o, "end_wall_us", (double)lv->end_wall_us);
     cJSON_AddNumberToObject(o, "duration_s", f.duration_s);

@@ -30,6 +30,9 @@ struct report_level {
     unsigned cycle;              /* from 1 */
     unsigned test_no;            /* from 1, across the whole run */
     int interrupted;
+    int unstable;                /* --until-stable gave up */
+    unsigned windows;            /* --until-stable windows measured; 0 otherwise */
+    const char *slo;             /* "met", "broken", or "" when no SLO was given */
     double cost_per_hour;        /* < 0 when unknown */
     int64_t start_wall_us, end_wall_us;
     uint64_t slot_min, slot_max; /* requests per connection slot (history.csv) */
@@ -42,6 +45,8 @@ struct report_figures {
     double cost_per_1k_images, images_per_dollar; /* NAN when cost unknown */
 };
 void report_figures(const struct report_level *lv, struct report_figures *f);
+/* "complete", "interrupted" or "unstable". */
+const char *report_status(const struct report_level *lv);
 
 void report_text(FILE *f, const struct report_level *lv);
 /* Append a summary row; header first when the file is empty. */

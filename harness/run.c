@@ -93,6 +93,7 @@ struct run_state {
     const struct run_config *cfg;
     struct engine *engine;
     struct stats *stats, *scratch;
+    struct stats *win[3];  /* --until-stable: the last three windows */
     struct report_json *json;
     struct progress progress;
     char run_id[64];
@@ -100,19 +101,115 @@ struct run_state {
     unsigned test_no;
     uint64_t requests, ok; /* over every level */
     int write_failed;
+    int unstable;          /* some level never became stable */
+    int slo_broken;        /* some level broke --slo / --max-error-rate */
 };
 
-/* Run one level (one concurrency or rate) once, then write it out. */
-static int run_level(struct run_state *rs, size_t level, unsigned cycle)
+/* One level: a concurrency (closed loop) or a rate (open loop). */
+struct level_spec {
+    unsigned concurrency;
+    double rate;
+};
+
+static double spread(const double v[3])
+{
+    double lo = v[0], hi = v[0], sum = 0;
+    for (int i = 0; i < 3; i++) {
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
+        sum += v[i];
+    }
+    return sum > 0 ? (hi - lo) / (sum / 3) : 0;
+}
+
+/* Measure windows until throughput and p50 of the last three agree within
+ * --stability (perf_analyzer's rule), then merge those three into
+ * rs->stats. Returns 0, or -1 with err set; *windows counts what ran. */
+static int measure_until_stable(struct run_state *rs, struct engine_phase *ph, unsigned *windows,
+                                int *stable, char *err)
 {
     const struct run_config *cfg = rs->cfg;
-    int open_loop = cfg->rates[0] > 0;
+    double rps[3] = {0}, p50[3] = {0};
+    ph->requests = cfg->window_requests ? cfg->window_requests
+                                        : (cfg->window_us ? 0 : cfg->requests);
+    ph->duration_us = cfg->window_requests ? 0 : (cfg->window_us ? cfg->window_us : cfg->duration_us);
+    *stable = 0;
+    unsigned w = 0;
+    while (w < cfg->max_windows && !stop_requested) {
+        struct stats *st = rs->win[w % 3];
+        if (engine_run(rs->engine, ph, st, progress_tick, &rs->progress, err) < 0)
+            return -1;
+        double d = stats_duration_s(st);
+        rps[w % 3] = d > 0 ? (double)st->requests / d : 0;
+        p50[w % 3] = (double)hist_percentile(st->h[STATS_LATENCY], 50);
+        w++;
+        if (w >= 3 && spread(rps) <= cfg->stability && spread(p50) <= cfg->stability) {
+            *stable = 1;
+            break;
+        }
+    }
+    *windows = w;
+    /* Report the last (up to) three windows, oldest first. */
+    unsigned first = w >= 3 ? w - 3 : 0;
+    stats_reset(rs->stats, rs->win[first % 3]->origin_us);
+    for (unsigned k = first; k < w; k++)
+        if (stats_merge(rs->stats, rs->win[k % 3]) < 0)
+            return lg_err(err, "out of memory merging windows");
+    rs->stats->slot_min = rs->win[(w - 1) % 3]->slot_min;
+    rs->stats->slot_max = rs->win[(w - 1) % 3]->slot_max;
+    return 0;
+}
+
+/* Whether a level met --slo and --max-error-rate (1 when none are set). */
+static int slo_met(const struct run_config *cfg, const struct stats *st)
+{
+    for (size_t i = 0; i < cfg->nslo; i++)
+        if ((int64_t)hist_percentile(st->h[STATS_LATENCY], cfg->slo_pct[i]) > cfg->slo_us[i])
+            return 0;
+    if (cfg->max_error_rate >= 0 && st->requests &&
+        (double)stats_errors(st) / (double)st->requests > cfg->max_error_rate)
+        return 0;
+    return st->requests > 0;
+}
+
+static void write_level(struct run_state *rs, const struct report_level *lv)
+{
+    const struct run_config *cfg = rs->cfg;
+    char err[LG_ERRLEN];
+    report_text(stdout, lv);
+    fflush(stdout);
+    /* Every writer runs even if an earlier one failed: one full disk must
+     * not cost the results that could still be written elsewhere. */
+    if (cfg->out && report_csv_append(cfg->out, lv, err) < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        rs->write_failed = 1;
+    }
+    if (rs->json && report_json_add(rs->json, lv, err) < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        rs->write_failed = 1;
+    }
+    if (cfg->requests_log && report_requests_append(cfg->requests_log, lv, err) < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        rs->write_failed = 1;
+    }
+    if (cfg->history && report_history_append(cfg->history, lv, err) < 0) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        rs->write_failed = 1;
+    }
+}
+
+/* Run one level once (warm-up, then the measurement), write it out, and
+ * say whether it met the SLO. Returns 0 or an exit code. */
+static int run_level(struct run_state *rs, const struct level_spec *spec, unsigned cycle, int *met)
+{
+    const struct run_config *cfg = rs->cfg;
+    int open_loop = spec->rate > 0;
     char err[LG_ERRLEN];
     struct engine_phase ph = {
-        .concurrency = open_loop ? cfg->max_inflight : cfg->levels[level],
-        .rate = open_loop ? cfg->rates[level] : 0,
+        .concurrency = spec->concurrency,
+        .rate = spec->rate,
         .arrival = cfg->arrival,
-        .seed = cfg->seed + level * 7919 + cycle,
+        .seed = cfg->seed + rs->test_no * 7919 + cycle,
         .grace_us = 1000000,
     };
     char what[128];
@@ -122,35 +219,44 @@ static int run_level(struct run_state *rs, size_t level, unsigned cycle)
     else
         snprintf(what, sizeof what, "%s c=%u cycle %u", *cfg->label ? cfg->label : "run",
                  ph.concurrency, cycle);
+    *met = 0;
 
     if (cfg->warmup_requests || cfg->warmup_us) {
         struct engine_phase warm = ph;
         warm.requests = cfg->warmup_requests;
         warm.duration_us = cfg->warmup_us;
         progress_start(&rs->progress, "warm-up", warm.requests);
-        if (engine_run(rs->engine, &warm, rs->scratch, progress_tick, &rs->progress, err) < 0) {
+        int rc = engine_run(rs->engine, &warm, rs->scratch, progress_tick, &rs->progress, err);
+        progress_end(&rs->progress);
+        if (rc < 0) {
             fprintf(stderr, "loadgen: %s\n", err);
             return LG_EXIT_FAIL;
         }
-        progress_end(&rs->progress);
         if (stop_requested)
             return 0;
     }
 
-    ph.requests = cfg->requests;
-    ph.duration_us = cfg->duration_us;
-    progress_start(&rs->progress, what, ph.requests);
-    int64_t wall_start = lg_wall_us();
-    int rc = engine_run(rs->engine, &ph, rs->stats, progress_tick, &rs->progress, err);
+    /* Wall clock = monotonic + this offset: first send and last reply of
+     * the measurement on a clock other machines share (for merge). */
+    int64_t wall_offset = lg_wall_us() - lg_now_us();
+    unsigned windows = 0;
+    int stable = 1, rc;
+    progress_start(&rs->progress, what, cfg->until_stable ? 0 : cfg->requests);
+    if (cfg->until_stable) {
+        rc = measure_until_stable(rs, &ph, &windows, &stable, err);
+    } else {
+        ph.requests = cfg->requests;
+        ph.duration_us = cfg->duration_us;
+        rc = engine_run(rs->engine, &ph, rs->stats, progress_tick, &rs->progress, err);
+    }
     progress_end(&rs->progress);
     if (rc < 0) {
         fprintf(stderr, "loadgen: %s\n", err);
         return LG_EXIT_FAIL;
     }
     const struct stats *st = rs->stats;
-    /* Wall-clock window of the measurement, for merging across clients:
-     * shift the monotonic first-send/last-reply onto the wall clock. */
-    int64_t mono_origin = st->origin_us;
+    int judged = cfg->nslo || cfg->max_error_rate >= 0;
+    *met = slo_met(cfg, st);
     struct report_level lv = {
         .run_id = rs->run_id,
         .label = cfg->label,
@@ -164,35 +270,86 @@ static int run_level(struct run_state *rs, size_t level, unsigned cycle)
         .cycle = cycle,
         .test_no = ++rs->test_no,
         .interrupted = stop_requested != 0,
+        .unstable = !stable && !stop_requested,
+        .windows = windows,
+        .slo = judged ? (*met ? "met" : "broken") : "",
         .cost_per_hour = cfg->cost_per_hour,
-        .start_wall_us = wall_start + (st->requests ? st->first_start_us - mono_origin : 0),
-        .end_wall_us = wall_start + (st->requests ? st->last_end_us - mono_origin : 0),
+        .start_wall_us = st->requests ? st->first_start_us + wall_offset : 0,
+        .end_wall_us = st->requests ? st->last_end_us + wall_offset : 0,
         .slot_min = st->slot_min,
         .slot_max = st->slot_max,
         .st = st,
     };
     rs->requests += st->requests;
     rs->ok += st->by_class[CLASS_OK];
-    report_text(stdout, &lv);
-    fflush(stdout);
+    write_level(rs, &lv);
+    if (lv.unstable) {
+        fprintf(stderr, "loadgen: %s: not stable after %u windows (throughput and p50 of the last 3 "
+                        "differ by more than %.0f%%); raise --max-windows or --window, or loosen "
+                        "--stability\n", what, windows, cfg->stability * 100);
+        rs->unstable = 1;
+    }
+    if (judged && !*met && !cfg->auto_threads)
+        rs->slo_broken = 1;
+    return 0;
+}
 
-    /* Every writer runs even if an earlier one failed: one full disk must
-     * not cost the results that could still be written elsewhere. */
-    if (cfg->out && report_csv_append(cfg->out, &lv, err) < 0) {
-        fprintf(stderr, "loadgen: %s\n", err);
-        rs->write_failed = 1;
+/* Every level of the plan, each --cycles times; all cycles must meet the
+ * SLO for a level to meet it. */
+static int run_cycles(struct run_state *rs, const struct level_spec *spec, int *met)
+{
+    *met = 1;
+    for (unsigned cycle = 1; cycle <= rs->cfg->cycles && !stop_requested; cycle++) {
+        int m, rc = run_level(rs, spec, cycle, &m);
+        if (rc != 0)
+            return rc;
+        *met &= m;
     }
-    if (rs->json && report_json_add(rs->json, &lv, err) < 0) {
-        fprintf(stderr, "loadgen: %s\n", err);
-        rs->write_failed = 1;
+    return 0;
+}
+
+/* --threads auto: double the concurrency while the level meets the SLO,
+ * then bisect between the last good and the first bad level to within
+ * an eighth. The answer is the capacity at SLO. */
+static int run_auto(struct run_state *rs)
+{
+    const struct run_config *cfg = rs->cfg;
+    unsigned good = 0, bad = 0;
+    for (unsigned c = 1; !stop_requested;) {
+        struct level_spec spec = {.concurrency = c};
+        int met, rc = run_cycles(rs, &spec, &met);
+        if (rc != 0)
+            return rc;
+        if (!met) {
+            bad = c;
+            break;
+        }
+        good = c;
+        if (c >= cfg->auto_max)
+            break;
+        c = c * 2 > cfg->auto_max ? cfg->auto_max : c * 2;
     }
-    if (cfg->requests_log && report_requests_append(cfg->requests_log, &lv, err) < 0) {
-        fprintf(stderr, "loadgen: %s\n", err);
-        rs->write_failed = 1;
+    while (good && bad && bad - good > (good / 8 > 1 ? good / 8 : 1) && !stop_requested) {
+        unsigned mid = good + (bad - good) / 2;
+        struct level_spec spec = {.concurrency = mid};
+        int met, rc = run_cycles(rs, &spec, &met);
+        if (rc != 0)
+            return rc;
+        if (met)
+            good = mid;
+        else
+            bad = mid;
     }
-    if (cfg->history && report_history_append(cfg->history, &lv, err) < 0) {
-        fprintf(stderr, "loadgen: %s\n", err);
-        rs->write_failed = 1;
+    if (stop_requested)
+        return 0;
+    if (!good) {
+        fprintf(stdout, "capacity at SLO: none; even 1 request in flight broke it\n");
+        rs->slo_broken = 1;
+    } else if (!bad) {
+        fprintf(stdout, "capacity at SLO: at least %u in flight (--auto-max); the SLO held throughout\n",
+                good);
+    } else {
+        fprintf(stdout, "capacity at SLO: %u in flight (%u broke it)\n", good, bad);
     }
     return 0;
 }
@@ -240,6 +397,8 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
     unsigned max_slots = 0;
     if (open_loop)
         max_slots = cfg->max_inflight;
+    else if (cfg->auto_threads)
+        max_slots = cfg->auto_max;
     else
         for (size_t i = 0; i < cfg->nlevels; i++)
             max_slots = cfg->levels[i] > max_slots ? cfg->levels[i] : max_slots;
@@ -282,7 +441,9 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
     }
     rs.stats = stats_create(cfg->requests_log != NULL, cfg->requests);
     rs.scratch = stats_create(0, 0);
-    if (!rs.stats || !rs.scratch) {
+    for (int i = 0; i < 3 && cfg->until_stable; i++)
+        rs.win[i] = stats_create(cfg->requests_log != NULL, cfg->requests);
+    if (!rs.stats || !rs.scratch || (cfg->until_stable && (!rs.win[0] || !rs.win[1] || !rs.win[2]))) {
         fputs("loadgen: out of memory\n", stderr);
         rc = LG_EXIT_FAIL;
         goto out;
@@ -300,18 +461,30 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
         if (wait > 0)
             sleep_until(lg_now_us() + wait);
     }
-    for (size_t level = 0; level < cfg->nlevels && !stop_requested; level++) {
+    if (cfg->auto_threads) {
+        if ((rc = run_auto(&rs)) != 0)
+            goto out;
+    }
+    for (size_t level = 0; !cfg->auto_threads && level < cfg->nlevels && !stop_requested; level++) {
         if (level > 0 && cfg->pause_us)
             sleep_until(lg_now_us() + cfg->pause_us);
-        for (unsigned cycle = 1; cycle <= cfg->cycles && !stop_requested; cycle++)
-            if ((rc = run_level(&rs, level, cycle)) != 0)
-                goto out;
+        struct level_spec spec = {
+            .concurrency = open_loop ? cfg->max_inflight : cfg->levels[level],
+            .rate = open_loop ? cfg->rates[level] : 0,
+        };
+        int met;
+        if ((rc = run_cycles(&rs, &spec, &met)) != 0)
+            goto out;
     }
 
     if (stop_requested)
         rc = LG_EXIT_INTERRUPTED;
     else if (rs.write_failed)
         rc = LG_EXIT_FAIL;
+    else if (rs.unstable)
+        rc = LG_EXIT_UNSTABLE;
+    else if (rs.slo_broken)
+        rc = LG_EXIT_SLO;
     else if (rs.requests > 0 && rs.ok == 0) {
         fprintf(stderr, "loadgen: %s: every request failed; is the server up and the URL right?\n",
                 cfg->target);
@@ -324,6 +497,8 @@ out:
     engine_destroy(rs.engine);
     stats_destroy(rs.stats);
     stats_destroy(rs.scratch);
+    for (int i = 0; i < 3; i++)
+        stats_destroy(rs.win[i]);
     payload_destroy(payloads);
     cli_free(cfg);
     free(cfg);

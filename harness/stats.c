@@ -163,11 +163,14 @@ int stats_merge(struct stats *dst, const struct stats *src)
         if (hist_add(dst->h[i], src->h[i]) < 0)
             return -EINVAL;
 
-    /* Both sides count seconds from the same level origin (the engine sets
-     * it once for every thread), so seconds line up index by index. */
+    /* Threads of one phase share its origin, so their seconds line up index
+     * by index. Consecutive windows of a level (--until-stable) start later:
+     * their seconds shift by the difference, rounded to whole seconds. */
+    int64_t shift_us = src->origin_us > dst->origin_us ? src->origin_us - dst->origin_us : 0;
+    size_t shift = (size_t)((shift_us + 500000) / 1000000);
     for (size_t i = 0; i < src->nseconds; i++) {
         const struct stats_second *ss = &src->seconds[i];
-        struct stats_second *ds = second_at(dst, i);
+        struct stats_second *ds = second_at(dst, i + shift);
         if (!ds)
             return -ENOMEM;
         ds->completions += ss->completions;
@@ -185,7 +188,10 @@ int stats_merge(struct stats *dst, const struct stats *src)
             dst->log = p;
             dst->caplog = cap;
         }
-        memcpy(dst->log + dst->nlog, src->log, src->nlog * sizeof *src->log);
+        for (size_t i = 0; i < src->nlog; i++) {
+            dst->log[dst->nlog + i] = src->log[i];
+            dst->log[dst->nlog + i].offset_us += shift_us;
+        }
         dst->nlog += src->nlog;
     }
     return 0;
