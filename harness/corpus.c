@@ -611,13 +611,14 @@ static int synthesize(struct corpus *c, struct block *b, const struct corpus_opt
         unsigned char *tail = b->p + b->len, *jpeg = tail;
         unsigned long len = room;
         int bad = compress_one(&cinfo, &jf, &cv, &jpeg, &len) != 0;
-        if (!bad && jpeg != tail && (bad = block_reserve(b, len)) == 0)
+        int nomem = !bad && jpeg != tail && block_reserve(b, len) != 0;
+        if (!bad && !nomem && jpeg != tail)
             memcpy(b->p + b->len, jpeg, len);
         if (jpeg != tail)
             free(jpeg);
         char name[48], *dup = NULL;
         snprintf(name, sizeof name, "synthetic-%04zu.jpg", i + 1);
-        if (bad || !(dup = strdup(name)) || push_item(c, &cap, dup, len, CORPUS_JPEG) != 0) {
+        if (bad || nomem || !(dup = strdup(name)) || push_item(c, &cap, dup, len, CORPUS_JPEG) != 0) {
             free(dup);
             rc = lg_err(err, "--synthetic %zu: %s after %zu images; use fewer or smaller images",
                         n, bad ? "libjpeg failed" : "out of memory", i);
