@@ -66,8 +66,13 @@ mkdir -p "$T/imgs"
 lg --url "$URL/score" -n 5 --synthetic 6 --image-size 64x48 --save-synthetic "$T/imgs/nested" \
   --no-out -q >/dev/null 2>&1
 expect_eq "--save-synthetic writes 6 files" "$(ls "$T/imgs/nested" | wc -l)" 6
-check "--save-synthetic files are JPEGs of 64x48" \
-  bash -c "file '$T/imgs/nested/synthetic-0001.jpg' | grep -q 'JPEG image data.*64x48'"
+check "--save-synthetic files are baseline JPEGs of 64x48" python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+sof = d.index(b"\xff\xc0")
+assert d[:3] == b"\xff\xd8\xff" and d[-2:] == b"\xff\xd9", "not a whole JPEG"
+assert (d[sof + 5] << 8 | d[sof + 6], d[sof + 7] << 8 | d[sof + 8]) == (48, 64), "not 64x48"
+' "$T/imgs/nested/synthetic-0001.jpg"
 echo "not an image" >"$T/imgs/notes.txt"
 head -c 300 "$T/imgs/nested/synthetic-0002.jpg" >"$T/imgs/truncated.jpg"
 run_ok "--images dir with a text file and a truncated JPEG" "$T/dir.csv" \
