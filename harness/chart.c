@@ -1,0 +1,289 @@
+/*
+ * chart.c: the helpers the chart builders share (see chart.h): gnuplot
+ * literals and data cells, scratch files, running a chart, colours and
+ * the words charts are titled with. Single-threaded.
+ */
+#include "chart.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common.h"
+#include "gnuplot.h"
+
+static const char *const greens[] = {"#74c476", "#41ab5d", "#238b45", "#006d2c", "#00441b"};
+static const char *const blues[] = {"#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"};
+static const char *const others[] = {"#fd8d3c", "#e6550d", "#a63603", "#d94801", "#7f2704"};
+
+
+/* ---- small writers ------------------------------------------------------ */
+
+/* A gnuplot string literal: double quotes, with \ and " escaped. */
+void chart_gp_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+void chart_gp_set(FILE *f, const char *name, const char *value)
+{
+    fprintf(f, "%s = ", name);
+    chart_gp_str(f, value);
+    fputc('\n', f);
+}
+
+void chart_gp_strs(FILE *f, const char *name, const char *const *v, size_t n)
+{
+    fprintf(f, "array %s[%zu] = [", name, n);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputs(", ", f);
+        chart_gp_str(f, v[i]);
+    }
+    fputs("]\n", f);
+}
+
+void chart_gp_nums(FILE *f, const char *name, const double *v, size_t n)
+{
+    fprintf(f, "array %s[%zu] = [", name, n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%g", i ? ", " : "", v[i]);
+    fputs("]\n", f);
+}
+
+/* A number in a data file; "?" is gnuplot's missing value (set in
+ * common.gp), which leaves a gap instead of a zero. */
+void chart_dat_num(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.6g", v);
+    else
+        fputc('?', f);
+}
+
+/* Text in a tab-separated data file: tabs and newlines would split it. */
+void chart_dat_text(FILE *f, const char *s)
+{
+    if (!*s) {
+        fputc('?', f);
+        return;
+    }
+    for (; *s; s++)
+        fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
+}
+
+unsigned long chart_rgb(const char *hex)
+{
+    return strtoul(hex + 1, NULL, 16);
+}
+
+/* Figures on bars: three significant digits, k and M for big ones. */
+void chart_fmt_count(char *buf, size_t n, double v)
+{
+    if (!isfinite(v))
+        snprintf(buf, n, "?");
+    else if (v >= 1e6)
+        snprintf(buf, n, "%.3gM", v / 1e6);
+    else if (v >= 1e4)
+        snprintf(buf, n, "%.3gk", v / 1e3);
+    else if (v >= 100)
+        snprintf(buf, n, "%.0f", v);
+    else
+        snprintf(buf, n, "%.3g", v);
+}
+
+void chart_fmt_money(char *buf, size_t n, double v)
+{
+    if (!isfinite(v))
+        snprintf(buf, n, "?");
+    else if (v >= 1)
+        snprintf(buf, n, "$%.2f", v);
+    else
+        snprintf(buf, n, "$%.2g", v);
+}
+
+/* Part of a file name taken from the results: letters, digits, . - _. */
+static void safe_name(char *dst, size_t n, const char *s)
+{
+    size_t i = 0;
+    for (; *s && i + 1 < n; s++)
+        dst[i++] = (char)((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                                  (*s >= '0' && *s <= '9') || *s == '.' || *s == '-' ||
+                                  *s == '_'
+                              ? *s
+                              : '_');
+    dst[i] = '\0';
+}
+
+/* ---- scratch files, outputs and notes ----------------------------------- */
+
+FILE *chart_scratch(struct chart_ctx *c, const char *what, char *path)
+{
+    snprintf(path, PATH_MAX, "%s/%02d-%s", c->tmp, ++c->seq, what);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        lg_err(c->err, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+int chart_close(struct chart_ctx *c, FILE *f, const char *path)
+{
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return lg_err(c->err, "%s: write failed (disk full?)", path);
+    return 0;
+}
+
+void chart_skip(struct chart_ctx *c, const char *fmt, ...)
+{
+    /* A note that cannot be kept is dropped: it only explains a gap. */
+    char buf[LG_ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char **s = realloc(c->out->skipped, (c->out->nskipped + 1) * sizeof *s);
+    if (!s)
+        return;
+    c->out->skipped = s;
+    if ((s[c->out->nskipped] = strdup(buf)))
+        c->out->nskipped++;
+}
+
+/* The output file of a chart: outdir/NAME.FORMAT, NAME made safe. */
+void chart_path(struct chart_ctx *c, char *path, const char *name)
+{
+    char safe[PATH_MAX / 2];
+    safe_name(safe, sizeof safe, name);
+    snprintf(path, PATH_MAX, "%s/%s.%s", c->o->outdir, safe, c->o->format);
+}
+
+/* Starts a preamble: the variables every script needs. */
+FILE *chart_preamble(struct chart_ctx *c, char *pre, const char *out, const char *title)
+{
+    FILE *f = chart_scratch(c, "pre.gp", pre);
+    if (!f)
+        return NULL;
+    chart_gp_set(f, "fmt", c->o->format);
+    chart_gp_set(f, "out", out);
+    chart_gp_set(f, "scripts", c->scripts);
+    chart_gp_set(f, "chart_title", title);
+    return f;
+}
+
+/* Runs gnuplot on the preamble and a chart script; records the chart. */
+int chart_draw(struct chart_ctx *c, FILE *pre_f, const char *pre, const char *script,
+                const char *out, const char *title)
+{
+    char script_path[PATH_MAX * 2], errlog[PATH_MAX];
+    if (chart_close(c, pre_f, pre) < 0)
+        return -EIO;
+    snprintf(script_path, sizeof script_path, "%s/%s", c->scripts, script);
+    snprintf(errlog, sizeof errlog, "%s/gnuplot.err", c->tmp);
+    const char *files[] = {pre, script_path};
+    int rc = gnuplot_run(files, 2, errlog, c->err);
+    if (rc < 0)
+        return rc;
+    struct stat st;
+    if (stat(out, &st) < 0 || st.st_size == 0)
+        return lg_err(c->err, "gnuplot ran %s but wrote nothing to %s", script, out), -EIO;
+    struct plot_chart *ch = realloc(c->out->charts, (c->out->ncharts + 1) * sizeof *ch);
+    if (!ch)
+        return lg_err(c->err, "out of memory"), -ENOMEM;
+    c->out->charts = ch;
+    ch += c->out->ncharts;
+    ch->path = strdup(out);
+    ch->title = strdup(title);
+    if (!ch->path || !ch->title) {
+        free(ch->path);
+        free(ch->title);
+        return lg_err(c->err, "out of memory"), -ENOMEM;
+    }
+    c->out->ncharts++;
+    return 0;
+}
+
+/* ---- colours and names -------------------------------------------------- */
+
+static const char *pick_shade(const char *const *pal, size_t k, size_t of)
+{
+    /* Spread a family's k-th of `of` members over the palette, light to
+     * dark, so two deployments are never neighbouring shades. */
+    if (of <= 1)
+        return pal[2];
+    if (of > 5)
+        return pal[k % 5];
+    return pal[(k * 4 + (of - 1) / 2) / (of - 1)];
+}
+
+const char *chart_green(size_t k, size_t of)
+{
+    return pick_shade(greens, k, of);
+}
+
+int chart_build_colors(struct chart_ctx *c)
+{
+    const struct results *r = c->r;
+    size_t n = r->nvalues[RESULTS_LABEL], count[3] = {0}, seen[3] = {0};
+    c->color = calloc(n ? n : 1, sizeof *c->color);
+    if (!c->color)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        count[results_device(r->values[RESULTS_LABEL][i], NULL)]++;
+    for (size_t i = 0; i < n; i++) {
+        enum results_device d = results_device(r->values[RESULTS_LABEL][i], NULL);
+        const char *const *pal = d == RESULTS_GPU ? greens : d == RESULTS_CPU ? blues : others;
+        c->color[i] = pick_shade(pal, seen[d]++, count[d]);
+    }
+    return 0;
+}
+
+const char *chart_color(const struct chart_ctx *c, const char *label)
+{
+    for (size_t i = 0; i < c->r->nvalues[RESULTS_LABEL]; i++)
+        if (strcmp(c->r->values[RESULTS_LABEL][i], label) == 0)
+            return c->color[i];
+    return others[0];
+}
+
+int chart_many_regions(const struct chart_ctx *c)
+{
+    return c->r->nvalues[RESULTS_REGION] > 1;
+}
+
+/* ", client in eastus" when there are several regions to tell apart. */
+void chart_region_suffix(const struct chart_ctx *c, char *buf, size_t n, const char *region)
+{
+    if (chart_many_regions(c) && *region)
+        snprintf(buf, n, ", client in %s", region);
+    else
+        buf[0] = '\0';
+}
+
+/* Names the level the bars show: "at 50 threads", or a hedge when the
+ * deployments' highest levels differ. */
+void chart_level_phrase(char *buf, size_t n, const struct results_group *const *g, size_t k)
+{
+    int same = 1;
+    for (size_t i = 1; i < k; i++)
+        same &= g[i]->level == g[0]->level && g[i]->open_loop == g[0]->open_loop;
+    if (k == 0)
+        buf[0] = '\0';
+    else if (!same)
+        snprintf(buf, n, "at each deployment's highest load");
+    else if (g[0]->open_loop)
+        snprintf(buf, n, "at %g requests/s offered", g[0]->level);
+    else
+        snprintf(buf, n, "at %g threads", g[0]->level);
+}
+
