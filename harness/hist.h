@@ -10,8 +10,8 @@
  *
  * Values above HIST_MAX_US are clamped to it (and still counted, as
  * HIST_MAX_US); 0 is recorded as 0. Memory at sig 3 is about 197 KiB (sig 1:
- * 4 KiB, 2: 28 KiB, 4: 2.6 MiB, 5: 18 MiB). Not thread-safe: each event-loop thread owns its histograms and they are
- * merged after join.
+ * 4 KiB, 2: 28 KiB, 4: 2.6 MiB, 5: 18 MiB). Not thread-safe: each event-loop
+ * thread owns its histograms and they are merged after join.
  */
 #ifndef LOADGEN_HIST_H
 #define LOADGEN_HIST_H
