@@ -48,6 +48,9 @@ struct sockctx {
     struct loop *loop;
     curl_socket_t fd;
     int opened_by_us;        /* 0: a socket curl made itself (resolver) */
+    int events;              /* UV_READABLE|UV_WRITABLE being watched, 0 stopped */
+    int stop_pending;        /* curl said REMOVE; stop at the end of this tick */
+    struct sockctx *next_pending;
 };
 
 struct slot {
@@ -84,6 +87,7 @@ struct loop {
     unsigned nfree;
     struct sockctx **fdmap;  /* socket fd -> context */
     size_t fdcap;
+    struct sockctx *pending; /* contexts with stop_pending set */
     struct stats *stats;
 
     /* Phase state. */
@@ -168,8 +172,31 @@ static void ctx_closed(uv_handle_t *h)
  * epoll at once, so the number can be reused safely. */
 static void ctx_release(struct loop *l, struct sockctx *c)
 {
+    if (c->stop_pending)
+        for (struct sockctx **p = &l->pending; *p; p = &(*p)->next_pending)
+            if (*p == c) {
+                *p = c->next_pending;
+                break;
+            }
     l->fdmap[c->fd] = NULL;
     uv_close((uv_handle_t *)&c->poll, ctx_closed);
+}
+
+/* Every uv_poll_start costs two epoll_ctl calls (libuv forgets the fd is
+ * registered when a handle stops), and curl says REMOVE at the end of each
+ * transfer only to ask for the same events when the next request reuses
+ * the connection a moment later, in the same tick. So a REMOVE is only
+ * noted, and the stops that still stand are done here, at the end of the
+ * tick, before the loop polls again. */
+static void flush_stops(struct loop *l)
+{
+    while (l->pending) {
+        struct sockctx *c = l->pending;
+        l->pending = c->next_pending;
+        c->stop_pending = 0;
+        uv_poll_stop(&c->poll);
+        c->events = 0;
+    }
 }
 
 static curl_socket_t socket_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
@@ -220,10 +247,15 @@ static int socket_watch(CURL *easy, curl_socket_t fd, int what, void *userp, voi
     if (!c)
         return what == CURL_POLL_REMOVE ? 0 : -1;
     if (what == CURL_POLL_REMOVE) {
-        uv_poll_stop(&c->poll);
         /* A socket we did not open (the resolver's) gets no close callback. */
-        if (!c->opened_by_us)
+        if (!c->opened_by_us) {
+            uv_poll_stop(&c->poll);
             ctx_release(l, c);
+        } else if (!c->stop_pending && c->events) {
+            c->stop_pending = 1;
+            c->next_pending = l->pending;
+            l->pending = c;
+        }
         return 0;
     }
     int events = 0;
@@ -231,6 +263,16 @@ static int socket_watch(CURL *easy, curl_socket_t fd, int what, void *userp, voi
         events |= UV_READABLE;
     if (what & CURL_POLL_OUT)
         events |= UV_WRITABLE;
+    if (c->stop_pending)
+        for (struct sockctx **p = &l->pending; *p; p = &(*p)->next_pending)
+            if (*p == c) {
+                *p = c->next_pending;
+                c->stop_pending = 0;
+                break;
+            }
+    if (events == c->events)
+        return 0;
+    c->events = events;
     return uv_poll_start(&c->poll, events, socket_ready) == 0 ? 0 : -1;
 }
 
@@ -439,7 +481,9 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
         .ttfb_us = clamp_us(ttfb),
         /* Connect time only describes requests that opened a connection. */
         .connect_us = nconnects > 0 ? clamp_us(appconnect > connect ? appconnect : connect) : 0,
-        .bytes_sent = (uint64_t)req_size + (uint64_t)up,
+        /* curl sends a small body in the same buffer as the headers and
+         * counts it in REQUEST_SIZE too; a large one only in SIZE_UPLOAD. */
+        .bytes_sent = (uint64_t)req_size + ((uint64_t)req_size > s->payload->len ? 0 : (uint64_t)up),
         .bytes_recv = (uint64_t)hdr_size + s->body_bytes,
     };
     stats_record(l->stats, &r, s->payload->images, (uint64_t)(now - s->start_us), now);
@@ -535,6 +579,7 @@ static void drain(struct loop *l)
         int running;
         curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
+    flush_stops(l);
     if (l->in_run && phase_done(l))
         uv_stop(&l->uv);
 }
@@ -550,6 +595,7 @@ static void abort_inflight(uv_timer_t *t)
             l->inflight--;
         }
     }
+    flush_stops(l);
     uv_stop(&l->uv);
 }
 
@@ -617,6 +663,9 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_DNS_CACHE_TIMEOUT, -1L); /* resolve once */
+    /* No proxy from the environment: the load goes straight to the target,
+     * and curl stops reading six proxy variables for every request. */
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_received);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
     if (e->want_headers) {
