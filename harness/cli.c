@@ -608,6 +608,12 @@ enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *e
             if (*end || end == optarg || !(t > 0))
                 return lg_err(err, "--start-at %s: write a Unix time in seconds (date +%%s)", optarg),
                        CLI_ERROR;
+            /* A start barrier is minutes away; a day or more is a typo. */
+            double now = (double)lg_wall_us() / 1e6;
+            if (t > now + 86400)
+                return lg_err(err, "--start-at %s: more than a day from now (%.0f); write a Unix "
+                                   "time in seconds, e.g. $(( $(date +%%s) + 30 ))", optarg, now),
+                       CLI_ERROR;
             cfg->start_at_us = (int64_t)(t * 1e6);
             break;
         }

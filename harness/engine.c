@@ -38,8 +38,10 @@
 
 /* A send that starts this much after its intended time counts as late. */
 #define LATE_US 1000
-/* Reply bytes kept per slot for --expect-json / --server-time-json. */
-#define KEEP_REPLY_MAX (1u << 20)
+/* Reply bytes kept per slot for --expect-json / --server-time-json, to
+ * start with; a slot's buffer grows (rarely: only when a longer reply than
+ * any before arrives) up to --max-reply. */
+#define KEEP_REPLY_INITIAL (64u << 10)
 
 struct loop;
 
@@ -66,8 +68,8 @@ struct slot {
     int too_big;             /* body passed max_reply_bytes */
     int saw_header;          /* --expect-header seen */
     double server_ms;        /* --server-time-header value, NAN if none */
-    char *reply;             /* first bytes of the body, when checks need it */
-    size_t reply_len;
+    char *reply;             /* the body, when checks need it */
+    size_t reply_len, reply_cap;
 };
 
 struct loop {
@@ -316,11 +318,19 @@ static size_t body_received(char *ptr, size_t size, size_t n, void *userdata)
         s->too_big = 1;
         return 0; /* abort the transfer: CURLE_WRITE_ERROR */
     }
-    if (s->reply && s->reply_len < KEEP_REPLY_MAX) {
-        size_t room = KEEP_REPLY_MAX - s->reply_len;
-        size_t take = len < room ? len : room;
-        memcpy(s->reply + s->reply_len, ptr, take);
-        s->reply_len += take;
+    if (s->reply) {
+        if (s->reply_len + len > s->reply_cap) {
+            size_t cap = s->reply_cap * 2;
+            while (cap < s->reply_len + len)
+                cap *= 2;
+            char *p = realloc(s->reply, cap);
+            if (!p)
+                return 0; /* counted as reset: out of memory is not the server's fault */
+            s->reply = p;
+            s->reply_cap = cap;
+        }
+        memcpy(s->reply + s->reply_len, ptr, len);
+        s->reply_len += len;
     }
     return len;
 }
@@ -654,7 +664,7 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
     s->loop = l;
     if (!(s->easy = curl_easy_init()))
         return lg_err(err, "cannot create a libcurl handle (out of memory?)");
-    if (e->keep_reply && !(s->reply = malloc(KEEP_REPLY_MAX)))
+    if (e->keep_reply && !(s->reply = malloc(s->reply_cap = KEEP_REPLY_INITIAL)))
         return lg_err(err, "out of memory for reply buffers");
     CURL *h = s->easy;
     curl_easy_setopt(h, CURLOPT_URL, c->url);

@@ -522,6 +522,18 @@ static const char *take_flag(int *argc, char **argv, const char *name)
     return NULL;
 }
 
+/* A target's argv: the file's flags first, the command line's after, so
+ * that the command line wins. The strings are borrowed; free the array. */
+static char **target_argv(const struct scenario_target *t, int argc, char **argv)
+{
+    char **av = malloc((size_t)(t->argc + argc) * sizeof *av);
+    if (!av)
+        return NULL;
+    memcpy(av, t->argv, (size_t)t->argc * sizeof *av);
+    memcpy(av + t->argc, argv + 1, (size_t)argc * sizeof *av); /* with the NULL */
+    return av;
+}
+
 int run_main(int argc, char **argv)
 {
     const char *path = take_flag(&argc, argv, "--scenario");
@@ -550,21 +562,38 @@ int run_main(int argc, char **argv)
     struct run_shared shared = {.json = NULL};
     report_run_id(shared.run_id, sizeof shared.run_id);
     int worst = LG_EXIT_OK;
+    /* Every target's flags, with the command line's, are checked before the
+     * first request: a typo in the last target must not surface an hour in. */
+    for (size_t i = 0; i < sc->count; i++) {
+        struct run_config *cfg = malloc(sizeof *cfg);
+        char **av = target_argv(&sc->targets[i], argc, argv);
+        enum cli_result r = cfg && av ? cli_parse(sc->targets[i].argc + argc - 1, av, cfg, err)
+                                      : CLI_ERROR;
+        if (!cfg || !av)
+            snprintf(err, sizeof err, "out of memory");
+        if (cfg)
+            cli_free(cfg);
+        free(cfg);
+        free(av);
+        if (r != CLI_RUN) {
+            if (r == CLI_ERROR)
+                fprintf(stderr, "loadgen: %s: target %zu (%s): %s\n", path, i + 1,
+                        *sc->targets[i].label ? sc->targets[i].label : "no label", err);
+            scenario_destroy(sc);
+            return r == CLI_ERROR ? LG_EXIT_USAGE : LG_EXIT_OK;
+        }
+    }
     for (size_t i = 0; i < sc->count && !stop_requested; i++) {
         struct scenario_target *t = &sc->targets[i];
-        /* The file's flags first, the command line's after: later wins. */
-        int n = t->argc + argc - 1;
-        char **av = malloc((size_t)(n + 1) * sizeof *av);
+        char **av = target_argv(t, argc, argv);
         if (!av) {
             worst = LG_EXIT_FAIL;
             break;
         }
-        memcpy(av, t->argv, (size_t)t->argc * sizeof *av);
-        memcpy(av + t->argc, argv + 1, (size_t)argc * sizeof *av); /* with the NULL */
         fprintf(stdout, "== %s: target %zu of %zu: %s\n", path, i + 1, sc->count,
                 *t->label ? t->label : "(no label)");
         fflush(stdout);
-        int rc = run_one(n, av, &shared);
+        int rc = run_one(t->argc + argc - 1, av, &shared);
         free(av);
         if (rc == LG_EXIT_USAGE || rc == LG_EXIT_INTERRUPTED) {
             worst = rc;
