@@ -29,8 +29,11 @@
 #define CTYPE_MAX 256
 #define FIELD_MAX 40
 #define VALUE_MAX 32
-/* Buffers above these are given back after the request that grew them, so
- * 10,000 idle connections do not pin one large body each. */
+/* Body buffers are needed only while a body arrives and is checked, so
+ * they live in a pool shared by all connections: 10,000 idle keep-alive
+ * connections pin none. Answers are small and stay per connection; one
+ * grown past KEEP_ANSWER (a large batch) is given back after its write. */
+#define POOL 256
 #define KEEP_BODY (1u << 20)
 #define KEEP_ANSWER (64u << 10)
 
@@ -57,7 +60,7 @@ struct conn {
     int64_t ihcl;                   /* Inference-Header-Content-Length, -1 absent */
     int expect_continue;            /* Expect: 100-continue */
     int url_too_long;
-    struct sbuf body;
+    struct sbuf body;               /* from the pool while a body arrives */
     struct sbuf pending;            /* bytes read past a complete request */
     /* The answer. */
     struct sbuf head, answer;
@@ -82,6 +85,8 @@ struct httpd {
     struct sim *sim;
     uint64_t max_body;
     struct conn *conns;             /* open connections, for shutdown */
+    struct sbuf pool[POOL];         /* idle body buffers */
+    size_t npool;
     struct httpd_stats st;
     int port;
     /* One read buffer for every connection: the loop is single-threaded and
@@ -94,10 +99,32 @@ static const http_parser_settings settings; /* defined below the callbacks */
 static void next_request(struct conn *c);
 static void feed(struct conn *c, const char *data, size_t n);
 
+static void body_take(struct conn *c)
+{
+    struct httpd *h = c->h;
+    if (!c->body.p && h->npool)
+        c->body = h->pool[--h->npool];
+    c->body.len = 0;
+}
+
+static void body_give(struct conn *c)
+{
+    struct httpd *h = c->h;
+    if (!c->body.p)
+        return;
+    if (c->body.cap <= KEEP_BODY && h->npool < POOL) {
+        c->body.len = 0;
+        h->pool[h->npool++] = c->body;
+    } else {
+        sbuf_free(&c->body);
+    }
+    c->body = (struct sbuf){0};
+}
+
 static void conn_closed(uv_handle_t *hd)
 {
     struct conn *c = hd->data;
-    sbuf_free(&c->body);
+    body_give(c);
     sbuf_free(&c->pending);
     sbuf_free(&c->head);
     sbuf_free(&c->answer);
@@ -185,7 +212,7 @@ static void answer_early(struct conn *c, enum route_error e)
     routes_error(c->h->routes, e, &c->out);
     c->discard = 1;
     c->keep_alive = 0;
-    c->body.len = 0;
+    body_give(c);
     answer(c, 0);
 }
 
@@ -219,9 +246,11 @@ static void dispatch(struct conn *c)
     switch (sim_fate(h->sim, &c->req)) {
     case SIM_RESET:
         h->st.resets++;
+        body_give(c);
         conn_close(c, 1);
         return;
     case SIM_FAIL:
+        body_give(c);
         routes_error(h->routes, RERR_FAULT, &c->out);
         break;
     case SIM_SERVE: {
@@ -236,6 +265,7 @@ static void dispatch(struct conn *c)
             .body_len = c->body.len,
         };
         routes_dispatch(h->routes, &in, &c->out);
+        body_give(c); /* checked: the bytes are no longer needed */
         if (c->out.status == 200 && c->out.images > 0) {
             c->req.images = c->out.images;
             c->req.skip = 0;
@@ -318,8 +348,6 @@ static void readable(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
  * pipelined behind it or read on. */
 static void next_request(struct conn *c)
 {
-    if (c->body.cap > KEEP_BODY)
-        sbuf_free(&c->body);
     if (c->answer.cap > KEEP_ANSWER)
         sbuf_free(&c->answer);
     c->complete = 0;
@@ -342,7 +370,6 @@ static int on_message_begin(http_parser *p)
     c->in_value = 0;
     c->ihcl = -1;
     c->expect_continue = 0;
-    c->body.len = 0;
     c->head_only = 0;
     return 0;
 }
@@ -444,9 +471,12 @@ static int on_headers_complete(http_parser *p)
         answer_early(c, RERR_TOO_LARGE);
         return 0;
     }
-    if (p->content_length != UINT64_MAX && sbuf_reserve(&c->body, (size_t)p->content_length)) {
-        answer_early(c, RERR_NOMEM);
-        return 0;
+    if (p->content_length != UINT64_MAX && p->content_length > 0) {
+        body_take(c);
+        if (sbuf_reserve(&c->body, (size_t)p->content_length)) {
+            answer_early(c, RERR_NOMEM);
+            return 0;
+        }
     }
     if (c->expect_continue) {
         uv_buf_t b = uv_buf_init(cont, sizeof cont - 1);
@@ -460,6 +490,8 @@ static int on_body(http_parser *p, const char *at, size_t n)
     struct conn *c = p->data;
     if (c->discard)
         return 0;
+    if (!c->body.p)
+        body_take(c);
     if (n > c->h->max_body - c->body.len) { /* chunked, past the limit */
         answer_early(c, RERR_TOO_LARGE);
         return 0;
@@ -585,6 +617,8 @@ void httpd_destroy(struct httpd *h)
 {
     if (!h)
         return;
+    for (size_t i = 0; i < h->npool; i++)
+        sbuf_free(&h->pool[i]);
     sim_destroy(h->sim);
     free(h);
 }

@@ -34,7 +34,7 @@ struct replica {
     unsigned queued_images;      /* images in that queue */
     struct sim_req *batch;       /* GPU: the batch being computed */
     unsigned busy;               /* GPU: 0 or 1; CPU: cores in use */
-    unsigned last_images;        /* GPU: images in the batch that just finished */
+    unsigned window_want;        /* GPU: images that end the window early */
     unsigned window_gen;         /* bumped when a window is cut short */
     int window_open;             /* GPU: waiting for the batch to fill */
 };
@@ -200,8 +200,7 @@ static int start_cores(struct sim *s, unsigned ri, int64_t now_us)
 }
 
 /* A GPU that is idle starts at once; one that just finished waits out its
- * batch window (see batch_done), cut short once as many images wait as it
- * just answered (they are all back) or a full batch does. */
+ * batch window (see batch_done) unless window_want images already wait. */
 static int kick(struct sim *s, unsigned ri, int64_t now_us)
 {
     struct replica *rep = &s->reps[ri];
@@ -210,8 +209,7 @@ static int kick(struct sim *s, unsigned ri, int64_t now_us)
     if (rep->busy || !rep->head)
         return 0;
     if (rep->window_open) {
-        unsigned want = rep->last_images < s->cfg.prof.max_batch ? rep->last_images : s->cfg.prof.max_batch;
-        if (rep->queued_images < want)
+        if (rep->queued_images < rep->window_want)
             return 0;
         rep->window_open = 0;
         rep->window_gen++;
@@ -243,16 +241,18 @@ static int enter(struct sim *s, struct sim_req *r, int64_t now_us)
 /* Why wait after a batch: the clients it answered come straight back, and a
  * device that started on the first of them alone would split them into a
  * batch of one and a batch of the rest, for ever. A dynamic batcher's queue
- * delay (TF Serving's batch_timeout, Triton's max_queue_delay) prevents it. */
+ * delay (TF Serving's batch_timeout, Triton's max_queue_delay) prevents it;
+ * ending the wait as soon as they are all back keeps it from costing
+ * latency (one client sees exactly base + per_image). */
 static int batch_done(struct sim *s, unsigned ri, int64_t now_us)
 {
     struct replica *rep = &s->reps[ri];
     struct sim_req *r = rep->batch;
     rep->batch = NULL;
     rep->busy = 0;
-    rep->last_images = 0;
+    unsigned answered = 0;
     while (r) {
-        rep->last_images += r->images;
+        answered += r->images;
         struct sim_req *next = r->next;
         s->st.in_service--;
         int rc = respond(s, r, now_us);
@@ -262,6 +262,12 @@ static int batch_done(struct sim *s, unsigned ri, int64_t now_us)
     }
     if (s->cfg.prof.batch_window_us <= 0)
         return kick(s, ri, now_us);
+    /* Everyone it just answered plus everyone already waiting: starting
+     * before the first group is back would split the clients into two
+     * groups that alternate for ever, each batch half as full. */
+    rep->window_want = answered + rep->queued_images;
+    if (rep->window_want > s->cfg.prof.max_batch)
+        rep->window_want = s->cfg.prof.max_batch;
     rep->window_open = 1;
     int rc = kick(s, ri, now_us);
     if (rc || !rep->window_open)
