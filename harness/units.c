@@ -20,10 +20,9 @@
 
 typedef unsigned __int128 u128;
 
-/* FRAC_DIGITS fraction digits are kept; later ones are checked and dropped
- * (they move a result by less than 1e-18 of its unit). */
-#define FRAC_DIGITS 18
-#define FRAC_ONE 1000000000000000000ULL /* 10^FRAC_DIGITS */
+/* 18 fraction digits are kept; later ones are checked and dropped (they
+ * move a result by less than 1e-18 of its unit). */
+#define FRAC_ONE 1000000000000000000ULL /* 10^18 */
 
 /* A non-negative decimal ip.frac, frac in units of 1/FRAC_ONE. */
 struct decimal {
