@@ -131,10 +131,11 @@ static int64_t service_us(struct sim *s, unsigned images)
     return us < 0 ? 0 : (int64_t)(us + 0.5);
 }
 
-/* The answer leaves after the network distance and any stall. */
-static int respond(struct sim *s, struct sim_req *r, int64_t now_us)
+/* The answer, ready at ready_us, leaves after the network distance and any
+ * stall; at once when that is now. */
+static int respond(struct sim *s, struct sim_req *r, int64_t ready_us, int64_t now_us)
 {
-    int64_t t = now_us + s->cfg.rtt_us + (r->stalled ? s->cfg.stall_us : 0);
+    int64_t t = ready_us + s->cfg.rtt_us + (r->stalled ? s->cfg.stall_us : 0);
     if (hold(s, t) <= now_us) {
         s->done(r, s->arg);
         return 0;
@@ -220,10 +221,10 @@ static int kick(struct sim *s, unsigned ri, int64_t now_us)
 static int enter(struct sim *s, struct sim_req *r, int64_t now_us)
 {
     if (r->skip)
-        return respond(s, r, now_us);
+        return respond(s, r, now_us, now_us);
     if (s->cfg.fixed_us >= 0) {
         r->compute_us = s->cfg.fixed_us;
-        return respond(s, r, now_us + s->cfg.fixed_us);
+        return respond(s, r, now_us + s->cfg.fixed_us, now_us);
     }
     unsigned ri = r->replica % s->cfg.replicas;
     struct replica *rep = &s->reps[ri];
@@ -255,7 +256,7 @@ static int batch_done(struct sim *s, unsigned ri, int64_t now_us)
         answered += r->images;
         struct sim_req *next = r->next;
         s->st.in_service--;
-        int rc = respond(s, r, now_us);
+        int rc = respond(s, r, now_us, now_us);
         if (rc)
             return rc;
         r = next;
@@ -293,7 +294,7 @@ static int fire(struct sim *s, const struct ev *e, int64_t now_us)
     case EV_CORE_DONE: {
         s->reps[e->replica].busy--;
         s->st.in_service--;
-        int rc = respond(s, e->req, now_us);
+        int rc = respond(s, e->req, now_us, now_us);
         return rc ? rc : kick(s, e->replica, now_us);
     }
     case EV_RESPOND:
