@@ -35,6 +35,10 @@ LIBSRC  := $(filter-out harness/main.c,$(SRC))
 LIBOBJ  := $(LIBSRC:%.c=$(OBJDIR)/%.o)
 TESTSRC := $(sort $(wildcard tests/unit/test_*.c))
 TESTBIN := $(TESTSRC:tests/unit/%.c=$(OBJDIR)/tests/%)
+# The fuzz targets, built with their replay main: make test runs each over
+# its seed corpus (crashes found once stay fixed).
+FUZZSRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZBIN := $(FUZZSRC:tests/fuzz/%.c=$(OBJDIR)/fuzz/%)
 
 ifeq ($(VARIANT),release)
 BIN := loadgen
@@ -47,7 +51,7 @@ ifeq ($(V),1)
 Q :=
 endif
 
-.PHONY: all test unit integration demo bench asan ubsan valgrind fuzz soak e2e install clean help
+.PHONY: all test unit demo bench asan ubsan valgrind fuzz soak e2e install clean help
 all: $(BIN)
 
 $(BIN): $(OBJDIR)/harness/main.o $(OBJDIR)/libloadgen.a
@@ -68,12 +72,18 @@ $(OBJDIR)/tests/%: tests/unit/%.c $(OBJDIR)/libloadgen.a
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) -o $@ $< \
 	    $(OBJDIR)/libloadgen.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
-# make test: unit tests (cmocka) then integration scripts against real servers
-# (nginx and loadgen serve on loopback). Ends with "N passed, N failed".
-test: $(BIN) $(TESTBIN)
+$(OBJDIR)/fuzz/%: tests/fuzz/%.c $(OBJDIR)/libloadgen.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ  $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJDIR)/libloadgen.a $(LDLIBS)
+
+# make test: unit tests (cmocka), the fuzz corpora replayed, then integration
+# scripts against real servers (nginx and loadgen serve on loopback). Ends
+# with "N passed, N failed".
+test: $(BIN) $(TESTBIN) $(FUZZBIN)
 	$(Q)tests/run.sh $(BIN) $(OBJDIR)/tests
 
-unit: $(TESTBIN)
+unit: $(BIN) $(TESTBIN) $(FUZZBIN)
 	$(Q)tests/run.sh --unit-only $(BIN) $(OBJDIR)/tests
 
 SAN_BASE := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -89,6 +99,14 @@ demo: $(BIN)
 
 bench: $(BIN)
 	$(Q)scripts/bench.sh ./$(BIN)
+
+# libFuzzer (clang) for FUZZ_SECONDS (60) per target; not part of make test.
+fuzz:
+	$(Q)scripts/fuzz.sh
+
+# 30 minutes against loadgen serve with 1% faults; memory must stay flat.
+soak: $(BIN)
+	$(Q)scripts/soak.sh ./$(BIN)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/loadgen/gnuplot $(DESTDIR)$(PREFIX)/share/loadgen/scenarios

@@ -375,7 +375,7 @@ static void defaults(struct run_config *cfg)
     cfg->auto_max = 1024;
 }
 
-enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *err)
+static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg, char *err)
 {
     defaults(cfg);
     int have_n = 0, have_d = 0, have_rate = 0, have_threads = 0, have_format = 0, have_out = 0;
@@ -729,6 +729,18 @@ enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *e
     if (cfg->save_synthetic && (cfg->corpus.dir || cfg->corpus.list_file))
         return lg_err(err, "--save-synthetic writes the synthetic corpus; drop --images"), CLI_ERROR;
     return CLI_RUN;
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *err)
+{
+    enum cli_result r = parse_args(argc, argv, cfg, err);
+    /* Messages quote what the user typed: keep them one printable line even
+     * when that held a tab, an escape sequence or a newline. */
+    if (r == CLI_ERROR)
+        for (char *p = err; *p; p++)
+            if ((unsigned char)*p < ' ' || *p == 0x7f)
+                *p = '?';
+    return r;
 }
 
 int cli_flag_takes_value(const char *name)

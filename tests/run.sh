@@ -30,6 +30,26 @@ if [ "$mode" != integration ]; then
   done
 fi
 
+if [ "$mode" != integration ]; then
+  # Each fuzz target's replay main over its seed corpus: one test each.
+  for f in "$unitdir"/../fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    f=$(cd "$(dirname "$f")" && pwd)/$(basename "$f")
+    name=$(basename "$f")
+    corpus="$here/fuzz/corpus/${name#fuzz_}"
+    [ -d "$corpus" ] || corpus="$here/fuzz/corpus/$name"
+    files=("$corpus"/*)
+    scratch=$(mktemp -d)   # fuzz_cli may create results/ where it runs
+    if [ -e "${files[0]}" ] && out=$( (cd "$scratch" && "$f" "${files[@]}") 2>&1); then
+      passed=$((passed + 1)); echo "fuzz replay $name: ${#files[@]} inputs ok"
+    else
+      failed=$((failed + 1)); failures+=("$name"); printf '%s\n' "$out" | tail -20
+      echo "not ok - fuzz replay $name"
+    fi
+    rm -rf "$scratch"
+  done
+fi
+
 if [ "$mode" != unit ]; then
   for s in "$here"/integration/[0-9]*.sh; do
     [ -f "$s" ] || continue
