@@ -34,6 +34,11 @@ struct mlevel {
     struct report_level lv;  /* .st is set only while decoded */
     const cJSON *json;       /* the level object */
     size_t index;            /* position in the file's "levels" */
+    /* What each client ran: the level's own concurrency and rate, or for a
+     * merged result its "client_concurrency" and "client_rate". Levels
+     * match on these; lv holds the totals. */
+    unsigned client_concurrency;
+    double client_rate;
 };
 
 struct mfile {
@@ -262,19 +267,20 @@ static int timeline_check(const struct mfile *f, size_t i, const cJSON *tl, char
     return 0;
 }
 
-static int same_level(const struct report_level *a, const struct report_level *b)
+static int same_level(const struct mlevel *a, const struct mlevel *b)
 {
-    return a->open_loop == b->open_loop && a->concurrency == b->concurrency &&
-           a->rate == b->rate && a->cycle == b->cycle;
+    return a->lv.open_loop == b->lv.open_loop && a->client_concurrency == b->client_concurrency &&
+           a->client_rate == b->client_rate && a->lv.cycle == b->lv.cycle;
 }
 
-static const char *level_desc(const struct report_level *lv, char *buf, size_t len)
+/* A level as each client ran it. */
+static const char *level_desc(const struct mlevel *l, char *buf, size_t len)
 {
-    if (lv->open_loop)
-        snprintf(buf, len, "open %.6g req/s (%u in flight at most), cycle %u", lv->rate,
-                 lv->concurrency, lv->cycle);
+    if (l->lv.open_loop)
+        snprintf(buf, len, "open %.6g req/s (%u in flight at most), cycle %u", l->client_rate,
+                 l->client_concurrency, l->lv.cycle);
     else
-        snprintf(buf, len, "closed %u in flight, cycle %u", lv->concurrency, lv->cycle);
+        snprintf(buf, len, "closed %u in flight, cycle %u", l->client_concurrency, l->lv.cycle);
     return buf;
 }
 
@@ -306,6 +312,12 @@ static int level_read(struct mfile *f, struct mlevel *l, const cJSON *o, size_t 
         return lg_err(err, "%s: levels[%zu]: mode \"%s\"; a loadgen result says open or closed",
                       f->name, i, mode);
     lv->open_loop = strcmp(mode, "open") == 0;
+    l->client_concurrency = lv->concurrency;
+    l->client_rate = lv->rate;
+    if ((item(o, "client_concurrency") &&
+         read_unsigned(&l->client_concurrency, o, "client_concurrency", f, i, err) < 0) ||
+        (item(o, "client_rate") && read_num(&l->client_rate, o, "client_rate", f, i, err) < 0))
+        return -1;
     lv->interrupted = strcmp(status, "interrupted") == 0;
     if (lv->end_wall_us < lv->start_wall_us)
         return lg_err(err, "%s: levels[%zu]: end_wall_us is before start_wall_us; the file was "
@@ -489,11 +501,11 @@ int merge_add_text(struct merge *m, const char *name, const char *text, size_t l
         if (level_read(&f, l, e, f.nlevels, scratch, err) < 0)
             goto done;
         for (size_t k = 0; k < f.nlevels; k++)
-            if (same_level(&f.levels[k].lv, &l->lv)) {
+            if (same_level(&f.levels[k], l)) {
                 char d[96];
                 lg_err(err, "%s: levels[%zu] and levels[%zu] are both %s; a result to merge "
                        "holds each level once", name, k, f.nlevels,
-                       level_desc(&l->lv, d, sizeof d));
+                       level_desc(l, d, sizeof d));
                 goto done;
             }
         f.nlevels++;
@@ -597,11 +609,11 @@ static int match_levels(struct merge *m, char *err)
         if (!(g->at = calloc(m->nfiles, sizeof *g->at)) ||
             !(g->fig = calloc(m->nfiles, sizeof *g->fig)))
             return lg_err(err, "out of memory");
-        const struct report_level *want = &f0->levels[j].lv;
+        const struct mlevel *want = &f0->levels[j];
         for (size_t f = 1; f < m->nfiles; f++) {
             const struct mfile *fi = &m->files[f];
             size_t k = 0;
-            while (k < fi->nlevels && !same_level(&fi->levels[k].lv, want))
+            while (k < fi->nlevels && !same_level(&fi->levels[k], want))
                 k++;
             if (k == fi->nlevels)
                 return lg_err(err, "%s and %s: %s has level %s and %s does not; merge results "
@@ -616,13 +628,13 @@ static int match_levels(struct merge *m, char *err)
         const struct mfile *fi = &m->files[f];
         for (size_t k = 0; k < fi->nlevels; k++) {
             size_t j = 0;
-            while (j < f0->nlevels && !same_level(&f0->levels[j].lv, &fi->levels[k].lv))
+            while (j < f0->nlevels && !same_level(&f0->levels[j], &fi->levels[k]))
                 j++;
             if (j == f0->nlevels)
                 return lg_err(err, "%s and %s: %s has level %s and %s does not; merge results "
                               "of one plan (the same --threads or --rate, and --cycles, on "
                               "every client)", f0->name, fi->name, fi->name,
-                              level_desc(&fi->levels[k].lv, d, sizeof d), f0->name);
+                              level_desc(&fi->levels[k], d, sizeof d), f0->name);
         }
     }
     return 0;
@@ -639,12 +651,12 @@ static int check_window(const struct merge *m, const struct mgroup *g, char *err
         if (member(m, g, f)->lv.end_wall_us < member(m, g, early)->lv.end_wall_us)
             early = f;
     }
-    const struct report_level *a = &member(m, g, early)->lv, *b = &member(m, g, late)->lv;
-    if (b->start_wall_us <= a->end_wall_us)
+    const struct mlevel *a = member(m, g, early), *b = member(m, g, late);
+    if (b->lv.start_wall_us <= a->lv.end_wall_us)
         return 0;
     char d[96], ends[40], starts[40];
-    iso_ms(a->end_wall_us, ends, sizeof ends);
-    iso_ms(b->start_wall_us, starts, sizeof starts);
+    iso_ms(a->lv.end_wall_us, ends, sizeof ends);
+    iso_ms(b->lv.start_wall_us, starts, sizeof starts);
     return lg_err(err, "%s and %s: level %s did not run at the same time (%s ended at %s, %s "
                   "started at %s); start every client with the same --start-at",
                   m->files[early].name, m->files[late].name, level_desc(a, d, sizeof d),
@@ -720,7 +732,7 @@ static int merge_cost(struct merge *m, struct mgroup *g)
         if (cost >= 0 && c != cost) {
             g->lv.cost_per_hour = -1;
             return add_note(m, "level %s: %s says cost_per_hour %g and %s says %g; the merged "
-                            "level has no cost", level_desc(&g->lv, d, sizeof d),
+                            "level has no cost", level_desc(member(m, g, 0), d, sizeof d),
                             m->files[from].name, cost, m->files[f].name, c);
         }
         cost = c;
@@ -747,6 +759,9 @@ static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, cha
     g->lv.run_id = m->run_id;
     g->lv.test_no = (unsigned)(g - m->groups) + 1;
     g->lv.st = g->st;
+    /* The server saw every client's requests in flight at once. */
+    g->lv.concurrency = 0;
+    g->lv.rate = 0;
     for (size_t k = 0; k < 5; k++)
         if (!(g->text[k] = joined(m, g, k)))
             return lg_err(err, "out of memory");
@@ -774,6 +789,8 @@ static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, cha
         if (stats_merge(g->st, scratch) < 0)
             return lg_err(err, "%s: out of memory", m->files[f].name);
         g->lv.interrupted |= l->lv.interrupted;
+        g->lv.concurrency += l->lv.concurrency;
+        g->lv.rate += l->lv.rate;
         if (l->lv.start_wall_us < g->lv.start_wall_us)
             g->lv.start_wall_us = l->lv.start_wall_us;
         if (l->lv.end_wall_us > g->lv.end_wall_us)
@@ -843,6 +860,8 @@ static cJSON *clients_json(const struct merge *m, const struct mgroup *g)
             !cJSON_AddStringToObject(c, "run_id", lv->run_id) ||
             !cJSON_AddStringToObject(c, "label", lv->label) ||
             !cJSON_AddStringToObject(c, "region", lv->region) ||
+            !cJSON_AddNumberToObject(c, "concurrency", lv->concurrency) ||
+            !cJSON_AddNumberToObject(c, "rate", lv->rate) ||
             !cJSON_AddNumberToObject(c, "start_wall_us", (double)lv->start_wall_us) ||
             !cJSON_AddNumberToObject(c, "end_wall_us", (double)lv->end_wall_us) ||
             !cJSON_AddNumberToObject(c, "requests", (double)fg->requests) ||
@@ -891,7 +910,10 @@ static int patch_json(const struct merge *m, cJSON *doc)
         return -EINVAL;
     for (size_t j = 0; j < m->ngroups; j++) {
         cJSON *lo = cJSON_GetArrayItem(levels, (int)j);
-        if (put(lo, "timeline", cJSON_Duplicate(m->groups[j].timeline, 1)) < 0 ||
+        const struct mlevel *key = member(m, &m->groups[j], 0);
+        if (put(lo, "client_concurrency", cJSON_CreateNumber(key->client_concurrency)) < 0 ||
+            put(lo, "client_rate", cJSON_CreateNumber(key->client_rate)) < 0 ||
+            put(lo, "timeline", cJSON_Duplicate(m->groups[j].timeline, 1)) < 0 ||
             put(lo, "timeline_percentiles", cJSON_CreateString("max_of_clients")) < 0 ||
             put(lo, "clients", clients_json(m, &m->groups[j])) < 0)
             return -ENOMEM;

@@ -2,11 +2,15 @@
  * merge.h: `loadgen merge`: the JSON results of one plan run on several
  * client machines at once, combined into one result without loss.
  *
- * Levels are matched across files by (mode, concurrency, rate, cycle); every
- * file must hold the same levels. Counts and bytes add; histograms add
- * bucket by bucket, so the merged percentiles are those of one histogram fed
- * every sample; throughput is the total completions over the union of the
- * clients' wall-clock windows (first send to last reply). The merged result
+ * Levels are matched across files by (mode, concurrency, rate, cycle) as
+ * each client ran them; every file must hold the same levels. The merged
+ * level's concurrency and rate are the totals (what the server saw: four
+ * clients of 25 threads are 100 in flight), and "client_concurrency" and
+ * "client_rate" keep the per-client level that later merges match on.
+ * Counts and bytes add; histograms add bucket by bucket, so the merged
+ * percentiles are those of one histogram fed every sample; throughput is
+ * the total completions over the union of the clients' wall-clock windows
+ * (first send to last reply). The merged result
  * has the schema of a `loadgen --json` result, plus "merged_from" (the input
  * names) and, per level, "clients" (each input's own figures), so it can be
  * merged again, plotted and compared.

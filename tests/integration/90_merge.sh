@@ -60,7 +60,8 @@ import json, sys
 d = json.load(open(sys.argv[1])); l = d["levels"][0]
 assert d["schema_version"] == 1 and len(d["levels"]) == 1, d.keys()
 assert l["requests"] == 4000 and l["ok"] == 4000, (l["requests"], l["ok"])
-assert l["concurrency"] == 25 and l["histograms"]["latency"].startswith("v1:3:")
+assert (l["concurrency"], l["client_concurrency"]) == (100, 25), (l["concurrency"], l["client_concurrency"])
+assert l["histograms"]["latency"].startswith("v1:3:")
 assert [f.rsplit("/", 1)[1] for f in d["merged_from"]] == ["c1.json", "c2.json", "c3.json", "c4.json"]
 assert sum(c["requests"] for c in l["clients"]) == 4000
 assert sum(t["completions"] for t in l["timeline"]) == 4000
@@ -113,7 +114,8 @@ expect_eq "summary CSV: client rows keep their region" \
   "$(csv_col "$D/summary.csv" region 1),$(csv_col "$D/summary.csv" region 3)" "eastus,westeurope"
 expect_eq "summary CSV: the combined row joins the regions" \
   "$(csv_col "$D/summary.csv" region 5),$(csv_col "$D/summary.csv" label 5)" "eastus+westeurope,gpu-1"
-expect_eq "summary CSV: the combined row has 4000 requests" "$(csv_col "$D/summary.csv" requests 5)" 4000
+expect_eq "summary CSV: the combined row has 4000 requests, 100 in flight" \
+  "$(csv_col "$D/summary.csv" requests 5),$(csv_col "$D/summary.csv" concurrency 5)" 4000,100
 check "stdout: the combined summary and a line per client" \
   grep -q "from .*c4.json (gpu-1, westeurope): 1000 requests" "$D/merge.out"
 

@@ -206,6 +206,7 @@ static void counts_add_and_throughput_is_over_the_union_of_windows(void **state)
     assert_true(fabs(f.throughput_rps - 100.0) < 1e-9);
     assert_true(fabs(f.images_per_s - 90.0) < 1e-9);
     assert_true(lv->cost_per_hour == 0.9);
+    assert_int_equal(lv->concurrency, 50); /* 2 clients x 25 in flight */
     assert_int_equal(merge_nnotes(m), 0);
     merge_destroy(m);
     free(texts[0]);
@@ -298,6 +299,7 @@ static void timelines_add_on_wall_clock_seconds(void **state)
     assert_string_equal(cJSON_GetObjectItem(lv, "timeline_percentiles")->valuestring,
                         "max_of_clients");
     assert_true(num(lv, "requests") == 500);
+    assert_true(num(lv, "concurrency") == 50 && num(lv, "client_concurrency") == 25);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(lv, "clients")), 2);
     const cJSON *from = cJSON_GetObjectItem(doc, "merged_from");
     assert_int_equal(cJSON_GetArraySize(from), 2);
@@ -329,6 +331,7 @@ static void a_merged_result_merges_again_like_all_its_inputs(void **state)
     assert_int_equal(merge_texts(again, two, 2, err), 0);
     const struct stats *x = merge_level(all, 0)->st, *y = merge_level(again, 0)->st;
     assert_int_equal(y->requests, 3000);
+    assert_int_equal(merge_level(again, 0)->concurrency, 75);
     for (size_t i = 0; i < sizeof checked / sizeof checked[0]; i++)
         assert_int_equal(hist_percentile(x->h[STATS_LATENCY], checked[i]),
                          hist_percentile(y->h[STATS_LATENCY], checked[i]));
