@@ -805,8 +805,6 @@ int merge_finish(struct merge *m, char *err)
 {
     if (m->nfiles == 0)
         return lg_err(err, "no results to merge; give the files written by loadgen --json");
-    if (m->groups)
-        return 0;
     if (match_levels(m, err) < 0)
         return -1;
     for (size_t j = 0; j < m->ngroups; j++)

@@ -45,8 +45,8 @@ void merge_destroy(struct merge *m); /* accepts NULL */
 int merge_add_text(struct merge *m, const char *name, const char *text, size_t len, char *err);
 int merge_add_file(struct merge *m, const char *path, char *err);
 
-/* After the last add: checks the inputs against each other, matches their
- * levels and builds the combined ones. */
+/* Once, after the last add: checks the inputs against each other, matches
+ * their levels and builds the combined ones. */
 int merge_finish(struct merge *m, char *err);
 
 /* The combined levels, in the order of the first input's levels. */
