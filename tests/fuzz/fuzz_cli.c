@@ -209,8 +209,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         char *a = (*argv)[i], *val = a, *abs_path;
         const char *prefix = "";
         if (a[0] == '-') {
+            static const char *const path_flags[] = {"-artifact_prefix=", "-exact_artifact_path=",
+                                                     "-dict=", "-merge_control_file=",
+                                                     "-features_dir="};
             char *eq = strchr(a, '=');
-            if (!eq || eq[1] == '/' || eq[1] == '\0')
+            int is_path = 0;
+            for (size_t k = 0; k < sizeof path_flags / sizeof path_flags[0]; k++)
+                is_path |= strncmp(a, path_flags[k], strlen(path_flags[k])) == 0;
+            if (!is_path || eq[1] == '/' || eq[1] == '\0')
                 continue;
             val = eq + 1;
             prefix = a;
