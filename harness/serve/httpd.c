@@ -232,7 +232,15 @@ static void rearm(struct httpd *h)
 static void tfd_fired(struct tfd *t)
 {
     struct httpd *h = t->data;
-    sim_advance(h->sim, lg_now_us());
+    int64_t now = lg_now_us(), due = sim_next_due(h->sim);
+    if (due <= now) {
+        int64_t late = now - due;
+        h->st.wakes++;
+        h->st.late_sum_us += late;
+        if (late > h->st.late_max_us)
+            h->st.late_max_us = late;
+    }
+    sim_advance(h->sim, now);
     rearm(h);
 }
 
@@ -599,7 +607,13 @@ int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port
 
 int httpd_port(const struct httpd *h) { return h->port; }
 
-void httpd_stats(const struct httpd *h, struct httpd_stats *out) { *out = h->st; }
+void httpd_stats_take(struct httpd *h, struct httpd_stats *out)
+{
+    *out = h->st;
+    h->st.wakes = 0;
+    h->st.late_sum_us = 0;
+    h->st.late_max_us = 0;
+}
 
 void httpd_sim_stats(struct httpd *h, struct sim_stats *out) { sim_stats_take(h->sim, out); }
 

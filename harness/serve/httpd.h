@@ -25,6 +25,11 @@ struct httpd_stats {
     uint64_t resets;          /* closed unanswered (--reset-rate) */
     unsigned conns;           /* open now */
     unsigned conns_peak;      /* most open at once */
+    /* Timer accuracy since the last httpd_stats_take: how much later than
+     * an event's due time the completion queue woke for it. */
+    uint64_t wakes;
+    int64_t late_sum_us;
+    int64_t late_max_us;
 };
 
 /* Binds and listens on host:port (port 0 picks one). The routes are
@@ -35,7 +40,8 @@ int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port
                  char *err);
 /* The port actually bound. */
 int httpd_port(const struct httpd *h);
-void httpd_stats(const struct httpd *h, struct httpd_stats *out);
+/* Copies the counters and starts a new timer-accuracy interval. */
+void httpd_stats_take(struct httpd *h, struct httpd_stats *out);
 void httpd_sim_stats(struct httpd *h, struct sim_stats *out);
 /* Closes the listener, every connection and the timerfd; the loop then
  * runs to completion and httpd_destroy frees what is left. */

@@ -47,17 +47,19 @@ static void stats_tick(uv_timer_t *t)
     struct server *s = t->data;
     struct httpd_stats h;
     struct sim_stats m;
-    httpd_stats(s->httpd, &h);
+    httpd_stats_take(s->httpd, &h);
     httpd_sim_stats(s->httpd, &m);
     fprintf(stderr,
             "loadgen serve: %llds %llu req/s (ok %llu, 4xx %llu, 5xx %llu, reset %llu) conns %u "
-            "queued %u computing %u held %u batches %llu mean %.1f max %u\n",
+            "queued %u computing %u held %u batches %llu mean %.1f max %u timer late mean %lld us "
+            "max %lld us\n",
             (long long)((lg_now_us() - s->started_us) / 1000000),
             (unsigned long long)(h.requests - s->last_requests), (unsigned long long)h.ok,
             (unsigned long long)h.client_errors, (unsigned long long)h.server_errors,
             (unsigned long long)h.resets, h.conns, m.queued, m.in_service, m.held,
             (unsigned long long)m.batches, m.batches ? (double)m.batch_images / (double)m.batches : 0.0,
-            m.batch_max);
+            m.batch_max, (long long)(h.wakes ? h.late_sum_us / (int64_t)h.wakes : 0),
+            (long long)h.late_max_us);
     s->last_requests = h.requests;
 }
 
