@@ -8,7 +8,8 @@ load scripts."/common.gp"
 set title chart_title
 set xlabel "GPU nodes"
 set ylabel "Throughput (images/s)"
-set xrange [0.5:xmax + 0.5]
+# Room on the right for the last point's two lines of text.
+set xrange [0.5:xmax + 0.75]
 set xtics 1
 set yrange [0:*]
 set grid xtics ytics

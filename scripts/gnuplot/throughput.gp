@@ -8,6 +8,9 @@ set title chart_title
 set xlabel xlabel_text
 set ylabel ylabel_text
 set yrange [0:*]
+# Room at both ends, so the first and last error bars are not cut by the axes.
+set autoscale xfix
+set offsets graph 0.03, graph 0.03, 0, 0
 set grid xtics ytics
 set key outside right top vertical
 plot for [i=1:n] data index (i-1) using 1:2:3:4 with yerrorlines \
