@@ -106,7 +106,7 @@ static const struct option options[] = {
 
 static const char usage[] =
     "usage: loadgen [run] --url URL [options]\n"
-    "       loadgen serve|plot|compare|report [options]   (each has --help)\n"
+    "       loadgen serve|plot|compare|report|merge [options]   (each has --help)\n"
     "\n"
     "Posts images to a scoring endpoint with N requests in flight and reports\n"
     "throughput, latency percentiles and errors; appends a row per level to a CSV.\n"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "merge.h"
 #include "plot.h"
 #include "run.h"
 #include "serve/serve.h"
@@ -17,6 +18,7 @@ static const struct {
     {"plot", plot_main},
     {"compare", compare_main},
     {"report", report_main},
+    {"merge", merge_main},
 };
 
 int main(int argc, char **argv)
