@@ -288,8 +288,9 @@ int chartlines_timeline(struct chart_ctx *c, const struct results_run *run)
                strcmp(run->levels[j].row.model, w->model) == 0 &&
                strcmp(run->levels[j].row.region, w->region) == 0;
     if (one) {
-        snprintf(title, sizeof title, "Run over time: %s, %s%s%s", w->label, w->model,
-                 *w->region ? ", " : "", w->region);
+        /* The run id tells apart two runs of one deployment. */
+        snprintf(title, sizeof title, "Run over time: %s, %s%s%s (run %.40s)", w->label,
+                 w->model, *w->region ? ", " : "", w->region, run->run_id);
         snprintf(file, sizeof file, "6-timeline-%s-%s%s%s", w->label, w->model,
                  chart_many_regions(c) ? "-" : "", chart_many_regions(c) ? w->region : "");
     } else {

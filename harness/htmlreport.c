@@ -96,9 +96,11 @@ static void write_compare(FILE *f, const struct compare_table *t)
             fprintf(f, "</td><td class=\"n\">%g%s</td><td class=\"n\">%zu</td>", g->level,
                     g->open_loop ? " req/s" : "", g->ips.n);
             td_num(f, g->ips.mean, 1);
+            /* Few cycles make wide intervals; a throughput below zero is
+             * not a possibility worth printing. */
             if (isfinite(row->ci95))
-                fprintf(f, "<td class=\"n\">%.1f &ndash; %.1f</td>", g->ips.mean - row->ci95,
-                        g->ips.mean + row->ci95);
+                fprintf(f, "<td class=\"n\">%.1f &ndash; %.1f</td>",
+                        fmax(0, g->ips.mean - row->ci95), g->ips.mean + row->ci95);
             else
                 fputs("<td class=\"n\">-</td>", f);
             td_num(f, g->p50_ms.mean, 1);
@@ -262,6 +264,22 @@ static int write_runs(FILE *f, const struct results *r, char *err)
     }
     fputs("</table>\n", f);
     free(runs);
+    if (r->nruns == 0)
+        return 0;
+    fputs("<table><tr><th>JSON result</th><th>run</th><th>loadgen</th><th>levels</th></tr>\n",
+          f);
+    for (size_t i = 0; i < r->nruns; i++) {
+        const struct results_run *run = &r->runs[i];
+        const char *cells[] = {run->source, run->run_id, run->version};
+        fputs("<tr>", f);
+        for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++) {
+            fputs("<td>", f);
+            esc(f, cells[c]);
+            fputs("</td>", f);
+        }
+        fprintf(f, "<td class=\"n\">%zu</td></tr>\n", run->nlevels);
+    }
+    fputs("</table>\n", f);
     return 0;
 }
 
