@@ -83,8 +83,10 @@ static void panel_layout(struct panel *p, size_t ngroups, double width_px)
         for (size_t i = 0; i < p->nbars[s]; i++) {
             struct bar *b = &p->bars[s][i];
             if (*b->pct) {
+                char pct[sizeof b->pct];
                 size_t n = strlen(b->value);
-                snprintf(b->value + n, sizeof b->value - n, " (%s)", b->pct);
+                memcpy(pct, b->pct, sizeof pct);
+                snprintf(b->value + n, sizeof b->value - n, " (%s)", pct);
                 b->pct[0] = '\0';
             }
         }
