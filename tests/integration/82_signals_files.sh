@@ -185,10 +185,11 @@ if mount -t tmpfs -o size=64k tmpfs "$FULL" 2>/dev/null; then
   trap 'umount "$FULL" 2>/dev/null; cleanup' EXIT
   # Rows until the CSV's last page has less room than a row, so that the
   # next row is written in part before the disk is full.
-  for _ in $(seq 40); do
+  for _ in $(seq 60); do
     "$LOADGEN" --url "$URL0" -c 1 -n 1 --synthetic 1 --image-size 8x8 --out "$FULL/s.csv" \
       --json "$FULL/r.json" -q >/dev/null 2>&1
-    [ $(( $(stat -c %s "$FULL/s.csv") % 4096 )) -gt 3800 ] && break
+    room=$(( 4096 - $(stat -c %s "$FULL/s.csv") % 4096 ))
+    [ "$room" -lt $(( $(tail -1 "$FULL/s.csv" | wc -c) - 30 )) ] && break
   done
   rows_before=$(csv_rows "$FULL/s.csv")
   size_before=$(stat -c %s "$FULL/s.csv")
