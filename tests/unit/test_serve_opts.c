@@ -17,7 +17,7 @@
 
 static int parse(struct serve_opts *o, char *err, ...)
 {
-    char *argv[32] = {"serve"};
+    char *argv[64] = {"serve"};
     int argc = 1;
     va_list ap;
     va_start(ap, err);
