@@ -70,7 +70,6 @@ struct conn {
     int keep_alive;
     int http10;
     int complete;                   /* message complete, parser paused */
-    int in_sim;                     /* handed to the model, not answered yet */
     int writing;
     int discard;                    /* answered early: drop the rest of the body */
     int close_after;                /* close once the answer is written */
@@ -220,7 +219,6 @@ static void answer_early(struct conn *c, enum route_error e)
 static void done(struct sim_req *r, void *arg)
 {
     struct conn *c = (struct conn *)((char *)r - offsetof(struct conn, req));
-    c->in_sim = 0;
     answer(c, r->skip ? 0 : r->compute_us);
 }
 
@@ -281,9 +279,7 @@ static void dispatch(struct conn *c)
         break;
     }
     }
-    c->in_sim = 1;
     if (sim_submit(h->sim, &c->req, lg_now_us())) {
-        c->in_sim = 0;
         routes_error(h->routes, RERR_NOMEM, &c->out);
         answer(c, 0);
     }

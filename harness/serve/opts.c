@@ -177,12 +177,10 @@ static int set(struct serve_opts *o, const char *flag, const char *v, char *err)
             return bad(err, flag, v, "not a number; give a non-negative integer");
         return 0;
     }
-    if (!strcmp(flag, "--max-body")) {
-        if (units_parse_size(v, &o->max_body) || o->max_body == 0 || o->max_body > (1ULL << 32))
-            return bad(err, flag, v, "not a size; write e.g. 64MiB (from 1 byte to 4GiB)");
-        return 0;
-    }
-    return -1; /* not reached: opts_parse checks known() first */
+    /* known() leaves only --max-body. */
+    if (units_parse_size(v, &o->max_body) || o->max_body == 0 || o->max_body > (1ULL << 32))
+        return bad(err, flag, v, "not a size; write e.g. 64MiB (from 1 byte to 4GiB)");
+    return 0;
 }
 
 int opts_parse(struct serve_opts *o, int argc, char **argv, char *err)
