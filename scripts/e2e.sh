@@ -291,6 +291,8 @@ rss=$(for p in $(pgrep -P "$gpid"); do awk '/^VmRSS:/ { print $2 }' "/proc/$p/st
 # ------------------------------------------------------------- 5. summary
 echo
 echo "e2e: MobileNetV2 (random weights) in PyTorch $("$PY" -c 'import torch; print(torch.__version__)') on $(nproc) cores, $workers gunicorn worker(s) x 1 thread${rss:+; $rss}"
+# Other work on the machine shares the cores with the model: say how much.
+echo "e2e: load average $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) on $(nproc) cores"
 "$PY" - results/e2e-sweep.csv results/e2e.csv results/e2e-tfserving.csv <<'EOF'
 import csv, sys
 rows = []
