@@ -104,6 +104,10 @@ bench: $(BIN)
 fuzz:
 	$(Q)scripts/fuzz.sh
 
+# loadgen against the real Python scoring service (Flask + PyTorch MobileNetV2).
+e2e: $(BIN)
+	$(Q)scripts/e2e.sh ./$(BIN)
+
 # 30 minutes against loadgen serve with 1% faults; memory must stay flat.
 soak: $(BIN)
 	$(Q)scripts/soak.sh ./$(BIN)
@@ -118,4 +122,4 @@ clean:
 	rm -rf obj loadgen
 
 help:
-	@echo "make [all|test|demo|bench|asan|ubsan|valgrind|install PREFIX=...|clean]"
+	@echo "make [all|test|demo|bench|e2e|fuzz|soak|asan|ubsan|valgrind|install PREFIX=...|clean]"
