@@ -181,9 +181,16 @@ while IFS='|' read -r name want args; do
   [ -z "$name" ] && continue
   i=$((i + 1))
   prefix=()
+  # Under make valgrind, the rows that get past the flags (files, folders,
+  # scenarios, limits) run under memcheck: they allocate the most.
+  if [ "${LOADGEN_VALGRIND:-0}" = 1 ]; then
+    case "$name" in images*|scenario*|*limit*|bearer*|out:*|json:*|body-file*|cacert*)
+      prefix=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99) ;;
+    esac
+  fi
   case "$name" in *read-only*|*unreadable*)
     if [ $PERM_OK = 0 ]; then ok "bad input: $name # SKIP cannot drop root's file-mode override here"; continue; fi
-    prefix=("${NODAC[@]}") ;;
+    prefix=("${NODAC[@]}" "${prefix[@]}") ;;
   esac
   eval "set -- $args"
   eval "want=\"$want\""

@@ -13,6 +13,14 @@
 # (10_run_nginx.sh covers SIGINT in the middle of a single level.)
 . "$(dirname "$0")/lib.sh"
 
+# make valgrind: the signalled runs go under memcheck (a leak or an error
+# turns exit 130 into 99), and waits and time bounds stretch.
+VG=(); S=1; UP=0.3; NSYN=600
+if [ "${LOADGEN_VALGRIND:-0}" = 1 ]; then
+  VG=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99); S=8
+  UP=4; NSYN=75   # UP: past valgrind's start, inside the corpus build
+fi
+
 start_serve --model zero --fixed-latency 20ms
 URL=http://127.0.0.1:$SERVE_PORT/score
 COMMON=(--synthetic 20 --image-size 32x32)
@@ -22,7 +30,7 @@ COMMON=(--synthetic 20 --image-size 32x32)
 # session id).
 bg_run() {
   local name=$1; shift
-  setsid "$LOADGEN" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+  setsid "${VG[@]}" "$LOADGEN" "$@" >"$T/$name.out" 2>"$T/$name.err" &
   BG=$!
 }
 
@@ -53,7 +61,7 @@ csv_statuses() { awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "status"
 # --- 1. SIGTERM mid-level: every writer agrees ------------------------------
 bg_run term --url "$URL" -c 10 -n 1000000 "${COMMON[@]}" --out "$T/term.csv" --json "$T/term.json" \
   --requests-log "$T/term.req" --history "$T/term.hist" -q
-sleep 1.5
+sleep $((2 * S))
 sig TERM
 finish "SIGTERM mid-level"
 expect_eq "SIGTERM mid-level: exit 130" "$RC" 130
@@ -65,12 +73,12 @@ expect_eq "SIGTERM mid-level: the requests log has one row per counted request" 
 expect_eq "SIGTERM mid-level: history.csv has the row" "$(csv_col "$T/term.hist" Records)" "$n"
 expect_eq "SIGTERM mid-level: ok + errors = requests" \
   "$(( $(csv_col "$T/term.csv" ok) + $(csv_col "$T/term.csv" errors) ))" "$n"
-expect_range "SIGTERM mid-level: exits within the 1 s grace (s)" "$ELAPSED" 0 3
+expect_range "SIGTERM mid-level: exits within the 1 s grace (s)" "$ELAPSED" 0 $((3 * S))
 expect_eq "SIGTERM mid-level: no temporary file left" "$(ls "$T" | grep -c '\.tmp\.')" 0
 
 # --- 2. SIGINT in the second level of a sweep -------------------------------
 bg_run sweep --url "$URL" --threads 2:4:1 -d 3s "${COMMON[@]}" --out "$T/sweep.csv" --json "$T/sweep.json" -q
-if wait_rows "$T/sweep.csv" 1 15; then
+if wait_rows "$T/sweep.csv" 1 $((15 * S)); then
   sleep 0.5
   sig INT
   finish "SIGINT mid-sweep"
@@ -85,30 +93,30 @@ fi
 
 # --- 3. SIGINT in the pause between levels ----------------------------------
 bg_run pause --url "$URL" --threads 1:3:1 -n 20 --pause 10s "${COMMON[@]}" --out "$T/pause.csv" --json "$T/pause.json" -q
-if wait_rows "$T/pause.csv" 1 15; then
+if wait_rows "$T/pause.csv" 1 $((15 * S)); then
   sleep 0.3
   sig INT
   finish "SIGINT between levels"
   expect_eq "SIGINT between levels: exit 130" "$RC" 130
   expect_eq "SIGINT between levels: the completed level only" "$(csv_statuses "$T/pause.csv")" complete
   expect_eq "SIGINT between levels: the JSON result agrees" "$(json_levels "$T/pause.json")" complete
-  expect_range "SIGINT between levels: does not sit out the 10 s pause (s)" "$ELAPSED" 0 2
+  expect_range "SIGINT between levels: does not sit out the 10 s pause (s)" "$ELAPSED" 0 $((2 * S))
 else
   fail "SIGINT between levels: the first level finished" "$(cat "$T/pause.err")"; kill "$BG"
 fi
 
 # --- 4. SIGINT during the warm-up -------------------------------------------
 bg_run warm --url "$URL" -c 5 --warmup 100000 -n 10 "${COMMON[@]}" --out "$T/warm.csv" -q
-sleep 1
+sleep $((1 * S))
 sig INT
 finish "SIGINT during warm-up"
 expect_eq "SIGINT during warm-up: exit 130" "$RC" 130
 expect_eq "SIGINT during warm-up: no level row (nothing was measured)" "$( [ -f "$T/warm.csv" ] && csv_rows "$T/warm.csv" || echo 0)" 0
-expect_range "SIGINT during warm-up: exits promptly (s)" "$ELAPSED" 0 3
+expect_range "SIGINT during warm-up: exits promptly (s)" "$ELAPSED" 0 $((3 * S))
 
 # --- 5. SIGINT during start-up (building a large synthetic corpus) ----------
-bg_run startup --url "$URL" -c 5 -n 10 --synthetic 600 --image-size 512x512 --out "$T/startup.csv" --json "$T/startup.json" -q
-sleep 0.3
+bg_run startup --url "$URL" -c 5 -n 10 --synthetic "$NSYN" --image-size 512x512 --out "$T/startup.csv" --json "$T/startup.json" -q
+sleep "$UP"
 sig INT
 finish "SIGINT during start-up"
 expect_eq "SIGINT during start-up: exit 130" "$RC" 130
@@ -117,7 +125,7 @@ expect_eq "SIGINT during start-up: nothing sent" "$(grep -c 'requests' "$T/start
 
 # --- 6. a second Ctrl-C exits at once ---------------------------------------
 bg_run twice --url "$URL" -c 5 -n 10 --synthetic 2000 --image-size 512x512 --out "$T/twice.csv" -q
-sleep 0.3
+sleep "$UP"
 kill -INT "$BG"
 sleep 0.3
 sig INT
