@@ -234,27 +234,38 @@ static int check(struct routes *rt, const struct route_in *in, struct route_out 
 
 static uint64_t rotl(uint64_t x, int r) { return x << r | x >> (64 - r); }
 
-/* MurmurHash3's 64-bit mixing over 8-byte words: fast, and good enough that
- * two different bodies of one length sharing a key is not a practical
- * concern (2^-64 per pair). */
-static uint64_t hash(const void *p, size_t n, uint64_t h)
+static uint64_t mix(uint64_t w) { return rotl(w * 0x87c37b91114253d5ULL, 31) * 0x4cf5ad432745937fULL; }
+
+/* MurmurHash3's 64-bit word mixing in four independent lanes (32 bytes a
+ * step, so the multiplies overlap), folded with its finalizer: fast, and
+ * good enough that two different bodies of one length sharing a key is not
+ * a practical concern (about 2^-64 per pair). */
+static uint64_t hash(const void *p, size_t n, uint64_t seed)
 {
     const unsigned char *s = p;
-    h ^= n * 0x9e3779b97f4a7c15ULL;
+    seed ^= n * 0xff51afd7ed558ccdULL;
+    uint64_t h[4] = {seed, seed ^ 0x9e3779b97f4a7c15ULL, seed ^ 0x52dce729ULL, seed ^ 0x38495ab5ULL};
+    for (; n >= 32; s += 32, n -= 32) {
+        for (int i = 0; i < 4; i++) {
+            uint64_t w;
+            memcpy(&w, s + 8 * i, 8);
+            h[i] = rotl(h[i] ^ mix(w), 27) * 5 + 0x52dce729;
+        }
+    }
+    uint64_t x = rotl(h[0], 1) + rotl(h[1], 7) + rotl(h[2], 12) + rotl(h[3], 18);
     for (; n >= 8; s += 8, n -= 8) {
         uint64_t w;
         memcpy(&w, s, 8);
-        w = rotl(w * 0x87c37b91114253d5ULL, 31) * 0x4cf5ad432745937fULL;
-        h = rotl(h ^ w, 27) * 5 + 0x52dce729;
+        x = rotl(x ^ mix(w), 27) * 5 + 0x52dce729;
     }
     uint64_t w = 0;
     memcpy(&w, s, n);
-    h ^= rotl(w * 0x87c37b91114253d5ULL, 31) * 0x4cf5ad432745937fULL;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 33);
+    x ^= mix(w) ^ (uint64_t)n << 56;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
 }
 
 /* check(), through the verdict memo. Returns the canned answer or -1. */
