@@ -30,6 +30,7 @@ sc unknown-top     '{"targetz": [{"url": "http://127.0.0.1/"}]}'
 sc bad-value       '{"defaults": {"threads": "20:10"}, "targets": [{"url": "http://127.0.0.1/"}]}'
 sc bad-header      '{"targets": [{"url": "http://127.0.0.1/", "headers": {"X-A": "b\r\nX-B: c"}}]}'
 sc label-number    '{"targets": [{"url": "http://127.0.0.1/", "label": 5}]}'
+sc key-newline     '{"targets": [{"url": "http://127.0.0.1/", "thr\nead": 5}]}'
 # more than the 1 MiB a scenario may hold: a valid file, only too big
 python3 - "$T/fx/huge.json" <<'PY'
 import json, sys
@@ -164,6 +165,7 @@ scenario: unknown top key   | targetz                | --scenario "$T/fx/unknown
 scenario: bad value         | defaults.threads       | --scenario "$T/fx/bad-value.json"
 scenario: header CR/LF      | targets[0].headers     | --scenario "$T/fx/bad-header.json"
 scenario: label a number    | targets[0].label       | --scenario "$T/fx/label-number.json"
+scenario: key with a newline | targets[0].thr        | --scenario "$T/fx/key-newline.json"
 scenario: huge              | huge.json              | --scenario "$T/fx/huge.json"
 scenario: unknown --only    | --only                 | --scenario "$T/fx/late-bad-out.json" --only nosuch
 scenario: late bad output   | $T/fx/missing-dir      | --scenario "$T/fx/late-bad-out.json"

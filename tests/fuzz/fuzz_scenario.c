@@ -1,0 +1,182 @@
+/*
+ * fuzz_scenario.c: libFuzzer target for the scenario parser (scenario_load:
+ * experiment JSON -> one argument vector per target).
+ *
+ * fuzz-sources: harness/scenario.c harness/units.c harness/check.c harness/pacer.c harness/payload.c harness/base64.c harness/corpus.c
+ *
+ * The input is written to a file and loaded, as `--scenario FILE` would;
+ * with `--only a` when it ends with a space (JSON allows one). scenario_load must return 0 or -1;
+ * an error must be one printable line that names the file; a scenario it
+ * accepts has at least one target, each with a label and a NULL-terminated
+ * argv that starts with "run", and cli_parse (the command line's own parser,
+ * which run.c hands that argv to) must take it without a crash and, when it
+ * accepts it, yield a URL. Everything is freed (LeakSanitizer checks).
+ *
+ * cli_parse may create ./results, and the input file needs a home: the
+ * target runs in a temporary folder of its own, like fuzz_cli.c, whose
+ * LLVMFuzzerInitialize it shares in spirit (paths made absolute first).
+ *
+ * scripts/fuzz.sh builds this with -DLOADGEN_LIBFUZZER. Without it, main()
+ * replays the files named on the command line, so a crash reproduces with
+ *   cc -std=c11 -D_GNU_SOURCE -g -fsanitize=address,undefined -Iharness \
+ *      tests/fuzz/fuzz_scenario.c harness/scenario.c harness/units.c \
+ *      harness/check.c harness/pacer.c harness/payload.c harness/base64.c \
+ *      harness/corpus.c $(pkg-config --cflags --libs libcurl libcjson) -ljpeg -lm \
+ *      -o fuzz_scenario
+ *   ./fuzz_scenario crash-<sha1>
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* cli.c is included, not linked: it needs LOADGEN_VERSION, which the
+ * Makefile defines and scripts/fuzz.sh does not. */
+#ifndef LOADGEN_VERSION
+#define LOADGEN_VERSION "fuzz"
+#endif
+#include "../../harness/cli.c"
+#include "scenario.h"
+
+#define CHECK(cond)                                                                 \
+    do {                                                                            \
+        if (!(cond)) {                                                              \
+            fprintf(stderr, "fuzz_scenario: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                \
+        }                                                                           \
+    } while (0)
+
+static char workdir[] = "/tmp/fuzz_scenario.XXXXXX";
+static char input_path[sizeof workdir + 16];
+
+static void remove_workdir(void)
+{
+    char path[sizeof workdir + 16];
+    unlink(input_path);
+    snprintf(path, sizeof path, "%s/results", workdir);
+    rmdir(path);
+    rmdir(workdir);
+}
+
+static void enter_workdir(void)
+{
+    CHECK(mkdtemp(workdir));
+    CHECK(chdir(workdir) == 0);
+    snprintf(input_path, sizeof input_path, "%s/s.json", workdir);
+    atexit(remove_workdir);
+    CHECK(freopen("/dev/null", "w", stdout));
+    setenv("FUZZ_SCENARIO_TOKEN", "s3cr3t-fuzz-token", 1);
+}
+
+static void check_message(const char *err)
+{
+    CHECK(memchr(err, '\0', LG_ERRLEN));
+    CHECK(*err);
+    for (const char *p = err; *p; p++)
+        CHECK((unsigned char)*p >= ' ' && *p != 0x7f);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    FILE *f = fopen(input_path, "wb");
+    CHECK(f);
+    CHECK(fwrite(data, 1, size, f) == size);
+    CHECK(fclose(f) == 0);
+
+    const char *only = size > 0 && data[size - 1] == ' ' ? "a" : NULL;
+    struct scenario *sc = (struct scenario *)1;
+    char err[LG_ERRLEN];
+    memset(err, 0, sizeof err);
+    int rc = scenario_load(input_path, only, &sc, err);
+    CHECK(rc == 0 || rc == -1);
+    if (rc < 0) {
+        CHECK(sc == NULL);
+        check_message(err);
+        return 0;
+    }
+    CHECK(sc && sc->count >= 1 && sc->name);
+    static struct run_config cfg;
+    for (size_t i = 0; i < sc->count; i++) {
+        const struct scenario_target *t = &sc->targets[i];
+        CHECK(t->label && t->argv && t->argc >= 1 && t->argv[t->argc] == NULL);
+        CHECK(strcmp(t->argv[0], "run") == 0);
+        if (only)
+            CHECK(strcmp(t->label, only) == 0);
+        /* getopt_long permutes its argv: give it a copy of the pointers. */
+        char **av = malloc(sizeof *av * (size_t)(t->argc + 1));
+        CHECK(av);
+        memcpy(av, t->argv, sizeof *av * (size_t)(t->argc + 1));
+        char perr[LG_ERRLEN];
+        enum cli_result r = cli_parse(t->argc, av, &cfg, perr);
+        CHECK(r == CLI_RUN || r == CLI_EXIT_OK || r == CLI_ERROR);
+        if (r == CLI_RUN)
+            CHECK(cfg.url && *cfg.url);
+        else if (r == CLI_ERROR)
+            check_message(perr);
+        cli_free(&cfg);
+        free(av);
+    }
+    scenario_destroy(sc);
+    return 0;
+}
+
+#ifdef LOADGEN_LIBFUZZER
+/* As in fuzz_cli.c: libFuzzer's path arguments made absolute, then into
+ * the work folder. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    static const char *const path_flags[] = {"-artifact_prefix=", "-exact_artifact_path=",
+                                             "-dict=", "-merge_control_file=", "-features_dir="};
+    char cwd[PATH_MAX];
+    CHECK(getcwd(cwd, sizeof cwd));
+    for (int i = 1; i < *argc; i++) {
+        char *a = (*argv)[i], *val = a, *abs_path;
+        size_t plen = 0;
+        if (a[0] == '-') {
+            int is_path = 0;
+            for (size_t k = 0; k < sizeof path_flags / sizeof path_flags[0]; k++)
+                is_path |= strncmp(a, path_flags[k], strlen(path_flags[k])) == 0;
+            char *eq = strchr(a, '=');
+            if (!is_path || eq[1] == '/' || eq[1] == '\0')
+                continue;
+            val = eq + 1;
+            plen = (size_t)(val - a);
+        } else if (a[0] == '/') {
+            continue;
+        }
+        size_t len = plen + strlen(cwd) + 1 + strlen(val) + 1;
+        CHECK(abs_path = malloc(len));
+        snprintf(abs_path, len, "%.*s%s/%s", (int)plen, a, cwd, val);
+        (*argv)[i] = abs_path; /* lives as long as the process */
+    }
+    enter_workdir();
+    return 0;
+}
+#else
+int main(int argc, char **argv)
+{
+    static uint8_t *bufs[1024];
+    static size_t lens[1024];
+    if (argc - 1 > 1024)
+        argc = 1025;
+    for (int i = 1; i < argc; i++) {
+        FILE *f = fopen(argv[i], "rb");
+        if (!f) {
+            perror(argv[i]);
+            return 1;
+        }
+        CHECK(bufs[i - 1] = malloc(1 << 21));
+        lens[i - 1] = fread(bufs[i - 1], 1, 1 << 21, f);
+        fclose(f);
+    }
+    enter_workdir();
+    for (int i = 1; i < argc; i++) {
+        LLVMFuzzerTestOneInput(bufs[i - 1], lens[i - 1]);
+        fprintf(stderr, "%s: ok\n", argv[i]);
+        free(bufs[i - 1]);
+    }
+    return 0;
+}
+#endif
