@@ -19,8 +19,9 @@
  *
  * cli_parse touches the file system: it may create ./results and looks at
  * output folders and input files. The target therefore runs in a
- * temporary folder of its own; LLVMFuzzerInitialize turns the corpus and
- * artifact paths on libFuzzer's command line into absolute ones first.
+ * folder of its own ($TMPDIR/loadgen-fuzz_cli); LLVMFuzzerInitialize
+ * first turns the corpus and artifact paths on libFuzzer's command line
+ * into absolute ones.
  * --help and --version print to stdout, which goes to /dev/null.
  *
  * scripts/fuzz.sh builds this with -DLOADGEN_LIBFUZZER. Without it, main()
@@ -59,22 +60,15 @@
 
 #define MAX_ARGS 64
 
-static char workdir[] = "/tmp/fuzz_cli.XXXXXX";
-
-static void remove_workdir(void)
-{
-    char path[sizeof workdir + 16];
-    snprintf(path, sizeof path, "%s/results", workdir);
-    rmdir(path);
-    rmdir(workdir);
-}
-
-/* Run in a folder of our own (see the top of the file). */
+/* The same folder every run, so that runs ended by libFuzzer's _Exit
+ * (which skips atexit) leave one folder behind, not one each. */
 static void enter_workdir(void)
 {
-    CHECK(mkdtemp(workdir));
-    CHECK(chdir(workdir) == 0);
-    atexit(remove_workdir);
+    char dir[256];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/loadgen-fuzz_cli", tmp && *tmp ? tmp : "/tmp");
+    CHECK(mkdir(dir, 0700) == 0 || errno == EEXIST);
+    CHECK(chdir(dir) == 0);
     CHECK(freopen("/dev/null", "w", stdout));
     /* A variable for --bearer-env to find. */
     setenv("FUZZ_CLI_TOKEN", "s3cr3t-fuzz-token", 1);

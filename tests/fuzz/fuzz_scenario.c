@@ -13,8 +13,9 @@
  * accepts it, yield a URL. Everything is freed (LeakSanitizer checks).
  *
  * cli_parse may create ./results, and the input file needs a home: the
- * target runs in a temporary folder of its own, like fuzz_cli.c, whose
- * LLVMFuzzerInitialize it shares in spirit (paths made absolute first).
+ * target runs in a folder of its own ($TMPDIR/loadgen-fuzz_scenario), and
+ * LLVMFuzzerInitialize first makes libFuzzer's paths absolute, as in
+ * fuzz_cli.c.
  *
  * scripts/fuzz.sh builds this with -DLOADGEN_LIBFUZZER. Without it, main()
  * replays the files named on the command line, so a crash reproduces with
@@ -25,11 +26,13 @@
  *      -o fuzz_scenario
  *   ./fuzz_scenario crash-<sha1>
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* cli.c is included, not linked: it needs LOADGEN_VERSION, which the
@@ -48,24 +51,19 @@
         }                                                                           \
     } while (0)
 
-static char workdir[] = "/tmp/fuzz_scenario.XXXXXX";
-static char input_path[sizeof workdir + 16];
+static char input_path[64];
 
-static void remove_workdir(void)
-{
-    char path[sizeof workdir + 16];
-    unlink(input_path);
-    snprintf(path, sizeof path, "%s/results", workdir);
-    rmdir(path);
-    rmdir(workdir);
-}
-
+/* The same folder every run, so that runs ended by libFuzzer's _Exit
+ * (which skips atexit) leave one folder behind, not one each; the input
+ * file is per process and removed after each run. */
 static void enter_workdir(void)
 {
-    CHECK(mkdtemp(workdir));
-    CHECK(chdir(workdir) == 0);
-    snprintf(input_path, sizeof input_path, "%s/s.json", workdir);
-    atexit(remove_workdir);
+    char dir[256];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/loadgen-fuzz_scenario", tmp && *tmp ? tmp : "/tmp");
+    CHECK(mkdir(dir, 0700) == 0 || errno == EEXIST);
+    CHECK(chdir(dir) == 0);
+    snprintf(input_path, sizeof input_path, "s.%ld.json", (long)getpid());
     CHECK(freopen("/dev/null", "w", stdout));
     setenv("FUZZ_SCENARIO_TOKEN", "s3cr3t-fuzz-token", 1);
 }
@@ -90,6 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[LG_ERRLEN];
     memset(err, 0, sizeof err);
     int rc = scenario_load(input_path, only, &sc, err);
+    unlink(input_path);
     CHECK(rc == 0 || rc == -1);
     if (rc < 0) {
         CHECK(sc == NULL);

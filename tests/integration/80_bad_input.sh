@@ -132,9 +132,9 @@ images-list missing         | $T/fx/nolist           | --url "$URL" --images-lis
 body-file missing           | $T/fx/nobody           | --url "$URL" --body-file "$T/fx/nobody"
 cacert missing              | $T/fx/noca             | --url "$URL" --cacert "$T/fx/noca"
 images and body-file        | --body-file            | --url "$URL" --images "$T/fx/empty" --body-file "$T/fx/afile"
-header without colon        | NoColon                | --url "$URL" -H NoColon
+header without colon        | --header               | --url "$URL" -H NoColon
 header empty name           | --header               | --url "$URL" -H ": v"
-header space in name        | A B                    | --url "$URL" -H "A B: v"
+header space in name        | --header               | --url "$URL" -H "A B: v"
 header with CR/LF           | --header               | --url "$URL" -H "$(printf 'X-A: b\r\nX-B: c')"
 header with LF only         | --header               | --url "$URL" -H "$(printf 'X-A: b\nX-B: c')"
 content-type with CR/LF     | --content-type         | --url "$URL" --content-type "$(printf 'a/b\r\nX: y')"
