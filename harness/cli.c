@@ -263,17 +263,20 @@ static int parse_slo(const char *s, struct run_config *cfg, char *err)
     return 0;
 }
 
-static int check_header(const char *h, char *err)
+/* Messages name the header by its position and never quote its value:
+ * a header is where keys live. */
+static int check_header(const char *h, size_t index, char *err)
 {
     const char *colon = strchr(h, ':');
     if (!colon || colon == h)
-        return lg_err(err, "--header '%s': no 'Name:' part; write --header 'Name: value'", h);
+        return lg_err(err, "--header #%zu: no 'Name:' part; write --header 'Name: value'", index);
     if (strpbrk(h, "\r\n"))
-        return lg_err(err, "--header: a header may not contain CR or LF characters");
+        return lg_err(err, "--header #%zu: a header may not contain CR or LF characters", index);
     for (const char *p = h; p < colon; p++)
         if (*p <= ' ' || *p >= 127)
-            return lg_err(err, "--header '%.*s': the name has a space or control character",
-                          (int)(colon - h), h);
+            return lg_err(err, "--header #%zu '%.*s': the name has a space or control "
+                               "character; write --header 'Name: value'",
+                          index, (int)(colon - h), h);
     return 0;
 }
 
@@ -297,6 +300,19 @@ static int check_output(const char *flag, const char *path, char *err)
     return 0;
 }
 
+/* The URL as typed, less what follows '?' or '#' and any user-info. */
+static const char *strip_secrets(const char *url, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", url);
+    buf[strcspn(buf, "?#")] = '\0';
+    char *scheme = strstr(buf, "://");
+    char *auth = scheme ? scheme + 3 : buf;
+    char *at = strchr(auth, '@');
+    if (at && at < auth + strcspn(auth, "/"))
+        memmove(auth, at + 1, strlen(at + 1) + 1);
+    return buf;
+}
+
 const char *cli_public_url(const char *url, char *buf, size_t len)
 {
     snprintf(buf, len, "%s", url);
@@ -310,22 +326,22 @@ const char *cli_public_url(const char *url, char *buf, size_t len)
         if (curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK)
             snprintf(buf, len, "%s", s);
     } else {
-        /* Not a URL curl accepts: keep only what precedes '?' and drop
-         * anything that looks like user-info. */
-        buf[strcspn(buf, "?#")] = '\0';
-        char *at = strchr(buf, '@'), *scheme = strstr(buf, "://");
-        if (at && scheme && at > scheme)
-            memmove(scheme + 3, at + 1, strlen(at + 1) + 1);
+        strip_secrets(url, buf, len);
     }
     curl_free(s);
     curl_url_cleanup(u);
     return buf;
 }
 
-static int check_url(const char *url, char *err)
+static int check_url(const char *url_in, char *err)
 {
+    /* Messages name the URL without its user-info and query: those may
+     * hold a password or a key. */
+    char url[1024];
+    const char *raw = url_in;
+    strip_secrets(url_in, url, sizeof url);
     /* curl reads "http:///x" as host "x"; a user who wrote that forgot it. */
-    const char *sep = strstr(url, "://");
+    const char *sep = strstr(raw, "://");
     if (sep && (sep[3] == '/' || sep[3] == ':' || sep[3] == '@' || sep[3] == '\0'))
         return lg_err(err, "--url %s: no host; write http://HOST[:PORT]/score", url);
     CURLU *u = curl_url();
@@ -333,7 +349,7 @@ static int check_url(const char *url, char *err)
     int rc = 0;
     if (!u)
         return lg_err(err, "out of memory");
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+    if (curl_url_set(u, CURLUPART_URL, raw, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
         rc = lg_err(err, "--url %s: not a URL; write http://HOST[:PORT]/score", url);
     else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
@@ -502,7 +518,7 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
                 return lg_err(err, "--method %s: use GET or POST", optarg), CLI_ERROR;
             break;
         case 'H':
-            if (check_header(optarg, err) < 0)
+            if (check_header(optarg, cfg->nheaders + 1, err) < 0)
                 return CLI_ERROR;
             if (cfg->nheaders == CLI_MAX_HEADERS)
                 return lg_err(err, "--header: more than %d headers", CLI_MAX_HEADERS), CLI_ERROR;
@@ -734,12 +750,8 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
 enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *err)
 {
     enum cli_result r = parse_args(argc, argv, cfg, err);
-    /* Messages quote what the user typed: keep them one printable line even
-     * when that held a tab, an escape sequence or a newline. */
     if (r == CLI_ERROR)
-        for (char *p = err; *p; p++)
-            if ((unsigned char)*p < ' ' || *p == 0x7f)
-                *p = '?';
+        lg_printable(err);
     return r;
 }
 

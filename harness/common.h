@@ -41,6 +41,16 @@ static inline int lg_err(char *err, const char *fmt, ...)
     return -1;
 }
 
+/* Messages quote what the user typed: keep them one printable line even
+ * when that held a tab, an escape sequence or a newline. */
+static inline char *lg_printable(char *s)
+{
+    for (char *p = s; *p; p++)
+        if ((unsigned char)*p < ' ' || *p == 0x7f)
+            *p = '?';
+    return s;
+}
+
 /* Monotonic clock in microseconds: all intervals are measured with it. */
 static inline int64_t lg_now_us(void)
 {

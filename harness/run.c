@@ -47,6 +47,9 @@ static void install_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Past a file-size limit a write must fail with EFBIG and be reported,
+     * not kill the process with the results unwritten. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 /* Sleep until a monotonic time, waking early on a signal. */

@@ -317,6 +317,8 @@ done:
         *out = s;
     else
         scenario_destroy(s);
+    if (rc != 0)
+        lg_printable(err);
     return rc;
 }
 

@@ -92,7 +92,7 @@ start_serve --model zero
 mkdir -p "$T/bin" "$T/logs"
 ln -s "$LOADGEN" "$T/bin/loadgen"
 "$K8S/run.sh" --print --url "http://127.0.0.1:$SERVE_PORT/score" --pods 2 --threads 4 -n 300 \
-  --label gpu-1 --region westeurope --start-at "$(( $(date +%s) + 2 ))" -- --synthetic 20 \
+  --label gpu-1 --region westeurope --start-at "$(( $(date +%s) + 6 ))" -- --synthetic 20 \
   >"$T/pods.yaml"
 yq "$T/pods.yaml" '
 import shlex
