@@ -463,6 +463,11 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
         int64_t wait = cfg->start_at_us - lg_wall_us();
         if (wait > 0)
             sleep_until(lg_now_us() + wait);
+        else if (wait < -100000)
+            /* Other clients started on time: this one's window will not
+             * line up with theirs, and a merge may refuse it. */
+            fprintf(stderr, "loadgen: --start-at: %.1f s late (start-up took longer); starting now; "
+                            "give the clients a later start time\n", -wait / 1e6);
     }
     if (cfg->auto_threads) {
         if ((rc = run_auto(&rs)) != 0)
