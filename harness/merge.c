@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "fileio.h"
 #include "hist.h"
 #include "stats.h"
 
@@ -333,44 +334,6 @@ static int level_read(struct mfile *f, struct mlevel *l, const cJSON *o, size_t 
     return level_stats(f, l, scratch, err);
 }
 
-static char *slurp(const char *path, size_t *len, char *err)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        lg_err(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (cap - n < 65536 + 1) {
-            cap = cap ? cap * 2 : 131072;
-            char *p = realloc(buf, cap);
-            if (!p) {
-                free(buf);
-                fclose(fp);
-                lg_err(err, "%s: out of memory", path);
-                return NULL;
-            }
-            buf = p;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, fp);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        lg_err(err, "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 /* Whether file f holds run `run_id`: its own, or for a merged result one
  * it was merged from (levels[].clients[].run_id). */
 static int holds_run(const struct mfile *f, const char *run_id)
@@ -522,7 +485,7 @@ done:
 int merge_add_file(struct merge *m, const char *path, char *err)
 {
     size_t len;
-    char *text = slurp(path, &len, err);
+    char *text = fileio_read(NULL, path, 0, &len, err);
     if (!text)
         return -1;
     int rc = merge_add_text(m, path, text, len, err);
@@ -919,64 +882,19 @@ static int patch_json(const struct merge *m, cJSON *doc)
     return 0;
 }
 
-/* Write to PATH.tmp.PID, fsync, rename: a reader sees no half file. */
-static int write_whole(const char *path, const char *text, char *err)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return lg_err(err, "-o %s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0)
-        return lg_err(err, "-o %s: cannot create %s: %s", path, tmp, strerror(errno));
-    size_t len = strlen(text), off = 0;
-    int rc = 0;
-    while (off < len && rc == 0) {
-        ssize_t n = write(fd, text + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            rc = lg_err(err, "-o %s: write failed: %s", path,
-                        n < 0 ? strerror(errno) : "no space written");
-        else
-            off += (size_t)n;
-    }
-    if (rc == 0 && fsync(fd) != 0 && errno != EINVAL)
-        rc = lg_err(err, "-o %s: cannot flush to disk: %s", path, strerror(errno));
-    if (close(fd) != 0 && rc == 0)
-        rc = lg_err(err, "-o %s: close failed: %s", path, strerror(errno));
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = lg_err(err, "-o %s: cannot rename into place: %s", path, strerror(errno));
-    if (rc != 0)
-        unlink(tmp);
-    return rc;
-}
-
 int merge_write_json(const struct merge *m, const char *path, char *err)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.merge.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return lg_err(err, "-o %s: path too long", path);
-    struct report_json *j = report_json_create(tmp, m->run_id);
-    if (!j)
-        return lg_err(err, "-o %s: out of memory", path);
-    int rc = 0;
+    struct report_json *j = report_json_create("-o", path, m->run_id);
+    int rc = j ? 0 : -ENOMEM;
     for (size_t i = 0; i < m->ngroups && rc == 0; i++)
-        rc = report_json_add(j, &m->groups[i].lv, err);
-    report_json_destroy(j);
-    size_t len;
-    char *text = rc == 0 ? slurp(tmp, &len, err) : NULL;
-    unlink(tmp);
-    if (!text)
-        return -1;
-    cJSON *doc = cJSON_ParseWithLength(text, len);
-    free(text);
-    char *out = NULL;
-    if (!doc || patch_json(m, doc) < 0 || !(out = cJSON_Print(doc)))
+        rc = report_json_append(j, &m->groups[i].lv);
+    if (rc == 0)
+        rc = patch_json(m, report_json_root(j));
+    if (rc < 0)
         rc = lg_err(err, "-o %s: out of memory", path);
     else
-        rc = write_whole(path, out, err);
-    free(out);
-    cJSON_Delete(doc);
+        rc = report_json_write(j, err);
+    report_json_destroy(j);
     return rc;
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "fileio.h"
 
 static const char csv_header[] =
     "run_id,timestamp,label,region,model,target,format,mode,concurrency,rate,cycle,requests,ok,"
@@ -309,16 +310,18 @@ void report_text(FILE *out, const struct report_level *lv)
 /* ---- JSON --------------------------------------------------------------- */
 
 struct report_json {
+    const char *flag; /* names the file in messages: "--json", "-o" */
     char *path;
     cJSON *root;
     cJSON *levels;
 };
 
-struct report_json *report_json_create(const char *path, const char *run_id)
+struct report_json *report_json_create(const char *flag, const char *path, const char *run_id)
 {
     struct report_json *j = calloc(1, sizeof *j);
     if (!j || !(j->path = strdup(path)) || !(j->root = cJSON_CreateObject()))
         goto fail;
+    j->flag = flag;
     cJSON_AddNumberToObject(j->root, "schema_version", 1);
     cJSON_AddStringToObject(j->root, "tool", "loadgen");
     cJSON_AddStringToObject(j->root, "version", LOADGEN_VERSION);
@@ -437,58 +440,35 @@ static cJSON *level_json(const struct report_level *lv)
     return o;
 }
 
-/* Write to PATH.tmp.PID, fsync, rename: a reader sees the old file or the
- * new one, never half of one; a full disk leaves the old file in place. */
-static int write_atomic(const char *path, const char *text, char *err)
+int report_json_append(struct report_json *j, const struct report_level *lv)
 {
-    size_t plen = strlen(path) + 32;
-    char *tmp = malloc(plen);
-    if (!tmp)
-        return lg_err(err, "--json %s: out of memory", path);
-    snprintf(tmp, plen, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    int rc = 0;
-    if (fd < 0) {
-        rc = lg_err(err, "--json %s: cannot create %s: %s", path, tmp, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    size_t len = strlen(text), off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, text + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            rc = lg_err(err, "--json %s: write failed: %s", path,
-                        n < 0 ? strerror(errno) : "no space written");
-            break;
-        }
-        off += (size_t)n;
-    }
-    if (rc == 0 && fsync(fd) != 0 && errno != EINVAL)
-        rc = lg_err(err, "--json %s: cannot flush to disk: %s", path, strerror(errno));
-    if (close(fd) != 0 && rc == 0)
-        rc = lg_err(err, "--json %s: close failed: %s", path, strerror(errno));
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = lg_err(err, "--json %s: cannot rename into place: %s", path, strerror(errno));
-    if (rc != 0)
-        unlink(tmp);
-    free(tmp);
+    cJSON *o = level_json(lv);
+    if (!o)
+        return -ENOMEM;
+    cJSON_AddItemToArray(j->levels, o);
+    return 0;
+}
+
+cJSON *report_json_root(struct report_json *j)
+{
+    return j->root;
+}
+
+int report_json_write(struct report_json *j, char *err)
+{
+    char *text = cJSON_Print(j->root);
+    if (!text)
+        return lg_err(err, "%s %s: out of memory", j->flag, j->path);
+    int rc = fileio_write_atomic(j->flag, j->path, text, strlen(text), err);
+    free(text);
     return rc;
 }
 
 int report_json_add(struct report_json *j, const struct report_level *lv, char *err)
 {
-    cJSON *o = level_json(lv);
-    if (!o)
-        return lg_err(err, "--json %s: out of memory", j->path);
-    cJSON_AddItemToArray(j->levels, o);
-    char *text = cJSON_Print(j->root);
-    if (!text)
-        return lg_err(err, "--json %s: out of memory", j->path);
-    int rc = write_atomic(j->path, text, err);
-    free(text);
-    return rc;
+    if (report_json_append(j, lv) < 0)
+        return lg_err(err, "%s %s: out of memory", j->flag, j->path);
+    return report_json_write(j, err);
 }
 
 void report_run_id(char *buf, size_t len)

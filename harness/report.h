@@ -13,6 +13,7 @@
 #ifndef LOADGEN_REPORT_H
 #define LOADGEN_REPORT_H
 
+#include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -54,9 +55,14 @@ int report_csv_append(const char *path, const struct report_level *lv, char *err
 int report_requests_append(const char *path, const struct report_level *lv, char *err);
 int report_history_append(const char *path, const struct report_level *lv, char *err);
 
-/* The JSON result accumulates levels and is rewritten after each. */
+/* The JSON result accumulates levels; `run` rewrites it after each level
+ * (report_json_add), `merge` builds it whole and patches it first. `flag`
+ * names the file in messages ("--json", "-o"). */
 struct report_json;
-struct report_json *report_json_create(const char *path, const char *run_id);
+struct report_json *report_json_create(const char *flag, const char *path, const char *run_id);
+int report_json_append(struct report_json *j, const struct report_level *lv); /* -ENOMEM */
+cJSON *report_json_root(struct report_json *j);
+int report_json_write(struct report_json *j, char *err);
 int report_json_add(struct report_json *j, const struct report_level *lv, char *err);
 void report_json_destroy(struct report_json *j);
 

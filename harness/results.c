@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "common.h"
+#include "fileio.h"
 
 #define MAX_FIELDS 256
 
@@ -497,41 +498,10 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
     return 0;
 }
 
-static char *slurp(const char *path, size_t *len, char *err)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        lg_err(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t cap = 0, n = 0, got;
-    do {
-        if (grow((void **)&buf, &cap, n + 65536 + 1, 1) < 0) {
-            free(buf);
-            fclose(fp);
-            lg_err(err, "%s: out of memory", path);
-            return NULL;
-        }
-        got = fread(buf + n, 1, cap - n - 1, fp);
-        n += got;
-    } while (got > 0);
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        lg_err(err, "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 int results_load_json(struct results *r, const char *path, char *err)
 {
     size_t len;
-    char *text = slurp(path, &len, err);
+    char *text = fileio_read(NULL, path, 0, &len, err);
     if (!text)
         return -1;
     int rc = 0;

@@ -451,7 +451,7 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
         rc = LG_EXIT_FAIL;
         goto out;
     }
-    if (cfg->json && !shared->json && !(shared->json = report_json_create(cfg->json, rs.run_id))) {
+    if (cfg->json && !shared->json && !(shared->json = report_json_create("--json", cfg->json, rs.run_id))) {
         fputs("loadgen: out of memory\n", stderr);
         rc = LG_EXIT_FAIL;
         goto out;

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "common.h"
+#include "fileio.h"
 
 /* Keys that document the file and are not flags. */
 static const char *const doc_keys[] = {"name", "description", "notes", "source", "sources", "serve"};
@@ -155,36 +156,6 @@ static int add_object(const char *path, const char *where, const cJSON *obj, str
     return 0;
 }
 
-static char *read_file(const char *path, char *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        lg_err(err, "--scenario %s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        lg_err(err, "--scenario %s: not a regular file", path);
-        return NULL;
-    }
-    if (st.st_size > SCENARIO_MAX_BYTES) {
-        fclose(f);
-        lg_err(err, "--scenario %s: %lld bytes; a scenario is at most %d bytes", path,
-               (long long)st.st_size, SCENARIO_MAX_BYTES);
-        return NULL;
-    }
-    char *text = malloc((size_t)st.st_size + 1);
-    size_t n = text ? fread(text, 1, (size_t)st.st_size, f) : 0;
-    fclose(f);
-    if (!text) {
-        lg_err(err, "out of memory");
-        return NULL;
-    }
-    text[n] = '\0';
-    return text;
-}
-
 /* Line and column of byte `off`, for JSON syntax errors. */
 static void where_in(const char *text, size_t off, int *line, int *col)
 {
@@ -203,7 +174,8 @@ static void where_in(const char *text, size_t off, int *line, int *col)
 int scenario_load(const char *path, const char *only, struct scenario **out, char *err)
 {
     *out = NULL;
-    char *text = read_file(path, err);
+    size_t len;
+    char *text = fileio_read("--scenario", path, SCENARIO_MAX_BYTES, &len, err);
     if (!text)
         return -1;
     struct scenario *s = calloc(1, sizeof *s);

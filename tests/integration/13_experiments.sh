@@ -112,4 +112,4 @@ bad "no targets" '{"defaults": {"requests": 10}}' "bad.json: targets: missing"
 head -c 1100000 /dev/zero | tr '\0' ' ' >"$T/huge.json"
 lg run --scenario "$T/huge.json" -q >/dev/null 2>"$T/huge.err"
 expect_eq "scenario: a huge file is refused with exit 2" "$?" 2
-check "scenario: the message gives the limit" grep -q "a scenario is at most" "$T/huge.err"
+check "scenario: the message gives the limit" grep -q "at most 1048576" "$T/huge.err"

@@ -85,7 +85,7 @@ static char *result_text(const struct client *c)
     char dir[] = "/tmp/loadgen-test-merge.XXXXXX", path[64], err[LG_ERRLEN];
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/r.json", dir);
-    struct report_json *j = report_json_create(path, c->run_id);
+    struct report_json *j = report_json_create("--json", path, c->run_id);
     assert_non_null(j);
     assert_int_equal(report_json_add(j, &lv, err), 0);
     report_json_destroy(j);
