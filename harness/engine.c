@@ -116,7 +116,11 @@ struct engine {
     struct loop *loops;
     unsigned nloops;
     _Atomic uint64_t next_index;
-    _Atomic unsigned running;
+    /* Loops still in their phase; the caller's thread waits on `done`
+     * (timed, for progress ticks and the stop flag). */
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+    unsigned running;
     int64_t origin_us;         /* monotonic start of the phase */
     int keep_reply;            /* a check needs the body */
     int want_headers;          /* a check needs a header */
@@ -652,7 +656,10 @@ static void *loop_main(void *arg)
         uv_poll_stop(&l->pacer_poll);
     uv_timer_stop(&l->grace_timer);
     l->ph = NULL;
-    atomic_fetch_sub(&l->e->running, 1);
+    pthread_mutex_lock(&l->e->lock);
+    l->e->running--;
+    pthread_cond_signal(&l->e->done);
+    pthread_mutex_unlock(&l->e->lock);
     return NULL;
 }
 
@@ -872,6 +879,12 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
         return NULL;
     }
     e->cfg = *cfg;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->done, &ca);
+    pthread_condattr_destroy(&ca);
     const struct engine_checks *ck = &cfg->checks;
     e->keep_reply = ck->expect_json || ck->server_time_json;
     e->want_headers = ck->expect_header || ck->server_time_header;
@@ -904,6 +917,8 @@ void engine_destroy(struct engine *e)
     for (unsigned i = 0; e->loops && i < e->nloops; i++)
         loop_destroy(&e->loops[i]);
     free(e->loops);
+    pthread_cond_destroy(&e->done);
+    pthread_mutex_destroy(&e->lock);
     if (e->lists) {
         for (size_t i = 0; i < e->cfg.payloads->count; i++)
             if (e->lists[i] && (i == 0 || e->lists[i] != e->lists[i - 1]))
@@ -924,7 +939,7 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
         active = ph->concurrency ? ph->concurrency : 1;
     atomic_store(&e->next_index, 0);
     e->origin_us = lg_now_us();
-    atomic_store(&e->running, active);
+    e->running = active; /* no loop runs yet: no lock needed */
     for (unsigned i = 0; i < active; i++) {
         struct loop *l = &e->loops[i];
         l->ph = ph;
@@ -954,12 +969,25 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
         /* Stop what did start, then report. */
         for (unsigned i = 0; i < started; i++)
             uv_async_send(&e->loops[i].wake);
-        atomic_fetch_sub(&e->running, active - started);
+        pthread_mutex_lock(&e->lock);
+        e->running -= active - started;
+        pthread_mutex_unlock(&e->lock);
     }
     int stop_sent = 0;
-    while (atomic_load(&e->running) > 0) {
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+    pthread_mutex_lock(&e->lock);
+    while (e->running > 0) {
+        /* Wake when the last loop ends, or every 100 ms for the progress
+         * line and the stop flag (a signal does not wake a condvar). */
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += 100 * 1000 * 1000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        if (pthread_cond_timedwait(&e->done, &e->lock, &until) != ETIMEDOUT)
+            continue;
+        pthread_mutex_unlock(&e->lock);
         if (!stop_sent && e->cfg.stop && *e->cfg.stop) {
             for (unsigned i = 0; i < started; i++)
                 uv_async_send(&e->loops[i].wake);
@@ -973,7 +1001,9 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
             }
             tick(tick_arg, done, errors);
         }
+        pthread_mutex_lock(&e->lock);
     }
+    pthread_mutex_unlock(&e->lock);
     for (unsigned i = 0; i < started; i++)
         pthread_join(e->loops[i].thread, NULL);
     stats_reset(out, e->origin_us);
