@@ -742,6 +742,19 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
         if (outs[i][1] && check_output(outs[i][0], outs[i][1], err) < 0)
             return CLI_ERROR;
+    /* A synthetic corpus lives in memory twice while its bodies are built
+     * (JPEG at roughly half a byte a pixel, then base64 of it): refuse one
+     * that cannot fit rather than swap for ten minutes. */
+    if (!cfg->corpus.dir && !cfg->corpus.list_file && cfg->payload.format != PAYLOAD_FILE &&
+        cfg->payload.format != PAYLOAD_NONE) {
+        double need = (double)cfg->corpus.synthetic * cfg->corpus.width * cfg->corpus.height * 0.5 * 2.4;
+        double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+        if (ram > 0 && need > ram / 2)
+            return lg_err(err, "--synthetic %zu --image-size %dx%d: about %.1f GB of images and "
+                               "bodies, more than half of this machine's %.1f GB; use fewer or "
+                               "smaller images", cfg->corpus.synthetic, cfg->corpus.width,
+                          cfg->corpus.height, need / 1e9, ram / 1e9), CLI_ERROR;
+    }
     if (cfg->save_synthetic && (cfg->corpus.dir || cfg->corpus.list_file))
         return lg_err(err, "--save-synthetic writes the synthetic corpus; drop --images"), CLI_ERROR;
     return CLI_RUN;

@@ -64,6 +64,7 @@ static const struct {
     {"--url http://h/ --timeout", "--timeout: needs a value"},
     {"--url http://h/ stray", "'stray': unexpected argument"},
     {"--url http://h/ --method PUT", "--method PUT: use GET or POST"},
+    {"--url http://h/ --synthetic 1000000 --image-size 8192x8192", "more than half of this machine"},
 };
 
 static void every_bad_flag_gets_its_one_line_message(void **state)
