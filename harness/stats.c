@@ -97,7 +97,7 @@ static struct stats_second *second_at(struct stats *s, size_t sec)
         s->capseconds = cap;
     }
     struct stats_second *sc = &s->seconds[sec];
-    if (!sc->latency && !(sc->latency = hist_create(2)))
+    if (!sc->latency && !(sc->latency = hist_create(STATS_TIMELINE_SIG)))
         return NULL;
     if (sec >= s->nseconds)
         s->nseconds = sec + 1;
