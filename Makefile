@@ -88,11 +88,13 @@ unit: $(BIN) $(TESTBIN) $(FUZZBIN)
 
 SAN_BASE := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:
-	$(Q)$(MAKE) --no-print-directory test VARIANT=asan CFLAGS= SAN="$(SAN_BASE) -fsanitize=address,undefined"
+	$(Q)LOADGEN_SANITIZED=1 $(MAKE) --no-print-directory test VARIANT=asan CFLAGS= \
+	    SAN="$(SAN_BASE) -fsanitize=address,undefined"
 ubsan:
-	$(Q)$(MAKE) --no-print-directory test VARIANT=ubsan CFLAGS= SAN="$(SAN_BASE) -fsanitize=undefined"
+	$(Q)LOADGEN_SANITIZED=1 $(MAKE) --no-print-directory test VARIANT=ubsan CFLAGS= \
+	    SAN="$(SAN_BASE) -fsanitize=undefined"
 valgrind: $(BIN)
-	$(Q)LOADGEN_VALGRIND=1 tests/run.sh --integration-only $(BIN) $(OBJDIR)/tests
+	$(Q)LOADGEN_VALGRIND=1 LOADGEN_SANITIZED=1 tests/run.sh --integration-only $(BIN) $(OBJDIR)/tests
 
 demo: $(BIN)
 	$(Q)scripts/demo.sh ./$(BIN)

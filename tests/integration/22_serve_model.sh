@@ -24,14 +24,14 @@ start_serve --model resnet50 --device gpu
 want=$(awk -v b="$(profile resnet50 gpu base_ms)" -v p="$(profile resnet50 gpu per_image_ms)" 'BEGIN { print b + p }')
 measure t1 -c 1 -n 200 --warmup 10
 p50=$(csv_col "$T/t1.csv" lat_p50_ms)
-expect_range "resnet50 gpu, --threads 1: p50 = base + per_image ($want ms) within 5%" "$p50" \
+timing_range "resnet50 gpu, --threads 1: p50 = base + per_image ($want ms) within 5%" "$p50" \
   "$(awk -v w="$want" 'BEGIN { print w }')" "$(awk -v w="$want" 'BEGIN { print w * 1.05 }')"
 
 # Round-robin replicas: at 50 threads each of 2 replicas batches 25.
 measure r1 -c 50 -n 3000 --warmup 200
 start_serve --model resnet50 --device gpu --replicas 2
 measure r2 -c 50 -n 3000 --warmup 200
-expect_range "resnet50 gpu, 50 threads: 2 replicas / 1 replica throughput" \
+timing_range "resnet50 gpu, 50 threads: 2 replicas / 1 replica throughput" \
   "$(ratio "$(csv_col "$T/r2.csv" throughput_rps)" "$(csv_col "$T/r1.csv" throughput_rps)")" 1.6 2.0
 
 # Throughput rises with concurrency while batches fill, then flattens.
@@ -39,18 +39,18 @@ start_serve --model resnet50 --device gpu --max-batch 16
 for c in 1 8 16 64; do measure b$c -c $c -n $((c * 20 + 40)) --warmup $c; done
 x1=$(csv_col "$T/b1.csv" throughput_rps); x8=$(csv_col "$T/b8.csv" throughput_rps)
 x16=$(csv_col "$T/b16.csv" throughput_rps); x64=$(csv_col "$T/b64.csv" throughput_rps)
-expect_range "gpu: 8 threads / 1 thread throughput (batches fill)" "$(ratio "$x8" "$x1")" 4 8
-expect_range "gpu: 16 / 8 threads (still rising)" "$(ratio "$x16" "$x8")" 1.3 2
-expect_range "gpu --max-batch 16: 64 / 16 threads (flat)" "$(ratio "$x64" "$x16")" 0.85 1.15
+timing_range "gpu: 8 threads / 1 thread throughput (batches fill)" "$(ratio "$x8" "$x1")" 4 8
+timing_range "gpu: 16 / 8 threads (still rising)" "$(ratio "$x16" "$x8")" 1.3 2
+timing_range "gpu --max-batch 16: 64 / 16 threads (flat)" "$(ratio "$x64" "$x16")" 0.85 1.15
 
 # A CPU replica with 4 cores: 4 requests at a time, each per_image long.
 start_serve --model mobilenet_v2 --device cpu --cores 4
 per=$(profile mobilenet_v2 cpu per_image_ms)
 measure c4 -c 4 -n 60
 measure c8 -c 8 -n 60
-expect_range "cpu --cores 4, 4 threads: p50 near per_image ($per ms, jitter 25%)" \
+timing_range "cpu --cores 4, 4 threads: p50 near per_image ($per ms, jitter 25%)" \
   "$(csv_col "$T/c4.csv" lat_p50_ms)" "$(awk -v p="$per" 'BEGIN { print p * 0.8 }')" "$(awk -v p="$per" 'BEGIN { print p * 1.25 }')"
-expect_range "cpu --cores 4: 8 threads queue, throughput as 4" \
+timing_range "cpu --cores 4: 8 threads queue, throughput as 4" \
   "$(ratio "$(csv_col "$T/c8.csv" throughput_rps)" "$(csv_col "$T/c4.csv" throughput_rps)")" 0.85 1.2
 
 # The study's headline at 50 threads, MobileNetV2: gpu-1 several times cpu-35
@@ -59,7 +59,7 @@ start_serve --model mobilenet_v2 --device cpu --replicas 35
 measure cpu35 -c 50 -n 800 --warmup 100
 start_serve --model mobilenet_v2 --device gpu --replicas 1
 measure gpu1 -c 50 -n 3000 --warmup 200
-expect_range "mobilenet_v2, 50 threads: gpu-1 / cpu-35 throughput" \
+timing_range "mobilenet_v2, 50 threads: gpu-1 / cpu-35 throughput" \
   "$(ratio "$(csv_col "$T/gpu1.csv" throughput_rps)" "$(csv_col "$T/cpu35.csv" throughput_rps)")" 3.5 5.5
 
 # Many connections at once, each kept alive.
