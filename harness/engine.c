@@ -112,7 +112,6 @@ struct loop {
 struct engine {
     struct engine_config cfg;
     struct curl_slist **lists; /* per payload (shared when identical) */
-    size_t nlists;
     struct loop *loops;
     unsigned nloops;
     _Atomic uint64_t next_index;
@@ -835,7 +834,6 @@ static int build_lists(struct engine *e, char *err)
             l = t;
         }
         e->lists[i] = l;
-        e->nlists++;
         continue;
     oom:
         curl_slist_free_all(l);
