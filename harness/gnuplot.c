@@ -56,7 +56,13 @@ int gnuplot_scripts_dir(char *dir, size_t size, char *err)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = '\0';
-        snprintf(cand, sizeof cand, "%s/scripts/gnuplot", dirname(exe));
+        const char *bindir = dirname(exe);
+        snprintf(cand, sizeof cand, "%s/scripts/gnuplot", bindir);
+        if (pick(dir, size, cand))
+            return 0;
+        /* An install under any PREFIX: PREFIX/bin/loadgen finds
+         * PREFIX/share/loadgen/gnuplot, whatever PREFIX it was built for. */
+        snprintf(cand, sizeof cand, "%s/../share/loadgen/gnuplot", bindir);
         if (pick(dir, size, cand))
             return 0;
     }
