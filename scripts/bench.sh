@@ -322,7 +322,7 @@ print(round(late[100], 3), round(late[197], 3))')
   little=$(lgjson "$o-fixed50.json" 'round(50e3 / l["latency_ms"]["mean"], 1)')
   dev=$(awk -v r="$rps" -v l="$little" 'BEGIN { printf "%.2f", 100 * (r - l) / l }')
   check "fixed 20 ms, c=50: req/s" "$rps" "2500 +-2%" "$(within "$rps" 2500 50)" \
-    "2500 needs a server that takes exactly 20 ms; mean latency $(lgjson "$o-fixed50.json" 'l["latency_ms"]["mean"]') ms"
+    "2500 needs a server that takes exactly 20 ms; mean latency $(lgjson "$o-fixed50.json" 'round(l["latency_ms"]["mean"], 3)') ms"
   check "fixed 20 ms, c=50: req/s vs 50 / mean latency (%)" "$dev" "+-2" \
     "$(within "$dev" 0 2)" "Little's law predicts $little req/s"
   stop_serve
