@@ -17,6 +17,13 @@
  * curl asks (CURLMOPT_SOCKETFUNCTION), closed when curl closes the socket
  * (CURLOPT_CLOSESOCKETFUNCTION). That saves a handle init and an epoll
  * registration per request on keep-alive connections.
+ *
+ * Shards: a loop splits its slots over several multi handles of at most
+ * SHARD_SLOTS easy handles each. libcurl 7.88 walks every connection of a
+ * multi's cache twice per request (ConnectionExists looking for an idle one,
+ * and curl_multi_remove_handle's close_connect_only pass), so one multi for
+ * 1000 connections costs O(1000) per request. Each shard has its own
+ * connection cache and timer; sockets remember their shard.
  */
 #include "engine.h"
 
@@ -42,12 +49,27 @@
  * start with; a slot's buffer grows (rarely: only when a longer reply than
  * any before arrives) up to --max-reply. */
 #define KEEP_REPLY_INITIAL (64u << 10)
+/* Easy handles per multi handle (see "Shards" above). */
+#define SHARD_SLOTS 32
+/* libcurl sends a body this large apart from the headers, through its upload
+ * buffer (64 KiB by default: one send per 64 KiB); the buffer is capped at
+ * 2 MiB. */
+#define CURL_INLINE_BODY_MAX (64u << 10)
+#define CURL_UPLOAD_BUFFER_MAX (2u << 20)
 
 struct loop;
+
+struct shard {
+    struct loop *loop;
+    CURLM *multi;
+    uv_timer_t timer;        /* curl's timeout for this multi */
+    int kick;                /* curl asked for a timeout of 0 */
+};
 
 struct sockctx {
     uv_poll_t poll;          /* poll.data = this */
     struct loop *loop;
+    struct shard *shard;     /* the multi whose connection this is */
     curl_socket_t fd;
     int opened_by_us;        /* 0: a socket curl made itself (resolver) */
     int events;              /* UV_READABLE|UV_WRITABLE being watched, 0 stopped */
@@ -57,6 +79,7 @@ struct sockctx {
 
 struct slot {
     struct loop *loop;
+    struct shard *shard;
     CURL *easy;
     int busy;
     uint64_t index;          /* request index: payload index mod count */
@@ -77,8 +100,8 @@ struct loop {
     pthread_t thread;
     unsigned id;
     uv_loop_t uv;
-    CURLM *multi;
-    uv_timer_t curl_timer;   /* curl's timeout */
+    struct shard *shards;
+    unsigned nshards;
     uv_timer_t grace_timer;  /* after a stop: give up on in-flight replies */
     uv_async_t wake;         /* the caller's thread asks us to stop */
     uv_poll_t pacer_poll;    /* on pacer_fd */
@@ -102,7 +125,7 @@ struct loop {
     unsigned inflight;
     int exhausted;           /* no more requests to send */
     int stopping;            /* a signal: abort after the grace period */
-    int kick;                /* curl asked for a timeout of 0 */
+    int kick;                /* some shard was kicked */
     int uv_ready, pacer_ready;  /* what loop_init got to, for teardown */
     int in_run;              /* inside uv_run: uv_stop is safe */
 
@@ -112,6 +135,7 @@ struct loop {
 struct engine {
     struct engine_config cfg;
     struct curl_slist **lists; /* per payload (shared when identical) */
+    CURLU *url;                /* parsed once; curl copies it per request */
     struct loop *loops;
     unsigned nloops;
     _Atomic uint64_t next_index;
@@ -240,17 +264,19 @@ static void socket_ready(uv_poll_t *h, int status, int events)
             flags |= CURL_CSELECT_OUT;
     }
     int running;
-    curl_multi_socket_action(l->multi, c->fd, flags, &running);
+    curl_multi_socket_action(c->shard->multi, c->fd, flags, &running);
     drain(l);
 }
 
 /* CURLMOPT_SOCKETFUNCTION: what curl wants to hear about a socket. */
 static int socket_watch(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-    struct loop *l = userp;
+    struct shard *sh = userp;
+    struct loop *l = sh->loop;
     struct sockctx *c = ctx_for(l, fd, what != CURL_POLL_REMOVE, 0);
     if (!c)
         return what == CURL_POLL_REMOVE ? 0 : -1;
+    c->shard = sh;
     if (what == CURL_POLL_REMOVE) {
         /* A socket we did not open (the resolver's) gets no close callback. */
         if (!c->opened_by_us) {
@@ -285,10 +311,10 @@ static int socket_watch(CURL *easy, curl_socket_t fd, int what, void *userp, voi
 
 static void curl_timeout(uv_timer_t *t)
 {
-    struct loop *l = t->data;
+    struct shard *sh = t->data;
     int running;
-    curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    drain(l);
+    curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    drain(sh->loop);
 }
 
 /* CURLMOPT_TIMERFUNCTION. Never call socket_action from here. A timeout of 0
@@ -297,16 +323,17 @@ static void curl_timeout(uv_timer_t *t)
  * start by up to a millisecond; the 1 ms timer stays as a backstop. */
 static int timer_set(CURLM *multi, long timeout_ms, void *userp)
 {
-    struct loop *l = userp;
+    struct shard *sh = userp;
     if (timeout_ms < 0) {
-        uv_timer_stop(&l->curl_timer);
+        uv_timer_stop(&sh->timer);
         return 0;
     }
     if (timeout_ms == 0) {
-        l->kick = 1;
+        sh->kick = 1;
+        sh->loop->kick = 1;
         timeout_ms = 1;
     }
-    uv_timer_start(&l->curl_timer, curl_timeout, (uint64_t)timeout_ms, 0);
+    uv_timer_start(&sh->timer, curl_timeout, (uint64_t)timeout_ms, 0);
     return 0;
 }
 
@@ -406,7 +433,7 @@ static int request_start(struct slot *s, int64_t intended_us)
     s->too_big = s->saw_header = 0;
     s->server_ms = NAN;
     s->reply_len = 0;
-    if (curl_multi_add_handle(l->multi, s->easy) != CURLM_OK) {
+    if (curl_multi_add_handle(s->shard->multi, s->easy) != CURLM_OK) {
         l->exhausted = 1; /* cannot happen with a valid handle; never spin */
         return 0;
     }
@@ -483,7 +510,7 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
     curl_easy_getinfo(easy, CURLINFO_HEADER_SIZE, &hdr_size);
     curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &up);
     curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
-    curl_multi_remove_handle(l->multi, easy);
+    curl_multi_remove_handle(s->shard->multi, easy);
 
     struct stats_request r = {
         .offset_us = now - l->e->origin_us,
@@ -571,26 +598,32 @@ static void pacer_fired(uv_poll_t *h, int status, int events)
 /* Drain curl's messages after every socket_action, whether or not `running`
  * changed: a handle can finish inside a call that reports the same count.
  * Copy easy and result out of the message before removing the handle, which
- * invalidates it. Then start what curl asked to start "now". */
+ * invalidates it. Then start what curl asked to start "now", shard by shard
+ * (an empty message queue costs a pointer test). */
 static void drain(struct loop *l)
 {
     for (;;) {
         CURLMsg *m;
         int left;
         int64_t now = lg_now_us();
-        while ((m = curl_multi_info_read(l->multi, &left))) {
-            if (m->msg != CURLMSG_DONE)
-                continue;
-            CURL *easy = m->easy_handle;
-            CURLcode res = m->data.result;
-            request_done(l, easy, res, now);
-        }
+        for (unsigned k = 0; k < l->nshards; k++)
+            while ((m = curl_multi_info_read(l->shards[k].multi, &left))) {
+                if (m->msg != CURLMSG_DONE)
+                    continue;
+                CURL *easy = m->easy_handle;
+                CURLcode res = m->data.result;
+                request_done(l, easy, res, now);
+            }
         sends_due(l);
         if (!l->kick)
             break;
         l->kick = 0;
         int running;
-        curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        for (unsigned k = 0; k < l->nshards; k++)
+            if (l->shards[k].kick) {
+                l->shards[k].kick = 0;
+                curl_multi_socket_action(l->shards[k].multi, CURL_SOCKET_TIMEOUT, 0, &running);
+            }
     }
     flush_stops(l);
     if (l->in_run && phase_done(l))
@@ -603,7 +636,7 @@ static void abort_inflight(uv_timer_t *t)
     for (unsigned i = 0; i < l->nslots; i++) {
         struct slot *s = &l->slots[i];
         if (s->busy) {
-            curl_multi_remove_handle(l->multi, s->easy);
+            curl_multi_remove_handle(s->shard->multi, s->easy);
             s->busy = 0;
             l->inflight--;
         }
@@ -673,7 +706,11 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
     if (e->keep_reply && !(s->reply = malloc(s->reply_cap = KEEP_REPLY_INITIAL)))
         return lg_err(err, "out of memory for reply buffers");
     CURL *h = s->easy;
-    curl_easy_setopt(h, CURLOPT_URL, c->url);
+    /* A parsed URL saves curl parsing the string again for every request. */
+    if (e->url)
+        curl_easy_setopt(h, CURLOPT_CURLU, e->url);
+    else
+        curl_easy_setopt(h, CURLOPT_URL, c->url);
     curl_easy_setopt(h, CURLOPT_PRIVATE, s);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
@@ -682,6 +719,7 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
     /* No proxy from the environment: the load goes straight to the target,
      * and curl stops reading six proxy variables for every request. */
     curl_easy_setopt(h, CURLOPT_PROXY, "");
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*"); /* nor no_proxy, twice a request */
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_received);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
     if (e->want_headers) {
@@ -715,6 +753,17 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
         curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     if (c->payloads->items[0].headers[0] == NULL && c->payloads->items[0].len == 0)
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    /* A body past 64 KiB goes out through the upload buffer: one that holds
+     * the largest body sends it with one send() instead of one per 64 KiB,
+     * and curl never has to wait for POLL_OUT (an epoll_ctl pair) between.
+     * curl allocates it per transfer and frees it when the transfer ends. */
+    size_t largest = 0;
+    for (size_t i = 0; i < c->payloads->count; i++)
+        if (c->payloads->items[i].len > largest)
+            largest = c->payloads->items[i].len;
+    if (largest > CURL_INLINE_BODY_MAX)
+        curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE,
+                         (long)(largest < CURL_UPLOAD_BUFFER_MAX ? largest : CURL_UPLOAD_BUFFER_MAX));
     return 0;
 }
 
@@ -725,31 +774,41 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
     if (uv_loop_init(&l->uv) != 0)
         return lg_err(err, "cannot create an event loop");
     l->uv_ready = 1;
-    uv_timer_init(&l->uv, &l->curl_timer);
     uv_timer_init(&l->uv, &l->grace_timer);
     uv_async_init(&l->uv, &l->wake, woken);
-    l->curl_timer.data = l->grace_timer.data = l->wake.data = l;
+    l->grace_timer.data = l->wake.data = l;
     l->pacer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (l->pacer_fd < 0 || uv_poll_init(&l->uv, &l->pacer_poll, l->pacer_fd) != 0)
         return lg_err(err, "cannot create a timerfd for the pacer: %s", strerror(errno));
     l->pacer_ready = 1;
     l->pacer_poll.data = l;
-    if (!(l->multi = curl_multi_init()))
-        return lg_err(err, "cannot create a libcurl multi handle");
-    curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, socket_watch);
-    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
-    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, timer_set);
-    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
-    curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, (long)nslots);
+    l->nshards = (nslots + SHARD_SLOTS - 1) / SHARD_SLOTS;
+    if (!(l->shards = calloc(l->nshards, sizeof *l->shards)))
+        return lg_err(err, "out of memory for %u multi handles", l->nshards);
+    for (unsigned k = 0; k < l->nshards; k++) {
+        struct shard *sh = &l->shards[k];
+        sh->loop = l;
+        uv_timer_init(&l->uv, &sh->timer);
+        sh->timer.data = sh;
+        if (!(sh->multi = curl_multi_init()))
+            return lg_err(err, "cannot create a libcurl multi handle");
+        curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, socket_watch);
+        curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh);
+        curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, timer_set);
+        curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh);
+        curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, (long)SHARD_SLOTS);
+    }
     l->nslots = nslots;
     l->slots = calloc(nslots, sizeof *l->slots);
     l->free_slots = calloc(nslots, sizeof *l->free_slots);
     l->stats = stats_create(e->cfg.keep_log, e->cfg.expected_requests / e->nloops + 16);
     if (!l->slots || !l->free_slots || !l->stats)
         return lg_err(err, "out of memory for %u request slots", nslots);
-    for (unsigned i = 0; i < nslots; i++)
+    for (unsigned i = 0; i < nslots; i++) {
+        l->slots[i].shard = &l->shards[i / SHARD_SLOTS];
         if (slot_init(e, l, &l->slots[i], err) < 0)
             return -1;
+    }
     return 0;
 }
 
@@ -758,12 +817,13 @@ static void loop_destroy(struct loop *l)
     if (l->slots) {
         for (unsigned i = 0; i < l->nslots; i++)
             if (l->slots[i].busy)
-                curl_multi_remove_handle(l->multi, l->slots[i].easy);
+                curl_multi_remove_handle(l->slots[i].shard->multi, l->slots[i].easy);
     }
-    /* Closing the multi handle closes its connections through socket_close,
+    /* Closing a multi handle closes its connections through socket_close,
      * which closes their poll handles. */
-    if (l->multi)
-        curl_multi_cleanup(l->multi);
+    for (unsigned k = 0; l->shards && k < l->nshards; k++)
+        if (l->shards[k].multi)
+            curl_multi_cleanup(l->shards[k].multi);
     if (l->slots) {
         for (unsigned i = 0; i < l->nslots; i++) {
             if (l->slots[i].easy)
@@ -777,7 +837,9 @@ static void loop_destroy(struct loop *l)
         if (l->fdmap[fd])
             ctx_release(l, l->fdmap[fd]);
     if (l->uv_ready) {
-        uv_close((uv_handle_t *)&l->curl_timer, NULL);
+        for (unsigned k = 0; l->shards && k < l->nshards; k++)
+            if (l->shards[k].loop) /* its timer was initialised */
+                uv_close((uv_handle_t *)&l->shards[k].timer, NULL);
         uv_close((uv_handle_t *)&l->grace_timer, NULL);
         uv_close((uv_handle_t *)&l->wake, NULL);
         if (l->pacer_ready)
@@ -790,6 +852,7 @@ static void loop_destroy(struct loop *l)
     if (l->pacer_fd >= 0)
         close(l->pacer_fd);
     free(l->fdmap);
+    free(l->shards);
     free(l->slots);
     free(l->free_slots);
     stats_destroy(l->stats);
@@ -892,6 +955,11 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
     e->nloops = loops;
     if (build_lists(e, err) < 0)
         goto fail;
+    /* Left NULL when curl cannot parse it: CURLOPT_URL then reports why. */
+    if ((e->url = curl_url()) && curl_url_set(e->url, CURLUPART_URL, cfg->url, 0) != CURLUE_OK) {
+        curl_url_cleanup(e->url);
+        e->url = NULL;
+    }
     if (!(e->loops = calloc(loops, sizeof *e->loops))) {
         lg_err(err, "out of memory");
         goto fail;
@@ -915,6 +983,7 @@ void engine_destroy(struct engine *e)
     for (unsigned i = 0; e->loops && i < e->nloops; i++)
         loop_destroy(&e->loops[i]);
     free(e->loops);
+    curl_url_cleanup(e->url); /* after the easy handles that point at it */
     pthread_cond_destroy(&e->done);
     pthread_mutex_destroy(&e->lock);
     if (e->lists) {
@@ -955,6 +1024,8 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
         for (unsigned k = 0; k < l->nslots; k++)
             l->slots[k].count = 0;
         l->exhausted = l->stopping = l->kick = 0;
+        for (unsigned k = 0; k < l->nshards; k++)
+            l->shards[k].kick = 0;
         atomic_store(&l->done, 0);
         atomic_store(&l->errors, 0);
         stats_reset(l->stats, e->origin_us);
