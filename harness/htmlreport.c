@@ -361,13 +361,7 @@ int report_main(int argc, char **argv)
         } else if ((got = plot_flag(argc, argv, &i, "--by", &v))) {
             if (got < 0)
                 goto missing;
-            if (strcmp(v, "label") == 0)
-                by = RESULTS_LABEL;
-            else if (strcmp(v, "region") == 0)
-                by = RESULTS_REGION;
-            else if (strcmp(v, "model") == 0)
-                by = RESULTS_MODEL;
-            else {
+            if (results_parse_dim(v, &by) < 0) {
                 fprintf(stderr, "loadgen report: --by %s: write label, region or model\n", v);
                 goto done;
             }

@@ -926,3 +926,14 @@ const struct results_group *results_pick(const struct results *r, const char *la
     }
     return best;
 }
+
+int results_parse_dim(const char *s, enum results_dim *out)
+{
+    static const char *const names[] = {"label", "region", "model"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum results_dim)i;
+            return 0;
+        }
+    return -EINVAL;
+}

@@ -96,6 +96,8 @@ struct results_group {
 };
 
 enum results_dim { RESULTS_LABEL, RESULTS_REGION, RESULTS_MODEL };
+/* "label", "region", "model" (the --by flag) -> enum; -EINVAL otherwise. */
+int results_parse_dim(const char *s, enum results_dim *out);
 enum results_device { RESULTS_GPU, RESULTS_CPU, RESULTS_OTHER };
 
 struct results {
