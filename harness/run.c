@@ -64,20 +64,27 @@ static void sleep_until(int64_t until_us)
     }
 }
 
+/* Every error of a run goes out here: one line, printable even when it
+ * quotes a file name or a key the user gave with control characters. */
+static void print_error(char *err)
+{
+    fprintf(stderr, "loadgen: %s\n", lg_printable(err));
+}
+
 static int prepare_payloads(const struct run_config *cfg, struct payload_set **out)
 {
     char err[LG_ERRLEN];
     struct corpus *corpus = NULL;
     if (cfg->payload.format != PAYLOAD_FILE && cfg->payload.format != PAYLOAD_NONE) {
         if (corpus_load(&corpus, &cfg->corpus, err) < 0) {
-            fprintf(stderr, "loadgen: %s\n", err);
+            print_error(err);
             return LG_EXIT_USAGE;
         }
         if (corpus->skipped)
             fprintf(stderr, "loadgen: %s: skipped %zu files that are not JPEG or PNG\n",
                     cfg->corpus.dir ? cfg->corpus.dir : cfg->corpus.list_file, corpus->skipped);
         if (cfg->save_synthetic && corpus_save(corpus, cfg->save_synthetic, err) < 0) {
-            fprintf(stderr, "loadgen: %s\n", err);
+            print_error(err);
             corpus_destroy(corpus);
             return LG_EXIT_USAGE;
         }
@@ -86,7 +93,7 @@ static int prepare_payloads(const struct run_config *cfg, struct payload_set **o
     /* Payloads own copies of every byte they send: the corpus can go. */
     corpus_destroy(corpus);
     if (rc < 0) {
-        fprintf(stderr, "loadgen: %s\n", err);
+        print_error(err);
         return LG_EXIT_USAGE;
     }
     return 0;
@@ -184,19 +191,19 @@ static void write_level(struct run_state *rs, const struct report_level *lv)
     /* Every writer runs even if an earlier one failed: one full disk must
      * not cost the results that could still be written elsewhere. */
     if (cfg->out && report_csv_append(cfg->out, lv, err) < 0) {
-        fprintf(stderr, "loadgen: %s\n", err);
+        print_error(err);
         rs->write_failed = 1;
     }
     if (rs->json && report_json_add(rs->json, lv, err) < 0) {
-        fprintf(stderr, "loadgen: %s\n", err);
+        print_error(err);
         rs->write_failed = 1;
     }
     if (cfg->requests_log && report_requests_append(cfg->requests_log, lv, err) < 0) {
-        fprintf(stderr, "loadgen: %s\n", err);
+        print_error(err);
         rs->write_failed = 1;
     }
     if (cfg->history && report_history_append(cfg->history, lv, err) < 0) {
-        fprintf(stderr, "loadgen: %s\n", err);
+        print_error(err);
         rs->write_failed = 1;
     }
 }
@@ -232,7 +239,7 @@ static int run_level(struct run_state *rs, const struct level_spec *spec, unsign
         int rc = engine_run(rs->engine, &warm, rs->scratch, progress_tick, &rs->progress, err);
         progress_end(&rs->progress);
         if (rc < 0) {
-            fprintf(stderr, "loadgen: %s\n", err);
+            print_error(err);
             return LG_EXIT_FAIL;
         }
         if (stop_requested)
@@ -254,7 +261,7 @@ static int run_level(struct run_state *rs, const struct level_spec *spec, unsign
     }
     progress_end(&rs->progress);
     if (rc < 0) {
-        fprintf(stderr, "loadgen: %s\n", err);
+        print_error(err);
         return LG_EXIT_FAIL;
     }
     const struct stats *st = rs->stats;
@@ -387,7 +394,7 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
         free(cfg);
         return LG_EXIT_OK;
     case CLI_ERROR:
-        fprintf(stderr, "loadgen: %s\n", err);
+        print_error(err);
         cli_free(cfg);
         free(cfg);
         return LG_EXIT_USAGE;
@@ -438,7 +445,7 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
         .stop = &stop_requested,
     };
     if (!(rs.engine = engine_create(&ec, err))) {
-        fprintf(stderr, "loadgen: %s\n", err);
+        print_error(err);
         rc = LG_EXIT_FAIL;
         goto out;
     }
@@ -564,7 +571,7 @@ int run_main(int argc, char **argv)
     }
     struct scenario *sc;
     if (scenario_load(path, only, &sc, err) < 0) {
-        fprintf(stderr, "loadgen: %s\n", err);
+        print_error(err);
         return LG_EXIT_USAGE;
     }
     struct run_shared shared = {.json = NULL};
