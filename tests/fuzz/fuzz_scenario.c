@@ -2,7 +2,7 @@
  * fuzz_scenario.c: libFuzzer target for the scenario parser (scenario_load:
  * experiment JSON -> one argument vector per target).
  *
- * fuzz-sources: harness/scenario.c harness/units.c harness/check.c harness/pacer.c harness/payload.c harness/base64.c harness/corpus.c
+ * fuzz-sources: harness/scenario.c harness/units.c harness/check.c harness/pacer.c harness/payload.c harness/base64.c harness/corpus.c harness/fileio.c
  *
  * The input is written to a file and loaded, as `--scenario FILE` would;
  * with `--only a` when it ends with a space (JSON allows one). scenario_load must return 0 or -1;
@@ -121,61 +121,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-#ifdef LOADGEN_LIBFUZZER
-/* As in fuzz_cli.c: libFuzzer's path arguments made absolute, then into
- * the work folder. */
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    static const char *const path_flags[] = {"-artifact_prefix=", "-exact_artifact_path=",
-                                             "-dict=", "-merge_control_file=", "-features_dir="};
-    char cwd[PATH_MAX];
-    CHECK(getcwd(cwd, sizeof cwd));
-    for (int i = 1; i < *argc; i++) {
-        char *a = (*argv)[i], *val = a, *abs_path;
-        size_t plen = 0;
-        if (a[0] == '-') {
-            int is_path = 0;
-            for (size_t k = 0; k < sizeof path_flags / sizeof path_flags[0]; k++)
-                is_path |= strncmp(a, path_flags[k], strlen(path_flags[k])) == 0;
-            char *eq = strchr(a, '=');
-            if (!is_path || eq[1] == '/' || eq[1] == '\0')
-                continue;
-            val = eq + 1;
-            plen = (size_t)(val - a);
-        } else if (a[0] == '/') {
-            continue;
-        }
-        size_t len = plen + strlen(cwd) + 1 + strlen(val) + 1;
-        CHECK(abs_path = malloc(len));
-        snprintf(abs_path, len, "%.*s%s/%s", (int)plen, a, cwd, val);
-        (*argv)[i] = abs_path; /* lives as long as the process */
-    }
-    enter_workdir();
-    return 0;
-}
-#else
-int main(int argc, char **argv)
-{
-    static uint8_t *bufs[1024];
-    static size_t lens[1024];
-    if (argc - 1 > 1024)
-        argc = 1025;
-    for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        if (!f) {
-            perror(argv[i]);
-            return 1;
-        }
-        CHECK(bufs[i - 1] = malloc(1 << 21));
-        lens[i - 1] = fread(bufs[i - 1], 1, 1 << 21, f);
-        fclose(f);
-    }
-    enter_workdir();
-    for (int i = 1; i < argc; i++) {
-        LLVMFuzzerTestOneInput(bufs[i - 1], lens[i - 1]);
-        fprintf(stderr, "%s: ok\n", argv[i]);
-        free(bufs[i - 1]);
-    }
-    return 0;
-}
-#endif
+#define REPLAY_MAX_INPUT (1 << 21)
+#include "replay_workdir.h"
