@@ -8,8 +8,10 @@ start_nginx '
 '
 URL=http://127.0.0.1:$NGINX_PORT/score
 
-# --until-stable converges on a steady server
-lg --url "$URL" -c 10 --until-stable --window 300 --stability 50% --synthetic 5 \
+# --until-stable converges on a steady server: a fixed 5 ms service time,
+# so throughput and p50 hold still even with a slow (sanitized) client
+start_serve --fixed-latency 5ms
+lg --url "http://127.0.0.1:$SERVE_PORT/score" -c 10 --until-stable --window 300 --synthetic 5 \
    --out "$T/st.csv" -q >/dev/null 2>&1
 expect_eq "until-stable, steady server: exit 0" "$?" 0
 expect_range "until-stable: took 3 or more windows" "$(csv_col "$T/st.csv" windows)" 3 10
