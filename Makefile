@@ -22,7 +22,7 @@ endif
 CC      ?= cc
 # CFLAGS/LDFLAGS stay the user's (e.g. CFLAGS=-O0); SAN adds sanitizers.
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := $(CFLAGS) $(SAN) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+ALL_CFLAGS := $(CFLAGS) $(SAN) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers \
            -DLOADGEN_VERSION='"$(VERSION)"' -DLOADGEN_DATADIR='"$(PREFIX)/share/loadgen"' \
            -Iharness $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN)
