@@ -142,3 +142,32 @@ printf '#!/bin/sh\ntouch %s-path\n' "$PWN" >"$T/pathdir/gnuplot" && chmod +x "$T
 (cd "$T/pathdir" && PATH=".:$PATH" lg plot "$F/sample-summary.csv" -o "$T/pathout" >/dev/null 2>&1)
 expect_eq "PATH with '.' and a ./gnuplot: plot exits 0" "$?" 0
 check "a gnuplot in the working folder never runs through PATH='.:...'" nopwn path
+
+# ---- readers: regular files of a sane size only -------------------------------
+
+timeout 20 "$LOADGEN" compare /dev/zero >/dev/null 2>"$T/z.err"
+expect_eq "compare /dev/zero: exit 2 at once" "$?" 2
+expect_eq "compare /dev/zero: one line naming it" "$(cat "$T/z.err")" \
+  "loadgen compare: /dev/zero: not a regular file (a device); give a results file"
+timeout 20 "$LOADGEN" merge /dev/zero -o "$T/m.json" >/dev/null 2>"$T/mz.err"
+expect_eq "merge /dev/zero: exit 2 at once" "$?" 2
+check "merge /dev/zero: names it" grep -q "^loadgen merge: /dev/zero: not a regular file" "$T/mz.err"
+truncate -s 65M "$T/big.json"
+timeout 20 "$LOADGEN" merge "$T/big.json" -o "$T/m.json" >/dev/null 2>"$T/mb.err"
+expect_eq "merge of a 65 MB file: exit 2" "$?" 2
+check "merge of a 65 MB file: names it and the cap" grep -q "big.json: 68157440 bytes; at most 64 MiB" "$T/mb.err"
+mkdir -p "$T/fifo" && cp "$F/sample-summary.csv" "$T/fifo/" && mkfifo "$T/fifo/stuck.csv"
+timeout 60 "$LOADGEN" report "$T/fifo" -o "$T/fifo.html" >/dev/null 2>"$T/fifo.err"
+expect_eq "report of a folder holding a FIFO named *.csv: exit 0, no hang" "$?" 0
+check "report notes the FIFO it passed over" grep -q "skipped $T/fifo/stuck.csv: not a regular file (a FIFO)" "$T/fifo.err"
+timeout 20 "$LOADGEN" compare "$T/fifo/stuck.csv" >/dev/null 2>&1
+expect_eq "compare of a FIFO: exit 2, no hang" "$?" 2
+
+# ---- figures that cannot be ---------------------------------------------------
+
+awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) if ($i == "images_per_s") c = i }
+  NR == 2 { $c = "-" $c } { print }' "$F/sample-summary.csv" >"$T/neg.csv"
+"$LOADGEN" compare "$T/neg.csv" >/dev/null 2>"$T/neg.err"
+expect_eq "compare of a negative images/s: exit 2" "$?" 2
+check "compare of a negative images/s: names file, line and column" \
+  grep -q "neg.csv:2: column 'images_per_s': -[0-9.]* is negative" "$T/neg.err"
