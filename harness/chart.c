@@ -23,41 +23,85 @@ static const char *const others[] = {"#fd8d3c", "#e6550d", "#a63603", "#d94801",
 
 /* ---- small writers ------------------------------------------------------ */
 
-/* A gnuplot string literal: double quotes, with \ and " escaped. */
-void chart_gp_str(FILE *f, const char *s)
+/* Text in a gnuplot data file, written so that gnuplot's string columns
+ * (strcol, labels) give it back: they read octal escapes, so every byte but
+ * letters, digits and plain punctuation goes as one, and a quote, backslash
+ * or '#' stays what it is. Always four digits: after "\0" gnuplot reads
+ * four, after "\1".."\7" three, so a digit that follows is never taken in. Control characters (tabs and newlines would
+ * split the data) become spaces: a chart shows text on one line. */
+static void put_text(FILE *f, const char *s, int tic)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        fputc(*s, f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char ch = *p < 0x20 || *p == 0x7f ? ' ' : *p;
+        if (ch == '%' && tic)
+            fputs("%%", f);
+        else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                 (ch >= '0' && ch <= '9') || strchr(" .,:;-_+()/", ch))
+            fputc(ch, f);
+        else
+            fprintf(f, "\\%04o", ch);
     }
-    fputc('"', f);
 }
 
-void chart_gp_set(FILE *f, const char *name, const char *value)
+/* One line of the text file: '=' (so that no line is empty, a comment or
+ * gnuplot's missing value), then the string. */
+static void text_line(FILE *f, const char *s, int tic)
 {
-    fprintf(f, "%s = ", name);
-    chart_gp_str(f, value);
+    fputc('=', f);
+    put_text(f, s, tic);
     fputc('\n', f);
 }
 
-void chart_gp_strs(FILE *f, const char *name, const char *const *v, size_t n)
+/* Adds a string to the text file; its index in T. */
+static size_t text_add(struct chart_ctx *c, const char *s, int tic)
+{
+    text_line(c->text, s, tic);
+    return ++c->ntext;
+}
+
+void chart_gp_set(struct chart_ctx *c, FILE *f, const char *name, const char *value)
+{
+    fprintf(f, "%s = T[%zu]\n", name, text_add(c, value, 0));
+}
+
+void chart_gp_path(struct chart_ctx *c, FILE *f, const char *name, const char *path)
+{
+    char buf[PATH_MAX + 2];
+    snprintf(buf, sizeof buf, "%s%s", path[0] == '/' ? "" : "./", path);
+    chart_gp_set(c, f, name, buf);
+}
+
+static void gp_strs(struct chart_ctx *c, FILE *f, const char *name, const char *const *v,
+                    size_t n, int tic)
 {
     fprintf(f, "array %s[%zu] = [", name, n);
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            fputs(", ", f);
-        chart_gp_str(f, v[i]);
-    }
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%sT[%zu]", i ? ", " : "", text_add(c, v[i], tic));
     fputs("]\n", f);
+}
+
+void chart_gp_strs(struct chart_ctx *c, FILE *f, const char *name, const char *const *v,
+                   size_t n)
+{
+    gp_strs(c, f, name, v, n, 0);
+}
+
+void chart_gp_tics(struct chart_ctx *c, FILE *f, const char *name, const char *const *v,
+                   size_t n)
+{
+    gp_strs(c, f, name, v, n, 1);
 }
 
 void chart_gp_nums(FILE *f, const char *name, const double *v, size_t n)
 {
     fprintf(f, "array %s[%zu] = [", name, n);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s%g", i ? ", " : "", v[i]);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ", " : "", f);
+        if (isfinite(v[i]))
+            fprintf(f, "%.9g", v[i]);
+        else
+            fputs("NaN", f);
+    }
     fputs("]\n", f);
 }
 
@@ -71,15 +115,12 @@ void chart_dat_num(FILE *f, double v)
         fputc('?', f);
 }
 
-/* Text in a tab-separated data file: tabs and newlines would split it. */
 void chart_dat_text(FILE *f, const char *s)
 {
-    if (!*s) {
+    if (*s)
+        put_text(f, s, 0);
+    else
         fputc('?', f);
-        return;
-    }
-    for (; *s; s++)
-        fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
 }
 
 unsigned long chart_rgb(const char *hex)
@@ -152,6 +193,7 @@ void chart_skip(struct chart_ctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    lg_printable(buf); /* it may quote a label, which may hold anything */
     char **s = realloc(c->out->skipped, (c->out->nskipped + 1) * sizeof *s);
     if (!s)
         return;
@@ -168,16 +210,30 @@ void chart_path(struct chart_ctx *c, char *path, const char *name)
     snprintf(path, PATH_MAX, "%s/%s.%s", c->o->outdir, safe, c->o->format);
 }
 
-/* Starts a preamble: the variables every script needs. */
+/* Starts a preamble: it reads the chart's text file into T, then sets the
+ * variables every script needs. The text file's path is the one literal
+ * string: the scratch folder, checked by plot_render() to hold no quote or
+ * control character, in single quotes (where gnuplot expands nothing). */
 FILE *chart_preamble(struct chart_ctx *c, char *pre, const char *out, const char *title)
 {
     FILE *f = chart_scratch(c, "pre.gp", pre);
     if (!f)
         return NULL;
-    chart_gp_set(f, "fmt", c->o->format);
-    chart_gp_set(f, "out", out);
-    chart_gp_set(f, "scripts", c->scripts);
-    chart_gp_set(f, "chart_title", title);
+    if (!(c->text = chart_scratch(c, "text.dat", c->text_path))) {
+        fclose(f);
+        return NULL;
+    }
+    c->ntext = 0;
+    fprintf(f, "set datafile separator \"\\t\"\n"
+               "textfile = '%s'\n"
+               "stats textfile using (0) nooutput\n"
+               "array T[STATS_records]\n"
+               "stats textfile using (T[int($0) + 1] = strcol(1)[2:], 0) nooutput\n",
+            c->text_path);
+    chart_gp_set(c, f, "fmt", c->o->format);
+    chart_gp_path(c, f, "out", out);
+    chart_gp_path(c, f, "scripts", c->scripts);
+    chart_gp_set(c, f, "chart_title", title);
     return f;
 }
 
@@ -186,7 +242,9 @@ int chart_draw(struct chart_ctx *c, FILE *pre_f, const char *pre, const char *sc
                 const char *out, const char *title)
 {
     char script_path[PATH_MAX * 2], errlog[PATH_MAX];
-    if (chart_close(c, pre_f, pre) < 0)
+    int bad = chart_close(c, c->text, c->text_path);
+    c->text = NULL;
+    if (chart_close(c, pre_f, pre) < 0 || bad < 0)
         return -EIO;
     snprintf(script_path, sizeof script_path, "%s/%s", c->scripts, script);
     snprintf(errlog, sizeof errlog, "%s/gnuplot.err", c->tmp);

@@ -10,11 +10,20 @@
  * oranges, darker for bigger clusters.
  *
  * Data files are tab-separated (labels may hold spaces); "?" is gnuplot's
- * missing value (common.gp sets both). Single-threaded.
+ * missing value (common.gp sets both).
+ *
+ * Text from the results (labels, regions, models, and the titles made of
+ * them) never enters gnuplot's command language, where `...` runs a shell
+ * command, @name expands a macro and a quote or newline ends the string.
+ * Every string a chart needs, paths included, is a line of the chart's text
+ * file, which the preamble reads as data (strcol) into the array T; the
+ * preamble itself holds only names, numbers and T[k], and the scripts never
+ * eval a string. Single-threaded.
  */
 #ifndef LOADGEN_CHART_H
 #define LOADGEN_CHART_H
 
+#include <limits.h>
 #include <stdio.h>
 
 #include "plot.h"
@@ -30,6 +39,9 @@ struct chart_ctx {
     char scripts[4096];     /* where common.gp and the chart scripts are */
     const char **color;     /* per label, in r->values[RESULTS_LABEL] order */
     int seq;                /* numbers scratch files */
+    FILE *text;             /* the open preamble's text file: one string a line */
+    char text_path[PATH_MAX];
+    size_t ntext;           /* strings in it so far: T[1..ntext] */
     char *err;              /* LG_ERRLEN, for the builders' failures */
 };
 
@@ -58,10 +70,18 @@ void chart_fmt_money(char *buf, size_t n, double v);
 
 /* ---- gnuplot preambles and data files ----------------------------------- */
 
-void chart_gp_str(FILE *f, const char *s); /* a quoted, escaped string literal */
-void chart_gp_set(FILE *f, const char *name, const char *value);
-void chart_gp_strs(FILE *f, const char *name, const char *const *v, size_t n);
-void chart_gp_nums(FILE *f, const char *name, const double *v, size_t n);
+/* `name = T[k]`, the value going to the text file as line k. */
+void chart_gp_set(struct chart_ctx *c, FILE *f, const char *name, const char *value);
+/* The same for a path: "./" is put before a relative one, which gnuplot
+ * would otherwise run as a command ("<cmd", "|cmd") or read as stdin ("-"). */
+void chart_gp_path(struct chart_ctx *c, FILE *f, const char *name, const char *path);
+/* `array name[n] = [T[k], ...]`; chart_gp_tics doubles each '%', for tic
+ * labels, which gnuplot reads as formats. */
+void chart_gp_strs(struct chart_ctx *c, FILE *f, const char *name, const char *const *v,
+                   size_t n);
+void chart_gp_tics(struct chart_ctx *c, FILE *f, const char *name, const char *const *v,
+                   size_t n);
+void chart_gp_nums(FILE *f, const char *name, const double *v, size_t n); /* NaN: not finite */
 void chart_dat_num(FILE *f, double v);        /* "?" when not finite */
 void chart_dat_text(FILE *f, const char *s);  /* "?" when empty */
 unsigned long chart_rgb(const char *hex);     /* "#rrggbb" -> 0xrrggbb */
@@ -75,8 +95,9 @@ int chart_close(struct chart_ctx *c, FILE *f, const char *path);
 void chart_skip(struct chart_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* outdir/NAME.FORMAT, NAME made safe for a file name. */
 void chart_path(struct chart_ctx *c, char *path, const char *name);
-/* Starts a preamble with what every script needs (fmt, out, scripts,
- * chart_title); the builder adds its variables and calls chart_draw(). */
+/* Starts a preamble and its text file with what every script needs (fmt,
+ * out, scripts, chart_title); the builder adds its variables and calls
+ * chart_draw(). */
 FILE *chart_preamble(struct chart_ctx *c, char *pre, const char *out, const char *title);
 /* Closes the preamble, runs gnuplot on it and `script`, records the chart. */
 int chart_draw(struct chart_ctx *c, FILE *pre_f, const char *pre, const char *script,

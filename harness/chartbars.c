@@ -150,48 +150,43 @@ static void panel_range(const struct panel *p, int logy, double *base, double *t
     }
 }
 
-/* Group names along x, as a command the script evals. */
-static void gp_xtics(FILE *f, const char *const *names, size_t n)
+/* Group names along x: tic[k] at k-1 (bars_panel.gp sets the tics). */
+static void gp_xtics(struct chart_ctx *c, FILE *f, const char *const *names, size_t n)
 {
     fprintf(f, "ngroups = %zu\n", n);
-    fputs("xticsdef = \"set xtics (", f);
-    for (size_t i = 0; i < n; i++) {
-        fprintf(f, "%s\\\"", i ? ", " : "");
-        for (const char *s = names[i]; *s; s++)
-            fprintf(f, *s == '"' || *s == '\\' ? "\\\\\\%c" : *s == '%' ? "%%%c" : "%c", *s);
-        fprintf(f, "\\\" %zu", i);
-    }
-    fputs(")\"\n", f);
+    chart_gp_tics(c, f, "tic", names, n);
 }
 
 /* A panel's variables, with a suffix: "" for a chart of one panel (then
  * the names are those bars_panel.gp reads), "1" and "2" for cost.gp. */
-static void gp_panel(FILE *f, const char *sfx, const char *dat, const struct panel *p,
-                     int logy, const char *ylabel, const char *yformat, const char *title)
+static void gp_panel(struct chart_ctx *c, FILE *f, const char *sfx, const char *dat,
+                     const struct panel *p, int logy, const char *ylabel, const char *yformat,
+                     const char *title)
 {
     double base, top;
+    char name[32];
     panel_range(p, logy, &base, &top);
-    fprintf(f, "data%s = ", sfx);
-    chart_gp_str(f, dat);
-    fprintf(f, "\n%s%s = ", *sfx ? "ylabel" : "ylabel_text", sfx);
-    chart_gp_str(f, ylabel);
-    fprintf(f, "\nyformat%s = ", sfx);
-    chart_gp_str(f, yformat);
-    fprintf(f, "\n%s%s = ", *sfx ? "title" : "panel_title", sfx);
-    chart_gp_str(f, title);
-    fprintf(f, "\nytop%s = %g\nybase%s = %g\nvertical%s = %d\n", sfx, top, sfx, base, sfx,
+    snprintf(name, sizeof name, "data%s", sfx);
+    chart_gp_path(c, f, name, dat);
+    snprintf(name, sizeof name, "%s%s", *sfx ? "ylabel" : "ylabel_text", sfx);
+    chart_gp_set(c, f, name, ylabel);
+    snprintf(name, sizeof name, "yformat%s", sfx);
+    chart_gp_set(c, f, name, yformat);
+    snprintf(name, sizeof name, "%s%s", *sfx ? "title" : "panel_title", sfx);
+    chart_gp_set(c, f, name, title);
+    fprintf(f, "ytop%s = %g\nybase%s = %g\nvertical%s = %d\n", sfx, top, sfx, base, sfx,
             p->vertical);
 }
 
-static void gp_bar_common(FILE *f, size_t nseries, const double *alpha, int logy,
-                          const char *const *keyname, const char *const *keycolor,
+static void gp_bar_common(struct chart_ctx *c, FILE *f, size_t nseries, const double *alpha,
+                          int logy, const char *const *keyname, const char *const *keycolor,
                           const double *keyalpha, size_t nkey)
 {
     fprintf(f, "n = %zu\nnkey = %zu\nlogy = %d\nbarwidth = %g\n", nseries, nkey, logy,
             0.8 / (double)nseries * 0.92);
     chart_gp_nums(f, "alpha", alpha, nseries);
-    chart_gp_strs(f, "keyname", keyname, nkey);
-    chart_gp_strs(f, "keycolor", keycolor, nkey);
+    chart_gp_strs(c, f, "keyname", keyname, nkey);
+    chart_gp_strs(c, f, "keycolor", keycolor, nkey);
     chart_gp_nums(f, "keyalpha", keyalpha, nkey);
 }
 
@@ -270,9 +265,9 @@ static int chart_throughput_bars(struct chart_ctx *c, struct panel *p)
         FILE *f = chart_preamble(c, pre, out, title);
         if (!f)
             return -EIO;
-        gp_panel(f, "", dat, p, c->o->log_scale, "Throughput (images/s)", "%g", title);
-        gp_bar_common(f, nl, alpha, c->o->log_scale, labels, colors, alpha, nl);
-        gp_xtics(f, models, nm);
+        gp_panel(c, f, "", dat, p, c->o->log_scale, "Throughput (images/s)", "%g", title);
+        gp_bar_common(c, f, nl, alpha, c->o->log_scale, labels, colors, alpha, nl);
+        gp_xtics(c, f, models, nm);
         int rc = chart_draw(c, f, pre, "bars.gp", out, title);
         if (rc < 0)
             return rc;
@@ -351,15 +346,15 @@ static int chart_cost(struct chart_ctx *c, struct panel *p, struct panel *q)
         FILE *f = chart_preamble(c, pre, out, title);
         if (!f)
             return -EIO;
-        gp_panel(f, "1", dat1, p, 0,
+        gp_panel(c, f, "1", dat1, p, 0,
                  unit == 1e6   ? "Images per dollar (millions)"
                  : unit == 1e3 ? "Images per dollar (thousands)"
                                : "Images per dollar",
                  "%g", "Images per dollar (more is better)");
-        gp_panel(f, "2", dat2, q, 0, "Cost per 1000 images (USD)", "$%g",
+        gp_panel(c, f, "2", dat2, q, 0, "Cost per 1000 images (USD)", "$%g",
                  "Cost per 1000 images (less is better)");
-        gp_bar_common(f, nl, alpha, 0, labels, colors, alpha, nl);
-        gp_xtics(f, models, nm);
+        gp_bar_common(c, f, nl, alpha, 0, labels, colors, alpha, nl);
+        gp_xtics(c, f, models, nm);
         int rc = chart_draw(c, f, pre, "cost.gp", out, title);
         if (rc < 0)
             return rc;
@@ -431,9 +426,9 @@ static int chart_regions(struct chart_ctx *c, struct panel *p)
         FILE *f = chart_preamble(c, pre, out, title);
         if (!f)
             return -EIO;
-        gp_panel(f, "", dat, p, 0, "Throughput (images/s)", "%g", title);
-        gp_bar_common(f, nr, alpha, 0, keyname, keycolor, alpha, nr);
-        gp_xtics(f, labels, nl);
+        gp_panel(c, f, "", dat, p, 0, "Throughput (images/s)", "%g", title);
+        gp_bar_common(c, f, nr, alpha, 0, keyname, keycolor, alpha, nr);
+        gp_xtics(c, f, labels, nl);
         int rc = chart_draw(c, f, pre, "bars.gp", out, title);
         if (rc < 0)
             return rc;

@@ -69,14 +69,14 @@ int chartlines_throughput(struct chart_ctx *c)
                      model, open ? "offered rate" : "concurrency");
             if (!(f = chart_preamble(c, pre, out, title)))
                 return -EIO;
-            chart_gp_set(f, "data", dat);
+            chart_gp_path(c, f, "data", dat);
             fprintf(f, "n = %zu\n", n);
-            chart_gp_strs(f, "name", name, n);
-            chart_gp_strs(f, "color", color, n);
+            chart_gp_strs(c, f, "name", name, n);
+            chart_gp_strs(c, f, "color", color, n);
             chart_gp_nums(f, "dash", dash, n);
-            chart_gp_set(f, "xlabel_text", open ? "Offered rate (requests/s)"
+            chart_gp_set(c, f, "xlabel_text", open ? "Offered rate (requests/s)"
                                               : "Concurrent requests (threads)");
-            chart_gp_set(f, "ylabel_text", "Throughput (images/s)");
+            chart_gp_set(c, f, "ylabel_text", "Throughput (images/s)");
             int rc = chart_draw(c, f, pre, "throughput.gp", out, title);
             if (rc < 0)
                 return rc;
@@ -199,19 +199,20 @@ int chartlines_spectrum(struct chart_ctx *c)
         snprintf(title, sizeof title, "%s: latency by percentile%s (last cycle)", model, lvl);
         if (!(f = chart_preamble(c, pre, out, title)))
             return -EIO;
-        chart_gp_set(f, "data", dat);
+        chart_gp_path(c, f, "data", dat);
         fprintf(f, "n = %zu\nxmax = %g\n", n, xmax);
-        chart_gp_strs(f, "name", name, n);
-        chart_gp_strs(f, "color", color, n);
+        chart_gp_strs(c, f, "name", name, n);
+        chart_gp_strs(c, f, "color", color, n);
         chart_gp_nums(f, "dash", dash, n);
-        fputs("xticsdef = \"set xtics (", f);
-        /* Tic labels are formats to gnuplot: %% prints a percent sign. */
-        static const char *const tic[] = {"0%%", "50%%", "90%%", "99%%", "99.9%%", "99.99%%",
-                                          "99.999%%", "99.9999%%"};
+        static const char *const tic[] = {"0%", "50%", "90%", "99%", "99.9%", "99.99%",
+                                          "99.999%", "99.9999%"};
         static const double at[] = {1, 2, 10, 100, 1e3, 1e4, 1e5, 1e6};
-        for (size_t k = 0; k < sizeof at / sizeof at[0] && at[k] <= xmax * 1.0001; k++)
-            fprintf(f, "%s\\\"%s\\\" %g", k ? ", " : "", tic[k], at[k]);
-        fputs(")\"\n", f);
+        size_t ntic = 0;
+        while (ntic < sizeof at / sizeof at[0] && at[ntic] <= xmax * 1.0001)
+            ntic++;
+        fprintf(f, "ntic = %zu\n", ntic);
+        chart_gp_tics(c, f, "tic", tic, ntic);
+        chart_gp_nums(f, "ticat", at, ntic);
         int rc = chart_draw(c, f, pre, "spectrum.gp", out, title);
         if (rc < 0)
             return rc;
@@ -310,8 +311,8 @@ int chartlines_timeline(struct chart_ctx *c, const struct results_run *run)
     }
     if (!(f = chart_preamble(c, pre, out, title)))
         return -EIO;
-    chart_gp_set(f, "data", dat);
-    chart_gp_set(f, "level_text", closed ? "Concurrency (threads)" : "Offered rate (req/s)");
+    chart_gp_path(c, f, "data", dat);
+    chart_gp_set(c, f, "level_text", closed ? "Concurrency (threads)" : "Offered rate (req/s)");
     /* Headroom keeps the highest level's step off the frame. */
     fprintf(f, "xmax = %g\ny2top = %g\n", xmax * 1.02, top * 1.15);
     return chart_draw(c, f, pre, "timeline.gp", out, title);
@@ -401,10 +402,10 @@ int chartlines_scaling(struct chart_ctx *c)
         chart_path(c, out, file);
         if (!(f = chart_preamble(c, pre, out, title)))
             return -EIO;
-        chart_gp_set(f, "data", dat);
+        chart_gp_path(c, f, "data", dat);
         fprintf(f, "n = %zu\nxmax = %d\n", n, maxn);
-        chart_gp_strs(f, "name", name, n);
-        chart_gp_strs(f, "color", color, n);
+        chart_gp_strs(c, f, "name", name, n);
+        chart_gp_strs(c, f, "color", color, n);
         int rc = chart_draw(c, f, pre, "scaling.gp", out, title);
         if (rc < 0)
             return rc;

@@ -34,9 +34,10 @@ static int has_scripts(const char *dir)
 
 static int pick(char *dir, size_t size, const char *candidate)
 {
-    if (!has_scripts(candidate) || strlen(candidate) >= size)
+    char abs[PATH_MAX];
+    if (!has_scripts(candidate) || !realpath(candidate, abs) || strlen(abs) >= size)
         return 0;
-    strcpy(dir, candidate);
+    strcpy(dir, abs);
     return 1;
 }
 
@@ -49,17 +50,22 @@ int gnuplot_scripts_dir(char *dir, size_t size, char *err)
         return lg_err(err, "LOADGEN_GNUPLOT_DIR=%s: no common.gp there; point it at "
                       "loadgen's scripts/gnuplot folder", env);
     }
-    if (pick(dir, size, "scripts/gnuplot"))
-        return 0;
-    /* Next to the binary: a checkout built in place, run from elsewhere. */
     char exe[PATH_MAX], cand[PATH_MAX + 32];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = '\0';
         const char *bindir = dirname(exe);
+        /* A checkout built in place: ./loadgen, or obj/VARIANT/loadgen. */
         snprintf(cand, sizeof cand, "%s/scripts/gnuplot", bindir);
         if (pick(dir, size, cand))
             return 0;
+        const char *variant = strrchr(bindir, '/');
+        if (variant && variant - bindir >= 4 && strncmp(variant - 4, "/obj", 4) == 0) {
+            snprintf(cand, sizeof cand, "%.*s/scripts/gnuplot", (int)(variant - 4 - bindir),
+                     bindir);
+            if (pick(dir, size, cand))
+                return 0;
+        }
         /* An install under any PREFIX: PREFIX/bin/loadgen finds
          * PREFIX/share/loadgen/gnuplot, whatever PREFIX it was built for. */
         snprintf(cand, sizeof cand, "%s/../share/loadgen/gnuplot", bindir);
@@ -68,9 +74,24 @@ int gnuplot_scripts_dir(char *dir, size_t size, char *err)
     }
     if (pick(dir, size, LOADGEN_DATADIR "/gnuplot"))
         return 0;
-    return lg_err(err, "cannot find the chart scripts (common.gp) in ./scripts/gnuplot, next "
-                  "to the binary or in " LOADGEN_DATADIR "/gnuplot; run `make install` or "
-                  "set LOADGEN_GNUPLOT_DIR");
+    return lg_err(err, "cannot find the chart scripts (common.gp) next to the binary or in "
+                  LOADGEN_DATADIR "/gnuplot; run `make install` or set LOADGEN_GNUPLOT_DIR");
+}
+
+/* gnuplot in an absolute folder of PATH (see gnuplot.h); 0 or -ENOENT. */
+static int find_gnuplot(char *path, size_t size)
+{
+    const char *p = getenv("PATH");
+    if (!p || !*p)
+        p = "/usr/local/bin:/usr/bin:/bin";
+    while (*p) {
+        size_t n = strcspn(p, ":");
+        if (n > 0 && p[0] == '/' && (size_t)snprintf(path, size, "%.*s/gnuplot", (int)n, p) < size &&
+            access(path, X_OK) == 0)
+            return 0;
+        p += n + (p[n] == ':');
+    }
+    return -ENOENT;
 }
 
 /* The first lines gnuplot printed, indented, for a multi-line message. */
@@ -98,7 +119,7 @@ static void first_lines(const char *errlog, char *out, size_t size)
 
 int gnuplot_run(const char *const *files, size_t nfiles, const char *errlog, char *err)
 {
-    char *argv[16];
+    char *argv[16], exe[PATH_MAX];
     if (nfiles + 2 > sizeof argv / sizeof argv[0])
         return lg_err(err, "too many gnuplot scripts (%zu)", nfiles), -EINVAL;
     argv[0] = "gnuplot";
@@ -106,6 +127,9 @@ int gnuplot_run(const char *const *files, size_t nfiles, const char *errlog, cha
         argv[i + 1] = (char *)files[i];
     argv[nfiles + 1] = NULL;
 
+    if (find_gnuplot(exe, sizeof exe) < 0)
+        return lg_err(err, "gnuplot not found; install it with: sudo apt-get install "
+                      "gnuplot-nox"), -ENOENT;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     /* gnuplot reads stdin when a script ends without `exit`; give it none. */
@@ -113,11 +137,8 @@ int gnuplot_run(const char *const *files, size_t nfiles, const char *errlog, cha
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     pid_t pid;
-    int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+    int rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
-    if (rc == ENOENT)
-        return lg_err(err, "gnuplot not found; install it with: sudo apt-get install "
-                      "gnuplot-nox"), -ENOENT;
     if (rc != 0)
         return lg_err(err, "cannot start gnuplot: %s", strerror(rc)), -EIO;
 

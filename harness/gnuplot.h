@@ -10,13 +10,18 @@
 
 #include <stddef.h>
 
-/* The folder holding common.gp and the chart scripts: $LOADGEN_GNUPLOT_DIR
- * when set, else ./scripts/gnuplot, else scripts/gnuplot next to the
- * binary, else the installed LOADGEN_DATADIR/gnuplot. */
+/* The folder holding common.gp and the chart scripts, as an absolute path:
+ * $LOADGEN_GNUPLOT_DIR when set, else the source tree's scripts/gnuplot
+ * next to the binary (./loadgen, or obj/VARIANT/loadgen two folders down),
+ * else PREFIX/share/loadgen/gnuplot beside PREFIX/bin/loadgen, else the
+ * installed LOADGEN_DATADIR/gnuplot. Never the working folder: scripts
+ * there could be anyone's, and gnuplot runs what they say. */
 int gnuplot_scripts_dir(char *dir, size_t size, char *err);
 
 /* Runs `gnuplot FILE...` (each file a script, run in order in one
- * process), with its stderr kept in `errlog`. Returns 0; -ENOENT when
+ * process), with its stderr kept in `errlog`. gnuplot is looked up in the
+ * absolute folders of PATH only: "." or an empty entry would run a gnuplot
+ * from the working folder. Returns 0; -ENOENT when
  * gnuplot is not installed (err says how to install it); -EIO when it
  * failed (err holds the first lines of what it printed). */
 int gnuplot_run(const char *const *files, size_t nfiles, const char *errlog, char *err);

@@ -28,6 +28,9 @@
 #define LOADGEN_VERSION "unknown"
 #endif
 
+/* A chart is a few hundred KB; anything far bigger is not one of ours. */
+#define HTMLREPORT_MAX_CHART_BYTES (64u << 20)
+
 static const char style[] =
     "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;margin:2em auto;max-width:1320px;"
     "color:#222;padding:0 1em}"
@@ -49,7 +52,11 @@ void htmlreport_escape(FILE *f, const char *s)
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
         case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
+        default:
+            if ((unsigned char)*s < ' ' || *s == 0x7f)
+                fputs("&#xfffd;", f);
+            else
+                fputc(*s, f);
         }
 }
 
@@ -141,9 +148,9 @@ static void write_compare(FILE *f, const struct compare_table *t)
 
 static int write_png(FILE *f, const char *path, char *err)
 {
-    FILE *in = fopen(path, "rb");
+    FILE *in = results_fopen(path, HTMLREPORT_MAX_CHART_BYTES, err);
     if (!in)
-        return lg_err(err, "%s: cannot read the chart: %s", path, strerror(errno));
+        return -1;
     /* base64 by whole 3-byte groups, so chunks concatenate cleanly. */
     unsigned char buf[3 * 4096];
     char out[4 * 4096];

@@ -15,7 +15,8 @@
 #include "plot.h"
 #include "results.h"
 
-/* Writes s with & < > " ' escaped. */
+/* Writes s with & < > " ' escaped, and each control character (a result
+ * file may hold escape sequences) as U+FFFD. */
 void htmlreport_escape(FILE *f, const char *s);
 
 /* Writes the page. `charts` may be empty (gnuplot missing: `why_no_charts`

@@ -25,6 +25,7 @@
 #include "common.h"
 #include "fileio.h"
 #include "hist.h"
+#include "results.h"
 #include "stats.h"
 
 /* Counts above 2^53 cannot be held exactly by a JSON number. */
@@ -239,11 +240,21 @@ static int level_stats(const struct mfile *f, const struct mlevel *l, struct sta
         hist_destroy(st->h[h]);
         st->h[h] = dec;
     }
-    if (hist_count(st->h[STATS_LATENCY]) != st->requests)
-        return lg_err(err, "%s: levels[%zu]: the latency histogram holds %llu samples but "
-                      "requests is %llu; the file was edited or is damaged", f->name, i,
-                      (unsigned long long)hist_count(st->h[STATS_LATENCY]),
-                      (unsigned long long)st->requests);
+    /* A request adds one sample to each histogram at most (latency to
+     * every one): more samples than requests would be merged into
+     * percentiles of requests that never were. */
+    for (int h = 0; h < STATS_HIST_COUNT; h++) {
+        uint64_t n = hist_count(st->h[h]);
+        if (h == STATS_LATENCY ? n != st->requests : n > st->requests)
+            return lg_err(err, "%s: levels[%zu]: the %s histogram holds %llu samples but "
+                          "requests is %llu; the file was edited or is damaged", f->name, i,
+                          stats_hist_name(h), (unsigned long long)n,
+                          (unsigned long long)st->requests);
+    }
+    if (st->images_ok > st->images)
+        return lg_err(err, "%s: levels[%zu]: images_ok (%llu) is more than images (%llu); the "
+                      "file was edited or is damaged", f->name, i,
+                      (unsigned long long)st->images_ok, (unsigned long long)st->images);
     st->first_start_us = l->lv.start_wall_us;
     st->last_end_us = l->lv.end_wall_us;
     return 0;
@@ -485,7 +496,9 @@ done:
 int merge_add_file(struct merge *m, const char *path, char *err)
 {
     size_t len;
-    char *text = fileio_read(NULL, path, 0, &len, err);
+    if (results_check_file(path, RESULTS_MAX_BYTES, err) < 0)
+        return -1;
+    char *text = fileio_read(NULL, path, RESULTS_MAX_BYTES, &len, err);
     if (!text)
         return -1;
     int rc = merge_add_text(m, path, text, len, err);
@@ -708,6 +721,7 @@ static int merge_cost(struct merge *m, struct mgroup *g)
 static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, char *err)
 {
     const struct mlevel *first = member(m, g, 0);
+    char d[96];
     int sig = m->files[0].sig;
     if (!(g->st = stats_create(0, 0)))
         return lg_err(err, "out of memory");
@@ -751,6 +765,11 @@ static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, cha
         };
         if (stats_merge(g->st, scratch) < 0)
             return lg_err(err, "%s: out of memory", m->files[f].name);
+        if ((double)g->st->requests > MAX_COUNT || (double)g->st->images > MAX_COUNT ||
+            (double)g->st->bytes_recv > MAX_COUNT || (double)g->st->bytes_sent > MAX_COUNT)
+            return lg_err(err, "%s: level %s: the merged counts pass 2^53, more than a JSON "
+                          "result holds exactly; merge fewer results at once",
+                          m->files[f].name, level_desc(l, d, sizeof d));
         g->lv.interrupted |= l->lv.interrupted;
         g->lv.concurrency += l->lv.concurrency;
         g->lv.rate += l->lv.rate;

@@ -75,8 +75,17 @@ int plot_render(const struct results *r, const struct plot_opts *o, struct plot_
     if (mkdir_p(o->outdir, err) < 0)
         return -EINVAL;
     const char *tmp = getenv("TMPDIR");
-    if (snprintf(c.tmp, sizeof c.tmp, "%s/loadgen-plot.XXXXXX", tmp && *tmp ? tmp : "/tmp") >=
-        (int)sizeof c.tmp)
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    /* The scratch folder is the one path a preamble spells out (see
+     * chart.h): in single quotes, which hold anything but a quote or a
+     * line break, and "./" before a relative one ("<cmd" is a command). */
+    for (const char *p = tmp; *p; p++)
+        if (*p == '\'' || (unsigned char)*p < 0x20 || *p == 0x7f)
+            return lg_err(err, "TMPDIR holds a quote or control character; set it to a plain "
+                          "folder such as /tmp"), -EINVAL;
+    if (snprintf(c.tmp, sizeof c.tmp, "%s%s/loadgen-plot.XXXXXX", tmp[0] == '/' ? "" : "./",
+                 tmp) >= (int)sizeof c.tmp)
         return lg_err(err, "TMPDIR=%s: too long a path for a scratch folder", tmp), -EINVAL;
     if (!mkdtemp(c.tmp))
         return lg_err(err, "%s: cannot create a scratch folder: %s", c.tmp, strerror(errno)),

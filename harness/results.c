@@ -10,10 +10,12 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "fileio.h"
@@ -31,6 +33,58 @@ static const char *const required_cols[] = {
 static const char *const known_models[] = {
     "mobilenet_v2", "nasnet_mobile", "resnet50", "resnet152", "nasnet_large",
 };
+
+/* ---- opening files ------------------------------------------------------ */
+
+static int check_stat(const struct stat *st, const char *path, size_t max_bytes, char *err)
+{
+    if (S_ISDIR(st->st_mode))
+        return lg_err(err, "%s: is a folder; give a results file", path);
+    if (!S_ISREG(st->st_mode))
+        return lg_err(err, "%s: not a regular file (%s); give a results file", path,
+                      S_ISFIFO(st->st_mode)   ? "a FIFO"
+                      : S_ISSOCK(st->st_mode) ? "a socket"
+                                              : "a device");
+    if ((unsigned long long)st->st_size > max_bytes)
+        return lg_err(err, "%s: %lld bytes; at most %zu MiB of results are read from a file",
+                      path, (long long)st->st_size, max_bytes >> 20);
+    return 0;
+}
+
+int results_check_file(const char *path, size_t max_bytes, char *err)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+    return check_stat(&st, path, max_bytes, err);
+}
+
+FILE *results_fopen(const char *path, size_t max_bytes, char *err)
+{
+    /* O_NONBLOCK: opening a FIFO to read would wait for a writer. It has
+     * no effect on the regular file that is all this goes on to read. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    FILE *fp;
+    if (fd < 0) {
+        lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) < 0) {
+        lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (check_stat(&st, path, max_bytes, err) < 0)
+        goto fail;
+    if (!(fp = fdopen(fd, "r"))) {
+        lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+        goto fail;
+    }
+    return fp;
+fail:
+    close(fd);
+    return NULL;
+}
 
 struct results *results_create(void)
 {
@@ -98,6 +152,7 @@ static void add_note(struct results *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    lg_printable(buf); /* it may quote a label or file name */
     char **n = realloc(r->notes, (r->nnotes + 1) * sizeof *n);
     if (!n)
         return;
@@ -249,6 +304,11 @@ static int num_field(double *dst, char **f, int c, int need, const struct pos *a
     if (end == s || *end || errno == ERANGE || !isfinite(v))
         return lg_err(err, "%s:%zu: column '%s': '%s' is not a number", at->path, at->line,
                       at->col, s);
+    /* Every figure of a summary is a count, rate, time or price. */
+    if (v < 0)
+        return lg_err(err, "%s:%zu: column '%s': %s is negative; a loadgen summary has no "
+                      "negative figures: the file was edited or is damaged", at->path, at->line,
+                      at->col, s);
     *dst = v;
     return 0;
 }
@@ -308,12 +368,12 @@ static int is_header(char **f, int n)
 
 int results_load_csv(struct results *r, const char *path, char *err)
 {
-    FILE *fp = fopen(path, "r");
+    FILE *fp = results_fopen(path, RESULTS_MAX_BYTES, err);
     if (!fp)
-        return lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
     const char *src = keep_source(r, path);
     char *line = NULL, *f[MAX_FIELDS];
-    size_t cap = 0, lineno = 0, nrows = 0;
+    size_t cap = 0, lineno = 0, nrows = 0, total = 0;
     ssize_t len;
     struct header h = {0};
     int have_header = 0, rc = 0;
@@ -323,6 +383,12 @@ int results_load_csv(struct results *r, const char *path, char *err)
     }
     while ((len = getline(&line, &cap, fp)) >= 0) {
         lineno++;
+        /* The size was checked at open; a file still being written grows. */
+        if ((total += (size_t)len) > RESULTS_MAX_BYTES) {
+            rc = lg_err(err, "%s: more than %zu MiB; at most that is read from a file", path,
+                        RESULTS_MAX_BYTES >> 20);
+            goto done;
+        }
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         if (len == 0)
@@ -383,12 +449,18 @@ static const cJSON *item(const cJSON *o, const char *k)
     return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
-/* Reads a number member; null and absent are NaN unless `need`. */
+/* Reads a number member; null and absent are NaN unless `need`. Every
+ * number of a result is a count, rate, time or price: one that is negative
+ * or too big for a double (1e999 reads as infinity) is refused. */
 static int json_num(double *dst, const cJSON *o, const char *k, int need, const char *path,
                     size_t lvl, char *err)
 {
     const cJSON *v = item(o, k);
     if (cJSON_IsNumber(v)) {
+        if (!isfinite(v->valuedouble) || v->valuedouble < 0)
+            return lg_err(err, "%s: levels[%zu]: '%s' is %s; a loadgen result has no such "
+                          "figure: the file was edited or is damaged", path, lvl, k,
+                          v->valuedouble < 0 ? "negative" : "not a finite number");
         *dst = v->valuedouble;
         return 0;
     }
@@ -463,6 +535,9 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
         return lg_err(err, "%s: levels[%zu]: mode '%s' is neither closed nor open", path, i,
                       mode);
     row->interrupted = strcmp(status, "interrupted") == 0;
+    if (start > 0x1p62 || end > 0x1p62)
+        return lg_err(err, "%s: levels[%zu]: 'start_wall_us' or 'end_wall_us' is past any "
+                      "clock; the file was edited or is damaged", path, i);
     l->start_wall_us = isnan(start) ? 0 : (int64_t)start;
     l->end_wall_us = isnan(end) ? 0 : (int64_t)end;
 
@@ -501,7 +576,9 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
 int results_load_json(struct results *r, const char *path, char *err)
 {
     size_t len;
-    char *text = fileio_read(NULL, path, 0, &len, err);
+    if (results_check_file(path, RESULTS_MAX_BYTES, err) < 0)
+        return -1;
+    char *text = fileio_read(NULL, path, RESULTS_MAX_BYTES, &len, err);
     if (!text)
         return -1;
     int rc = 0;
@@ -571,23 +648,18 @@ done:
 
 /* ---- files and directories ---------------------------------------------- */
 
-/* A JSON result starts with '{'; anything else is taken for a CSV. */
-static int looks_like_json(const char *path)
+/* A JSON result starts with '{'; anything else is taken for a CSV. A FIFO
+ * or device is refused here, before either reader waits on it. */
+static int load_file(struct results *r, const char *path, char *err)
 {
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = results_fopen(path, RESULTS_MAX_BYTES, err);
     if (!fp)
-        return 0;
+        return -1;
     int c;
     while ((c = fgetc(fp)) == ' ' || c == '\n' || c == '\r' || c == '\t')
         ;
     fclose(fp);
-    return c == '{';
-}
-
-static int load_file(struct results *r, const char *path, char *err)
-{
-    return looks_like_json(path) ? results_load_json(r, path, err)
-                                 : results_load_csv(r, path, err);
+    return c == '{' ? results_load_json(r, path, err) : results_load_csv(r, path, err);
 }
 
 static int cmp_str(const void *a, const void *b)

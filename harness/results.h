@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define RESULTS_TEXT 128 /* capacity of a text field, NUL included */
 
@@ -119,6 +120,19 @@ struct results {
     char **sources;
     size_t nsources;
 };
+
+/* Result files are read whole (JSON) or row by row into memory: a file
+ * larger than this is refused. A study's summary CSV is a few MB and a
+ * JSON result with a day of per-second timeline some tens. */
+#define RESULTS_MAX_BYTES ((size_t)64 << 20)
+
+/* Opens a file to read, refusing (NULL, with a one-line err naming the
+ * path) what is not a regular file (a FIFO would block, a device never
+ * ends) and a file over max_bytes. The open itself does not block on a
+ * FIFO. results_check_file() makes the same checks on a path, for a reader
+ * that opens it itself: 0 or -1. Also used by merge and report. */
+FILE *results_fopen(const char *path, size_t max_bytes, char *err);
+int results_check_file(const char *path, size_t max_bytes, char *err);
 
 struct results *results_create(void);
 void results_destroy(struct results *r); /* accepts NULL */

@@ -7,7 +7,8 @@
 #               no percent: gnuplot skips the label)
 #   n, alpha[n] series count and each series' fill opacity
 #   nkey, keyname[nkey], keycolor[nkey], keyalpha[nkey]  legend entries
-#   xticsdef    a `set xtics (...)` command naming the groups 0..ngroups-1
+#   ngroups, tic[ngroups]  the groups' names, at x = 0..ngroups-1 (as tic
+#               labels are formats, a '%' in a name comes doubled)
 #   panel_title, ylabel_text, yformat, logy, ybase, ytop, barwidth
 #   keyplace    a command placing the legend (or `unset key`)
 #   vertical    1 when the bars are too narrow for level text above them
@@ -15,7 +16,9 @@
 set title panel_title
 set ylabel ylabel_text
 set format y yformat
-eval xticsdef
+# Names from the results are only ever values: never eval'ed or @-expanded.
+set xtics (tic[1] 0)
+do for [k=2:ngroups] { set xtics add (tic[k] k-1) }
 set xtics scale 0 nomirror
 set grid noxtics ytics
 if (logy) { set logscale y 10 } else { unset logscale y }

@@ -1,6 +1,10 @@
 # common.gp: terminal, fonts and style shared by every loadgen chart.
 # loadgen plot writes a small preamble that sets the variables below, then
 # runs gnuplot on the preamble and one chart script, which loads this file.
+# Every string variable (names, titles, paths) is read by the preamble from
+# a data file, never written as a literal: text from result files must not
+# reach gnuplot's command language (`...` runs a shell command there), so a
+# script evals or @-expands only strings it set itself (keyplace, valueopts).
 #   fmt  "png", "svg" or "pdf"
 #   out  the file to write
 # Labels come from the results (model names like mobilenet_v2), so

@@ -2,14 +2,16 @@
 # style: x is 1/(1-p) on a log axis, so 90%, 99%, 99.9% ... are evenly
 # spaced and the tail is as visible as the median.
 # Set by loadgen: data (one block per series: 1/(1-p), latency ms),
-# n, name[n], color[n], dash[n], chart_title, xmax, xticsdef.
+# n, name[n], color[n], dash[n], chart_title, xmax, and the tics: ntic,
+# tic[ntic] (labels, '%' doubled) at ticat[ntic].
 load scripts."/common.gp"
 set title chart_title
 set xlabel "Percentile (log scale of 1/(1-p))"
 set ylabel "Latency (ms)"
 set logscale x 10
 set xrange [1:xmax]
-eval xticsdef
+set xtics (tic[1] ticat[1])
+do for [k=2:ntic] { set xtics add (tic[k] ticat[k]) }
 set grid xtics ytics
 set yrange [0:*]
 set key top left

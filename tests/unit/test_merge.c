@@ -14,12 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
 #include "hist.h"
 #include "merge.h"
 #include "report.h"
+#include "results.h"
 #include "stats.h"
 
 #define T0 1795000000000000LL /* a wall-clock microsecond in 2026 */
@@ -446,6 +448,28 @@ static void damage_histogram(cJSON *root, cJSON *level)
                               cJSON_CreateString("v1:3:!!!!"));
 }
 
+/* A histogram of 11 samples where the level made 10 requests. */
+static void inflate_ttfb(cJSON *root, cJSON *level)
+{
+    (void)root;
+    struct hist *h = hist_create(3);
+    char *enc = NULL;
+    assert_non_null(h);
+    hist_record_n(h, 5000, 11);
+    assert_int_equal(hist_encode(h, &enc), 0);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(level, "histograms"), "ttfb",
+                              cJSON_CreateString(enc));
+    free(enc);
+    hist_destroy(h);
+}
+
+static void more_images_ok_than_images(cJSON *root, cJSON *level)
+{
+    (void)root;
+    cJSON *ok = cJSON_GetObjectItem(level, "images_ok");
+    cJSON_SetNumberValue(ok, cJSON_GetObjectItem(level, "images")->valuedouble + 1);
+}
+
 static void refuses_missing_and_inconsistent_fields(void **state)
 {
     (void)state;
@@ -461,6 +485,10 @@ static void refuses_missing_and_inconsistent_fields(void **state)
         {add_a_request, "a.json: levels[0]: the latency histogram holds 10 samples but "
                         "requests is 11"},
         {damage_histogram, "a.json: levels[0]: histograms.ttfb does not decode"},
+        {inflate_ttfb, "a.json: levels[0]: the ttfb histogram holds 11 samples but requests "
+                       "is 10"},
+        {more_images_ok_than_images, "a.json: levels[0]: images_ok (11) is more than images "
+                                     "(10)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *texts[] = {edited(result_text(&a), cases[i].edit)};
@@ -518,6 +546,7 @@ static void merge_main_exits_2_on_bad_input_and_0_on_help(void **state)
     char *flag[] = {"merge", "--nope"};
     char *missing[] = {"merge", "/nonexistent/a.json", "-o", "/tmp/m.json"};
     char *same[] = {"merge", "a.json", "-o", "a.json"};
+    char *device[] = {"merge", "/dev/zero", "-o", "/tmp/m.json"};
     FILE *keep = stdout;
     stdout = fopen("/dev/null", "w");
     assert_int_equal(merge_main(2, help), 0);
@@ -527,6 +556,31 @@ static void merge_main_exits_2_on_bad_input_and_0_on_help(void **state)
     assert_int_equal(merge_main(2, flag), LG_EXIT_USAGE);
     assert_int_equal(merge_main(4, missing), LG_EXIT_USAGE);
     assert_int_equal(merge_main(4, same), LG_EXIT_USAGE);
+    /* Refused at once: not read until memory runs out. */
+    assert_int_equal(merge_main(4, device), LG_EXIT_USAGE);
+}
+
+static void merge_add_file_refuses_a_fifo_and_a_file_over_the_cap(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/loadgen-test-merge.XXXXXX", fifo[64], big[64], err[LG_ERRLEN];
+    assert_non_null(mkdtemp(dir));
+    snprintf(fifo, sizeof fifo, "%s/a.json", dir);
+    snprintf(big, sizeof big, "%s/b.json", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    FILE *f = fopen(big, "w");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), (off_t)RESULTS_MAX_BYTES + 1), 0);
+    fclose(f);
+    struct merge *m = merge_create();
+    assert_int_equal(merge_add_file(m, fifo, err), -1);
+    assert_non_null(strstr(err, "a.json: not a regular file (a FIFO)"));
+    assert_int_equal(merge_add_file(m, big, err), -1);
+    assert_non_null(strstr(err, "b.json: 67108865 bytes; at most 64 MiB"));
+    merge_destroy(m);
+    unlink(fifo);
+    unlink(big);
+    rmdir(dir);
 }
 
 int main(void)
@@ -547,6 +601,7 @@ int main(void)
         cmocka_unit_test(refuses_the_same_run_twice),
         cmocka_unit_test(refuses_a_merge_together_with_one_of_its_inputs),
         cmocka_unit_test(merge_main_exits_2_on_bad_input_and_0_on_help),
+        cmocka_unit_test(merge_add_file_refuses_a_fifo_and_a_file_over_the_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -444,6 +445,80 @@ static void a_folder_reads_its_results_and_notes_the_rest(void **state)
     results_destroy(r);
 }
 
+/* json_doc with its first `from` replaced by `to`. */
+static void write_json_with(const char *name, const char *from, const char *to)
+{
+    const char *at = strstr(json_doc, from);
+    assert_non_null(at);
+    FILE *f = create(name);
+    fprintf(f, "%.*s%s%s", (int)(at - json_doc), json_doc, to, at + strlen(from));
+    fclose(f);
+}
+
+static void negative_and_infinite_figures_are_refused(void **state)
+{
+    (void)state;
+    FILE *f = create("neg.csv");
+    fputs(HEADER, f);
+    row(f, "r1", "gpu-1", "eastus", 50, 1, -5, "", "complete");
+    fclose(f);
+    f = create("negcost.csv");
+    fputs(HEADER, f);
+    row(f, "r1", "gpu-1", "eastus", 50, 1, 5, "-0.9", "complete");
+    fclose(f);
+    write_json_with("neg.json", "\"images_per_s\": 400", "\"images_per_s\": -400");
+    write_json_with("inf.json", "\"throughput_rps\": 400", "\"throughput_rps\": 1e999");
+    write_json_with("negpct.json", "{\"p\": 50, \"ms\": 2}", "{\"p\": 50, \"ms\": -2}");
+    write_json_with("future.json", "1795000000000000", "1e300");
+    struct results *r = results_create();
+    char err[LG_ERRLEN];
+    assert_int_equal(load_one(r, "neg.csv", err), -1);
+    assert_non_null(strstr(err, "neg.csv:2: column 'images_per_s': -5 is negative"));
+    assert_int_equal(load_one(r, "negcost.csv", err), -1);
+    assert_non_null(strstr(err, "negcost.csv:2: column 'cost_per_hour': -0.9 is negative"));
+    assert_int_equal(load_one(r, "neg.json", err), -1);
+    assert_non_null(strstr(err, "neg.json: levels[0]: 'images_per_s' is negative"));
+    assert_int_equal(load_one(r, "inf.json", err), -1);
+    assert_non_null(strstr(err, "inf.json: levels[0]: 'throughput_rps' is not a finite number"));
+    assert_int_equal(load_one(r, "negpct.json", err), -1);
+    assert_non_null(strstr(err, "negpct.json: levels[0]: 'ms' is negative"));
+    assert_int_equal(load_one(r, "future.json", err), -1);
+    assert_non_null(strstr(err, "future.json: levels[0]: 'start_wall_us' or 'end_wall_us' is "
+                                "past any clock"));
+    results_destroy(r);
+}
+
+static void devices_fifos_and_huge_files_are_refused_and_passed_over_in_a_folder(void **state)
+{
+    (void)state;
+    FILE *f = create("summary.csv");
+    fputs(HEADER, f);
+    row(f, "r", "gpu-1", "eastus", 50, 1, 100, "", "complete");
+    fclose(f);
+    assert_int_equal(mkfifo(path("fifo.csv"), 0600), 0);
+    f = create("huge.json");
+    assert_int_equal(ftruncate(fileno(f), (off_t)RESULTS_MAX_BYTES + 1), 0);
+    fclose(f);
+    struct results *r = results_create();
+    char err[LG_ERRLEN];
+    /* Named: refused at once, not read until memory runs out or a writer
+     * comes. */
+    assert_int_equal(results_load(r, "/dev/zero", err), -1);
+    assert_string_equal(err, "/dev/zero: not a regular file (a device); give a results file");
+    assert_int_equal(load_one(r, "fifo.csv", err), -1);
+    assert_non_null(strstr(err, "fifo.csv: not a regular file (a FIFO)"));
+    assert_int_equal(load_one(r, "huge.json", err), -1);
+    assert_non_null(strstr(err, "huge.json: 67108865 bytes; at most 64 MiB"));
+    /* In a folder: passed over with a note, the summary still read. */
+    assert_int_equal(results_load(r, dir, err), 0);
+    assert_int_equal(results_finish(r, err), 0);
+    assert_int_equal(r->nrows, 1);
+    assert_int_equal(r->nnotes, 2);
+    assert_non_null(strstr(r->notes[0], "fifo.csv: not a regular file (a FIFO)"));
+    assert_non_null(strstr(r->notes[1], "huge.json: 67108865 bytes"));
+    results_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +545,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(json_of_another_version_or_shape_is_refused, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(negative_and_infinite_figures_are_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            devices_fifos_and_huge_files_are_refused_and_passed_over_in_a_folder, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(a_folder_reads_its_results_and_notes_the_rest, setup,
                                         teardown),
     };
