@@ -21,7 +21,7 @@ static const char *const texts[BODY_ERR_COUNT] = {
     [BODY_BAD_TENSOR] = "inputs: each needs name, shape, datatype and data matching the shape",
     [BODY_BAD_BINARY] = "binary tensor data does not match binary_data_size and the body length",
     [BODY_BAD_MULTIPART] = "multipart body has no boundary or no complete part",
-    [BODY_TOO_MANY_IMAGES] = "too many images in one request (see --max-images)",
+    [BODY_TOO_MANY_IMAGES] = "too many images in one request; send at most --max-images",
     [BODY_TOO_COMPLEX] = "JSON body has too many values (more than 1048576)",
     [BODY_NOMEM] = "out of memory",
 };

@@ -23,7 +23,7 @@ enum body_err {
     BODY_BAD_TENSOR,     /* V2 input without name/shape/datatype, or data != shape */
     BODY_BAD_BINARY,     /* V2 binary sizes that do not add up to the body */
     BODY_BAD_MULTIPART,  /* no boundary, or no complete part */
-    BODY_TOO_MANY_IMAGES,/* more images than the caller's max (413) */
+    BODY_TOO_MANY_IMAGES,/* more images than the caller's max (400, as the study's app) */
     BODY_TOO_COMPLEX,    /* JSON of more than BODY_MAX_JSON_VALUES values (413) */
     BODY_NOMEM,
     BODY_ERR_COUNT

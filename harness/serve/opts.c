@@ -38,7 +38,7 @@ static const char usage[] =
     "  --seed N              seed for fault and jitter draws (default 1)\n"
     "Limits (serve expects hostile clients; see docs/serve.md):\n"
     "  --max-body SIZE       largest request body, 413 past it (default 64MiB)\n"
-    "  --max-images N        most images in one request, 413 past it (default 4096)\n"
+    "  --max-images N        most images in one request, 400 past it (default 64)\n"
     "  --max-inflight SIZE   memory for bodies, pipelined input and unsent answers of all\n"
     "                        connections together, 503 past it (default 256MiB)\n"
     "  --max-connections N   connections at once; more get 503 and a close (default 20000)\n"
@@ -236,7 +236,7 @@ int opts_parse(struct serve_opts *o, int argc, char **argv, char *err)
         .stall_us = 5000000,
         .seed = 1,
         .max_body = 64ULL << 20,
-        .max_images = 4096,
+        .max_images = 64,
         .max_inflight = 256ULL << 20,
         .max_conns = 20000,
         .header_timeout_us = 10000000,

@@ -30,7 +30,7 @@ struct serve_opts {
     int64_t freeze_us;        /* --freeze; 0 = off */
     uint64_t seed;            /* --seed */
     uint64_t max_body;        /* --max-body, bytes */
-    unsigned max_images;      /* --max-images: most images one request may carry */
+    unsigned max_images;      /* --max-images: most images one request may carry (400 past it) */
     uint64_t max_inflight;    /* --max-inflight, bytes held for all connections at once */
     unsigned max_conns;       /* --max-connections */
     int64_t header_timeout_us;/* --header-timeout */

@@ -119,8 +119,8 @@ int routes_create(struct routes **out, const char *model, const char *device, un
     for (int i = 0; !rc && i < BODY_ERR_COUNT; i++)
         rc = set(rt, C_BODY0 + i,
                  i == BODY_NOMEM                                        ? 500
-                 : i == BODY_TOO_MANY_IMAGES || i == BODY_TOO_COMPLEX ? 413
-                                                                        : 400,
+                 : i == BODY_TOO_COMPLEX ? 413
+                                         : 400,
                  NULL, e, body_err_text(i));
     for (int i = 0; !rc && i < RERR_COUNT; i++) {
         struct route_out o;

@@ -63,7 +63,7 @@ struct route_out {
 struct routes;
 
 /* `model`, `device` and `replicas` appear in GET /. A scoring request of
- * more than `max_images` images is answered 413. 0 or -ENOMEM. */
+ * more than `max_images` images is answered 400. 0 or -ENOMEM. */
 int routes_create(struct routes **out, const char *model, const char *device, unsigned replicas,
                   int fail_status, uint64_t max_body, unsigned max_images);
 /* A canned error answer (head and body, Connection: close) as one string,

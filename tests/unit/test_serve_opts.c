@@ -47,13 +47,13 @@ static void defaults_bind_loopback_and_simulate_one_resnet50_gpu(void **state)
 }
 
 /* serve expects hostile clients: every limit is on by default, loose
- * enough for 10,000 connections and loadgen's largest batch (4096). */
+ * enough for 10,000 connections; 64 images a request, as the study's app. */
 static void limits_are_on_by_default_and_each_flag_sets_one(void **state)
 {
     struct serve_opts o;
     char err[LG_ERRLEN];
     assert_int_equal(parse(&o, err, NULL), 0);
-    assert_int_equal(o.max_images, 4096);
+    assert_int_equal(o.max_images, 64);
     assert_true(o.max_inflight == 256ULL << 20);
     assert_int_equal(o.max_conns, 20000);
     assert_int_equal(o.header_timeout_us, 10000000);
