@@ -397,12 +397,14 @@ static void feed(struct conn *c, const char *data, size_t n)
         /* Pipelined input past the budget closes the connection: it is a
          * flood, and there is no request to answer yet. */
         c->pending.len = 0;
-        if (left && grow(c, &c->pending, left)) {
-            conn_close(c, 0);
-            return;
+        if (left) {
+            if (grow(c, &c->pending, left)) {
+                conn_close(c, 0);
+                return;
+            }
+            memcpy(c->pending.p, data + used, left);
+            c->pending.len = left;
         }
-        memcpy(c->pending.p, data + used, left);
-        c->pending.len = left;
     }
     uv_read_stop((uv_stream_t *)&c->tcp);
     if (c->discard) {
