@@ -128,7 +128,11 @@ int routes_create(struct routes **out, const char *model, const char *device, un
         const char *bp;
         size_t bn;
         canned(rt, i, &o);
-        rc = routes_render(&o, 0, 1, &rt->wire[i], &body, &bp, &bn) || sbuf_put(&rt->wire[i], bp, bn);
+        /* NUL-terminated past its length, so it reads as a C string too. */
+        rc = routes_render(&o, 0, 1, &rt->wire[i], &body, &bp, &bn) ||
+             sbuf_put(&rt->wire[i], bp, bn) || sbuf_put(&rt->wire[i], "", 1);
+        if (!rc)
+            rt->wire[i].len--;
         sbuf_free(&body);
     }
     if (rc) {

@@ -66,8 +66,9 @@ struct routes;
  * more than `max_images` images is answered 400. 0 or -ENOMEM. */
 int routes_create(struct routes **out, const char *model, const char *device, unsigned replicas,
                   int fail_status, uint64_t max_body, unsigned max_images);
-/* A canned error answer (head and body, Connection: close) as one string,
- * for sending with a single non-blocking write before a close. */
+/* A canned error answer (head and body, Connection: close) as one
+ * NUL-terminated string of *len bytes, for sending with a single
+ * non-blocking write before a close. */
 const char *routes_error_wire(const struct routes *rt, enum route_error e, size_t *len);
 void routes_destroy(struct routes *rt);
 
