@@ -245,3 +245,14 @@ serve --model zero --stall-rate 1 --stall 2s
 h stalled 200 50 >/dev/null
 mem_below "200 stalled clients pipelining 50 requests each: memory bounded" 60000
 expect_eq "under --stall-rate 1, a new client is still answered after --stall" "$(h one)" 200
+
+# --- the flags ------------------------------------------------------------------------------
+help=$("$LOADGEN" serve --help)
+for f in --max-images --max-inflight --max-connections --header-timeout --body-timeout --idle-timeout --send-timeout; do
+  check "--help lists $f" grep -q -- "$f" <<<"$help"
+done
+err=$("$LOADGEN" serve --max-body 512MiB 2>&1 >/dev/null); rc=$?
+expect_eq "--max-body past --max-inflight: exit 2" "$rc" 2
+expect_eq "--max-body past --max-inflight: one line" "$(wc -l <<<"$err")" 1
+err=$("$LOADGEN" serve --idle-timeout 0 2>&1 >/dev/null); rc=$?
+expect_eq "--idle-timeout 0: exit 2 naming it" "$rc: $err" "2: loadgen serve: --idle-timeout 0: not a timeout; write e.g. 500ms or 10s (from 1ms to 24h)"
