@@ -37,7 +37,8 @@
 #define VALUE_MAX 32
 /* Body buffers are needed only while a body arrives and is checked, so
  * they live in a pool shared by all connections: 10,000 idle keep-alive
- * connections pin none. Answers are small and stay per connection; one
+ * connections pin none. A body grows as its bytes arrive (to at most twice
+ * what arrived), never by its Content-Length alone. Answers are small and stay per connection; one
  * grown past KEEP_ANSWER (a large batch) is given back after its write. */
 #define POOL 256
 #define KEEP_BODY (1u << 20)
@@ -162,7 +163,11 @@ static void body_give(struct conn *c)
     struct httpd *h = c->h;
     if (!c->body.p)
         return;
-    if (c->body.cap <= KEEP_BODY && h->npool < POOL) {
+    /* Idle buffers are kept up to a quarter of the budget: a client that
+     * claims a body and sends a byte of it pins at most one of them, so
+     * the rest of the budget is held only by bytes that really arrived. */
+    if (c->body.cap <= KEEP_BODY && h->npool < POOL &&
+        h->pool_mem + c->body.cap <= h->lim.max_inflight / 4) {
         c->body.len = 0;
         h->pool[h->npool++] = c->body;
         h->pool_mem += c->body.cap;
@@ -562,17 +567,6 @@ static int on_headers_complete(http_parser *p)
     if (p->content_length != UINT64_MAX && p->content_length > h->lim.max_body) {
         answer_early(c, RERR_TOO_LARGE);
         return 0;
-    }
-    /* Room for the body up to KEEP_BODY at once; a larger one grows as
-     * its bytes arrive, so a Content-Length alone reserves little. */
-    if (p->content_length != UINT64_MAX && p->content_length > 0) {
-        body_take(c);
-        size_t first = p->content_length < KEEP_BODY ? (size_t)p->content_length : KEEP_BODY;
-        int rc = grow(c, &c->body, first);
-        if (rc) {
-            answer_early(c, rc == -EBUSY ? RERR_BUSY : RERR_NOMEM);
-            return 0;
-        }
     }
     if (c->expect_continue) {
         uv_buf_t b = uv_buf_init(cont, sizeof cont - 1);

@@ -114,6 +114,16 @@ elif cmd == "stallbody":    # N clients send a body's first MB of CL and stop
             pass
         socks.append(s)
     print(closed_within(socks, float(sys.argv[6])))
+elif cmd == "claims":       # N clients send headers claiming a large body, then a normal request
+    n, cl = int(sys.argv[3]), int(sys.argv[4])
+    socks = []
+    for i in range(n):
+        s = conn()
+        s.sendall(("POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Content-Length: %d\r\n\r\n{" % cl).encode())
+        socks.append(s)
+    time.sleep(0.3)
+    s = conn(); s.sendall(req("/score", SCORE_ONE)); print(status(s, 3.0))
 elif cmd == "slowloris":    # N clients trickle header bytes, one every 200 ms
     n, secs = int(sys.argv[3]), float(sys.argv[4])
     socks = [conn() for _ in range(n)]
@@ -219,6 +229,11 @@ got=$(h stallbody 30 16000000 8000000 4)
 expect_eq "30 stalled bodies: all closed by --body-timeout" "$got" 30
 mem_below "30 stalled bodies: memory bounded by --max-inflight" 150000
 normal_ok "after 30 stalled bodies"
+
+# 300 clients that send only headers claiming 1 MB bodies (and one byte of
+# it) reserve nothing for it: a normal request still gets its 200, not a 503.
+serve --model zero "${LIMITS[@]}" --max-body 16MiB --max-inflight 64MiB
+expect_eq "300 bodies claimed but not sent: a normal request is not refused" "$(h claims 300 1000000)" 200
 
 # --- headers that stop arriving, silent and idle clients ------------------------
 serve --model zero "${LIMITS[@]}"
