@@ -21,6 +21,8 @@ static const char *const texts[BODY_ERR_COUNT] = {
     [BODY_BAD_TENSOR] = "inputs: each needs name, shape, datatype and data matching the shape",
     [BODY_BAD_BINARY] = "binary tensor data does not match binary_data_size and the body length",
     [BODY_BAD_MULTIPART] = "multipart body has no boundary or no complete part",
+    [BODY_TOO_MANY_IMAGES] = "too many images in one request; send at most --max-images",
+    [BODY_TOO_COMPLEX] = "JSON body has too many values (more than 1048576)",
     [BODY_NOMEM] = "out of memory",
 };
 
@@ -46,17 +48,25 @@ static enum body_err b64_image(const char *s, struct sbuf *scratch)
     return body_is_image((unsigned char *)scratch->p, (size_t)got) ? BODY_OK : BODY_NOT_IMAGE;
 }
 
+/* One more image, unless that makes more than max. */
+static enum body_err count_image(unsigned *images, unsigned max)
+{
+    if (*images >= max)
+        return BODY_TOO_MANY_IMAGES;
+    ++*images;
+    return BODY_OK;
+}
+
 /* Every string under v is an image. */
-static enum body_err string_leaves(const cJSON *v, struct sbuf *scratch, unsigned *images)
+static enum body_err string_leaves(const cJSON *v, struct sbuf *scratch, unsigned *images,
+                                   unsigned max)
 {
     if (cJSON_IsString(v)) {
         enum body_err e = b64_image(v->valuestring, scratch);
-        if (e == BODY_OK)
-            ++*images;
-        return e;
+        return e ? e : count_image(images, max);
     }
     for (const cJSON *c = v->child; c && (cJSON_IsArray(v) || cJSON_IsObject(v)); c = c->next) {
-        enum body_err e = string_leaves(c, scratch, images);
+        enum body_err e = string_leaves(c, scratch, images, max);
         if (e)
             return e;
     }
@@ -64,7 +74,8 @@ static enum body_err string_leaves(const cJSON *v, struct sbuf *scratch, unsigne
 }
 
 /* Every {"b64": "<...>"} under v is an image. */
-static enum body_err b64_members(const cJSON *v, struct sbuf *scratch, unsigned *images)
+static enum body_err b64_members(const cJSON *v, struct sbuf *scratch, unsigned *images,
+                                 unsigned max)
 {
     for (const cJSON *c = v->child; c && (cJSON_IsArray(v) || cJSON_IsObject(v)); c = c->next) {
         enum body_err e;
@@ -73,9 +84,9 @@ static enum body_err b64_members(const cJSON *v, struct sbuf *scratch, unsigned 
                 return BODY_BAD_B64;
             e = b64_image(c->valuestring, scratch);
             if (e == BODY_OK)
-                ++*images;
+                e = count_image(images, max);
         } else {
-            e = b64_members(c, scratch, images);
+            e = b64_members(c, scratch, images, max);
         }
         if (e)
             return e;
@@ -83,8 +94,38 @@ static enum body_err b64_members(const cJSON *v, struct sbuf *scratch, unsigned 
     return BODY_OK;
 }
 
-static cJSON *parse_object(const char *b, size_t n)
+/* At least the number of JSON values in b[0..n): every value but the
+ * first follows a ',', ':' or an opening bracket outside a string. cJSON
+ * spends about 80 bytes a value, so a 64 MiB body of "0," would build a
+ * 2.7 GB tree; counting first bounds the tree. */
+static size_t json_values(const char *b, size_t n)
 {
+    size_t v = 1;
+    int in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = b[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == ',' || c == ':' || c == '[' || c == '{') {
+            v++;
+        }
+    }
+    return v;
+}
+
+/* The parsed object, or NULL with *e set. */
+static cJSON *parse_object(const char *b, size_t n, enum body_err *e)
+{
+    *e = BODY_BAD_JSON;
+    if (json_values(b, n) > BODY_MAX_JSON_VALUES) {
+        *e = BODY_TOO_COMPLEX;
+        return NULL;
+    }
     cJSON *root = cJSON_ParseWithLength(b, n);
     if (root && !cJSON_IsObject(root)) {
         cJSON_Delete(root);
@@ -93,28 +134,32 @@ static cJSON *parse_object(const char *b, size_t n)
     return root;
 }
 
-enum body_err body_score(const char *b, size_t n, struct sbuf *scratch, unsigned *images)
+enum body_err body_score(const char *b, size_t n, struct sbuf *scratch, unsigned max,
+                         unsigned *images)
 {
-    cJSON *root = parse_object(b, n);
+    enum body_err e;
+    cJSON *root = parse_object(b, n, &e);
     if (!root)
-        return BODY_BAD_JSON;
+        return e;
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(root, "input");
     *images = 0;
-    enum body_err e = string_leaves(in ? in : root, scratch, images);
+    e = string_leaves(in ? in : root, scratch, images, max);
     cJSON_Delete(root);
     return e == BODY_OK && *images == 0 ? BODY_NO_IMAGE : e;
 }
 
-enum body_err body_v1(const char *b, size_t n, struct sbuf *scratch, unsigned *images)
+enum body_err body_v1(const char *b, size_t n, struct sbuf *scratch, unsigned max,
+                      unsigned *images)
 {
-    cJSON *root = parse_object(b, n);
+    enum body_err e;
+    cJSON *root = parse_object(b, n, &e);
     if (!root)
-        return BODY_BAD_JSON;
+        return e;
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(root, "instances");
     if (!in)
         in = cJSON_GetObjectItemCaseSensitive(root, "inputs");
     *images = 0;
-    enum body_err e = in ? b64_members(in, scratch, images) : BODY_NO_IMAGE;
+    e = in ? b64_members(in, scratch, images, max) : BODY_NO_IMAGE;
     cJSON_Delete(root);
     return e == BODY_OK && *images == 0 ? BODY_NO_IMAGE : e;
 }
@@ -132,6 +177,10 @@ static size_t dtype_size(const char *dt)
             return table[i].size;
     return 0;
 }
+
+/* Most elements one tensor may declare: far past any body --max-body
+ * allows, small enough that no product of dimensions overflows. */
+#define TENSOR_MAX (1ULL << 40)
 
 struct tensor {
     const char *datatype;
@@ -152,15 +201,18 @@ static enum body_err tensor_of(const cJSON *in, struct tensor *t)
     t->elements = 1;
     t->batch = 1;
     int i = 0;
+    /* Dimensions are whole numbers and their product is checked before
+     * each multiply: [1048576, 1048576, 16777216] must not wrap to 0. */
     for (const cJSON *d = shape->child; d; d = d->next, i++) {
-        if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > 1e9)
+        if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > (double)TENSOR_MAX ||
+            d->valuedouble != (double)(uint64_t)d->valuedouble)
             return BODY_BAD_TENSOR;
         uint64_t dim = (uint64_t)d->valuedouble;
         if (i == 0)
             t->batch = dim;
+        if (dim == 0 || t->elements > TENSOR_MAX / dim)
+            return BODY_BAD_TENSOR; /* empty tensors carry no image: [1000000, 0] is refused */
         t->elements *= dim;
-        if (t->elements > (1ULL << 40))
-            return BODY_BAD_TENSOR;
     }
     if (strcmp(t->datatype, "BYTES") != 0 && dtype_size(t->datatype) == 0)
         return BODY_BAD_TENSOR;
@@ -169,7 +221,8 @@ static enum body_err tensor_of(const cJSON *in, struct tensor *t)
     const cJSON *bds = params ? cJSON_GetObjectItemCaseSensitive(params, "binary_data_size") : NULL;
     t->binary_size = -1;
     if (bds) {
-        if (!cJSON_IsNumber(bds) || bds->valuedouble < 0)
+        if (!cJSON_IsNumber(bds) || bds->valuedouble < 0 || bds->valuedouble > (double)TENSOR_MAX ||
+            bds->valuedouble != (double)(int64_t)bds->valuedouble)
             return BODY_BAD_BINARY;
         t->binary_size = (int64_t)bds->valuedouble;
     }
@@ -221,13 +274,14 @@ static enum body_err binary_bytes(const unsigned char *p, size_t n, uint64_t *co
 
 /* The V2 request, JSON (bin == NULL) or with its binary section. */
 static enum body_err v2(const char *b, size_t json_len, const unsigned char *bin, size_t bin_len,
-                        struct sbuf *scratch, unsigned *images)
+                        struct sbuf *scratch, unsigned max, unsigned *images)
 {
-    cJSON *root = parse_object(b, json_len);
+    enum body_err e;
+    cJSON *root = parse_object(b, json_len, &e);
     if (!root)
-        return BODY_BAD_JSON;
+        return e;
     const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(root, "inputs");
-    enum body_err e = BODY_OK;
+    e = BODY_OK;
     size_t off = 0;
     *images = 0;
     if (!cJSON_IsArray(inputs) || !inputs->child)
@@ -258,9 +312,16 @@ static enum body_err v2(const char *b, size_t json_len, const unsigned char *bin
         }
         if (!e && count != t.elements)
             e = BODY_BAD_TENSOR;
-        /* The first input's batch dimension is the number of images. */
-        if (!e && in == inputs->child)
-            *images = (unsigned)(bytes ? count : t.batch);
+        /* The first input's batch dimension is the number of images. Every
+         * dimension is at least 1 and the data matched the shape, so the
+         * images are never more than the elements actually sent. */
+        if (!e && in == inputs->child) {
+            uint64_t k = bytes ? count : t.batch;
+            if (k > max)
+                e = BODY_TOO_MANY_IMAGES;
+            else
+                *images = (unsigned)k;
+        }
     }
     if (!e && bin && off != bin_len)
         e = BODY_BAD_BINARY;
@@ -268,17 +329,18 @@ static enum body_err v2(const char *b, size_t json_len, const unsigned char *bin
     return e == BODY_OK && *images == 0 ? BODY_NO_IMAGE : e;
 }
 
-enum body_err body_v2_json(const char *b, size_t n, struct sbuf *scratch, unsigned *images)
+enum body_err body_v2_json(const char *b, size_t n, struct sbuf *scratch, unsigned max,
+                           unsigned *images)
 {
-    return v2(b, n, NULL, 0, scratch, images);
+    return v2(b, n, NULL, 0, scratch, max, images);
 }
 
 enum body_err body_v2_binary(const char *b, size_t n, size_t json_len, struct sbuf *scratch,
-                             unsigned *images)
+                             unsigned max, unsigned *images)
 {
     if (json_len > n)
         return BODY_BAD_BINARY;
-    return v2(b, json_len, (const unsigned char *)b + json_len, n - json_len, scratch, images);
+    return v2(b, json_len, (const unsigned char *)b + json_len, n - json_len, scratch, max, images);
 }
 
 enum body_err body_raw(const char *b, size_t n, unsigned *images)
@@ -288,7 +350,7 @@ enum body_err body_raw(const char *b, size_t n, unsigned *images)
 }
 
 enum body_err body_multipart(const char *b, size_t n, const char *boundary, size_t blen,
-                             unsigned *images)
+                             unsigned max, unsigned *images)
 {
     char delim[80]; /* "\r\n--" + boundary (RFC 2046: at most 70 chars) */
     if (blen == 0 || blen > 70)
@@ -326,7 +388,8 @@ enum body_err body_multipart(const char *b, size_t n, const char *boundary, size
             return BODY_BAD_MULTIPART;
         if (!body_is_image((const unsigned char *)content, (size_t)(next - content)))
             return BODY_NOT_IMAGE;
-        ++*images;
+        if (count_image(images, max))
+            return BODY_TOO_MANY_IMAGES;
         p = next + dlen;
     }
     return *images ? BODY_OK : BODY_BAD_MULTIPART;

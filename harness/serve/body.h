@@ -3,7 +3,8 @@
  * servers check it: JSON that parses, base64 that decodes, bytes that start
  * with a JPEG or PNG signature, V2 tensors whose sizes add up, multipart
  * parts that are there. Each checker counts the images (a batched request
- * of K images counts K). Pure; `scratch` is a caller-owned decode buffer
+ * of K images counts K) and refuses more than `max` of them, so a small
+ * request cannot ask for a large answer or a long computation. Pure; `scratch` is a caller-owned decode buffer
  * reused across requests.
  */
 #ifndef LOADGEN_SERVE_BODY_H
@@ -22,9 +23,15 @@ enum body_err {
     BODY_BAD_TENSOR,     /* V2 input without name/shape/datatype, or data != shape */
     BODY_BAD_BINARY,     /* V2 binary sizes that do not add up to the body */
     BODY_BAD_MULTIPART,  /* no boundary, or no complete part */
+    BODY_TOO_MANY_IMAGES,/* more images than the caller's max (400, as the study's app) */
+    BODY_TOO_COMPLEX,    /* JSON of more than BODY_MAX_JSON_VALUES values (413) */
     BODY_NOMEM,
     BODY_ERR_COUNT
 };
+
+/* JSON bodies with more values than this are refused before cJSON builds
+ * a tree of them (about 80 bytes a value: 2^20 values are 80 MB). */
+#define BODY_MAX_JSON_VALUES (1u << 20)
 
 /* A short English sentence for the JSON error body. */
 const char *body_err_text(enum body_err e);
@@ -35,18 +42,23 @@ int body_is_image(const unsigned char *p, size_t n);
 /* POST /score, the study's Flask app: {"input": "<b64>"}, or "input" nested
  * ({"input": {"image": "<b64>"}}) or a list; without "input", every string
  * in the object is an image (a custom --input-key). */
-enum body_err body_score(const char *b, size_t n, struct sbuf *scratch, unsigned *images);
+enum body_err body_score(const char *b, size_t n, struct sbuf *scratch, unsigned max,
+                         unsigned *images);
 /* POST /v1/models/NAME:predict: {"instances": [{"b64": ...}, ...]} or "inputs". */
-enum body_err body_v1(const char *b, size_t n, struct sbuf *scratch, unsigned *images);
-/* POST /v2/models/NAME/infer, JSON only. */
-enum body_err body_v2_json(const char *b, size_t n, struct sbuf *scratch, unsigned *images);
+enum body_err body_v1(const char *b, size_t n, struct sbuf *scratch, unsigned max,
+                      unsigned *images);
+/* POST /v2/models/NAME/infer, JSON only. Every dimension of a shape is a
+ * whole number >= 1 and the data holds exactly their product of elements;
+ * the images are the first input's batch dimension. */
+enum body_err body_v2_json(const char *b, size_t n, struct sbuf *scratch, unsigned max,
+                           unsigned *images);
 /* POST /v2/models/NAME/infer with Inference-Header-Content-Length: json_len. */
 enum body_err body_v2_binary(const char *b, size_t n, size_t json_len, struct sbuf *scratch,
-                             unsigned *images);
+                             unsigned max, unsigned *images);
 /* POST /predictions/NAME with the image bytes as the body. */
 enum body_err body_raw(const char *b, size_t n, unsigned *images);
 /* POST /predictions/NAME as multipart/form-data; every part is an image. */
 enum body_err body_multipart(const char *b, size_t n, const char *boundary, size_t blen,
-                             unsigned *images);
+                             unsigned max, unsigned *images);
 
 #endif

@@ -23,6 +23,9 @@ struct httpd_stats {
     uint64_t client_errors;   /* answered 4xx */
     uint64_t server_errors;   /* answered 5xx */
     uint64_t resets;          /* closed unanswered (--reset-rate) */
+    uint64_t timeouts;        /* closed by a header, body, idle or send timeout */
+    uint64_t busy;            /* refused 503: --max-inflight was full */
+    uint64_t refused;         /* connections refused past --max-connections */
     unsigned conns;           /* open now */
     unsigned conns_peak;      /* most open at once */
     /* Timer accuracy since the last httpd_stats_take: how much later than
@@ -32,12 +35,26 @@ struct httpd_stats {
     int64_t late_max_us;
 };
 
+/* What one client, or all of them, may make the server hold. */
+struct httpd_limits {
+    uint64_t max_body;          /* bytes of one request body: 413 past it */
+    uint64_t max_inflight;      /* bytes of bodies, pipelined input and unsent answers of
+                                 * all connections together (idle pooled buffers are
+                                 * freed first): 503 past it */
+    unsigned max_conns;         /* connections open at once: more get 503 and a close */
+    int64_t header_timeout_ms;  /* a connection's first request, or any request once it
+                                 * has begun, must have its headers within this */
+    int64_t body_timeout_ms;    /* most time between two reads of a body */
+    int64_t idle_timeout_ms;    /* keep-alive wait for the next request */
+    int64_t send_timeout_ms;    /* an answer the client does not read is dropped after this */
+};
+
 /* Binds and listens on host:port (port 0 picks one). The routes are
  * borrowed; the simulation is built from `sim` and owned. 0, or a negative
  * code with a one-line message in err. */
 int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port,
-                 struct routes *routes, const struct sim_config *sim, uint64_t max_body,
-                 char *err);
+                 struct routes *routes, const struct sim_config *sim,
+                 const struct httpd_limits *lim, char *err);
 /* The port actually bound. */
 int httpd_port(const struct httpd *h);
 /* Copies the counters and starts a new timer-accuracy interval. */

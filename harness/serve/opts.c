@@ -36,7 +36,16 @@ static const char usage[] =
     "  --freeze-at T         freeze the server T after the first request ...\n"
     "  --freeze T            ... for T: everything arriving or queued waits it out\n"
     "  --seed N              seed for fault and jitter draws (default 1)\n"
+    "Limits (serve expects hostile clients; see docs/serve.md):\n"
     "  --max-body SIZE       largest request body, 413 past it (default 64MiB)\n"
+    "  --max-images N        most images in one request, 400 past it (default 64)\n"
+    "  --max-inflight SIZE   memory for bodies, pipelined input and unsent answers of all\n"
+    "                        connections together, 503 past it (default 256MiB)\n"
+    "  --max-connections N   connections at once; more get 503 and a close (default 20000)\n"
+    "  --header-timeout T    a request's headers must arrive within T (default 10s)\n"
+    "  --body-timeout T      most time between two reads of a body (default 10s)\n"
+    "  --idle-timeout T      keep-alive wait for the next request (default 60s)\n"
+    "  --send-timeout T      close a connection whose answer is unread for T (default 10s)\n"
     "  --stats               one log line a second on stderr\n"
     "Fractions take 0.1 or 10%; durations 250us, 20ms, 1.5s.\n";
 
@@ -48,6 +57,8 @@ static const char *const valued[] = {
     "--listen", "--port", "--model", "--device", "--replicas", "--cores", "--max-batch",
     "--batch-window", "--profile", "--fixed-latency", "--rtt", "--fail-rate", "--fail-status",
     "--reset-rate", "--stall-rate", "--stall", "--freeze-at", "--freeze", "--seed", "--max-body",
+    "--max-images", "--max-inflight", "--max-connections", "--header-timeout", "--body-timeout",
+    "--idle-timeout", "--send-timeout",
 };
 
 static int known(const char *flag)
@@ -82,6 +93,21 @@ static int duration(const char *flag, const char *v, int64_t *out, char *err)
 {
     if (units_parse_duration(v, out) || *out < 0)
         return bad(err, flag, v, "not a duration; write e.g. 250us, 20ms or 1.5s");
+    return 0;
+}
+
+/* A timeout: from 1 ms (0 would close every connection at once) to a day. */
+static int timeout(const char *flag, const char *v, int64_t *out, char *err)
+{
+    if (units_parse_duration(v, out) || *out < 1000 || *out > 86400LL * 1000000)
+        return bad(err, flag, v, "not a timeout; write e.g. 500ms or 10s (from 1ms to 24h)");
+    return 0;
+}
+
+static int size(const char *flag, const char *v, uint64_t *out, char *err)
+{
+    if (units_parse_size(v, out) || *out == 0 || *out > (1ULL << 32))
+        return bad(err, flag, v, "not a size; write e.g. 64MiB (from 1 byte to 4GiB)");
     return 0;
 }
 
@@ -177,10 +203,22 @@ static int set(struct serve_opts *o, const char *flag, const char *v, char *err)
             return bad(err, flag, v, "not a number; give a non-negative integer");
         return 0;
     }
+    if (!strcmp(flag, "--max-images"))
+        return positive(flag, v, 1u << 20, &o->max_images, err);
+    if (!strcmp(flag, "--max-inflight"))
+        return size(flag, v, &o->max_inflight, err);
+    if (!strcmp(flag, "--max-connections"))
+        return positive(flag, v, 1u << 20, &o->max_conns, err);
+    if (!strcmp(flag, "--header-timeout"))
+        return timeout(flag, v, &o->header_timeout_us, err);
+    if (!strcmp(flag, "--body-timeout"))
+        return timeout(flag, v, &o->body_timeout_us, err);
+    if (!strcmp(flag, "--idle-timeout"))
+        return timeout(flag, v, &o->idle_timeout_us, err);
+    if (!strcmp(flag, "--send-timeout"))
+        return timeout(flag, v, &o->send_timeout_us, err);
     /* known() leaves only --max-body. */
-    if (units_parse_size(v, &o->max_body) || o->max_body == 0 || o->max_body > (1ULL << 32))
-        return bad(err, flag, v, "not a size; write e.g. 64MiB (from 1 byte to 4GiB)");
-    return 0;
+    return size(flag, v, &o->max_body, err);
 }
 
 int opts_parse(struct serve_opts *o, int argc, char **argv, char *err)
@@ -198,6 +236,13 @@ int opts_parse(struct serve_opts *o, int argc, char **argv, char *err)
         .stall_us = 5000000,
         .seed = 1,
         .max_body = 64ULL << 20,
+        .max_images = 64,
+        .max_inflight = 256ULL << 20,
+        .max_conns = 20000,
+        .header_timeout_us = 10000000,
+        .body_timeout_us = 10000000,
+        .idle_timeout_us = 60000000,
+        .send_timeout_us = 10000000,
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -231,5 +276,9 @@ int opts_parse(struct serve_opts *o, int argc, char **argv, char *err)
         if (set(o, flag, v, err))
             return -1;
     }
+    if (o->max_inflight < o->max_body)
+        return lg_err(err, "--max-inflight %llu bytes is below --max-body %llu: no body that size "
+                           "could be read; raise --max-inflight or lower --max-body",
+                      (unsigned long long)o->max_inflight, (unsigned long long)o->max_body);
     return 0;
 }

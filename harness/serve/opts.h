@@ -30,6 +30,13 @@ struct serve_opts {
     int64_t freeze_us;        /* --freeze; 0 = off */
     uint64_t seed;            /* --seed */
     uint64_t max_body;        /* --max-body, bytes */
+    unsigned max_images;      /* --max-images: most images one request may carry (400 past it) */
+    uint64_t max_inflight;    /* --max-inflight, bytes held for all connections at once */
+    unsigned max_conns;       /* --max-connections */
+    int64_t header_timeout_us;/* --header-timeout */
+    int64_t body_timeout_us;  /* --body-timeout */
+    int64_t idle_timeout_us;  /* --idle-timeout */
+    int64_t send_timeout_us;  /* --send-timeout */
     int stats;                /* --stats: one log line a second on stderr */
     int help;                 /* --help: print usage, exit 0 */
 };

@@ -56,12 +56,16 @@ struct verdict {
 struct routes {
     struct canned_answer c[C_COUNT];
     struct sbuf scratch;  /* base64 decode buffer, reused */
+    unsigned max_images;  /* --max-images */
+    struct sbuf wire[RERR_COUNT]; /* each route_error as sent, with Connection: close */
     struct verdict memo[VERDICTS];
 };
 
 static const struct { const char *path; size_t len; } v1p = {"/v1/models/", 11},
                                                       v2p = {"/v2/models/", 11},
                                                       tsp = {"/predictions/", 13};
+
+static void canned(const struct routes *rt, int i, struct route_out *out);
 
 static int set(struct routes *rt, int i, int status, const char *allow, const char *fmt, const char *a)
 {
@@ -75,11 +79,12 @@ static int set(struct routes *rt, int i, int status, const char *allow, const ch
 }
 
 int routes_create(struct routes **out, const char *model, const char *device, unsigned replicas,
-                  int fail_status, uint64_t max_body)
+                  int fail_status, uint64_t max_body, unsigned max_images)
 {
     struct routes *rt = calloc(1, sizeof *rt);
     if (!rt)
         return -ENOMEM;
+    rt->max_images = max_images;
     char limit[64], health[256];
     snprintf(limit, sizeof limit, "%llu", (unsigned long long)max_body);
     snprintf(health, sizeof health, "{\"status\": \"Healthy\", \"model\": \"%.64s\", \"device\": \"%s\", "
@@ -92,6 +97,11 @@ int routes_create(struct routes **out, const char *model, const char *device, un
              set(rt, RERR_HEADERS_LARGE, 431, NULL, e, "request headers are too large") ||
              set(rt, RERR_FAULT, fail_status, NULL, e, "injected failure (--fail-rate)") ||
              set(rt, RERR_NOMEM, 500, NULL, e, "out of memory") ||
+             set(rt, RERR_BUSY, 503, NULL, e,
+                 "request bodies in progress fill --max-inflight; retry later") ||
+             set(rt, RERR_TIMEOUT, 408, NULL, e,
+                 "request not received in time (--header-timeout, --body-timeout)") ||
+             set(rt, RERR_TOO_MANY_CONNS, 503, NULL, e, "too many connections (--max-connections)") ||
              set(rt, C_NOT_FOUND, 404, NULL, e,
                  "no such route; use POST /score, /v1/models/NAME:predict, /v2/models/NAME/infer "
                  "or /predictions/NAME") ||
@@ -107,7 +117,24 @@ int routes_create(struct routes **out, const char *model, const char *device, un
              set(rt, C_PING, 200, NULL, "%s", "{\"status\": \"Healthy\"}") ||
              set(rt, C_READY, 200, NULL, "%s", "");
     for (int i = 0; !rc && i < BODY_ERR_COUNT; i++)
-        rc = set(rt, C_BODY0 + i, i == BODY_NOMEM ? 500 : 400, NULL, e, body_err_text(i));
+        rc = set(rt, C_BODY0 + i,
+                 i == BODY_NOMEM                                        ? 500
+                 : i == BODY_TOO_COMPLEX ? 413
+                                         : 400,
+                 NULL, e, body_err_text(i));
+    for (int i = 0; !rc && i < RERR_COUNT; i++) {
+        struct route_out o;
+        struct sbuf body = {0};
+        const char *bp;
+        size_t bn;
+        canned(rt, i, &o);
+        /* NUL-terminated past its length, so it reads as a C string too. */
+        rc = routes_render(&o, 0, 1, &rt->wire[i], &body, &bp, &bn) ||
+             sbuf_put(&rt->wire[i], bp, bn) || sbuf_put(&rt->wire[i], "", 1);
+        if (!rc)
+            rt->wire[i].len--;
+        sbuf_free(&body);
+    }
     if (rc) {
         routes_destroy(rt);
         return -ENOMEM;
@@ -116,12 +143,20 @@ int routes_create(struct routes **out, const char *model, const char *device, un
     return 0;
 }
 
+const char *routes_error_wire(const struct routes *rt, enum route_error e, size_t *len)
+{
+    *len = rt->wire[e].len;
+    return rt->wire[e].p;
+}
+
 void routes_destroy(struct routes *rt)
 {
     if (!rt)
         return;
     for (int i = 0; i < C_COUNT; i++)
         free(rt->c[i].body);
+    for (int i = 0; i < RERR_COUNT; i++)
+        sbuf_free(&rt->wire[i]);
     sbuf_free(&rt->scratch);
     free(rt);
 }
@@ -202,27 +237,30 @@ static int check(struct routes *rt, const struct route_in *in, struct route_out 
     case ROUTE_V1:
         if (!media_is(ct, cn, "application/json"))
             return C_TYPE_JSON;
-        *e = out->route == ROUTE_SCORE ? body_score(in->body, in->body_len, &rt->scratch, &out->images)
-                                       : body_v1(in->body, in->body_len, &rt->scratch, &out->images);
+        *e = out->route == ROUTE_SCORE
+                 ? body_score(in->body, in->body_len, &rt->scratch, rt->max_images, &out->images)
+                 : body_v1(in->body, in->body_len, &rt->scratch, rt->max_images, &out->images);
         return -1;
     case ROUTE_V2:
         if (in->ihcl < 0) {
             if (!media_is(ct, cn, "application/json"))
                 return C_TYPE_JSON;
-            *e = body_v2_json(in->body, in->body_len, &rt->scratch, &out->images);
+            *e = body_v2_json(in->body, in->body_len, &rt->scratch, rt->max_images, &out->images);
             return -1;
         }
         if (!media_is(ct, cn, "application/octet-stream") && !media_is(ct, cn, "application/json") &&
             !media_is(ct, cn, "application/vnd.sagemaker-triton.binary+json"))
             return C_TYPE_V2BIN;
-        *e = body_v2_binary(in->body, in->body_len, (size_t)in->ihcl, &rt->scratch, &out->images);
+        *e = body_v2_binary(in->body, in->body_len, (size_t)in->ihcl, &rt->scratch, rt->max_images,
+                            &out->images);
         return -1;
     default: /* ROUTE_TORCH */
         if (media_is(ct, cn, "multipart/form-data")) {
             const char *b;
             size_t bl;
-            *e = boundary_of(ct, cn, &b, &bl) ? BODY_BAD_MULTIPART
-                                              : body_multipart(in->body, in->body_len, b, bl, &out->images);
+            *e = boundary_of(ct, cn, &b, &bl)
+                     ? BODY_BAD_MULTIPART
+                     : body_multipart(in->body, in->body_len, b, bl, rt->max_images, &out->images);
             return -1;
         }
         if (!media_is(ct, cn, "image/") && !media_is(ct, cn, "application/octet-stream"))

@@ -32,6 +32,9 @@ enum route_error {
     RERR_HEADERS_LARGE, /* 431 */
     RERR_FAULT,         /* --fail-status, drawn by --fail-rate */
     RERR_NOMEM,         /* 500 */
+    RERR_BUSY,          /* 503: bodies in progress fill --max-inflight */
+    RERR_TIMEOUT,       /* 408: headers or body not received in time */
+    RERR_TOO_MANY_CONNS,/* 503: past --max-connections */
     RERR_COUNT
 };
 
@@ -59,9 +62,14 @@ struct route_out {
 
 struct routes;
 
-/* `model`, `device` and `replicas` appear in GET /. 0 or -ENOMEM. */
+/* `model`, `device` and `replicas` appear in GET /. A scoring request of
+ * more than `max_images` images is answered 400. 0 or -ENOMEM. */
 int routes_create(struct routes **out, const char *model, const char *device, unsigned replicas,
-                  int fail_status, uint64_t max_body);
+                  int fail_status, uint64_t max_body, unsigned max_images);
+/* A canned error answer (head and body, Connection: close) as one
+ * NUL-terminated string of *len bytes, for sending with a single
+ * non-blocking write before a close. */
+const char *routes_error_wire(const struct routes *rt, enum route_error e, size_t *len);
 void routes_destroy(struct routes *rt);
 
 void routes_dispatch(struct routes *rt, const struct route_in *in, struct route_out *out);

@@ -20,14 +20,24 @@ struct sbuf {
     size_t cap;   /* bytes allocated */
 };
 
+/* The capacity sbuf_reserve(b, more) would leave: owners that budget
+ * their memory ask before they grow. */
+static inline size_t sbuf_cap_for(const struct sbuf *b, size_t more)
+{
+    if (b->cap - b->len >= more)
+        return b->cap;
+    size_t cap = b->cap ? b->cap : 512;
+    while (cap - b->len < more)
+        cap *= 2;
+    return cap;
+}
+
 /* Makes room for `more` bytes past len; 0 or -ENOMEM. */
 static inline int sbuf_reserve(struct sbuf *b, size_t more)
 {
     if (b->cap - b->len >= more)
         return 0;
-    size_t cap = b->cap ? b->cap : 512;
-    while (cap - b->len < more)
-        cap *= 2;
+    size_t cap = sbuf_cap_for(b, more);
     char *p = realloc(b->p, cap);
     if (!p)
         return -ENOMEM;

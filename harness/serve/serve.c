@@ -52,14 +52,15 @@ static void stats_tick(uv_timer_t *t)
     fprintf(stderr,
             "loadgen serve: %llds %llu req/s (ok %llu, 4xx %llu, 5xx %llu, reset %llu) conns %u "
             "queued %u computing %u held %u batches %llu mean %.1f max %u timer late mean %lld us "
-            "max %lld us\n",
+            "max %lld us timeouts %llu busy %llu refused %llu\n",
             (long long)((lg_now_us() - s->started_us) / 1000000),
             (unsigned long long)(h.requests - s->last_requests), (unsigned long long)h.ok,
             (unsigned long long)h.client_errors, (unsigned long long)h.server_errors,
             (unsigned long long)h.resets, h.conns, m.queued, m.in_service, m.held,
             (unsigned long long)m.batches, m.batches ? (double)m.batch_images / (double)m.batches : 0.0,
             m.batch_max, (long long)(h.wakes ? h.late_sum_us / (int64_t)h.wakes : 0),
-            (long long)h.late_max_us);
+            (long long)h.late_max_us, (unsigned long long)h.timeouts,
+            (unsigned long long)h.busy, (unsigned long long)h.refused);
     s->last_requests = h.requests;
 }
 
@@ -158,12 +159,21 @@ int serve_main(int argc, char **argv)
         return LG_EXIT_FAIL;
     }
     if (routes_create(&routes, o.model, o.device == SIM_GPU ? "gpu" : "cpu", o.replicas,
-                      o.fail_status, o.max_body)) {
+                      o.fail_status, o.max_body, o.max_images)) {
         fputs("loadgen serve: out of memory\n", stderr);
         rc = LG_EXIT_FAIL;
         goto out;
     }
-    if (httpd_create(&s.httpd, &s.loop, o.host, o.port, routes, &sc, o.max_body, err)) {
+    struct httpd_limits lim = {
+        .max_body = o.max_body,
+        .max_inflight = o.max_inflight,
+        .max_conns = o.max_conns,
+        .header_timeout_ms = o.header_timeout_us / 1000,
+        .body_timeout_ms = o.body_timeout_us / 1000,
+        .idle_timeout_ms = o.idle_timeout_us / 1000,
+        .send_timeout_ms = o.send_timeout_us / 1000,
+    };
+    if (httpd_create(&s.httpd, &s.loop, o.host, o.port, routes, &sc, &lim, err)) {
         fprintf(stderr, "loadgen serve: %s\n", err);
         rc = LG_EXIT_FAIL;
         goto out;

@@ -46,6 +46,36 @@ static void defaults_bind_loopback_and_simulate_one_resnet50_gpu(void **state)
     assert_int_equal(o.freeze_us, 0);
 }
 
+/* serve expects hostile clients: every limit is on by default, loose
+ * enough for 10,000 connections; 64 images a request, as the study's app. */
+static void limits_are_on_by_default_and_each_flag_sets_one(void **state)
+{
+    struct serve_opts o;
+    char err[LG_ERRLEN];
+    assert_int_equal(parse(&o, err, NULL), 0);
+    assert_int_equal(o.max_images, 64);
+    assert_true(o.max_inflight == 256ULL << 20);
+    assert_int_equal(o.max_conns, 20000);
+    assert_int_equal(o.header_timeout_us, 10000000);
+    assert_int_equal(o.body_timeout_us, 10000000);
+    assert_int_equal(o.idle_timeout_us, 60000000);
+    assert_int_equal(o.send_timeout_us, 10000000);
+    assert_int_equal(parse(&o, err, "--max-images", "8", "--max-inflight", "1GiB", "--max-connections",
+                           "100", "--header-timeout", "500ms", "--body-timeout", "1s",
+                           "--idle-timeout=2s", "--send-timeout", "3s", NULL),
+                     0);
+    assert_int_equal(o.max_images, 8);
+    assert_true(o.max_inflight == 1ULL << 30);
+    assert_int_equal(o.max_conns, 100);
+    assert_int_equal(o.header_timeout_us, 500000);
+    assert_int_equal(o.body_timeout_us, 1000000);
+    assert_int_equal(o.idle_timeout_us, 2000000);
+    assert_int_equal(o.send_timeout_us, 3000000);
+    assert_int_equal(parse(&o, err, "--max-body", "512MiB", NULL), -1);
+    assert_string_equal(err, "--max-inflight 268435456 bytes is below --max-body 536870912: no body "
+                             "that size could be read; raise --max-inflight or lower --max-body");
+}
+
 static void every_flag_reads_its_units(void **state)
 {
     struct serve_opts o;
@@ -97,6 +127,12 @@ static void bad_values_give_one_line_that_names_them(void **state)
         {"--port", "70000", "--port 70000: not a port; give a number from 0 to 65535"},
         {"--listen", "8080", "--listen 8080: not HOST:PORT; write e.g. 127.0.0.1:8080"},
         {"--max-body", "lots", "--max-body lots: not a size; write e.g. 64MiB (from 1 byte to 4GiB)"},
+        {"--max-inflight", "0", "--max-inflight 0: not a size; write e.g. 64MiB (from 1 byte to 4GiB)"},
+        {"--max-images", "0", "--max-images 0: out of range; give an integer from 1 to 1048576"},
+        {"--max-connections", "x", "--max-connections x: not a number; give a positive integer"},
+        {"--header-timeout", "0", "--header-timeout 0: not a timeout; write e.g. 500ms or 10s (from 1ms to 24h)"},
+        {"--idle-timeout", "-1s", "--idle-timeout -1s: not a timeout; write e.g. 500ms or 10s (from 1ms to 24h)"},
+        {"--send-timeout", "2d", "--send-timeout 2d: not a timeout; write e.g. 500ms or 10s (from 1ms to 24h)"},
     };
     struct serve_opts o;
     char err[LG_ERRLEN];
@@ -167,6 +203,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_bind_loopback_and_simulate_one_resnet50_gpu),
+        cmocka_unit_test(limits_are_on_by_default_and_each_flag_sets_one),
         cmocka_unit_test(every_flag_reads_its_units),
         cmocka_unit_test(bad_values_give_one_line_that_names_them),
         cmocka_unit_test(the_repository_profiles_load_for_every_model_and_device),

@@ -25,13 +25,16 @@ static const unsigned char text[] = "this is not an image";
 
 static char b64_jpeg[64], b64_png[64], b64_text[64];
 
+/* --max-images for these tests: one more than this is refused. */
+#define MAX_IMAGES 4
+
 static int setup(void **state)
 {
     b64_jpeg[base64_encode(jpeg, sizeof jpeg, b64_jpeg)] = '\0';
     b64_png[base64_encode(png, sizeof png, b64_png)] = '\0';
     b64_text[base64_encode(text, sizeof text - 1, b64_text)] = '\0';
     struct routes *rt;
-    assert_int_equal(routes_create(&rt, "resnet50", "gpu", 1, 503, 1024), 0);
+    assert_int_equal(routes_create(&rt, "resnet50", "gpu", 1, 503, 1024, MAX_IMAGES), 0);
     *state = rt;
     return 0;
 }
@@ -205,6 +208,145 @@ static void v2_binary_extension_reads_the_tensor_after_the_json(void **state)
     assert_int_equal(o.status, 415);
 }
 
+/* A 73-byte V2 request once counted as 10^6 images: the simulated GPU was
+ * busy for 20 minutes and the answer was 68 MB. Every dimension is now a
+ * whole number >= 1, and the product is checked before it can wrap. */
+static void v2_shapes_that_are_empty_negative_fractional_or_wrap_are_400(void **state)
+{
+    static const char *const shapes[] = {
+        "[1000000, 0]", "[0]", "[0, 3]", "[-1]", "[1.5]", "[1e30]", "[\"2\"]",
+        "[1048576, 1048576, 16777216]", /* 2^64: wrapped to 0 elements */
+        "[4294967296, 4294967296]",
+    };
+    char body[512];
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        snprintf(body, sizeof body,
+                 "{\"inputs\": [{\"name\": \"x\", \"shape\": %s, \"datatype\": \"FP32\", \"data\": []}]}",
+                 shapes[i]);
+        struct route_out o = post(state, "/v2/models/r/infer", "application/json", body, 0);
+        assert_int_equal(o.status, 400);
+        assert_int_equal(o.images, 0);
+        snprintf(body, sizeof body,
+                 "{\"inputs\": [{\"name\": \"x\", \"shape\": %s, \"datatype\": \"BYTES\", \"data\": []}]}",
+                 shapes[i]);
+        o = post(state, "/v2/models/r/infer", "application/json", body, 0);
+        assert_int_equal(o.status, 400);
+    }
+    /* The batch dimension is checked against the data that was sent. */
+    struct route_out o = post(state, "/v2/models/r/infer", "application/json",
+                              "{\"inputs\": [{\"name\": \"x\", \"shape\": [3, 1], \"datatype\": "
+                              "\"FP32\", \"data\": [0, 0]}]}", 0);
+    assert_error(&o, 400, "matching the shape");
+}
+
+/* binary_data_size is a whole number no larger than what follows the
+ * JSON; 1e300 once went through a cast to int64 (undefined). */
+static void v2_binary_data_sizes_that_are_huge_negative_or_fractional_are_400(void **state)
+{
+    static const char *const sizes[] = {"1e300", "-1", "1.5", "18446744073709551616", "\"4\"", "99"};
+    char body[512];
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        int jl = snprintf(body, sizeof body,
+                          "{\"inputs\": [{\"name\": \"x\", \"shape\": [4], \"datatype\": \"UINT8\", "
+                          "\"parameters\": {\"binary_data_size\": %s}}]}", sizes[i]);
+        memcpy(body + jl, "\1\2\3\4", 4);
+        struct route_in in = {.method = HTTP_POST, .url = "/v2/models/m/infer", .url_len = 18,
+                              .ctype = "application/octet-stream", .ctype_len = 24,
+                              .ihcl = jl, .body = body, .body_len = (size_t)jl + 4};
+        struct route_out o;
+        routes_dispatch(*state, &in, &o);
+        assert_error(&o, 400, "binary");
+    }
+}
+
+/* MAX_IMAGES pass and one more is a 400 in every format serve parses (as
+ * the study's app answers), so a small request cannot ask for a large
+ * answer or a long computation. */
+static void images_past_max_images_are_400_in_every_format(void **state)
+{
+    for (int k = MAX_IMAGES; k <= MAX_IMAGES + 1; k++) {
+        int want = k > MAX_IMAGES ? 400 : 200;
+        char body[4096], list[2048] = "", inst[2048] = "", fp[256] = "";
+        size_t n = 0;
+        for (int i = 0; i < k; i++) {
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"", i ? ", " : "", b64_jpeg);
+            snprintf(inst + strlen(inst), sizeof inst - strlen(inst), "%s{\"b64\": \"%s\"}", i ? ", " : "",
+                     b64_jpeg);
+            snprintf(fp + strlen(fp), sizeof fp - strlen(fp), "%s[0.5]", i ? ", " : "");
+        }
+        snprintf(body, sizeof body, "{\"input\": [%s]}", list);
+        struct route_out o = post(state, "/score", "application/json", body, 0);
+        assert_int_equal(o.status, want);
+        snprintf(body, sizeof body, "{\"instances\": [%s]}", inst);
+        o = post(state, "/v1/models/m:predict", "application/json", body, 0);
+        assert_int_equal(o.status, want);
+        snprintf(body, sizeof body,
+                 "{\"inputs\": [{\"name\": \"x\", \"shape\": [%d], \"datatype\": \"BYTES\", \"data\": [%s]}]}",
+                 k, list);
+        o = post(state, "/v2/models/m/infer", "application/json", body, 0);
+        assert_int_equal(o.status, want);
+        snprintf(body, sizeof body,
+                 "{\"inputs\": [{\"name\": \"x\", \"shape\": [%d, 1], \"datatype\": \"FP32\", \"data\": [%s]}]}",
+                 k, fp);
+        o = post(state, "/v2/models/m/infer", "application/json", body, 0);
+        assert_int_equal(o.status, want);
+        if (want == 400)
+            assert_error(&o, 400, "--max-images");
+        size_t jl;
+        n = v2_binary(body, &jl, k, 0);
+        struct route_in in = {.method = HTTP_POST, .url = "/v2/models/m/infer", .url_len = 18,
+                              .ctype = "application/octet-stream", .ctype_len = 24,
+                              .ihcl = (int64_t)jl, .body = body, .body_len = n};
+        routes_dispatch(*state, &in, &o);
+        assert_int_equal(o.status, want);
+        n = 0;
+        for (int i = 0; i < k; i++) {
+            n += (size_t)sprintf(body + n, "--B\r\n\r\n");
+            memcpy(body + n, jpeg, sizeof jpeg);
+            n += sizeof jpeg;
+            n += (size_t)sprintf(body + n, "\r\n");
+        }
+        n += (size_t)sprintf(body + n, "--B--\r\n");
+        o = post(state, "/predictions/m", "multipart/form-data; boundary=B", body, n);
+        assert_int_equal(o.status, want);
+    }
+}
+
+/* cJSON spends about 80 bytes a value: a 2 MB body of zeros would build a
+ * tree 40 times its size. Past 2^20 values the body is refused unparsed. */
+static void json_bodies_of_more_than_a_million_values_are_413(void **state)
+{
+    size_t values = BODY_MAX_JSON_VALUES + 1, cap = values * 2 + 256;
+    char *body = malloc(cap);
+    assert_non_null(body);
+    size_t n = (size_t)sprintf(body, "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, %zu], "
+                                     "\"datatype\": \"UINT8\", \"data\": [", values);
+    for (size_t i = 0; i < values; i++) {
+        body[n++] = '0';
+        body[n++] = ',';
+    }
+    memcpy(body + n - 1, "]}]}", 5);
+    struct route_out o = post(state, "/v2/models/m/infer", "application/json", body, 0);
+    assert_error(&o, 413, "too many values");
+    free(body);
+}
+
+/* The answers sent with one non-blocking write before a close. */
+static void timeout_and_refusal_answers_are_prebuilt_and_close(void **state)
+{
+    size_t n;
+    const char *w = routes_error_wire(*state, RERR_TIMEOUT, &n);
+    assert_int_equal(strlen(w), n);
+    assert_memory_equal(w, "HTTP/1.1 408 Request Timeout\r\n", 30);
+    assert_non_null(strstr(w, "Connection: close\r\n"));
+    assert_non_null(strstr(w, "--header-timeout"));
+    w = routes_error_wire(*state, RERR_TOO_MANY_CONNS, &n);
+    assert_memory_equal(w, "HTTP/1.1 503 ", 13);
+    assert_non_null(strstr(w, "--max-connections"));
+    w = routes_error_wire(*state, RERR_BUSY, &n);
+    assert_non_null(strstr(w, "--max-inflight"));
+}
+
 static void torchserve_takes_raw_images_and_multipart(void **state)
 {
     struct route_out o = post(state, "/predictions/resnet50", "image/jpeg", (const char *)jpeg, sizeof jpeg);
@@ -347,6 +489,11 @@ int main(void)
         cmocka_unit_test(tfserving_counts_b64_instances),
         cmocka_unit_test(v2_json_checks_tensors_against_their_shape),
         cmocka_unit_test(v2_binary_extension_reads_the_tensor_after_the_json),
+        cmocka_unit_test(v2_shapes_that_are_empty_negative_fractional_or_wrap_are_400),
+        cmocka_unit_test(v2_binary_data_sizes_that_are_huge_negative_or_fractional_are_400),
+        cmocka_unit_test(images_past_max_images_are_400_in_every_format),
+        cmocka_unit_test(json_bodies_of_more_than_a_million_values_are_413),
+        cmocka_unit_test(timeout_and_refusal_answers_are_prebuilt_and_close),
         cmocka_unit_test(torchserve_takes_raw_images_and_multipart),
         cmocka_unit_test(health_unknown_paths_and_wrong_methods),
         cmocka_unit_test(a_body_seen_before_gets_the_same_verdict),
