@@ -11,7 +11,7 @@
 
 struct serve_opts {
     char host[64];            /* --listen HOST (default 127.0.0.1) */
-    int port;                 /* --listen :PORT or --port; 0 = pick a free one */
+    unsigned port;            /* --listen :PORT or --port; 0 = pick a free one */
     const char *model;        /* --model, a key of the profiles file */
     enum sim_device device;   /* --device */
     unsigned replicas;        /* --replicas */
@@ -22,7 +22,7 @@ struct serve_opts {
     int64_t fixed_us;         /* --fixed-latency; -1 = off */
     int64_t rtt_us;           /* --rtt */
     double fail_rate;         /* --fail-rate */
-    int fail_status;          /* --fail-status */
+    unsigned fail_status;     /* --fail-status */
     double reset_rate;        /* --reset-rate */
     double stall_rate;        /* --stall-rate */
     int64_t stall_us;         /* --stall */
@@ -41,11 +41,10 @@ struct serve_opts {
     int help;                 /* --help: print usage, exit 0 */
 };
 
-/* Fills o with defaults then the flags in argv[1..argc-1]. 0, or -1 with a
- * one-line message in err such as "--replicas abc: not a number; give a
- * positive integer". */
+/* Fills o with defaults then the flags in argv[1..argc-1]. 0, or -EINVAL
+ * with a one-line message in err such as "--replicas abc: not a whole
+ * number; write e.g. 1000 or 10k". --help prints the usage to stdout and
+ * sets o->help. */
 int opts_parse(struct serve_opts *o, int argc, char **argv, char *err);
-/* The --help text. */
-const char *opts_usage(void);
 
 #endif

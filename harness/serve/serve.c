@@ -138,10 +138,8 @@ int serve_main(int argc, char **argv)
     struct serve_opts o;
     struct sim_config sc;
     int bad = opts_parse(&o, argc, argv, err);
-    if (!bad && o.help) {
-        fputs(opts_usage(), stdout);
+    if (!bad && o.help)
         return LG_EXIT_OK;
-    }
     if (bad || simulation(&o, &sc, err)) {
         fprintf(stderr, "loadgen serve: %s\n", err);
         return LG_EXIT_USAGE;

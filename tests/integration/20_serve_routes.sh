@@ -148,7 +148,7 @@ expect_eq "under --max-body with Expect: 100-continue: 100 then the answer" "$co
 # --- flags and signals ------------------------------------------------------------
 err=$("$LOADGEN" serve --replicas abc 2>&1 >/dev/null); rc=$?
 expect_eq "--replicas abc: exit 2" "$rc" 2
-expect_eq "--replicas abc: one line naming it" "$err" "loadgen serve: --replicas abc: not a number; give a positive integer"
+expect_eq "--replicas abc: one line naming it" "$err" "loadgen serve: --replicas abc: not a whole number; write e.g. 1000 or 10k"
 err=$("$LOADGEN" serve --model nope --port 0 2>&1 >/dev/null); rc=$?
 expect_eq "--model nope: exit 2" "$rc" 2
 check "--model nope: lists the models" grep -q "choose one of mobilenet_v2" <<<"$err"

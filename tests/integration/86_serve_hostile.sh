@@ -270,4 +270,4 @@ err=$("$LOADGEN" serve --max-body 512MiB 2>&1 >/dev/null); rc=$?
 expect_eq "--max-body past --max-inflight: exit 2" "$rc" 2
 expect_eq "--max-body past --max-inflight: one line" "$(wc -l <<<"$err")" 1
 err=$("$LOADGEN" serve --idle-timeout 0 2>&1 >/dev/null); rc=$?
-expect_eq "--idle-timeout 0: exit 2 naming it" "$rc: $err" "2: loadgen serve: --idle-timeout 0: not a timeout; write e.g. 500ms or 10s (from 1ms to 24h)"
+expect_eq "--idle-timeout 0: exit 2 naming it" "$rc: $err" "2: loadgen serve: --idle-timeout 0: must be at least 1ms"
