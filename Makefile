@@ -30,7 +30,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBS_EXTRA)
 
 VARIANT ?= release
 OBJDIR  := obj/$(VARIANT)
-SRC     := $(sort $(wildcard harness/*.c harness/serve/*.c))
+SRC     := $(sort $(wildcard harness/*.c harness/analyze/*.c harness/serve/*.c))
 LIBSRC  := $(filter-out harness/main.c,$(SRC))
 LIBOBJ  := $(LIBSRC:%.c=$(OBJDIR)/%.o)
 TESTSRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -61,7 +61,7 @@ $(BIN): $(OBJDIR)/harness/main.o $(OBJDIR)/libloadgen.a
 $(OBJDIR)/libloadgen.a: $(LIBOBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OBJDIR)/%.o: %.c $(wildcard harness/*.h harness/serve/*.h)
+$(OBJDIR)/%.o: %.c $(wildcard harness/*.h harness/analyze/*.h harness/serve/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<

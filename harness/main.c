@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "merge.h"
-#include "plot.h"
+#include "analyze/compare.h"
+#include "analyze/htmlreport.h"
+#include "analyze/merge.h"
+#include "analyze/plot.h"
 #include "run.h"
 #include "serve/serve.h"
 

@@ -193,8 +193,8 @@ expect_fail "rows of two schema versions in one file: exit 2" 2 \
   "$T/mixed.csv:3: $(head -1 "$CSV" | tr , '\n' | wc -l) fields but the header above has 32" \
   lg compare "$T/mixed.csv"
 expect_fail "a missing file: exit 2" 2 "$T/nope.csv: No such file" lg plot "$T/nope.csv"
-expect_fail "an unknown flag: exit 2" 2 "unknown flag --colour" lg plot "$CSV" --colour
-expect_fail "an unknown format: exit 2" 2 "--format gif: write png, svg or pdf" lg plot "$CSV" --format gif
+expect_fail "an unknown flag: exit 2" 2 "--colour: unknown option" lg plot "$CSV" --colour
+expect_fail "an unknown format: exit 2" 2 "--format gif: unknown; use png, svg or pdf" lg plot "$CSV" --format gif
 expect_fail "compare --by a bad dimension: exit 2" 2 "--by size: write label, region or model" \
   lg compare "$CSV" --by size
 expect_fail "compare --baseline not in the data: exit 2" 2 \

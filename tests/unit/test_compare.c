@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "compare.h"
-#include "results.h"
+#include "analyze/compare.h"
+#include "analyze/results.h"
 
 #define HEADER                                                                                 \
     "run_id,timestamp,label,region,model,target,format,mode,concurrency,rate,cycle,requests,"  \

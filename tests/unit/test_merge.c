@@ -19,9 +19,9 @@
 
 #include "common.h"
 #include "hist.h"
-#include "merge.h"
+#include "analyze/merge.h"
 #include "report.h"
-#include "results.h"
+#include "analyze/results.h"
 #include "stats.h"
 
 #define T0 1795000000000000LL /* a wall-clock microsecond in 2026 */

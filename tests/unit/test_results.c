@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "results.h"
+#include "analyze/results.h"
 
 #define HEADER                                                                                  \
     "run_id,timestamp,label,region,model,target,format,mode,concurrency,rate,cycle,requests,"  \

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chart.h"
+#include "analyze/chart.h"
 #include "common.h"
 
 /* Fill opacity of each client region's bars in the region chart. */

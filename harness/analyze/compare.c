@@ -11,15 +11,15 @@
  * Ownership: a compare_table points into the results it was built from.
  * Single-threaded.
  */
-#include "compare.h"
+#include "analyze/compare.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/cmd.h"
 #include "common.h"
-#include "plot.h"
 
 /* t(0.975, df) for df = 1..30, then 40, 60, 120 and infinity. */
 static const double t95_small[30] = {
@@ -425,98 +425,48 @@ void compare_print_markdown(FILE *f, const struct compare_table *t)
 
 /* ---- command line ------------------------------------------------------- */
 
-static void compare_usage(FILE *f)
-{
-    fputs("usage: loadgen compare [CSV|JSON|DIR ...] [--by label|region|model]\n"
-          "                       [--baseline NAME] [--at-threads N] [--csv|--markdown]\n"
-          "Compares deployments (or client regions, or models) at one level: mean\n"
-          "images/s with a 95% confidence interval over cycles, p50, p99, images per\n"
-          "dollar and the percent difference against the baseline.\n"
-          "  --by D          what to compare (default label)\n"
-          "  --baseline X    the reference (default: the first cpu-* label, else\n"
-          "                  the first value)\n"
-          "  --at-threads N  the level (default: each one's highest, as the study)\n"
-          "  --csv, --markdown  instead of the text table\n",
-          f);
-}
+static const struct flag compare_flags[] = {
+    ANALYZE_FLAG_BY,
+    ANALYZE_FLAG_BASELINE,
+    ANALYZE_FLAG_AT_THREADS,
+    {"csv", NULL, FLAG_CALL_SWITCH, 0, 0, 0, NULL, "the table as CSV", .call = analyze_flag_csv_table},
+    {"markdown", NULL, FLAG_CALL_SWITCH, 0, 0, 0, NULL, "the table as Markdown",
+     .call = analyze_flag_markdown_table},
+    {0},
+};
+
+static const struct flag_cmd compare_cmd = {
+    .name = "loadgen compare",
+    .usage = "loadgen compare [CSV|JSON|DIR ...] [--by label|region|model]\n"
+             "                       [--baseline NAME] [--at-threads N] [--csv|--markdown]",
+    .about = "Compares deployments (or client regions, or models) at one level: mean\n"
+             "images/s with a 95% confidence interval over cycles, p50, p99, images per\n"
+             "dollar and the percent difference against the baseline.",
+    .flags = compare_flags,
+};
 
 int compare_main(int argc, char **argv)
 {
-    struct results *r = results_create();
+    struct analyze_opts a = {.by = RESULTS_LABEL};
     struct compare_table t = {0};
-    enum results_dim by = RESULTS_LABEL;
-    const char *baseline = NULL;
-    double at_threads = 0;
-    int rc = LG_EXIT_USAGE, ninputs = 0, form = 0; /* 0 text, 1 csv, 2 markdown */
     char err[LG_ERRLEN];
-    if (!r) {
-        fputs("loadgen compare: out of memory\n", stderr);
-        return LG_EXIT_FAIL;
-    }
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL, *a = argv[i];
-        int got;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            compare_usage(stdout);
-            rc = LG_EXIT_OK;
-            goto done;
-        } else if (strcmp(a, "--csv") == 0) {
-            form = 1;
-        } else if (strcmp(a, "--markdown") == 0) {
-            form = 2;
-        } else if ((got = plot_flag(argc, argv, &i, "--by", &v))) {
-            if (got < 0)
-                goto missing;
-            if (results_parse_dim(v, &by) < 0) {
-                fprintf(stderr, "loadgen compare: --by %s: write label, region or model\n", v);
-                goto done;
-            }
-        } else if ((got = plot_flag(argc, argv, &i, "--baseline", &v))) {
-            if (got < 0)
-                goto missing;
-            baseline = v;
-        } else if ((got = plot_flag(argc, argv, &i, "--at-threads", &v))) {
-            if (got < 0)
-                goto missing;
-            if (plot_threads(v, &at_threads) < 0) {
-                fprintf(stderr, "loadgen compare: --at-threads %s: write a whole number of "
-                        "threads, e.g. --at-threads 50\n", v);
-                goto done;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "loadgen compare: unknown flag %s; see loadgen compare --help\n", a);
-            goto done;
-        } else {
-            ninputs++;
-            if (results_load(r, a, err) < 0) {
-                fprintf(stderr, "loadgen compare: %s\n", err);
-                goto done;
-            }
-        }
-        continue;
-    missing:
-        fprintf(stderr, "loadgen compare: %s needs a value; see loadgen compare --help\n", a);
+    int rc;
+    if (!analyze_parse(&compare_cmd, &a, argc, argv, &rc) ||
+        !analyze_load(&a, "give summary CSVs to compare", &rc))
+        goto done;
+    if (compare_build(a.r, a.by, a.baseline, a.at_threads, &t, err) < 0) {
+        rc = analyze_say(&a, LG_EXIT_USAGE, "%s", err);
         goto done;
     }
-    if (ninputs == 0 && results_load(r, "results", err) < 0) {
-        fprintf(stderr, "loadgen compare: %s; give summary CSVs to compare\n", err);
-        goto done;
-    }
-    if (results_finish(r, err) < 0 || compare_build(r, by, baseline, at_threads, &t, err) < 0) {
-        fprintf(stderr, "loadgen compare: %s\n", err);
-        goto done;
-    }
-    for (size_t i = 0; i < r->nnotes; i++)
-        fprintf(stderr, "loadgen compare: %s\n", r->notes[i]);
-    if (form == 1)
+    if (a.table_format == ANALYZE_TABLE_CSV)
         compare_print_csv(stdout, &t);
-    else if (form == 2)
+    else if (a.table_format == ANALYZE_TABLE_MARKDOWN)
         compare_print_markdown(stdout, &t);
     else
         compare_print_text(stdout, &t);
     rc = fflush(stdout) == 0 ? LG_EXIT_OK : LG_EXIT_FAIL;
 done:
     compare_release(&t);
-    results_destroy(r);
+    analyze_done(&a);
     return rc;
 }

@@ -6,11 +6,11 @@
  * sheet is inline.
  *
  * Ownership: the scratch folder and its charts are removed before
- * report_main() returns; the page is written to a temporary file and
- * renamed into place, so a failed run never leaves half a report.
+ * report_main() returns; the page is built in memory and written with
+ * fileio_write_atomic, so a failed run never leaves half a report.
  * Single-threaded.
  */
-#include "htmlreport.h"
+#include "analyze/htmlreport.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -21,8 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyze/cmd.h"
 #include "base64.h"
 #include "common.h"
+#include "fileio.h"
 
 #ifndef LOADGEN_VERSION
 #define LOADGEN_VERSION "unknown"
@@ -318,16 +320,26 @@ int htmlreport_write(FILE *f, const struct results *r, const struct compare_tabl
 
 /* ---- command line ------------------------------------------------------- */
 
-static void report_usage(FILE *f)
-{
-    fputs("usage: loadgen report [RESULTS_DIR|CSV|JSON ...] [-o report.html]\n"
-          "                      [--by label|region|model] [--baseline NAME]\n"
-          "                      [--at-threads N] [--log]\n"
-          "One self-contained HTML page: every chart of loadgen plot, the table of\n"
-          "loadgen compare and the runs it came from. Default input: results;\n"
-          "default output: report.html in the (first) results folder.\n",
-          f);
-}
+static const struct flag report_flags[] = {
+    {"out", "o", FLAG_STRING, ANALYZE_O(out), 1, 0, "FILE",
+     "the page (default: report.html in the first results folder)"},
+    ANALYZE_FLAG_BY,
+    ANALYZE_FLAG_BASELINE,
+    ANALYZE_FLAG_AT_THREADS,
+    ANALYZE_FLAG_LOG,
+    {0},
+};
+
+static const struct flag_cmd report_cmd = {
+    .name = "loadgen report",
+    .usage = "loadgen report [RESULTS_DIR|CSV|JSON ...] [-o report.html]\n"
+             "                      [--by label|region|model] [--baseline NAME]\n"
+             "                      [--at-threads N] [--log]",
+    .about = "One self-contained HTML page: every chart of loadgen plot, the table of\n"
+             "loadgen compare and the runs it came from. Default input: results;\n"
+             "default output: report.html in the (first) results folder.",
+    .flags = report_flags,
+};
 
 static void remove_charts(const struct plot_out *out, const char *dir)
 {
@@ -338,148 +350,71 @@ static void remove_charts(const struct plot_out *out, const char *dir)
 
 int report_main(int argc, char **argv)
 {
-    struct results *r = results_create();
+    struct analyze_opts a = {.by = RESULTS_LABEL};
     struct compare_table t = {0};
     struct plot_out charts = {0};
-    struct plot_opts po = {.format = "png"};
-    enum results_dim by = RESULTS_LABEL;
-    const char *baseline = NULL, *outpath = NULL, *firstdir = NULL;
-    char err[LG_ERRLEN], tmpdir[256] = "", tmpout[PATH_MAX] = "", defout[PATH_MAX];
-    int rc = LG_EXIT_USAGE, ninputs = 0;
-    FILE *f = NULL;
-    if (!r) {
-        fputs("loadgen report: out of memory\n", stderr);
-        return LG_EXIT_FAIL;
+    char err[LG_ERRLEN], tmpdir[256] = "", defout[PATH_MAX];
+    char *page = NULL;
+    size_t len = 0;
+    int rc;
+    if (!analyze_parse(&report_cmd, &a, argc, argv, &rc) ||
+        !analyze_load(&a, "give a results folder", &rc))
+        goto done;
+    if (!a.out) {
+        snprintf(defout, sizeof defout, "%s/report.html", a.firstdir ? a.firstdir : ".");
+        a.out = defout;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL, *a = argv[i];
-        int got;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            report_usage(stdout);
-            rc = LG_EXIT_OK;
-            goto done;
-        } else if (strcmp(a, "--log") == 0) {
-            po.log_scale = 1;
-        } else if ((got = plot_flag(argc, argv, &i, "-o", &v)) ||
-                   (got = plot_flag(argc, argv, &i, "--out", &v))) {
-            if (got < 0)
-                goto missing;
-            outpath = v;
-        } else if ((got = plot_flag(argc, argv, &i, "--by", &v))) {
-            if (got < 0)
-                goto missing;
-            if (results_parse_dim(v, &by) < 0) {
-                fprintf(stderr, "loadgen report: --by %s: write label, region or model\n", v);
-                goto done;
-            }
-        } else if ((got = plot_flag(argc, argv, &i, "--baseline", &v))) {
-            if (got < 0)
-                goto missing;
-            baseline = v;
-        } else if ((got = plot_flag(argc, argv, &i, "--at-threads", &v))) {
-            if (got < 0)
-                goto missing;
-            if (plot_threads(v, &po.at_threads) < 0) {
-                fprintf(stderr, "loadgen report: --at-threads %s: write a whole number of "
-                        "threads, e.g. --at-threads 50\n", v);
-                goto done;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "loadgen report: unknown flag %s; see loadgen report --help\n", a);
-            goto done;
-        } else {
-            ninputs++;
-            if (results_load(r, a, err) < 0) {
-                fprintf(stderr, "loadgen report: %s\n", err);
-                goto done;
-            }
-            struct stat st;
-            if (!firstdir && stat(a, &st) == 0 && S_ISDIR(st.st_mode))
-                firstdir = a;
-        }
-        continue;
-    missing:
-        fprintf(stderr, "loadgen report: %s needs a value; see loadgen report --help\n", a);
+    if (compare_build(a.r, a.by, a.baseline, a.at_threads, &t, err) < 0) {
+        rc = analyze_say(&a, LG_EXIT_USAGE, "%s", err);
         goto done;
     }
-    if (ninputs == 0) {
-        firstdir = "results";
-        if (results_load(r, "results", err) < 0) {
-            fprintf(stderr, "loadgen report: %s; give a results folder\n", err);
-            goto done;
-        }
-    }
-    if (!outpath) {
-        snprintf(defout, sizeof defout, "%s/report.html", firstdir ? firstdir : ".");
-        outpath = defout;
-    }
-    if (results_finish(r, err) < 0 ||
-        compare_build(r, by, baseline, po.at_threads, &t, err) < 0) {
-        fprintf(stderr, "loadgen report: %s\n", err);
-        goto done;
-    }
-    for (size_t i = 0; i < r->nnotes; i++)
-        fprintf(stderr, "loadgen report: %s\n", r->notes[i]);
 
     const char *tmp = getenv("TMPDIR");
     snprintf(tmpdir, sizeof tmpdir, "%.200s/loadgen-report.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(tmpdir)) {
-        fprintf(stderr, "loadgen report: %s: cannot create a scratch folder: %s\n", tmpdir,
-                strerror(errno));
+        rc = analyze_say(&a, LG_EXIT_FAIL, "%s: cannot create a scratch folder: %s", tmpdir,
+                          strerror(errno));
         tmpdir[0] = '\0';
-        rc = LG_EXIT_FAIL;
         goto done;
     }
-    po.outdir = tmpdir;
+    struct plot_opts po = {.outdir = tmpdir, .format = "png", .at_threads = a.at_threads,
+                           .log_scale = a.log_scale};
     const char *why_no_charts = NULL;
-    int prc = plot_render(r, &po, &charts, err);
+    int prc = plot_render(a.r, &po, &charts, err);
     if (prc == -ENOENT) {
         /* The table and the runs are worth sharing without pictures. */
-        fprintf(stderr, "loadgen report: %s; writing the report without charts\n", err);
+        analyze_say(&a, 0, "%s; writing the report without charts", err);
         why_no_charts = err;
     } else if (prc < 0) {
-        fprintf(stderr, "loadgen report: %s\n", err);
-        rc = LG_EXIT_FAIL;
+        rc = analyze_say(&a, LG_EXIT_FAIL, "%s", err);
         goto done;
     }
 
-    if (snprintf(tmpout, sizeof tmpout, "%s.tmp", outpath) >= (int)sizeof tmpout) {
-        fprintf(stderr, "loadgen report: -o %s: path too long\n", outpath);
-        tmpout[0] = '\0';
-        goto done;
-    }
-    if (!(f = fopen(tmpout, "w"))) {
-        fprintf(stderr, "loadgen report: %s: cannot write: %s\n", tmpout, strerror(errno));
-        tmpout[0] = '\0';
-        rc = LG_EXIT_FAIL;
+    /* The page is built in memory and written by fileio's one writer, which
+     * never replaces what is not a regular file. */
+    FILE *f = open_memstream(&page, &len);
+    if (!f) {
+        rc = analyze_say(&a, LG_EXIT_FAIL, "out of memory");
         goto done;
     }
     char werr[LG_ERRLEN];
-    int wrc = htmlreport_write(f, r, &t, &charts, why_no_charts, werr);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad || wrc < 0) {
-        f = NULL;
-        fprintf(stderr, "loadgen report: %s: %s\n", outpath,
-                wrc < 0 ? werr : "write failed (disk full?)");
-        rc = LG_EXIT_FAIL;
+    int wrc = htmlreport_write(f, a.r, &t, &charts, why_no_charts, werr);
+    if (fclose(f) != 0 || wrc < 0) {
+        rc = analyze_say(&a, LG_EXIT_FAIL, "%s: %s", a.out, wrc < 0 ? werr : "out of memory");
         goto done;
     }
-    f = NULL;
-    if (rename(tmpout, outpath) < 0) {
-        fprintf(stderr, "loadgen report: %s: cannot write: %s\n", outpath, strerror(errno));
-        rc = LG_EXIT_FAIL;
+    if (fileio_write_atomic("-o", a.out, page, len, err) < 0) {
+        rc = analyze_say(&a, LG_EXIT_FAIL, "%s", err);
         goto done;
     }
-    tmpout[0] = '\0';
-    printf("%s\n", outpath);
+    printf("%s\n", a.out);
     rc = LG_EXIT_OK;
 done:
-    if (*tmpout)
-        unlink(tmpout);
+    free(page);
     if (*tmpdir)
         remove_charts(&charts, tmpdir);
     plot_out_release(&charts);
     compare_release(&t);
-    results_destroy(r);
+    analyze_done(&a);
     return rc;
 }

@@ -8,7 +8,7 @@
  * not per input level. The JSON result is written by report.c (one owner
  * for the format) and then given the merge's own fields.
  */
-#include "merge.h"
+#include "analyze/merge.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -25,7 +25,7 @@
 #include "common.h"
 #include "fileio.h"
 #include "hist.h"
-#include "results.h"
+#include "analyze/results.h"
 #include "stats.h"
 
 /* Counts above 2^53 cannot be held exactly by a JSON number. */
@@ -955,109 +955,4 @@ void merge_write_text(const struct merge *m, FILE *out)
                     fg->p99_ms);
         }
     }
-}
-
-/* ---- the subcommand ------------------------------------------------------ */
-
-static void merge_usage(FILE *f)
-{
-    fputs("usage: loadgen merge RESULT.json... -o MERGED.json [--csv SUMMARY.csv] [-q]\n"
-          "\n"
-          "Combines the JSON results (loadgen --json) of one plan run on several client\n"
-          "machines at the same time (start them with the same --start-at) into one result:\n"
-          "counts add, histograms merge exactly, throughput is all completions over the\n"
-          "union of the clients' windows. Levels match by mode, threads, rate and cycle.\n"
-          "\n"
-          "  -o, --out FILE   the merged JSON result (same schema; can be merged again)\n"
-          "  --csv FILE       append each client's summary row, then the combined row\n"
-          "  -q, --quiet      no summary on stdout\n"
-          "\n"
-          "Refused (exit 2), naming the files: different schema versions or histogram\n"
-          "settings, the same run twice, different levels, windows that do not overlap.\n",
-          f);
-}
-
-int merge_main(int argc, char **argv)
-{
-    const char *out = NULL, *csv = NULL;
-    int quiet = 0, ninputs = 0, rc = LG_EXIT_USAGE;
-    char err[LG_ERRLEN];
-    struct merge *m = merge_create();
-    if (!m) {
-        fputs("loadgen merge: out of memory\n", stderr);
-        return LG_EXIT_FAIL;
-    }
-    /* Flags first, so that a bad flag is reported before any file is read. */
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **dst = NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            merge_usage(stdout);
-            rc = LG_EXIT_OK;
-            goto done;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            quiet = 1;
-        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0) {
-            dst = &out;
-        } else if (strcmp(a, "--csv") == 0) {
-            dst = &csv;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "loadgen merge: unknown flag %s; see loadgen merge --help\n", a);
-            goto done;
-        } else {
-            ninputs++;
-        }
-        if (dst) {
-            if (++i == argc || !*argv[i]) {
-                fprintf(stderr, "loadgen merge: %s needs a file name; see loadgen merge --help\n",
-                        a);
-                goto done;
-            }
-            *dst = argv[i];
-        }
-    }
-    if (ninputs == 0 || !out) {
-        fprintf(stderr, "loadgen merge: %s; e.g. loadgen merge east.json west.json -o "
-                "merged.json\n", ninputs ? "give -o FILE for the merged result"
-                                         : "give the JSON results to merge");
-        goto done;
-    }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--csv") == 0) {
-            i++;
-            continue;
-        }
-        if (a[0] == '-' && a[1])
-            continue;
-        if (strcmp(a, out) == 0 || (csv && strcmp(a, csv) == 0)) {
-            fprintf(stderr, "loadgen merge: %s is an input and an output; write the merge to a "
-                    "new file\n", a);
-            goto done;
-        }
-        if (merge_add_file(m, a, err) < 0) {
-            fprintf(stderr, "loadgen merge: %s\n", err);
-            goto done;
-        }
-    }
-    if (merge_finish(m, err) < 0) {
-        fprintf(stderr, "loadgen merge: %s\n", err);
-        goto done;
-    }
-    for (size_t i = 0; i < merge_nnotes(m); i++)
-        fprintf(stderr, "loadgen merge: note: %s\n", merge_note(m, i));
-    rc = LG_EXIT_OK;
-    if (merge_write_json(m, out, err) < 0) {
-        fprintf(stderr, "loadgen merge: %s\n", err);
-        rc = LG_EXIT_FAIL;
-    }
-    if (csv && merge_write_csv(m, csv, err) < 0) {
-        fprintf(stderr, "loadgen merge: %s\n", err);
-        rc = LG_EXIT_FAIL;
-    }
-    if (!quiet)
-        merge_write_text(m, stdout);
-done:
-    merge_destroy(m);
-    return rc;
 }

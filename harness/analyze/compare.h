@@ -14,7 +14,7 @@
 
 #include <stdio.h>
 
-#include "results.h"
+#include "analyze/results.h"
 
 struct compare_row {
     const struct results_group *g; /* the level compared (its cycles) */
@@ -76,5 +76,8 @@ const char *compare_dim_name(enum results_dim d); /* "label", "region", "model" 
 void compare_print_text(FILE *f, const struct compare_table *t);
 void compare_print_csv(FILE *f, const struct compare_table *t);
 void compare_print_markdown(FILE *f, const struct compare_table *t);
+
+/* `loadgen compare [CSV|JSON|DIR ...] [--by D] ...`: a process exit code. */
+int compare_main(int argc, char **argv);
 
 #endif

@@ -1,24 +1,19 @@
 /*
- * plot.h: the subcommands that turn results into the study's answer:
- * `loadgen plot` (gnuplot charts, plot.c), `loadgen compare` (tables with
- * percent differences and confidence intervals, compare.c) and `loadgen
- * report` (one HTML page, htmlreport.c). Each *_main parses its own flags
- * (argv[0] is the subcommand name) and returns a process exit code, having
- * printed any error itself as one line on stderr.
- *
- * plot_render() is the drawing without the command line, for report.
- * Single-threaded.
+ * plot.h: `loadgen plot`: the study's charts, drawn by gnuplot from
+ * results (see docs/charts.md). plot_main is the command (argv[0] is
+ * "plot"; it returns a process exit code, having said any error as one line
+ * on stderr); plot_render is the drawing without the command line, which
+ * `loadgen report` uses too. Single-threaded.
  */
 #ifndef LOADGEN_PLOT_H
 #define LOADGEN_PLOT_H
 
 #include <stddef.h>
 
-#include "results.h"
+#include "analyze/results.h"
 
+/* `loadgen plot [CSV|JSON|DIR ...] [-o DIR] ...`: a process exit code. */
 int plot_main(int argc, char **argv);
-int compare_main(int argc, char **argv);
-int report_main(int argc, char **argv);
 
 struct plot_opts {
     const char *outdir; /* charts go here; created when missing */
@@ -45,12 +40,5 @@ struct plot_out {
 int plot_render(const struct results *r, const struct plot_opts *o, struct plot_out *out,
                 char *err);
 void plot_out_release(struct plot_out *out);
-
-/* Command-line helpers shared by the three subcommands. plot_flag()
- * matches `--name VALUE` and `--name=VALUE` at argv[*i] (advancing *i):
- * 1 with *value set, 0 when argv[*i] is another flag, -1 when the value is
- * missing. plot_threads() parses a positive whole number of threads. */
-int plot_flag(int argc, char **argv, int *i, const char *name, const char **value);
-int plot_threads(const char *s, double *out);
 
 #endif

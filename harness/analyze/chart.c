@@ -3,7 +3,7 @@
  * literals and data cells, scratch files, running a chart, colours and
  * the words charts are titled with. Single-threaded.
  */
-#include "chart.h"
+#include "analyze/chart.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "common.h"
-#include "gnuplot.h"
+#include "analyze/gnuplot.h"
 
 static const char *const greens[] = {"#74c476", "#41ab5d", "#238b45", "#006d2c", "#00441b"};
 static const char *const blues[] = {"#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"};

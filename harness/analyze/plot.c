@@ -8,7 +8,7 @@
  * Ownership: plot_render() fills a plot_out the caller releases; the
  * scratch folder is removed before it returns. Single-threaded.
  */
-#include "plot.h"
+#include "analyze/plot.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,9 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chart.h"
+#include "analyze/chart.h"
+#include "analyze/cmd.h"
+#include "analyze/gnuplot.h"
 #include "common.h"
-#include "gnuplot.h"
 
 /* ---- driver ------------------------------------------------------------- */
 
@@ -124,129 +125,44 @@ void plot_out_release(struct plot_out *out)
 
 /* ---- command line ------------------------------------------------------- */
 
-int plot_flag(int argc, char **argv, int *i, const char *name, const char **value)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return 0;
-    if (a[n] == '=') {
-        *value = a + n + 1;
-        return 1;
-    }
-    if (a[n] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *value = argv[++*i];
-    return 1;
-}
+static const struct flag plot_flags[] = {
+    {"out", "o", FLAG_STRING, ANALYZE_O(out), 1, 0, "DIR", "where the charts go (default results/charts)"},
+    {"format", NULL, FLAG_CHOICE, ANALYZE_O(chart_format), 0, 0, "F", "png (default), svg or pdf",
+     .choices = analyze_chart_formats},
+    ANALYZE_FLAG_AT_THREADS,
+    ANALYZE_FLAG_LOG,
+    {0},
+};
 
-int plot_threads(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < 1 || v > 1000000)
-        return -1;
-    *out = (double)v;
-    return 0;
-}
-
-static void plot_usage(FILE *f)
-{
-    fputs("usage: loadgen plot [CSV|JSON|DIR ...] [-o DIR] [--format png|svg|pdf]\n"
-          "                    [--at-threads N] [--log]\n"
-          "Draws the charts of docs/charts.md with gnuplot from summary CSVs (--out)\n"
-          "and JSON results (--json); default input: the results folder.\n"
-          "  -o, --out DIR      where the charts go (default results/charts)\n"
-          "  --format F         png (default), svg or pdf\n"
-          "  --at-threads N     the level the bar charts show (default: each\n"
-          "                     deployment's highest, as the study reported)\n"
-          "  --log              throughput bars on a log scale\n",
-          f);
-}
+static const struct flag_cmd plot_cmd = {
+    .name = "loadgen plot",
+    .usage = "loadgen plot [CSV|JSON|DIR ...] [-o DIR] [--format png|svg|pdf]\n"
+             "                    [--at-threads N] [--log]",
+    .about = "Draws the charts of docs/charts.md with gnuplot from summary CSVs (--out)\n"
+             "and JSON results (--json); default input: the results folder.",
+    .flags = plot_flags,
+};
 
 int plot_main(int argc, char **argv)
 {
-    struct plot_opts o = {.outdir = "results/charts", .format = "png"};
+    struct analyze_opts a = {.out = "results/charts"};
     struct plot_out out = {0};
-    struct results *r = results_create();
     char err[LG_ERRLEN];
-    int rc = LG_EXIT_USAGE, ninputs = 0;
-    if (!r) {
-        fputs("loadgen plot: out of memory\n", stderr);
-        return LG_EXIT_FAIL;
-    }
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL, *a = argv[i];
-        int got;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            plot_usage(stdout);
-            rc = LG_EXIT_OK;
-            goto done;
-        } else if (strcmp(a, "--log") == 0) {
-            o.log_scale = 1;
-        } else if ((got = plot_flag(argc, argv, &i, "-o", &v)) ||
-                   (got = plot_flag(argc, argv, &i, "--out", &v))) {
-            if (got < 0)
-                goto missing;
-            o.outdir = v;
-        } else if ((got = plot_flag(argc, argv, &i, "--format", &v))) {
-            if (got < 0)
-                goto missing;
-            if (strcmp(v, "png") && strcmp(v, "svg") && strcmp(v, "pdf")) {
-                fprintf(stderr, "loadgen plot: --format %s: write png, svg or pdf\n", v);
-                goto done;
-            }
-            o.format = v;
-        } else if ((got = plot_flag(argc, argv, &i, "--at-threads", &v))) {
-            if (got < 0)
-                goto missing;
-            if (plot_threads(v, &o.at_threads) < 0) {
-                fprintf(stderr, "loadgen plot: --at-threads %s: write a whole number of "
-                        "threads, e.g. --at-threads 50\n", v);
-                goto done;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "loadgen plot: unknown flag %s; see loadgen plot --help\n", a);
-            goto done;
-        } else {
-            ninputs++;
-            if (results_load(r, a, err) < 0) {
-                fprintf(stderr, "loadgen plot: %s\n", err);
-                goto done;
-            }
-        }
-        continue;
-    missing:
-        fprintf(stderr, "loadgen plot: %s needs a value; see loadgen plot --help\n", a);
+    int rc;
+    if (!analyze_parse(&plot_cmd, &a, argc, argv, &rc) ||
+        !analyze_load(&a, "give summary CSVs or JSON results to plot", &rc))
         goto done;
-    }
-    if (ninputs == 0 && results_load(r, "results", err) < 0) {
-        fprintf(stderr, "loadgen plot: %s; give summary CSVs or JSON results to plot\n", err);
-        goto done;
-    }
-    if (results_finish(r, err) < 0) {
-        fprintf(stderr, "loadgen plot: %s\n", err);
-        goto done;
-    }
-    for (size_t i = 0; i < r->nnotes; i++)
-        fprintf(stderr, "loadgen plot: %s\n", r->notes[i]);
-    int prc = plot_render(r, &o, &out, err);
+    struct plot_opts o = {.outdir = a.out, .format = analyze_chart_formats[a.chart_format],
+                          .at_threads = a.at_threads, .log_scale = a.log_scale};
+    int prc = plot_render(a.r, &o, &out, err);
     for (size_t i = 0; i < out.nskipped; i++)
-        fprintf(stderr, "loadgen plot: %s\n", out.skipped[i]);
+        fprintf(stderr, "%s: %s\n", a.name, out.skipped[i]);
     for (size_t i = 0; i < out.ncharts; i++)
         printf("%s\n", out.charts[i].path);
-    if (prc < 0) {
-        fprintf(stderr, "loadgen plot: %s\n", err);
-        rc = prc == -EINVAL ? LG_EXIT_USAGE : LG_EXIT_FAIL;
-        goto done;
-    }
-    rc = LG_EXIT_OK;
+    rc = prc < 0 ? analyze_say(&a, prc == -EINVAL ? LG_EXIT_USAGE : LG_EXIT_FAIL, "%s", err)
+                 : LG_EXIT_OK;
 done:
     plot_out_release(&out);
-    results_destroy(r);
+    analyze_done(&a);
     return rc;
 }
-

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "chart.h"
+#include "analyze/chart.h"
 #include "common.h"
 
 /* ---- chart 1: throughput vs concurrency --------------------------------- */

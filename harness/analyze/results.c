@@ -5,7 +5,7 @@
  * Ownership: everything hangs off `struct results` and is freed by
  * results_destroy(). Single-threaded.
  */
-#include "results.h"
+#include "analyze/results.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

@@ -2,7 +2,7 @@
  * gnuplot.c: locate scripts/gnuplot and run gnuplot as a child process
  * (see gnuplot.h). Single-threaded; the only state is on the stack.
  */
-#include "gnuplot.h"
+#include "analyze/gnuplot.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -26,8 +26,8 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "plot.h"
-#include "results.h"
+#include "analyze/plot.h"
+#include "analyze/results.h"
 
 #define CHART_MAX_SERIES 64 /* lines or bars per group in one chart */
 

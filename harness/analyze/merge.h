@@ -26,7 +26,8 @@
  * and anything that is not a whole loadgen result.
  *
  * Ownership: a `struct merge` owns the parsed inputs and every level it
- * hands out. Single-threaded. Nothing here prints; merge_main() does.
+ * hands out. Single-threaded. Nothing here prints; merge_main() does
+ * (mergecmd.c).
  */
 #ifndef LOADGEN_MERGE_H
 #define LOADGEN_MERGE_H
@@ -65,8 +66,9 @@ int merge_write_csv(const struct merge *m, const char *path, char *err);
 /* The human summary of each combined level and one line per client. */
 void merge_write_text(const struct merge *m, FILE *f);
 
-/* `loadgen merge RESULT.json... -o MERGED.json [--csv FILE] [-q]`.
- * Returns 0, or 2 (LG_EXIT_USAGE) for bad input, 1 when writing failed. */
+/* `loadgen merge RESULT.json... -o MERGED.json [--csv FILE] [-q]`
+ * (mergecmd.c). Returns 0, or 2 (LG_EXIT_USAGE) for bad input, 1 when
+ * writing failed. */
 int merge_main(int argc, char **argv);
 
 #endif
