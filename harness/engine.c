@@ -107,7 +107,7 @@ struct slot {
     int fd_errno;            /* socket() failed for want of descriptors */
     int saw_header;          /* --expect-header seen */
     double server_ms;        /* --server-time-header value, NAN if none */
-    struct reply_framing framing;
+    int bad_framing;         /* the reply's length is ambiguous */
     char *reply;             /* the body, when checks need it */
     size_t reply_len, reply_cap;
 };
@@ -178,6 +178,7 @@ struct engine {
     unsigned running;
     int64_t origin_us;         /* monotonic start of the phase */
     int keep_reply;            /* a check needs the body */
+    int want_headers;          /* a check needs a header */
     _Atomic int fd_errno;      /* a loop ran out of descriptors mid-phase */
 };
 
@@ -420,15 +421,11 @@ static const char *header_value(const char *line, size_t len, const char *name)
     return line + n + 1;
 }
 
-/* Every reply's headers pass here: conflicting framing makes it invalid
- * whatever the checks (libcurl 7.88 takes the last of two Content-Lengths
- * and reads on). */
 static size_t header_received(char *ptr, size_t size, size_t n, void *userdata)
 {
     struct slot *s = userdata;
     const struct engine_checks *ck = &s->loop->e->cfg.checks;
     size_t len = size * n;
-    reply_framing_line(&s->framing, ptr, len);
     if (ck->expect_header && header_value(ptr, len, ck->expect_header))
         s->saw_header = 1;
     const char *v;
@@ -455,10 +452,9 @@ static void slot_url(struct slot *s, const char *url)
 static void hop_reset(struct slot *s)
 {
     s->body_bytes = 0;
-    s->too_big = s->saw_header = s->fd_errno = 0;
+    s->too_big = s->saw_header = s->fd_errno = s->bad_framing = 0;
     s->server_ms = NAN;
     s->reply_len = 0;
-    reply_framing_reset(&s->framing);
 }
 
 /* Start the next request on slot `s`, intended at `intended_us` (0: now).
@@ -545,7 +541,7 @@ static enum stats_class classify(const struct slot *s, CURLcode res, long status
     default: /* send/recv errors, empty replies, partial bodies */
         return CLASS_RESET;
     }
-    if (s->framing.bad)
+    if (s->bad_framing)
         return CLASS_INVALID;
     enum stats_class c = reply_status_class(status, ck->expect_status);
     if (c != CLASS_OK)
@@ -652,6 +648,27 @@ static int follow(struct slot *s, long status, const char *target, int64_t now)
     return curl_multi_add_handle(s->shard->multi, s->easy) == CURLM_OK;
 }
 
+/* Two Content-Lengths that disagree, or one beside a Transfer-Encoding,
+ * make the end of the body ambiguous: libcurl 7.88 takes the last length
+ * and reads on. Its own store of the final reply's headers (kept for every
+ * transfer) is read once the reply is complete: cheaper than a header
+ * callback on every line. */
+static int framing_bad(CURL *easy)
+{
+    struct reply_framing f;
+    struct curl_header *h;
+    reply_framing_reset(&f);
+    for (size_t i = 0, n = 1; i < n; i++) {
+        if (curl_easy_header(easy, "Content-Length", i, CURLH_HEADER, -1, &h) != CURLHE_OK)
+            break;
+        n = h->amount;
+        reply_framing_length(&f, h->value, strlen(h->value));
+    }
+    if (curl_easy_header(easy, "Transfer-Encoding", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+        reply_framing_encoding(&f);
+    return f.bad;
+}
+
 /* Stop sending; what is in flight gets the grace period. */
 static void loop_stop(struct loop *l)
 {
@@ -683,6 +700,8 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
     curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
     if (e->cfg.follow && status >= 300 && status <= 399)
         curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &target);
+    if (res == CURLE_OK)
+        s->bad_framing = framing_bad(easy);
     curl_multi_remove_handle(s->shard->multi, easy);
 
     /* curl sends a small body in the same buffer as the headers and counts
@@ -695,7 +714,7 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
         int none = 0;
         atomic_compare_exchange_strong(&e->fd_errno, &none, s->fd_errno);
         loop_stop(l);
-    } else if (target && res == CURLE_OK && !s->framing.bad && follow(s, status, target, now)) {
+    } else if (target && res == CURLE_OK && !s->bad_framing && follow(s, status, target, now)) {
         return;
     } else {
         struct stats_request r = {
@@ -909,8 +928,10 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
     curl_easy_setopt(h, CURLOPT_NOPROXY, "*"); /* nor no_proxy, twice a request */
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_received);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_received);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
+    if (e->want_headers) {
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_received);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
+    }
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, socket_open);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, s);
@@ -1173,6 +1194,7 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
     pthread_condattr_destroy(&ca);
     const struct engine_checks *ck = &cfg->checks;
     e->keep_reply = ck->expect_json || ck->server_time_json;
+    e->want_headers = ck->expect_header || ck->server_time_header;
     unsigned loops = cfg->loops ? cfg->loops : 1;
     if (loops > cfg->max_slots)
         loops = cfg->max_slots ? cfg->max_slots : 1;

@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 enum stats_class reply_status_class(long status, long expect_status)
 {
@@ -37,21 +36,6 @@ static int is_blank(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* The value of header `name` in `line` with blanks trimmed, or NULL. */
-static const char *value_of(const char *line, size_t len, const char *name, size_t nlen,
-                            size_t *vlen)
-{
-    if (len <= nlen || line[nlen] != ':' || strncasecmp(line, name, nlen) != 0)
-        return NULL;
-    const char *v = line + nlen + 1, *end = line + len;
-    while (v < end && is_blank(*v))
-        v++;
-    while (end > v && is_blank(end[-1]))
-        end--;
-    *vlen = (size_t)(end - v);
-    return v;
-}
-
 /* "12" or "12, 12" (RFC 9110 allows a repeated equal value): the length,
  * or -1 when an element is empty, not digits, too large, or differs. */
 static int64_t length_list(const char *v, size_t len)
@@ -80,26 +64,18 @@ static int64_t length_list(const char *v, size_t len)
     }
 }
 
-void reply_framing_line(struct reply_framing *f, const char *line, size_t len)
+void reply_framing_length(struct reply_framing *f, const char *v, size_t len)
 {
-    static const char cl[] = "Content-Length", te[] = "Transfer-Encoding";
-    const char *v;
-    size_t vlen;
-    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
-        reply_framing_reset(f);
-        return;
-    }
-    if ((v = value_of(line, len, cl, sizeof cl - 1, &vlen))) {
-        int64_t n = length_list(v, vlen);
-        if (n < 0 || (f->length >= 0 && n != f->length))
-            f->bad = 1;
-        f->length = n;
-    } else if (value_of(line, len, te, sizeof te - 1, &vlen)) {
-        f->chunked = 1;
-    } else {
-        return;
-    }
-    if (f->chunked && f->length >= 0)
+    int64_t n = length_list(v, len);
+    if (n < 0 || (f->length >= 0 && n != f->length) || f->chunked)
+        f->bad = 1;
+    f->length = n;
+}
+
+void reply_framing_encoding(struct reply_framing *f)
+{
+    f->chunked = 1;
+    if (f->length >= 0)
         f->bad = 1;
 }
 

@@ -19,7 +19,8 @@
  * 2xx) is ok even when it is a 4xx or 5xx. */
 enum stats_class reply_status_class(long status, long expect_status);
 
-/* The framing headers of one reply, fed its header lines in order. */
+/* The framing headers of one final reply (not an interim 1xx), fed each
+ * Content-Length value and each Transfer-Encoding in turn. */
 struct reply_framing {
     int64_t length;  /* Content-Length, -1 until one is seen */
     int chunked;     /* a Transfer-Encoding was seen */
@@ -29,10 +30,9 @@ struct reply_framing {
 };
 
 void reply_framing_reset(struct reply_framing *f);
-/* One header line as received (need not be NUL-terminated; may end in
- * CRLF). A status line ("HTTP/...") starts a new reply: the framing of an
- * interim 1xx reply does not carry over. */
-void reply_framing_line(struct reply_framing *f, const char *line, size_t len);
+/* A Content-Length value ("12", or a list "12, 12"; blanks around). */
+void reply_framing_length(struct reply_framing *f, const char *v, size_t len);
+void reply_framing_encoding(struct reply_framing *f);
 
 /* A header value holding milliseconds ("12.5", blanks and CRLF around):
  * the number, or NAN when it is not a plain decimal number (hex, "inf",

@@ -74,10 +74,11 @@ def serve(c, me):
             elif mode == "cl_conflict":  # libcurl takes the last length
                 c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\n{}abc")
             elif mode == "cl_list":
-                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2, 5\r\n\r\n{}")
+                c.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2, 5\r\n\r\n{}")
                 return
             elif mode == "cl_te":
-                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n"
+                c.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 100\r\n"
+                          b"Transfer-Encoding: chunked\r\n\r\n"
                           b"2\r\n{}\r\n0\r\n\r\n")
                 return
             elif mode == "cl_same":      # a repeated equal length is allowed
@@ -158,6 +159,10 @@ expect_eq "--follow to another origin: exit 0, the redirect is followed" "$RC" 0
 expect_eq "--follow to another origin: 6 requests reach 127.0.0.2" "$(grep -c '^127.0.0.2 ' "$T/h/echo.log")" 6
 expect_eq "--follow to another origin: neither the -H secret nor the bearer token goes along" \
   "$(grep -c -e "$KEY" -e "$LOADGEN_TEST_BEARER" "$T/h/echo.log")" 0
+: >"$T/h/echo.log"
+run redir_userinfo --url "http://lguser:$KEY@127.0.0.1:$PA/redir/other" -n 2 -c 1 --follow
+expect_eq "--follow to another origin: the URL's password does not go along either" \
+  "$(grep -c "^127.0.0.2 key=- auth=-\$" "$T/h/echo.log")" 2
 
 : >"$T/h/echo.log"
 run redir_same --url "$U/redir/same" -n 4 -c 2 --follow "${SECRETS[@]}"
@@ -213,7 +218,12 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
   "$LOADGEN" --url "$U/chunked_forever" -c 20 -n 20 --synthetic 5 --expect-json result \
   --out "$T/chunked.csv" -q)
 expect_eq "20 endless chunked replies with --expect-json: all counted invalid" "$(csv_col "$T/chunked.csv" errors)" 20
-expect_range "20 endless chunked replies: peak RSS stays under 400 MiB, not 20 x 64 MiB (KiB)" "$maxrss" 1 409600
+# (ASan's quarantine keeps freed memory resident: the bound is the plain build's.)
+if [ "${LOADGEN_SANITIZED:-0}" = 1 ]; then
+  echo "ok - 20 endless chunked replies: peak RSS # SKIP under a sanitizer (got $maxrss KiB)"
+else
+  expect_range "20 endless chunked replies: peak RSS stays under 400 MiB, not 20 x 64 MiB (KiB)" "$maxrss" 1 409600
+fi
 
 # --- -d bounds the run ------------------------------------------------------
 # A server that never reads: every send times out. Open loop with a backlog
