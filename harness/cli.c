@@ -33,7 +33,7 @@ enum {
     OPT_MODEL, OPT_COST, OPT_OUT, OPT_NO_OUT, OPT_JSON, OPT_REQUESTS_LOG, OPT_HISTORY,
     OPT_ARRIVAL, OPT_MAX_INFLIGHT, OPT_CYCLES, OPT_WARMUP, OPT_PAUSE, OPT_LOOPS, OPT_VERSION,
     OPT_START_AT, OPT_UNTIL_STABLE, OPT_STABILITY, OPT_WINDOW, OPT_MAX_WINDOWS, OPT_SLO,
-    OPT_MAX_ERROR_RATE, OPT_AUTO_MAX,
+    OPT_MAX_ERROR_RATE, OPT_AUTO_MAX, OPT_FOLLOW_HEADERS,
 };
 
 static const struct option options[] = {
@@ -75,6 +75,7 @@ static const struct option options[] = {
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"cacert", required_argument, NULL, OPT_CACERT},
     {"follow", no_argument, NULL, OPT_FOLLOW},
+    {"follow-headers", no_argument, NULL, OPT_FOLLOW_HEADERS},
     {"max-reply", required_argument, NULL, OPT_MAX_REPLY},
     {"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
     {"expect-json", required_argument, NULL, OPT_EXPECT_JSON},
@@ -157,7 +158,9 @@ static const char usage[] =
     "      --bearer-env VAR     Authorization: Bearer $VAR (never written to any output)\n"
     "      --secret-header NAME another header never written to any output\n"
     "      --user-agent S --timeout T (default 30s) --connect-timeout T (default 10s)\n"
-    "      --http2 --insecure --cacert FILE --follow\n"
+    "      --http2 --insecure --cacert FILE\n"
+    "      --follow             follow redirects (http/https); -H headers only to the URL's host\n"
+    "      --follow-headers     --follow, and send -H headers to any host (curl --location-trusted)\n"
     "      --max-reply SIZE     longer replies are cut off and counted invalid (64MiB)\n"
     "\n"
     "Checks (a failed check is class 'invalid', counted, never fatal):\n"
@@ -570,7 +573,11 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
                        CLI_ERROR;
             cfg->cacert = optarg;
             break;
-        case OPT_FOLLOW: cfg->follow = 1; break;
+        case OPT_FOLLOW:
+            if (!cfg->follow)
+                cfg->follow = ENGINE_FOLLOW_ORIGIN;
+            break;
+        case OPT_FOLLOW_HEADERS: cfg->follow = ENGINE_FOLLOW_HEADERS; break;
         case OPT_MAX_REPLY: {
             int rc = units_parse_size(optarg, &cfg->checks.max_reply_bytes);
             if (rc < 0 || cfg->checks.max_reply_bytes == 0)

@@ -42,13 +42,24 @@
 
 #include "check.h"
 #include "common.h"
+#include "reply.h"
 
 /* A send that starts this much after its intended time counts as late. */
 #define LATE_US 1000
 /* Reply bytes kept per slot for --expect-json / --server-time-json, to
- * start with; a slot's buffer grows (rarely: only when a longer reply than
- * any before arrives) up to --max-reply. */
+ * start with. A longer reply grows its slot's buffer up to --max-reply, and
+ * the buffer shrinks back when the request ends. */
 #define KEEP_REPLY_INITIAL (64u << 10)
+/* What the grown buffers of all slots may hold at once (split over the
+ * loops, but never less than one --max-reply per loop): 20 endless replies
+ * must not each take --max-reply. A reply that would pass it is cut off and
+ * counted invalid, as one longer than --max-reply is. */
+#define KEEP_REPLY_BUDGET ((size_t)256 << 20)
+/* --follow: redirects followed per request, as curl's default MAXREDIRS. */
+#define MAX_REDIRECTS 10
+/* Open loop: a send still waiting for a free slot this long after the end
+ * of -d is not made, so the run ends within --timeout of -d. */
+#define END_SEND_SLACK_US 100000
 /* Easy handles per multi handle (see "Shards" above). */
 #define SHARD_SLOTS 32
 /* libcurl sends a body this large apart from the headers, through its upload
@@ -87,10 +98,16 @@ struct slot {
     const struct payload *payload;
     int64_t intended_us;     /* monotonic; == start_us in closed loop */
     int64_t start_us;
-    uint64_t body_bytes;     /* reply body bytes seen */
-    int too_big;             /* body passed max_reply_bytes */
+    int64_t hop_start_us;    /* --follow: when the current hop started */
+    unsigned hops;           /* --follow: redirects taken by this request */
+    int redirected;          /* URL, headers or timeout changed for a hop */
+    uint64_t sent_bytes, recv_bytes; /* over the hops before the current one */
+    uint64_t body_bytes;     /* reply body bytes seen (this hop) */
+    int too_big;             /* body passed max_reply_bytes or the budget */
+    int fd_errno;            /* socket() failed for want of descriptors */
     int saw_header;          /* --expect-header seen */
     double server_ms;        /* --server-time-header value, NAN if none */
+    int bad_framing;         /* the reply's length is ambiguous */
     char *reply;             /* the body, when checks need it */
     size_t reply_len, reply_cap;
 };
@@ -114,6 +131,8 @@ struct loop {
     size_t fdcap;
     struct sockctx *pending; /* contexts with stop_pending set */
     struct stats *stats;
+    size_t reply_grown;      /* bytes of reply buffers past KEEP_REPLY_INITIAL */
+    size_t reply_budget;     /* the most reply_grown may reach */
 
     /* Phase state. */
     const struct engine_phase *ph;
@@ -132,10 +151,23 @@ struct loop {
     _Atomic uint64_t done, errors; /* progress, read by the caller */
 };
 
+/* Where a URL points: scheme, host and port (RFC 6454). */
+struct origin {
+    int https;
+    const char *host;        /* into the URL: not NUL-terminated */
+    size_t hostlen;
+    long port;
+};
+
 struct engine {
     struct engine_config cfg;
     struct curl_slist **lists; /* per payload (shared when identical) */
+    struct curl_slist **bare;  /* the same without the user's headers: for
+                                * redirects to another origin */
     CURLU *url;                /* parsed once; curl copies it per request */
+    char *origin_url;          /* the URL as curl writes it (curl_free) */
+    struct origin origin;      /* of origin_url, when origin_ok */
+    int origin_ok;
     struct loop *loops;
     unsigned nloops;
     _Atomic uint64_t next_index;
@@ -147,9 +179,11 @@ struct engine {
     int64_t origin_us;         /* monotonic start of the phase */
     int keep_reply;            /* a check needs the body */
     int want_headers;          /* a check needs a header */
+    _Atomic int fd_errno;      /* a loop ran out of descriptors mid-phase */
 };
 
 static void drain(struct loop *l);
+static void abort_inflight(uv_timer_t *t);
 
 static int phase_done(const struct loop *l)
 {
@@ -228,12 +262,19 @@ static void flush_stops(struct loop *l)
     }
 }
 
+/* A socket() that fails for want of descriptors is the client's limit, not
+ * the server's refusal: the slot remembers it, so that request_done does
+ * not count a `connect` error against the server. */
 static curl_socket_t socket_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
 {
-    struct loop *l = clientp;
+    struct slot *s = clientp;
+    struct loop *l = s->loop;
     curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    if (fd < 0)
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE)
+            s->fd_errno = errno;
         return CURL_SOCKET_BAD;
+    }
     if (!ctx_for(l, fd, 1, 1)) {
         close(fd);
         return CURL_SOCKET_BAD;
@@ -350,12 +391,18 @@ static size_t body_received(char *ptr, size_t size, size_t n, void *userdata)
     }
     if (s->reply) {
         if (s->reply_len + len > s->reply_cap) {
+            struct loop *l = s->loop;
             size_t cap = s->reply_cap * 2;
             while (cap < s->reply_len + len)
                 cap *= 2;
+            if (l->reply_grown + (cap - s->reply_cap) > l->reply_budget) {
+                s->too_big = 1;
+                return 0;
+            }
             char *p = realloc(s->reply, cap);
             if (!p)
                 return 0; /* counted as reset: out of memory is not the server's fault */
+            l->reply_grown += cap - s->reply_cap;
             s->reply = p;
             s->reply_cap = cap;
         }
@@ -382,19 +429,32 @@ static size_t header_received(char *ptr, size_t size, size_t n, void *userdata)
     if (ck->expect_header && header_value(ptr, len, ck->expect_header))
         s->saw_header = 1;
     const char *v;
-    if (ck->server_time_header && (v = header_value(ptr, len, ck->server_time_header))) {
-        char buf[32];
-        size_t vl = len - (size_t)(v - ptr);
-        if (vl >= sizeof buf)
-            vl = sizeof buf - 1;
-        memcpy(buf, v, vl);
-        buf[vl] = '\0';
-        char *end;
-        double ms = strtod(buf, &end);
-        if (end != buf && ms >= 0)
-            s->server_ms = ms;
-    }
+    if (ck->server_time_header && (v = header_value(ptr, len, ck->server_time_header)))
+        s->server_ms = reply_parse_ms(v, len - (size_t)(v - ptr));
     return len;
+}
+
+/* Point the slot at `url`, or at the engine's URL when NULL. */
+static void slot_url(struct slot *s, const char *url)
+{
+    struct engine *e = s->loop->e;
+    if (url) {
+        curl_easy_setopt(s->easy, CURLOPT_CURLU, NULL);
+        curl_easy_setopt(s->easy, CURLOPT_URL, url);
+    } else if (e->url) {
+        curl_easy_setopt(s->easy, CURLOPT_CURLU, e->url);
+    } else {
+        curl_easy_setopt(s->easy, CURLOPT_URL, e->cfg.url);
+    }
+}
+
+/* What one transfer (a request or a redirect hop) starts from. */
+static void hop_reset(struct slot *s)
+{
+    s->body_bytes = 0;
+    s->too_big = s->saw_header = s->fd_errno = s->bad_framing = 0;
+    s->server_ms = NAN;
+    s->reply_len = 0;
 }
 
 /* Start the next request on slot `s`, intended at `intended_us` (0: now).
@@ -427,12 +487,16 @@ static int request_start(struct slot *s, int64_t intended_us)
         curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->payload->len);
     }
     curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, e->lists[pi]);
-    s->start_us = now;
+    if (s->redirected) {
+        slot_url(s, NULL);
+        curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, e->cfg.timeout_ms);
+        s->redirected = 0;
+    }
+    s->start_us = s->hop_start_us = now;
     s->intended_us = intended_us ? intended_us : now;
-    s->body_bytes = 0;
-    s->too_big = s->saw_header = 0;
-    s->server_ms = NAN;
-    s->reply_len = 0;
+    s->hops = 0;
+    s->sent_bytes = s->recv_bytes = 0;
+    hop_reset(s);
     if (curl_multi_add_handle(s->shard->multi, s->easy) != CURLM_OK) {
         l->exhausted = 1; /* cannot happen with a valid handle; never spin */
         return 0;
@@ -477,12 +541,11 @@ static enum stats_class classify(const struct slot *s, CURLcode res, long status
     default: /* send/recv errors, empty replies, partial bodies */
         return CLASS_RESET;
     }
-    if (status >= 500)
-        return CLASS_HTTP_5XX;
-    if (status >= 400)
-        return CLASS_HTTP_4XX;
-    if (ck->expect_status ? status != ck->expect_status : (status < 200 || status > 299))
+    if (s->bad_framing)
         return CLASS_INVALID;
+    enum stats_class c = reply_status_class(status, ck->expect_status);
+    if (c != CLASS_OK)
+        return c;
     if (ck->expect_header && !s->saw_header)
         return CLASS_INVALID;
     if (ck->expect_json && check_json_path(s->reply, s->reply_len, ck->expect_json, NULL) != 1)
@@ -495,12 +558,137 @@ static uint32_t clamp_us(int64_t us)
     return us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
+/* A reply longer than any before grew the slot's buffer: give the growth
+ * back to the loop's budget once the reply has been checked. */
+static void reply_shrink(struct slot *s)
+{
+    if (s->reply_cap <= KEEP_REPLY_INITIAL)
+        return;
+    char *p = realloc(s->reply, KEEP_REPLY_INITIAL);
+    if (!p)
+        return; /* keeps the larger buffer, still counted */
+    s->loop->reply_grown -= s->reply_cap - KEEP_REPLY_INITIAL;
+    s->reply = p;
+    s->reply_cap = KEEP_REPLY_INITIAL;
+}
+
+/* The origin (scheme, host, port) of an absolute URL as curl writes it,
+ * pointing into the URL; -1 unless the scheme is http or https. */
+static int origin_of(const char *url, struct origin *o)
+{
+    const char *p;
+    if (strncasecmp(url, "http://", 7) == 0)
+        o->https = 0, p = url + 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        o->https = 1, p = url + 8;
+    else
+        return -1;
+    const char *end = p + strcspn(p, "/?#"), *port = NULL;
+    for (const char *q = p; q < end; q++)
+        if (*q == '@')
+            p = q + 1; /* user-info is not part of the origin */
+    if (*p == '[') {
+        const char *rb = memchr(p, ']', (size_t)(end - p));
+        if (!rb)
+            return -1;
+        o->hostlen = (size_t)(rb + 1 - p);
+        port = rb + 1 < end ? rb + 1 : NULL;
+    } else {
+        port = memchr(p, ':', (size_t)(end - p));
+        o->hostlen = (size_t)((port ? port : end) - p);
+    }
+    o->host = p;
+    o->port = o->https ? 443 : 80;
+    if (port) {
+        if (*port++ != ':')
+            return -1;
+        if (port < end)
+            o->port = 0;
+        for (; port < end; port++) {
+            if (*port < '0' || *port > '9')
+                return -1;
+            if ((o->port = o->port * 10 + (*port - '0')) > 65535)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int same_origin(const struct origin *a, const struct origin *b)
+{
+    return a->https == b->https && a->port == b->port && a->hostlen == b->hostlen &&
+           strncasecmp(a->host, b->host, a->hostlen) == 0;
+}
+
+/* --follow: a 3xx that points somewhere goes out again on the same slot,
+ * to http or https only (curl would try ftp:// and more). The user's
+ * headers (-H, --secret-header, --bearer-env) go only to the URL's own
+ * origin unless --follow-headers: libcurl would hand an API key to any host
+ * a server names. The hops share the request's --timeout. 1 when the
+ * request goes on. */
+static int follow(struct slot *s, long status, const char *target, int64_t now)
+{
+    struct loop *l = s->loop;
+    struct engine *e = l->e;
+    struct origin o;
+    if ((status != 301 && status != 302 && status != 303 && status != 307 && status != 308) ||
+        s->hops == MAX_REDIRECTS || l->stopping || origin_of(target, &o) < 0)
+        return 0;
+    size_t pi = (size_t)(s->payload - e->cfg.payloads->items);
+    int trusted = e->cfg.follow == ENGINE_FOLLOW_HEADERS || (e->origin_ok && same_origin(&o, &e->origin));
+    int64_t left_ms = e->cfg.timeout_ms - (now - s->start_us) / 1000;
+    slot_url(s, target);
+    curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, trusted ? e->lists[pi] : e->bare[pi]);
+    curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(left_ms > 1 ? left_ms : 1));
+    s->redirected = 1;
+    s->hops++;
+    s->hop_start_us = now;
+    reply_shrink(s);
+    hop_reset(s);
+    return curl_multi_add_handle(s->shard->multi, s->easy) == CURLM_OK;
+}
+
+/* Two Content-Lengths that disagree, or one beside a Transfer-Encoding,
+ * make the end of the body ambiguous: libcurl 7.88 takes the last length
+ * and reads on. Its own store of the final reply's headers (kept for every
+ * transfer) is read once the reply is complete: cheaper than a header
+ * callback on every line. */
+static int framing_bad(CURL *easy)
+{
+    struct reply_framing f;
+    struct curl_header *h;
+    reply_framing_reset(&f);
+    for (size_t i = 0, n = 1; i < n; i++) {
+        if (curl_easy_header(easy, "Content-Length", i, CURLH_HEADER, -1, &h) != CURLHE_OK)
+            break;
+        n = h->amount;
+        reply_framing_length(&f, h->value, strlen(h->value));
+    }
+    if (curl_easy_header(easy, "Transfer-Encoding", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+        reply_framing_encoding(&f);
+    return f.bad;
+}
+
+/* Stop sending; what is in flight gets the grace period. */
+static void loop_stop(struct loop *l)
+{
+    if (l->stopping)
+        return;
+    l->stopping = 1;
+    if (l->inflight == 0 && l->in_run)
+        uv_stop(&l->uv);
+    else
+        uv_timer_start(&l->grace_timer, abort_inflight, (uint64_t)(l->ph->grace_us / 1000), 0);
+}
+
 static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
 {
     struct slot *s;
+    struct engine *e = l->e;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s);
     long status = 0, nconnects = 0, req_size = 0, hdr_size = 0;
     curl_off_t ttfb = 0, connect = 0, appconnect = 0, up = 0, down = 0;
+    char *target = NULL;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
     curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect);
@@ -510,34 +698,50 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
     curl_easy_getinfo(easy, CURLINFO_HEADER_SIZE, &hdr_size);
     curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &up);
     curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
+    if (e->cfg.follow && status >= 300 && status <= 399)
+        curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &target);
+    if (res == CURLE_OK)
+        s->bad_framing = framing_bad(easy);
     curl_multi_remove_handle(s->shard->multi, easy);
 
-    struct stats_request r = {
-        .offset_us = now - l->e->origin_us,
-        .image = (uint32_t)s->index,
-        .status = (uint16_t)status,
-        .class_ = (uint8_t)classify(s, res, status),
-        .latency_us = clamp_us(now - s->intended_us),
-        .ttfb_us = clamp_us(ttfb),
-        /* Connect time only describes requests that opened a connection. */
-        .connect_us = nconnects > 0 ? clamp_us(appconnect > connect ? appconnect : connect) : 0,
-        /* curl sends a small body in the same buffer as the headers and
-         * counts it in REQUEST_SIZE too; a large one only in SIZE_UPLOAD. */
-        .bytes_sent = (uint64_t)req_size + ((uint64_t)req_size > s->payload->len ? 0 : (uint64_t)up),
-        .bytes_recv = (uint64_t)hdr_size + s->body_bytes,
-    };
-    stats_record(l->stats, &r, s->payload->images, (uint64_t)(now - s->start_us), now);
-    const struct engine_checks *ck = &l->e->cfg.checks;
-    double server_ms = s->server_ms;
-    if (ck->server_time_json && res == CURLE_OK)
-        check_json_path(s->reply, s->reply_len, ck->server_time_json, &server_ms);
-    if (!isnan(server_ms))
-        stats_record_server_time(l->stats, (uint64_t)llround(server_ms * 1000), r.latency_us);
-
-    atomic_store_explicit(&l->done, l->stats->requests, memory_order_relaxed);
-    if (r.class_ != CLASS_OK)
-        atomic_store_explicit(&l->errors, stats_errors(l->stats), memory_order_relaxed);
-
+    /* curl sends a small body in the same buffer as the headers and counts
+     * it in REQUEST_SIZE too; a large one only in SIZE_UPLOAD. */
+    s->sent_bytes += (uint64_t)req_size + ((uint64_t)req_size > s->payload->len ? 0 : (uint64_t)up);
+    s->recv_bytes += (uint64_t)hdr_size + s->body_bytes;
+    if (s->fd_errno && res != CURLE_OK) {
+        /* The client's descriptor limit, not the server: not counted;
+         * engine_run stops the phase and names the limit. */
+        int none = 0;
+        atomic_compare_exchange_strong(&e->fd_errno, &none, s->fd_errno);
+        loop_stop(l);
+    } else if (target && res == CURLE_OK && !s->bad_framing && follow(s, status, target, now)) {
+        return;
+    } else {
+        struct stats_request r = {
+            .offset_us = now - e->origin_us,
+            .image = (uint32_t)s->index,
+            .status = (uint16_t)status,
+            .class_ = (uint8_t)classify(s, res, status),
+            .latency_us = clamp_us(now - s->intended_us),
+            .ttfb_us = clamp_us(s->hop_start_us - s->start_us + ttfb),
+            /* Connect time only describes requests that opened a connection. */
+            .connect_us = nconnects > 0 ? clamp_us(appconnect > connect ? appconnect : connect) : 0,
+            .bytes_sent = s->sent_bytes,
+            .bytes_recv = s->recv_bytes,
+        };
+        uint64_t took_us = (uint64_t)(now - s->start_us), server_us;
+        stats_record(l->stats, &r, s->payload->images, took_us, now);
+        const struct engine_checks *ck = &e->cfg.checks;
+        double server_ms = s->server_ms;
+        if (ck->server_time_json && res == CURLE_OK)
+            check_json_path(s->reply, s->reply_len, ck->server_time_json, &server_ms);
+        if (reply_server_time(server_ms, took_us, &server_us) == 0)
+            stats_record_server_time(l->stats, server_us, r.latency_us);
+        atomic_store_explicit(&l->done, l->stats->requests, memory_order_relaxed);
+        if (r.class_ != CLASS_OK)
+            atomic_store_explicit(&l->errors, stats_errors(l->stats), memory_order_relaxed);
+    }
+    reply_shrink(s);
     s->busy = 0;
     s->count++;
     l->inflight--;
@@ -565,6 +769,12 @@ static void sends_due(struct loop *l)
     if (l->rate <= 0 || l->exhausted || l->stopping)
         return;
     int64_t now = lg_now_us();
+    /* Sends that waited for a slot past the end are dropped: each would
+     * hold the run up for another --timeout. */
+    if (l->ph->duration_us && now - l->e->origin_us >= l->ph->duration_us + END_SEND_SLACK_US) {
+        l->exhausted = 1;
+        return;
+    }
     while (l->next_intended <= now && l->nfree > 0) {
         int64_t from_origin = l->next_intended - l->e->origin_us;
         if (l->ph->duration_us && from_origin >= l->ph->duration_us) {
@@ -637,6 +847,7 @@ static void abort_inflight(uv_timer_t *t)
         struct slot *s = &l->slots[i];
         if (s->busy) {
             curl_multi_remove_handle(s->shard->multi, s->easy);
+            reply_shrink(s);
             s->busy = 0;
             l->inflight--;
         }
@@ -648,13 +859,8 @@ static void abort_inflight(uv_timer_t *t)
 static void woken(uv_async_t *a)
 {
     struct loop *l = a->data;
-    if (l->stopping || !l->ph)
-        return; /* already stopping, or woken after its phase ended */
-    l->stopping = 1;
-    if (l->inflight == 0 && l->in_run)
-        uv_stop(&l->uv);
-    else
-        uv_timer_start(&l->grace_timer, abort_inflight, (uint64_t)(l->ph->grace_us / 1000), 0);
+    if (l->ph) /* not woken after its phase ended */
+        loop_stop(l);
 }
 
 static void *loop_main(void *arg)
@@ -726,8 +932,9 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_received);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
     }
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, socket_open);
-    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, l);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, s);
     curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, socket_close);
     curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, l);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
@@ -740,11 +947,6 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
     }
     if (c->cacert)
         curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
-    if (c->follow) {
-        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-        curl_easy_setopt(h, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
-    }
     if (c->http2)
         curl_easy_setopt(h, CURLOPT_HTTP_VERSION, strncasecmp(c->url, "https:", 6) == 0
                                                       ? (long)CURL_HTTP_VERSION_2TLS
@@ -771,6 +973,15 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
 {
     l->e = e;
     l->pacer_fd = -1;
+    if (e->keep_reply) {
+        /* Room for one reply of --max-reply at least, however many loops. */
+        size_t one = KEEP_REPLY_INITIAL;
+        while (one < e->cfg.checks.max_reply_bytes && one <= SIZE_MAX / 4)
+            one *= 2;
+        l->reply_budget = one - KEEP_REPLY_INITIAL;
+        if (l->reply_budget < KEEP_REPLY_BUDGET / e->nloops)
+            l->reply_budget = KEEP_REPLY_BUDGET / e->nloops;
+    }
     if (uv_loop_init(&l->uv) != 0)
         return lg_err(err, "cannot create an event loop");
     l->uv_ready = 1;
@@ -858,13 +1069,15 @@ static void loop_destroy(struct loop *l)
     stats_destroy(l->stats);
 }
 
-/* Build the header list of each payload: the user's headers, "Expect:" (no
- * 100-continue round trip before large bodies), then the payload's own.
- * Consecutive payloads with the same headers share one list. */
-static int build_lists(struct engine *e, char *err)
+/* Build the header list of each payload: the first `nuser` of the user's
+ * headers, "Expect:" (no 100-continue round trip before large bodies), then
+ * the payload's own. Consecutive payloads with the same headers share one
+ * list. */
+static int build_lists(struct engine *e, size_t nuser, struct curl_slist ***out, char *err)
 {
     const struct payload_set *ps = e->cfg.payloads;
-    if (!(e->lists = calloc(ps->count, sizeof *e->lists)))
+    struct curl_slist **lists = *out = calloc(ps->count, sizeof *lists);
+    if (!lists)
         return lg_err(err, "out of memory for header lists");
     for (size_t i = 0; i < ps->count; i++) {
         const struct payload *p = &ps->items[i];
@@ -876,12 +1089,12 @@ static int build_lists(struct engine *e, char *err)
                     (p->headers[k] && strcmp(p->headers[k], q->headers[k]) != 0))
                     same = 0;
             if (same) {
-                e->lists[i] = e->lists[i - 1];
+                lists[i] = lists[i - 1];
                 continue;
             }
         }
         struct curl_slist *l = NULL, *t;
-        for (size_t k = 0; k < e->cfg.nheaders; k++) {
+        for (size_t k = 0; k < nuser; k++) {
             if (!(t = curl_slist_append(l, e->cfg.headers[k])))
                 goto oom;
             l = t;
@@ -896,7 +1109,7 @@ static int build_lists(struct engine *e, char *err)
                 goto oom;
             l = t;
         }
-        e->lists[i] = l;
+        lists[i] = l;
         continue;
     oom:
         curl_slist_free_all(l);
@@ -905,21 +1118,54 @@ static int build_lists(struct engine *e, char *err)
     return 0;
 }
 
-int engine_fd_budget(unsigned connections, char *err)
+static void free_lists(struct curl_slist **lists, size_t n)
+{
+    for (size_t i = 0; lists && i < n; i++)
+        if (lists[i] && (i == 0 || lists[i] != lists[i - 1]))
+            curl_slist_free_all(lists[i]);
+    free(lists);
+}
+
+/* Descriptors measured under libuv 1.44 and libcurl 7.88 (count
+ * /proc/self/fd in a run): per loop an epoll fd, a signal pipe (2), the
+ * async eventfd and the pacer's timerfd; per multi handle its wake-up
+ * socketpair; per request in flight its socket. */
+#define FDS_PER_LOOP 5
+#define FDS_PER_SHARD 2
+/* stdio, libuv's process-wide signal pipe, output and input files. */
+#define FDS_RESERVE 64
+
+int engine_fd_budget(unsigned connections, unsigned loops, char *err)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return 0;
-    rlim_t need = (rlim_t)connections + 64;
-    if (rl.rlim_cur >= need)
+    if (loops == 0 || loops > connections)
+        loops = connections ? connections : 1;
+    rlim_t shards = 0;
+    for (unsigned i = 0; i < loops; i++) {
+        unsigned share = connections / loops + (i < connections % loops);
+        shards += (share + SHARD_SLOTS - 1) / SHARD_SLOTS;
+    }
+    rlim_t need = (rlim_t)connections + FDS_PER_SHARD * shards + (rlim_t)FDS_PER_LOOP * loops + FDS_RESERVE;
+    /* A host name costs a socketpair per lookup in flight (libcurl's
+     * threaded resolver) while the connections start: ask for that room
+     * too when the hard limit allows, but only refuse without `need`. */
+    rlim_t want = need + connections;
+    if (rl.rlim_cur >= want)
         return 0;
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
         return lg_err(err, "%u connections need %llu file descriptors but the hard limit is %llu; "
                            "raise it (ulimit -Hn %llu as root, or LimitNOFILE=) or use fewer",
                       connections, (unsigned long long)need, (unsigned long long)rl.rlim_max,
                       (unsigned long long)need);
-    rl.rlim_cur = need;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+        want = rl.rlim_max;
+    if (rl.rlim_cur >= want)
+        return 0;
+    rlim_t had = rl.rlim_cur;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && had < need)
         return lg_err(err, "cannot raise the open-file limit to %llu: %s; run ulimit -n %llu first",
                       (unsigned long long)need, strerror(errno), (unsigned long long)need);
     return 0;
@@ -953,13 +1199,21 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
     if (loops > cfg->max_slots)
         loops = cfg->max_slots ? cfg->max_slots : 1;
     e->nloops = loops;
-    if (build_lists(e, err) < 0)
+    if (build_lists(e, cfg->nheaders, &e->lists, err) < 0)
+        goto fail;
+    if (!cfg->follow || !cfg->nheaders)
+        e->bare = e->lists;
+    else if (build_lists(e, 0, &e->bare, err) < 0)
         goto fail;
     /* Left NULL when curl cannot parse it: CURLOPT_URL then reports why. */
     if ((e->url = curl_url()) && curl_url_set(e->url, CURLUPART_URL, cfg->url, 0) != CURLUE_OK) {
         curl_url_cleanup(e->url);
         e->url = NULL;
     }
+    /* --follow compares redirect targets, which curl writes out in its own
+     * form, with the URL in the same form. */
+    if (e->url && curl_url_get(e->url, CURLUPART_URL, &e->origin_url, 0) == CURLUE_OK)
+        e->origin_ok = origin_of(e->origin_url, &e->origin) == 0;
     if (!(e->loops = calloc(loops, sizeof *e->loops))) {
         lg_err(err, "out of memory");
         goto fail;
@@ -986,12 +1240,10 @@ void engine_destroy(struct engine *e)
     curl_url_cleanup(e->url); /* after the easy handles that point at it */
     pthread_cond_destroy(&e->done);
     pthread_mutex_destroy(&e->lock);
-    if (e->lists) {
-        for (size_t i = 0; i < e->cfg.payloads->count; i++)
-            if (e->lists[i] && (i == 0 || e->lists[i] != e->lists[i - 1]))
-                curl_slist_free_all(e->lists[i]);
-        free(e->lists);
-    }
+    if (e->bare != e->lists)
+        free_lists(e->bare, e->cfg.payloads->count);
+    free_lists(e->lists, e->cfg.payloads->count);
+    curl_free(e->origin_url);
     free(e);
 }
 
@@ -1005,6 +1257,7 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
     if (ph->concurrency < active)
         active = ph->concurrency ? ph->concurrency : 1;
     atomic_store(&e->next_index, 0);
+    atomic_store(&e->fd_errno, 0);
     e->origin_us = lg_now_us();
     e->running = active; /* no loop runs yet: no lock needed */
     for (unsigned i = 0; i < active; i++) {
@@ -1057,7 +1310,7 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
         if (pthread_cond_timedwait(&e->done, &e->lock, &until) != ETIMEDOUT)
             continue;
         pthread_mutex_unlock(&e->lock);
-        if (!stop_sent && e->cfg.stop && *e->cfg.stop) {
+        if (!stop_sent && ((e->cfg.stop && *e->cfg.stop) || atomic_load(&e->fd_errno))) {
             for (unsigned i = 0; i < started; i++)
                 uv_async_send(&e->loops[i].wake);
             stop_sent = 1;
@@ -1091,5 +1344,14 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
         out->slot_min = 0;
     if (started < active)
         return lg_err(err, "cannot start event-loop thread %u: %s", started, strerror(errno));
+    int fd_errno = atomic_load(&e->fd_errno);
+    if (fd_errno) {
+        struct rlimit rl = {0};
+        getrlimit(RLIMIT_NOFILE, &rl);
+        return lg_err(err, "%u in flight: cannot open a connection: %s (the open-file limit is %llu); "
+                           "this is loadgen's limit, not the server's: raise it with ulimit -n, "
+                           "or run fewer requests in flight",
+                      ph->concurrency, strerror(fd_errno), (unsigned long long)rl.rlim_cur);
+    }
     return 0;
 }

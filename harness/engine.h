@@ -29,6 +29,14 @@ struct engine_checks {
     uint64_t max_reply_bytes;       /* a longer body is cut off: class invalid */
 };
 
+/* What --follow does with a 3xx that names another URL (http/https only). */
+enum engine_follow {
+    ENGINE_FOLLOW_NONE,     /* the 3xx is the reply */
+    ENGINE_FOLLOW_ORIGIN,   /* follow; the user's headers only to the URL's
+                             * own scheme, host and port */
+    ENGINE_FOLLOW_HEADERS,  /* follow; the user's headers to every host */
+};
+
 struct engine_config {
     const char *url;
     const struct payload_set *payloads; /* read-only, outlives the engine */
@@ -37,7 +45,8 @@ struct engine_config {
     const char *user_agent;
     long timeout_ms;                /* whole request; 0 = none */
     long connect_timeout_ms;
-    int http2, insecure, follow;
+    int http2, insecure;
+    int follow;                     /* enum engine_follow */
     const char *cacert;             /* CA bundle path, or NULL */
     unsigned loops;                 /* event-loop threads, >= 1 */
     unsigned max_slots;             /* the most requests ever in flight */
@@ -70,8 +79,11 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
 /* Closes every connection and handle; uv_loop_close must succeed. */
 void engine_destroy(struct engine *e);
 
-/* Raise RLIMIT_NOFILE to what `connections` need; -1 with err naming the
- * limit and how to raise it when the hard limit is too low. */
-int engine_fd_budget(unsigned connections, char *err);
+/* Raise RLIMIT_NOFILE to what `connections` over `loops` event loops need
+ * (their sockets, and each loop's and multi handle's own descriptors);
+ * -1 with err naming the limit and how to raise it when the hard limit is
+ * too low. Nothing is sent before. Should the limit still run out mid-run,
+ * engine_run stops and says so rather than count `connect` errors. */
+int engine_fd_budget(unsigned connections, unsigned loops, char *err);
 
 #endif

@@ -415,7 +415,7 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
 
     struct run_state rs = {.cfg = cfg};
     struct payload_set *payloads = NULL;
-    if (engine_fd_budget(max_slots, err) < 0) {
+    if (engine_fd_budget(max_slots, default_loops(cfg, max_slots), err) < 0) {
         fprintf(stderr, "loadgen: --threads %u: %s\n", max_slots, err);
         rc = LG_EXIT_USAGE;
         goto out;
