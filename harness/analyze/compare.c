@@ -109,8 +109,41 @@ static void fill_row(struct compare_row *row, const struct results_group *g, enu
     row->value = dim_of(g, by);
     row->ci95 = compare_ci95(&g->ips);
     row->per_dollar = g->cost_per_hour > 0 ? g->ips.mean * 3600 / g->cost_per_hour : NAN;
+    row->error_rate = g->requests > 0 ? g->errors / g->requests : NAN;
     row->pct = row->per_dollar_pct = NAN;
     row->overlaps = -1;
+}
+
+/* The highest level that every value of `by` in a section has (in the mode
+ * results_pick prefers for each), or 0 when they share none: comparing 2
+ * threads against 4 would rank the load, not the deployments. */
+static double common_level(const struct results *r, enum results_dim by, const char *v0[3])
+{
+    const char *v[3] = {v0[0], v0[1], v0[2]};
+    double best = 0;
+    for (size_t gi = 0; gi < r->ngroups; gi++) {
+        const struct results_group *cand = &r->groups[gi];
+        const char *cv[3] = {cand->label, cand->region, cand->model};
+        int match = 1;
+        for (int d = 0; d < 3; d++)
+            if (d != (int)by && strcmp(cv[d], v[d]) != 0)
+                match = 0;
+        if (!match || cand->level <= best)
+            continue;
+        int everyone = 1, anyone = 0;
+        for (size_t i = 0; i < r->nvalues[by] && everyone; i++) {
+            v[by] = r->values[by][i];
+            if (!results_pick(r, v[RESULTS_LABEL], v[RESULTS_REGION], v[RESULTS_MODEL], 0))
+                continue; /* not in this section at all */
+            anyone = 1;
+            const struct results_group *g =
+                results_pick(r, v[RESULTS_LABEL], v[RESULTS_REGION], v[RESULTS_MODEL], cand->level);
+            everyone = g && g->open_loop == cand->open_loop;
+        }
+        if (everyone && anyone)
+            best = cand->level;
+    }
+    return best;
 }
 
 int compare_build(const struct results *r, enum results_dim by, const char *baseline,
@@ -159,10 +192,12 @@ int compare_build(const struct results *r, enum results_dim by, const char *base
             }
             v[t->keys[0]] = s->key[0];
             v[t->keys[1]] = s->key[1];
+            v[by] = "";
+            double level = at_threads > 0 ? at_threads : common_level(r, by, v);
             for (size_t i = 0; i < nb; i++) {
                 v[by] = r->values[by][i];
                 const struct results_group *g = results_pick(
-                    r, v[RESULTS_LABEL], v[RESULTS_REGION], v[RESULTS_MODEL], at_threads);
+                    r, v[RESULTS_LABEL], v[RESULTS_REGION], v[RESULTS_MODEL], level);
                 if (g)
                     fill_row(&s->rows[s->nrows++], g, by);
             }
@@ -180,6 +215,8 @@ int compare_build(const struct results *r, enum results_dim by, const char *base
                 const struct compare_row *base = s->baseline;
                 if (row->is_baseline)
                     continue;
+                row->level_differs = row->g->level != base->g->level ||
+                                     row->g->open_loop != base->g->open_loop;
                 row->pct = compare_pct(row->g->ips.mean, base->g->ips.mean);
                 row->per_dollar_pct = compare_pct(row->per_dollar, base->per_dollar);
                 row->overlaps = compare_rows_overlap(row, base);
@@ -217,8 +254,15 @@ int compare_sentence(const struct compare_table *t, const struct compare_section
     const struct compare_row *base = s->baseline;
     if (!base || row->is_baseline || !isfinite(row->pct))
         return -1;
-    char lvl[48];
+    char lvl[112];
     level_text(lvl, sizeof lvl, row->g);
+    if (row->level_differs) {
+        /* Never rank two loads as if they were one: say both. */
+        char blvl[48];
+        level_text(blvl, sizeof blvl, base->g);
+        size_t l = strlen(lvl);
+        snprintf(lvl + l, sizeof lvl - l, " (%s at %s: the levels differ)", base->value, blvl);
+    }
     const char *unit = t->by == RESULTS_REGION ? "the client in " : "";
     int w;
     if (row->pct >= 0)
@@ -286,6 +330,23 @@ static int print_overlaps(FILE *f, const struct compare_section *s, const char *
     return any;
 }
 
+static int any_level_differs(const struct compare_section *s)
+{
+    for (size_t i = 0; i < s->nrows; i++)
+        if (s->rows[i].level_differs)
+            return 1;
+    return 0;
+}
+
+/* An error rate as a percentage, "-" when unknown. */
+static void fmt_rate(char *buf, size_t n, double v)
+{
+    if (isfinite(v))
+        snprintf(buf, n, v > 0 && v < 0.001 ? "<0.1%%" : "%.1f%%", v * 100);
+    else
+        snprintf(buf, n, "-");
+}
+
 static int any_overlap_mark(const struct compare_section *s)
 {
     for (size_t i = 0; i < s->nrows; i++)
@@ -305,21 +366,27 @@ void compare_print_text(FILE *f, const struct compare_table *t)
         for (size_t i = 0; i < s->nrows; i++)
             wv = strlen(s->rows[i].value) > wv ? strlen(s->rows[i].value) : wv;
         fprintf(f, "%s%s, %s\n", k ? "\n" : "", s->key[0], s->key[1]);
-        fprintf(f, "  %-*s %8s %6s %20s %9s %9s %11s %12s\n", (int)wv, by, "level", "cycles",
-                "images/s (95% CI)", "p50 ms", "p99 ms", "images/$", vs);
+        fprintf(f, "  %-*s %8s %6s %20s %9s %9s %7s %11s %12s\n", (int)wv, by, "level", "cycles",
+                "images/s (95% CI)", "p50 ms", "p99 ms", "errors", "images/$", vs);
         for (size_t i = 0; i < s->nrows; i++) {
             const struct compare_row *row = &s->rows[i];
-            char lvl[32], tput[48], p50[24], p99[24], dol[32], pct[32];
-            snprintf(lvl, sizeof lvl, row->g->open_loop ? "%gr/s" : "%g", row->g->level);
+            char lvl[32], tput[48], p50[24], p99[24], er[24], dol[32], pct[32];
+            snprintf(lvl, sizeof lvl, row->g->open_loop ? "%gr/s%s" : "%g%s", row->g->level,
+                     row->level_differs ? "!" : "");
             fmt_tput(tput, sizeof tput, row);
             fmt_num(p50, sizeof p50, row->g->p50_ms.mean, 1);
             fmt_num(p99, sizeof p99, row->g->p99_ms.mean, 1);
+            fmt_rate(er, sizeof er, row->error_rate);
             fmt_num(dol, sizeof dol, row->per_dollar, 0);
             fmt_pct(pct, sizeof pct, row, 1);
             /* "±" is two bytes but one column: widen its field by one. */
-            fprintf(f, "  %-*s %8s %6zu %*s %9s %9s %11s %12s\n", (int)wv, row->value, lvl,
-                    row->g->ips.n, isfinite(row->ci95) ? 21 : 20, tput, p50, p99, dol, pct);
+            fprintf(f, "  %-*s %8s %6zu %*s %9s %9s %7s %11s %12s\n", (int)wv, row->value, lvl,
+                    row->g->ips.n, isfinite(row->ci95) ? 21 : 20, tput, p50, p99, er, dol, pct);
         }
+        if (any_level_differs(s))
+            fprintf(f, "  ! not at %s's level: these rows share no level with it, so the\n"
+                       "    difference is partly the load (use --at-threads, or run the same levels)\n",
+                    s->baseline->value);
         if (any_overlap_mark(s))
             fprintf(f, "  * the 95%% intervals overlap %s's: not a clear difference\n",
                     s->baseline->value);
@@ -346,7 +413,7 @@ void compare_print_csv(FILE *f, const struct compare_table *t)
 {
     fprintf(f, "%s,%s,%s,mode,level,cycles,images_per_s,ci95_low,ci95_high,p50_ms,p99_ms,"
             "cost_per_hour,images_per_dollar,baseline,vs_baseline_pct,"
-            "images_per_dollar_vs_baseline_pct,overlaps_baseline\n",
+            "images_per_dollar_vs_baseline_pct,overlaps_baseline,error_rate,level_differs\n",
             compare_dim_name(t->keys[0]), compare_dim_name(t->keys[1]),
             compare_dim_name(t->by));
     for (size_t k = 0; k < t->nsections; k++) {
@@ -366,7 +433,9 @@ void compare_print_csv(FILE *f, const struct compare_table *t)
             fprintf(f, ",%s", s->baseline ? s->baseline->value : "");
             csv_num(f, row->pct, 2);
             csv_num(f, row->per_dollar_pct, 2);
-            fprintf(f, ",%s\n", row->overlaps == 1 ? "yes" : row->overlaps == 0 ? "no" : "");
+            fprintf(f, ",%s", row->overlaps == 1 ? "yes" : row->overlaps == 0 ? "no" : "");
+            csv_num(f, row->error_rate, 6);
+            fprintf(f, ",%s\n", row->level_differs ? "yes" : "no");
         }
     }
 }
@@ -389,24 +458,29 @@ void compare_print_markdown(FILE *f, const struct compare_table *t)
         md_text(f, s->key[0]);
         fputs(", ", f);
         md_text(f, s->key[1]);
-        fprintf(f, "\n\n| %s | level | cycles | images/s (95%% CI) | p50 ms | p99 ms | images/$ "
-                "| vs ", compare_dim_name(t->by));
+        fprintf(f, "\n\n| %s | level | cycles | images/s (95%% CI) | p50 ms | p99 ms | errors "
+                "| images/$ | vs ", compare_dim_name(t->by));
         md_text(f, t->baseline ? t->baseline : "-");
-        fputs(" |\n|---|---:|---:|---:|---:|---:|---:|---:|\n", f);
+        fputs(" |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", f);
         for (size_t i = 0; i < s->nrows; i++) {
             const struct compare_row *row = &s->rows[i];
-            char tput[48], p50[24], p99[24], dol[32], pct[32];
+            char tput[48], p50[24], p99[24], er[24], dol[32], pct[32];
             fmt_tput(tput, sizeof tput, row);
             fmt_num(p50, sizeof p50, row->g->p50_ms.mean, 1);
             fmt_num(p99, sizeof p99, row->g->p99_ms.mean, 1);
+            fmt_rate(er, sizeof er, row->error_rate);
             fmt_num(dol, sizeof dol, row->per_dollar, 0);
             fmt_pct(pct, sizeof pct, row, 1);
             fputs("| ", f);
             md_text(f, row->value);
-            fprintf(f, " | %g%s | %zu | %s | %s | %s | %s | %s |\n", row->g->level,
-                    row->g->open_loop ? " req/s" : "", row->g->ips.n, tput, p50, p99, dol, pct);
+            fprintf(f, " | %g%s%s | %zu | %s | %s | %s | %s | %s | %s |\n", row->g->level,
+                    row->g->open_loop ? " req/s" : "", row->level_differs ? " (!)" : "",
+                    row->g->ips.n, tput, p50, p99, er, dol, pct);
         }
         fputc('\n', f);
+        if (any_level_differs(s))
+            fprintf(f, "(!) not at %s's level: these rows share no level with it.\n\n",
+                    s->baseline->value);
         if (any_overlap_mark(s))
             fprintf(f, "\\* the 95%% intervals overlap %s's: not a clear difference.\n\n",
                     s->baseline->value);

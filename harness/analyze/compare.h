@@ -23,8 +23,10 @@ struct compare_row {
     double per_dollar;             /* images per dollar; NaN without cost_per_hour */
     double pct;                    /* images/s vs the baseline, percent; NaN when none */
     double per_dollar_pct;         /* images per dollar vs the baseline, percent */
+    double error_rate;             /* errors / requests over the cycles; NaN when unknown */
     int is_baseline;
     int overlaps;                  /* CI overlaps the baseline's: 1 yes, 0 no, -1 unknown */
+    int level_differs;             /* not at the baseline's level (no level common to all) */
 };
 
 /* Rows that share the other two dimensions (e.g. model and region when
@@ -56,9 +58,11 @@ double compare_pct(double x, double base);
 int compare_overlap(double m1, double h1, double m2, double h2);
 
 /* baseline NULL: the first cpu-* label (or the first label) for
- * RESULTS_LABEL, else the first region or model. at_threads 0: each
- * group's highest level. -1 with err set when the baseline is not in the
- * data or nothing is left to compare. */
+ * RESULTS_LABEL, else the first region or model. at_threads 0: in each
+ * section, the highest level that every row has (the study's 50 threads);
+ * when the rows share no level, each row's highest, marked level_differs
+ * and said so in every printer. -1 with err set when the baseline is not in
+ * the data or nothing is left to compare. */
 int compare_build(const struct results *r, enum results_dim by, const char *baseline,
                   double at_threads, struct compare_table *t, char *err);
 void compare_release(struct compare_table *t);

@@ -912,6 +912,7 @@ static int build_groups(struct results *r)
     }
     for (size_t i = 0; i < r->nrows;) {
         size_t j = i, n = 0;
+        double req = 0, errs = 0;
         for (; j < r->nrows && same_group(&r->rows[i], &r->rows[j]); j++) {
             const struct results_row *row = &r->rows[j];
             if (row->interrupted) {
@@ -922,10 +923,14 @@ static int build_groups(struct results *r)
             p50[n] = row->lat_p50_ms;
             p99[n] = row->lat_p99_ms;
             cost[n++] = row->cost_per_hour;
+            req += isfinite(row->requests) ? row->requests : 0;
+            errs += isfinite(row->errors) ? row->errors : 0;
         }
         if (n > 0) {
             const struct results_row *row = &r->rows[i];
             struct results_group *g = &r->groups[r->ngroups++];
+            g->requests = req;
+            g->errors = errs;
             struct results_stat c;
             g->label = row->label;
             g->region = row->region;

@@ -94,6 +94,7 @@ struct results_group {
     struct results_stat ips;            /* images per second */
     struct results_stat p50_ms, p99_ms;
     double cost_per_hour;               /* USD; NaN when unknown */
+    double requests, errors;            /* summed over the cycles */
 };
 
 enum results_dim { RESULTS_LABEL, RESULTS_REGION, RESULTS_MODEL };

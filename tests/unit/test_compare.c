@@ -277,10 +277,78 @@ static void csv_form_carries_the_interval_and_percent(void **state)
     snprintf(want, sizeof want, "resnet50,eastus,gpu-3,closed,50,3,410.000,%.3f,%.3f,",
              410 - CI3(10), 410 + CI3(10));
     assert_non_null(strstr(buf, want));
-    assert_non_null(strstr(buf, ",2.7000,546667,cpu-35,412.50,374.54,no\n"));
+    assert_non_null(strstr(buf, ",2.7000,546667,cpu-35,412.50,374.54,no,0.000000,no\n"));
     assert_non_null(strstr(buf, "resnet50,eastus,cpu-35,closed,50,3,80.000,"));
     free(buf);
     compare_release(&t);
+}
+
+/* A results object from CSV rows written with put_row(). */
+static struct results *load_rows(const char *rows)
+{
+    char path[128], err[LG_ERRLEN];
+    snprintf(path, sizeof path, "%s/levels.csv", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return NULL;
+    fputs(HEADER, f);
+    fputs(rows, f);
+    fclose(f);
+    struct results *r = results_create();
+    if (!r || results_load(r, path, err) < 0 || results_finish(r, err) < 0) {
+        print_error("load_rows: %s\n", err);
+        results_destroy(r);
+        return NULL;
+    }
+    return r;
+}
+
+#define ROW(label, threads, requests, errors, ips)                                             \
+    "r-" label ",2026-11-27T01:02:03Z," label ",,m,http://h/score,json-b64,closed," #threads    \
+    ",0,1," #requests ",0," #errors ",0,1,1," #ips ",10,10,10,10,10,10,10,0.1,1,2,,,,,complete\n"
+
+static void the_highest_level_every_row_has_is_compared(void **state)
+{
+    (void)state;
+    /* a ran 2 and 4 threads, b only 2: at 4, a would be ranked against b's 2. */
+    struct results *r = load_rows(ROW("a", 2, 100, 0, 50) ROW("a", 4, 100, 0, 90)
+                                  ROW("b", 2, 100, 10, 40));
+    assert_non_null(r);
+    struct compare_table t;
+    char err[LG_ERRLEN];
+    assert_int_equal(compare_build(r, RESULTS_LABEL, "b", 0, &t, err), 0);
+    const struct compare_section *s = &t.sections[0];
+    assert_int_equal(s->nrows, 2);
+    assert_float_equal(find(s, "a")->g->level, 2, 0);
+    assert_float_equal(find(s, "a")->pct, 25.0, 1e-9); /* 50 vs 40 */
+    assert_int_equal(find(s, "a")->level_differs, 0);
+    assert_float_equal(find(s, "b")->error_rate, 0.10, 1e-12);
+    assert_float_equal(find(s, "a")->error_rate, 0.0, 0);
+    compare_release(&t);
+    results_destroy(r);
+}
+
+static void rows_that_share_no_level_say_so(void **state)
+{
+    (void)state;
+    struct results *r = load_rows(ROW("e2e-score", 4, 100, 0, 90) ROW("e2e-sweep", 2, 100, 0, 49));
+    assert_non_null(r);
+    struct compare_table t;
+    char err[LG_ERRLEN], line[1024], *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(compare_build(r, RESULTS_LABEL, "e2e-score", 0, &t, err), 0);
+    const struct compare_section *s = &t.sections[0];
+    const struct compare_row *row = find(s, "e2e-sweep");
+    assert_int_equal(row->level_differs, 1);
+    assert_int_equal(compare_sentence(&t, s, row, line, sizeof line), 0);
+    assert_non_null(strstr(line, "2 threads (e2e-score at 4 threads: the levels differ)"));
+    FILE *f = open_memstream(&buf, &len);
+    compare_print_text(f, &t);
+    fclose(f);
+    assert_non_null(strstr(buf, "! not at e2e-score's level"));
+    free(buf);
+    compare_release(&t);
+    results_destroy(r);
 }
 
 int main(void)
@@ -295,6 +363,8 @@ int main(void)
         cmocka_unit_test(a_chosen_baseline_and_its_sentences),
         cmocka_unit_test(regions_compare_within_each_deployment),
         cmocka_unit_test(csv_form_carries_the_interval_and_percent),
+        cmocka_unit_test(the_highest_level_every_row_has_is_compared),
+        cmocka_unit_test(rows_that_share_no_level_say_so),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
