@@ -143,14 +143,31 @@ void chart_fmt_count(char *buf, size_t n, double v)
         snprintf(buf, n, "%.3g", v);
 }
 
+/* Decimals that show two significant digits of v in fixed notation (never
+ * an exponent: "$5e-05" is no price), at least 2 and at most 9. */
+static int money_decimals(double v)
+{
+    if (!(v > 0) || v >= 1)
+        return 2;
+    int d = (int)-floor(log10(v)) + 1;
+    return d < 2 ? 2 : d > 9 ? 9 : d;
+}
+
 void chart_fmt_money(char *buf, size_t n, double v)
 {
     if (!isfinite(v))
         snprintf(buf, n, "?");
-    else if (v >= 1)
-        snprintf(buf, n, "$%.2f", v);
+    else if (v == 0)
+        snprintf(buf, n, "$0");
     else
-        snprintf(buf, n, "$%.2g", v);
+        snprintf(buf, n, "$%.*f", money_decimals(v), v);
+}
+
+void chart_money_format(char *buf, size_t n, double top)
+{
+    /* gnuplot puts four to eight ticks on an axis: show a step of top / 4. */
+    int d = isfinite(top) && top > 0 && top < 4 ? (int)-floor(log10(top / 4)) : 0;
+    snprintf(buf, n, "$%%.%df", d < 0 ? 0 : d > 9 ? 9 : d);
 }
 
 /* Part of a file name taken from the results: letters, digits, . - _. */

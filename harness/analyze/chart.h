@@ -52,6 +52,7 @@ int chartbars_draw(struct chart_ctx *c);                                   /* 2,
 int chartlines_spectrum(struct chart_ctx *c);                              /* 5 */
 int chartlines_timeline(struct chart_ctx *c, const struct results_run *run); /* 6 */
 int chartlines_scaling(struct chart_ctx *c);                               /* 7 */
+int chartlines_curve(struct chart_ctx *c);                                 /* 8 */
 
 /* ---- colours and words -------------------------------------------------- */
 
@@ -66,7 +67,9 @@ void chart_region_suffix(const struct chart_ctx *c, char *buf, size_t n, const c
 void chart_level_phrase(char *buf, size_t n, const struct results_group *const *g, size_t k);
 /* Figures written on charts: 3 significant digits, k and M; dollars. */
 void chart_fmt_count(char *buf, size_t n, double v);
-void chart_fmt_money(char *buf, size_t n, double v);
+void chart_fmt_money(char *buf, size_t n, double v);  /* "$0.00093", never "$9.3e-04" */
+/* A gnuplot tic format for money on an axis up to `top` ("$%.3f"). */
+void chart_money_format(char *buf, size_t n, double top);
 
 /* ---- gnuplot preambles and data files ----------------------------------- */
 

@@ -351,7 +351,9 @@ static int chart_cost(struct chart_ctx *c, struct panel *p, struct panel *q)
                  : unit == 1e3 ? "Images per dollar (thousands)"
                                : "Images per dollar",
                  "%g", "Images per dollar (more is better)");
-        gp_panel(c, f, "2", dat2, q, 0, "Cost per 1000 images (USD)", "$%g",
+        char money[16];
+        chart_money_format(money, sizeof money, q->hi);
+        gp_panel(c, f, "2", dat2, q, 0, "Cost per 1000 images (USD)", money,
                  "Cost per 1000 images (less is better)");
         gp_bar_common(c, f, nl, alpha, 0, labels, colors, alpha, nl);
         gp_xtics(c, f, models, nm);
@@ -378,10 +380,15 @@ static int chart_regions(struct chart_ctx *c, struct panel *p)
     int drawn = 0;
     for (size_t m = 0; m < r->nvalues[RESULTS_MODEL]; m++) {
         const char *model = r->values[RESULTS_MODEL][m];
-        const char *labels[CHART_MAX_SERIES], *keyname[CHART_MAX_SERIES], *keycolor[CHART_MAX_SERIES];
-        const struct results_group *picked[CHART_MAX_SERIES * CHART_MAX_SERIES];
-        double alpha[CHART_MAX_SERIES];
-        size_t nl = 0, np = 0;
+        /* The legend has an entry per deployment and region, in the bar's
+         * own colour and shade: a grey swatch per region matched no bar. */
+        enum { NKEY = CHART_MAX_SERIES * CHART_MAX_SERIES };
+        const char *labels[CHART_MAX_SERIES], *regions[CHART_MAX_SERIES];
+        const char *keyname[NKEY], *keycolor[NKEY];
+        static char keytext[NKEY][2 * RESULTS_TEXT + 4];
+        const struct results_group *picked[NKEY];
+        double alpha[CHART_MAX_SERIES], keyalpha[NKEY];
+        size_t nl = 0, np = 0, nkey = 0;
         /* A deployment belongs here when two regions measured it. */
         for (size_t l = 0; l < r->nvalues[RESULTS_LABEL] && nl < CHART_MAX_SERIES; l++) {
             size_t seen = 0;
@@ -395,12 +402,22 @@ static int chart_regions(struct chart_ctx *c, struct panel *p)
             continue;
         panel_init(p, nr);
         for (size_t g = 0; g < nr; g++) {
-            keyname[g] = r->values[RESULTS_REGION][g];
-            keycolor[g] = "#707070";
+            regions[g] = r->values[RESULTS_REGION][g];
             alpha[g] = region_alpha[g < 4 ? g : 3];
+        }
+        for (size_t l = 0; l < nl; l++)
+            for (size_t g = 0; g < nr; g++) {
+                if (!results_pick(r, labels[l], regions[g], model, c->o->at_threads))
+                    continue;
+                snprintf(keytext[nkey], sizeof keytext[nkey], "%s %s", labels[l], regions[g]);
+                keyname[nkey] = keytext[nkey];
+                keycolor[nkey] = chart_color(c, labels[l]);
+                keyalpha[nkey++] = alpha[g];
+            }
+        for (size_t g = 0; g < nr; g++) {
             for (size_t l = 0; l < nl; l++) {
                 const struct results_group *gr =
-                    results_pick(r, labels[l], keyname[g], model, c->o->at_threads);
+                    results_pick(r, labels[l], regions[g], model, c->o->at_threads);
                 const struct results_group *b0 =
                     results_pick(r, labels[l], base_region, model, c->o->at_threads);
                 if (!gr)
@@ -427,7 +444,7 @@ static int chart_regions(struct chart_ctx *c, struct panel *p)
         if (!f)
             return -EIO;
         gp_panel(c, f, "", dat, p, 0, "Throughput (images/s)", "%g", title);
-        gp_bar_common(c, f, nr, alpha, 0, keyname, keycolor, alpha, nr);
+        gp_bar_common(c, f, nr, alpha, 0, keyname, keycolor, keyalpha, nkey);
         gp_xtics(c, f, labels, nl);
         int rc = chart_draw(c, f, pre, "bars.gp", out, title);
         if (rc < 0)

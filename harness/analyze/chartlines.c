@@ -186,6 +186,12 @@ int chartlines_spectrum(struct chart_ctx *c)
                 if (pt->p >= 100 || pt->p < 0)
                     continue;
                 double x = 1 / (1 - pt->p / 100);
+                /* N samples resolve percentiles up to 1 - 1/N: past that
+                 * every point is the max again, a flat line that claims a
+                 * precision the run did not have. */
+                double nreq = lv[i]->row.requests;
+                if (isfinite(nreq) && nreq >= 1 && x > nreq * 1.0001)
+                    continue;
                 xmax = fmax(xmax, x);
                 fprintf(f, "%.9g\t", x);
                 chart_dat_num(f, pt->ms);
@@ -417,3 +423,79 @@ int chartlines_scaling(struct chart_ctx *c)
     return 0;
 }
 
+
+/* Latency against throughput over the levels of each deployment, as
+ * perf_analyzer draws it: where the curve turns up is the capacity. */
+int chartlines_curve(struct chart_ctx *c)
+{
+    const struct results *r = c->r;
+    int drawn = 0;
+    for (size_t m = 0; m < r->nvalues[RESULTS_MODEL]; m++) {
+        const char *model = r->values[RESULTS_MODEL][m];
+        const char *name[CHART_MAX_SERIES], *color[CHART_MAX_SERIES];
+        char names[CHART_MAX_SERIES][2 * RESULTS_TEXT + 8];
+        double dash[CHART_MAX_SERIES];
+        size_t n = 0, most = 0;
+        char dat[PATH_MAX], pre[PATH_MAX], out[PATH_MAX], title[512], file[512];
+        FILE *f = NULL;
+        for (size_t l = 0; l < r->nvalues[RESULTS_LABEL] && n < CHART_MAX_SERIES; l++)
+            for (size_t g = 0; g < r->nvalues[RESULTS_REGION] && n < CHART_MAX_SERIES; g++) {
+                const char *label = r->values[RESULTS_LABEL][l];
+                const char *region = r->values[RESULTS_REGION][g];
+                size_t k = 0;
+                /* Groups are sorted by level within a deployment. */
+                for (size_t i = 0; i < r->ngroups; i++) {
+                    const struct results_group *gr = &r->groups[i];
+                    if (strcmp(gr->label, label) || strcmp(gr->region, region) ||
+                        strcmp(gr->model, model) || gr->open_loop || !(gr->ips.mean > 0))
+                        continue;
+                    if (!f && !(f = chart_scratch(c, "curve.dat", dat)))
+                        return -EIO;
+                    if (k == 0 && n > 0)
+                        fputs("\n\n", f);
+                    chart_dat_num(f, gr->ips.mean);
+                    fputc('\t', f);
+                    chart_dat_num(f, gr->p50_ms.mean);
+                    fputc('\t', f);
+                    chart_dat_num(f, gr->p99_ms.mean);
+                    fprintf(f, "\t%g\n", gr->level);
+                    k++;
+                }
+                if (k == 0)
+                    continue;
+                most = k > most ? k : most;
+                snprintf(names[n], sizeof names[n], "%s%s%s", label,
+                         chart_many_regions(c) ? ", " : "", chart_many_regions(c) ? region : "");
+                name[n] = names[n];
+                color[n] = chart_color(c, label);
+                dash[n] = (double)(g + 1);
+                n++;
+            }
+        if (!f)
+            continue;
+        if (chart_close(c, f, dat) < 0)
+            return -EIO;
+        if (most < 2) {
+            chart_skip(c, "no latency-vs-throughput curve for %s: each deployment ran one level "
+                          "(sweep with --threads 10:50:10)", model);
+            continue;
+        }
+        snprintf(file, sizeof file, "8-latency-vs-throughput-%s", model);
+        chart_path(c, out, file);
+        snprintf(title, sizeof title, "%s: latency vs throughput by threads (p99 solid, p50 thin)", model);
+        if (!(f = chart_preamble(c, pre, out, title)))
+            return -EIO;
+        chart_gp_path(c, f, "data", dat);
+        fprintf(f, "n = %zu\n", n);
+        chart_gp_strs(c, f, "name", name, n);
+        chart_gp_strs(c, f, "color", color, n);
+        chart_gp_nums(f, "dash", dash, n);
+        int rc = chart_draw(c, f, pre, "curve.gp", out, title);
+        if (rc < 0)
+            return rc;
+        drawn++;
+    }
+    if (!drawn && r->ngroups)
+        chart_skip(c, "no latency-vs-throughput curve: no closed-loop sweep in the results");
+    return 0;
+}

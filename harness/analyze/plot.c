@@ -103,7 +103,8 @@ int plot_render(const struct results *r, const struct plot_opts *o, struct plot_
     for (size_t i = 0; i < r->nruns; i++)
         if ((rc = chartlines_timeline(&c, &r->runs[i])) < 0)
             goto done;
-    rc = chartlines_scaling(&c);
+    if ((rc = chartlines_scaling(&c)) == 0)
+        rc = chartlines_curve(&c);
 done:
     remove_scratch(c.tmp);
     free(c.color);
