@@ -235,7 +235,7 @@ static int run_level(struct run_state *rs, const struct level_spec *spec, unsign
         struct engine_phase warm = ph;
         warm.requests = cfg->warmup_requests;
         warm.duration_us = cfg->warmup_us;
-        progress_start(&rs->progress, "warm-up", warm.requests);
+        progress_start(&rs->progress, "warm-up", warm.requests, warm.duration_us);
         int rc = engine_run(rs->engine, &warm, rs->scratch, progress_tick, &rs->progress, err);
         progress_end(&rs->progress);
         if (rc < 0) {
@@ -251,7 +251,8 @@ static int run_level(struct run_state *rs, const struct level_spec *spec, unsign
     int64_t wall_offset = lg_wall_us() - lg_now_us();
     unsigned windows = 0;
     int stable = 1, rc;
-    progress_start(&rs->progress, what, cfg->until_stable ? 0 : cfg->requests);
+    progress_start(&rs->progress, what, cfg->until_stable ? 0 : cfg->requests,
+                   cfg->until_stable ? 0 : cfg->duration_us);
     if (cfg->until_stable) {
         rc = measure_until_stable(rs, &ph, &windows, &stable, err);
     } else {
