@@ -19,8 +19,7 @@
 
 #define NAME(what, path) (what) ? (what) : "", (what) ? " " : "", (path)
 
-/* For messages: what a path is when it is not a regular file. */
-static const char *type_name(mode_t m)
+const char *fileio_type_name(mode_t m)
 {
     return S_ISDIR(m) ? "a folder" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
          : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a file";
@@ -49,7 +48,7 @@ char *fileio_read(const char *what, const char *path, size_t max_bytes, size_t *
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         lg_err(err, "%s%s%s: not a regular file (%s); give a file", NAME(what, path),
-               type_name(st.st_mode));
+               fileio_type_name(st.st_mode));
         return NULL;
     }
     if (max_bytes && (size_t)st.st_size > max_bytes) {
@@ -237,7 +236,7 @@ int fileio_write_atomic(const char *what, const char *path, const char *text, si
     }
     if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
         return write_in_place(what, path, &st, text, len, err);
-    return lg_err(err, "%s%s%s: is %s; give a file", NAME(what, path), type_name(st.st_mode));
+    return lg_err(err, "%s%s%s: is %s; give a file", NAME(what, path), fileio_type_name(st.st_mode));
 }
 
 /* ---- outputs that spoil each other ----------------------------------------- */
@@ -312,7 +311,7 @@ static int identify(const char *flag, const char *path, enum fileio_kind kind,
         id->ino = st.st_ino;
         id->shareable = S_ISCHR(st.st_mode);
         if (S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode))
-            return lg_err(err, "%s %s: is %s; give a file", flag, path, type_name(st.st_mode));
+            return lg_err(err, "%s %s: is %s; give a file", flag, path, fileio_type_name(st.st_mode));
         if (S_ISREG(st.st_mode) && st.st_size > 0) {
             int has = sniff(path);
             if (has != (int)kind && has >= 0)

@@ -10,6 +10,7 @@
 #define LOADGEN_FILEIO_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The whole file, NUL-terminated, malloc'ed; *len excludes the NUL. Only a
  * regular file is read (a FIFO, device or socket is refused without
@@ -32,6 +33,10 @@ char *fileio_read(const char *what, const char *path, size_t max_bytes, size_t *
  *  - a folder, block device or socket: refused. */
 int fileio_write_atomic(const char *what, const char *path, const char *text, size_t len,
                         char *err);
+
+/* "a FIFO", "a folder", "a character device"...: for messages about a
+ * path that is not a regular file. */
+const char *fileio_type_name(mode_t mode);
 
 /* 1 when path is "-" or names what fd 1 already writes to (/dev/stdout,
  * or the file stdout was redirected to): a caller then keeps its own text
