@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "common.h"
+#include "fileio.h"
 #include "units.h"
 
 #define DEFAULT_OUT "results/summary.csv"
@@ -747,8 +748,14 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
     const char *outs[][2] = {{"--out", cfg->out}, {"--json", cfg->json},
                              {"--requests-log", cfg->requests_log}, {"--history", cfg->history}};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
-        if (outs[i][1] && check_output(outs[i][0], outs[i][1], err) < 0)
+        if (outs[i][1] && strcmp(outs[i][1], "-") != 0 && check_output(outs[i][0], outs[i][1], err) < 0)
             return CLI_ERROR;
+    const char *const out_flags[] = {outs[0][0], outs[1][0], outs[2][0], outs[3][0]};
+    const char *const out_paths[] = {outs[0][1], outs[1][1], outs[2][1], outs[3][1]};
+    const enum fileio_kind out_kinds[] = {FILEIO_CSV_SUMMARY, FILEIO_JSON, FILEIO_CSV_REQUESTS,
+                                          FILEIO_CSV_HISTORY};
+    if (fileio_check_outputs(out_flags, out_paths, out_kinds, 4, err) < 0)
+        return CLI_ERROR;
     /* A synthetic corpus lives in memory twice while its bodies are built
      * (JPEG at roughly half a byte a pixel, then base64 of it): refuse one
      * that cannot fit rather than swap for ten minutes. */

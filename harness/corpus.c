@@ -31,6 +31,7 @@
 #include <jpeglib.h>
 
 #include "common.h"
+#include "fileio.h"
 
 #define SIG_LEN 8 /* bytes read to tell JPEG and PNG apart */
 #define JPEG_QUALITY 90
@@ -81,6 +82,7 @@ static float rng_float(uint64_t *s, float lo, float hi)
 struct block {
     unsigned char *p;
     size_t len, cap; /* bytes */
+    size_t max;      /* bytes it may hold: corpus_options.max_total_bytes */
 };
 
 /* Room for n more bytes; realloc of a large block is an mremap, no copy. */
@@ -150,21 +152,41 @@ static ssize_t read_full(int fd, unsigned char *buf, size_t n)
     return (ssize_t)got;
 }
 
+#define WHY_LEN 160
+/* read_image refused the file; `why` says why and what to do. */
+#define REFUSED (-ECANCELED)
+
 /* Appends the bytes of path to the block when it is a JPEG or PNG. Returns
- * 1 with *len, 0 when the file is something else (the block unchanged), or
- * -errno. The signature is read first so a large non-image file is never
- * read whole. A file with a valid signature is kept even when truncated:
- * judging the image is the server's job. */
-static int read_image(const char *path, struct block *b, size_t *len, enum corpus_kind *kind)
+ * 1 with *len, 0 when the file is something else (the block unchanged),
+ * REFUSED with `why` (not a regular file, over CORPUS_MAX_IMAGE_BYTES, or
+ * past the block's max), or -errno. The signature is read first so a large
+ * non-image file is never read whole, and the size is checked before a
+ * byte is allocated, so a sparse 2 GB "photo" costs nothing. A file with a
+ * valid signature is kept even when truncated: judging the image is the
+ * server's job. */
+static int read_image(const char *path, struct block *b, size_t *len, enum corpus_kind *kind,
+                      char *why)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named like an image must not block the open; the
+     * fstat then refuses it. A regular file ignores the flag. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     int rc;
     struct stat st;
     unsigned char sig[SIG_LEN];
     ssize_t n;
-    if (fstat(fd, &st) != 0 || (n = read_full(fd, sig, sizeof sig)) < 0) {
+    if (fstat(fd, &st) != 0) {
+        rc = -errno;
+        goto out;
+    }
+    rc = REFUSED;
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, WHY_LEN, "not a regular file (%s); give image files only",
+                 fileio_type_name(st.st_mode));
+        goto out;
+    }
+    if ((n = read_full(fd, sig, sizeof sig)) < 0) {
         rc = -errno;
         goto out;
     }
@@ -172,8 +194,12 @@ static int read_image(const char *path, struct block *b, size_t *len, enum corpu
     if (!kind_of(sig, (size_t)n, kind))
         goto out;
     /* st_size is a hint (+1 to see EOF without growing): read to EOF in
-     * case the file grew meanwhile. */
-    size_t got = (size_t)n;
+     * case the file grew meanwhile, within the same limits. */
+    size_t got = (size_t)n, limit = b->max - b->len;
+    if (limit > CORPUS_MAX_IMAGE_BYTES)
+        limit = CORPUS_MAX_IMAGE_BYTES;
+    if ((uint64_t)st.st_size > limit)
+        goto refuse;
     if ((rc = block_reserve(b, (size_t)st.st_size + 1)) != 0)
         goto out;
     memcpy(b->p + b->len, sig, got);
@@ -188,10 +214,22 @@ static int read_image(const char *path, struct block *b, size_t *len, enum corpu
         if (r == 0)
             break;
         got += (size_t)r;
+        if (got > limit)
+            goto refuse;
     }
     b->len += got;
     *len = got;
     rc = 1;
+    goto out;
+refuse:
+    rc = REFUSED;
+    if (limit == CORPUS_MAX_IMAGE_BYTES)
+        snprintf(why, WHY_LEN, "%lld bytes or more, over the limit of %u MiB for one image; "
+                 "use smaller images", (long long)(got > (size_t)st.st_size ? got : (size_t)st.st_size),
+                 CORPUS_MAX_IMAGE_BYTES >> 20);
+    else
+        snprintf(why, WHY_LEN, "the images so far and this one pass the corpus limit of %zu MB "
+                 "(a fifth of this machine's RAM); use fewer or smaller images", b->max >> 20);
 out:
     close(fd);
     return rc;
@@ -206,6 +244,8 @@ struct path_list {
 
 static int push_path(struct path_list *l, const char *rel)
 {
+    if (l->n == CORPUS_MAX_ITEMS)
+        return -E2BIG;
     if (l->n == l->cap) {
         size_t n = l->cap ? l->cap * 2 : 64;
         char **v = realloc(l->v, n * sizeof *v);
@@ -238,10 +278,15 @@ static int cmp_str(const void *a, const void *b)
  * directories, except into a directory already on the walk's path. Other
  * entries (sockets, FIFOs, broken links) count as skipped: opening a FIFO
  * would block. */
-static int walk(const char *root, const char *rel, const struct visit *up,
+static int walk(const char *root, const char *rel, const struct visit *up, int depth,
                 struct path_list *files, size_t *skipped, char *err)
 {
     char path[PATH_MAX];
+    /* Each level holds two PATH_MAX buffers on the stack: a folder nested
+     * thousands deep must get an error, not a stack overflow. */
+    if (depth > CORPUS_MAX_DEPTH)
+        return lg_err(err, "--images %s: folders nested more than %d deep under %s; use a "
+                      "shallower folder", root, CORPUS_MAX_DEPTH, rel);
     if ((size_t)snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel) >= sizeof path)
         return lg_err(err, "--images %s: path too long under %s; use a shallower folder", root, rel);
     DIR *d = opendir(path);
@@ -280,10 +325,16 @@ static int walk(const char *root, const char *rel, const struct visit *up,
             int loop = 0;
             for (const struct visit *v = &here; v; v = v->up)
                 loop |= v->dev == st.st_dev && v->ino == st.st_ino;
-            if (!loop && (rc = walk(root, sub, &here, files, skipped, err)) != 0)
+            if (!loop && (rc = walk(root, sub, &here, depth + 1, files, skipped, err)) != 0)
                 break;
         } else if (S_ISREG(st.st_mode)) {
-            if (push_path(files, sub) != 0) {
+            int r = push_path(files, sub);
+            if (r == -E2BIG) {
+                rc = lg_err(err, "--images %s: more than %d files; use a smaller folder", root,
+                            CORPUS_MAX_ITEMS);
+                break;
+            }
+            if (r != 0) {
                 rc = lg_err(err, "--images %s: out of memory listing files; use a smaller folder", root);
                 break;
             }
@@ -302,7 +353,7 @@ static int load_dir(struct corpus *c, struct block *b, const char *dir, char *er
 {
     struct path_list files = {0};
     size_t cap = 0;
-    int rc = walk(dir, "", NULL, &files, &c->skipped, err);
+    int rc = walk(dir, "", NULL, 0, &files, &c->skipped, err);
     if (rc == 0 && files.n > 0) /* qsort of a NULL array is undefined, even for 0 items */
         qsort(files.v, files.n, sizeof *files.v, cmp_str);
     for (size_t i = 0; rc == 0 && i < files.n; i++) {
@@ -310,8 +361,11 @@ static int load_dir(struct corpus *c, struct block *b, const char *dir, char *er
         snprintf(path, sizeof path, "%s/%s", dir, files.v[i]); /* length checked by walk */
         size_t len;
         enum corpus_kind kind;
-        int r = read_image(path, b, &len, &kind);
-        if (r < 0 && r != -ENOMEM) {
+        char why[WHY_LEN];
+        int r = read_image(path, b, &len, &kind, why);
+        if (r == REFUSED) {
+            rc = lg_err(err, "--images %s: %s: %s", dir, files.v[i], why);
+        } else if (r < 0 && r != -ENOMEM) {
             rc = lg_err(err, "--images %s: cannot read %s (%s); fix its permissions or remove it",
                         dir, files.v[i], strerror(-r));
         } else if (r == 0) {
@@ -339,16 +393,51 @@ static int load_dir(struct corpus *c, struct block *b, const char *dir, char *er
 
 static int load_list(struct corpus *c, struct block *b, const char *list, char *err)
 {
-    FILE *f = fopen(list, "r");
-    if (!f)
+    /* A FIFO or /dev/zero given as the list would block the open or never
+     * end: only a regular file of bounded size is read. */
+    int fd = open(list, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
         return lg_err(err, "--images-list %s: cannot open (%s); give a file with one image path per line",
                       list, strerror(errno));
-    char *line = NULL;
-    size_t linecap = 0, lineno = 0, cap = 0;
-    ssize_t n;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return lg_err(err, "--images-list %s: cannot stat (%s); give a file with one image path per line",
+                      list, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > CORPUS_MAX_LIST_BYTES) {
+        close(fd);
+        if (!S_ISREG(st.st_mode))
+            return lg_err(err, "--images-list %s: not a regular file (%s); give a file with one image "
+                          "path per line", list, fileio_type_name(st.st_mode));
+        return lg_err(err, "--images-list %s: %lld bytes, over the limit of %u MiB for a list; "
+                      "list fewer images", list, (long long)st.st_size, CORPUS_MAX_LIST_BYTES >> 20);
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return lg_err(err, "--images-list %s: out of memory", list);
+    }
+    /* One line at most PATH_MAX (+ CR LF + NUL): memory stays bounded
+     * whatever the file holds, and a longer line is no path. */
+    char line[PATH_MAX + 3];
+    size_t lineno = 0, cap = 0, read_bytes = 0;
     int rc = 0;
-    while (rc == 0 && (n = getline(&line, &linecap, f)) >= 0) {
+    while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
+        size_t n = strlen(line);
+        read_bytes += n;
+        if (n == sizeof line - 1 && line[n - 1] != '\n') {
+            rc = lg_err(err, "--images-list %s line %zu: longer than %d bytes; write one path per line",
+                        list, lineno, PATH_MAX);
+            break;
+        }
+        if (read_bytes > CORPUS_MAX_LIST_BYTES) { /* it grew while read */
+            rc = lg_err(err, "--images-list %s: over the limit of %u MiB for a list; list fewer images",
+                        list, CORPUS_MAX_LIST_BYTES >> 20);
+            break;
+        }
         /* Trim both ends: CRLF files and stray spaces are common in lists. */
         char *p = line, *end = line + n;
         while (p < end && (*p == ' ' || *p == '\t'))
@@ -358,11 +447,19 @@ static int load_list(struct corpus *c, struct block *b, const char *list, char *
         *end = '\0';
         if (p == end || *p == '#')
             continue;
+        if (c->count == CORPUS_MAX_ITEMS) {
+            rc = lg_err(err, "--images-list %s line %zu: more than %d images; list fewer", list,
+                        lineno, CORPUS_MAX_ITEMS);
+            break;
+        }
         size_t len;
         enum corpus_kind kind;
-        int r = read_image(p, b, &len, &kind);
+        char why[WHY_LEN];
+        int r = read_image(p, b, &len, &kind, why);
         char *name = r > 0 ? strdup(p) : NULL;
-        if (r < 0 && r != -ENOMEM)
+        if (r == REFUSED)
+            rc = lg_err(err, "--images-list %s line %zu: %s: %s", list, lineno, p, why);
+        else if (r < 0 && r != -ENOMEM)
             rc = lg_err(err, "--images-list %s line %zu: cannot read %s (%s); fix the path (relative "
                         "to the current directory)", list, lineno, p, strerror(-r));
         else if (r == 0)
@@ -376,7 +473,6 @@ static int load_list(struct corpus *c, struct block *b, const char *list, char *
     }
     if (rc == 0 && ferror(f))
         rc = lg_err(err, "--images-list %s: read error (%s); check the file", list, strerror(errno));
-    free(line);
     fclose(f);
     if (rc == 0 && c->count == 0)
         return lg_err(err, "--images-list %s: no image paths (only blank lines and # comments); "
@@ -658,7 +754,12 @@ int corpus_load(struct corpus **out, const struct corpus_options *opt, char *err
     struct corpus *c = calloc(1, sizeof *c);
     if (!c)
         return lg_err(err, "out of memory loading images");
-    struct block b = {NULL, 0, 0};
+    /* Images and the bodies built from them (base64 adds a third) must
+     * fit in half the RAM, as cli.c asks of a synthetic corpus. */
+    double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    struct block b = {NULL, 0, 0, opt->max_total_bytes};
+    if (!b.max)
+        b.max = ram > 0 && ram / 5 < (double)SIZE_MAX ? (size_t)(ram / 5) : SIZE_MAX;
     int rc = opt->dir ? load_dir(c, &b, opt->dir, err)
            : opt->list_file ? load_list(c, &b, opt->list_file, err)
            : synthesize(c, &b, opt, err);
@@ -716,7 +817,9 @@ static int make_dirs(char *path, int parents_only)
 
 static int write_file(const char *path, const unsigned char *data, size_t len)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* O_NOFOLLOW, O_NONBLOCK: a link or a FIFO planted in the folder under
+     * an image's name is an error, not a place to write to or wait on. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
     size_t done = 0;

@@ -37,7 +37,17 @@ struct corpus_options {
     int width, height;      /* --image-size WxH (default 224x224) */
     uint64_t seed;          /* --seed (default 1) */
     int shuffle;            /* --shuffle: permute items with the seed */
+    size_t max_total_bytes; /* the whole corpus at most (0: a fifth of the RAM,
+                             * so that images and the bodies built from them
+                             * fit in half of it, as --synthetic's check) */
 };
+
+/* Limits on what --images and --images-list load; each is refused with a
+ * one-line error that names the file and the limit. */
+#define CORPUS_MAX_ITEMS 1000000           /* images, as --synthetic */
+#define CORPUS_MAX_IMAGE_BYTES (64u << 20) /* one image */
+#define CORPUS_MAX_LIST_BYTES (64u << 20)  /* the --images-list file */
+#define CORPUS_MAX_DEPTH 64                /* folders nested under --images */
 
 /* 0, or -1 with a one-line message in err naming the path and the fix. */
 int corpus_load(struct corpus **out, const struct corpus_options *opt, char *err);

@@ -37,6 +37,7 @@
 
 #include "base64.h"
 #include "common.h"
+#include "fileio.h"
 
 #define B64_MARK "{{b64}}"
 #define CT "Content-Type: "
@@ -506,14 +507,28 @@ static int build_file(struct payload_set **out, const struct payload_options *op
         return lg_err(err, "--format file: no --body-file; give the file to send as the body");
     if (opt->content_type && strpbrk(opt->content_type, "\r\n"))
         return lg_err(err, "--content-type: contains a line break; give one media type, e.g. image/jpeg");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO with no writer must not block the open; the fstat
+     * refuses it. A regular file ignores the flag. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return lg_err(err, "--body-file %s: cannot open (%s); give a readable file", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
         close(fd);
-        return lg_err(err, "--body-file %s: not a regular file; give the file whose bytes are the body",
-                      path);
+        return lg_err(err, "--body-file %s: cannot stat (%s); give a readable file", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return lg_err(err, "--body-file %s: not a regular file (%s); give the file whose bytes are "
+                      "the body", path, fileio_type_name(st.st_mode));
+    }
+    /* Checked before a byte is allocated: a sparse 2 GB file costs nothing
+     * on disk and 2 GB here. */
+    if ((uint64_t)st.st_size > PAYLOAD_MAX_BODY_FILE_BYTES) {
+        close(fd);
+        return lg_err(err, "--body-file %s: %lld bytes, over the limit of %u MiB; send a smaller body",
+                      path, (long long)st.st_size, PAYLOAD_MAX_BODY_FILE_BYTES >> 20);
     }
     const char *type = opt->content_type ? opt->content_type : "application/json";
     size_t hlen = strlen(CT) + strlen(type) + 1, blen = (size_t)st.st_size;

@@ -31,6 +31,8 @@ enum payload_format {
 };
 
 #define PAYLOAD_MAX_HEADERS 2
+/* --body-file at most: the body is held in memory for the whole run. */
+#define PAYLOAD_MAX_BODY_FILE_BYTES (1u << 30)
 
 struct payload {
     const char *body;          /* points into the set's arena */
@@ -48,7 +50,8 @@ struct payload_options {
     const char *content_type;  /* raw / file: override; default from the image signature */
     const char *field;         /* multipart: default "data" */
     const char *input_name;    /* kserve-v2: default "INPUT" */
-    const char *body_file;     /* PAYLOAD_FILE: path */
+    const char *body_file;     /* PAYLOAD_FILE: path of a regular file of at most
+                                * PAYLOAD_MAX_BODY_FILE_BYTES */
     unsigned batch;            /* images per request, >= 1 (0 is taken as 1) */
 };
 

@@ -23,6 +23,7 @@
 #include "common.h"
 #include "corpus.h"
 #include "engine.h"
+#include "fileio.h"
 #include "payload.h"
 #include "progress.h"
 #include "report.h"
@@ -186,8 +187,11 @@ static void write_level(struct run_state *rs, const struct report_level *lv)
 {
     const struct run_config *cfg = rs->cfg;
     char err[LG_ERRLEN];
-    report_text(stdout, lv);
-    fflush(stdout);
+    /* With the JSON on stdout (--json -, /dev/stdout) the text goes to
+     * stderr, so that stdout is the JSON alone, for jq or a pipe. */
+    FILE *text = cfg->json && fileio_is_stdout(cfg->json) ? stderr : stdout;
+    report_text(text, lv);
+    fflush(text);
     /* Every writer runs even if an earlier one failed: one full disk must
      * not cost the results that could still be written elsewhere. */
     if (cfg->out && report_csv_append(cfg->out, lv, err) < 0) {

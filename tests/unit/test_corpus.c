@@ -208,6 +208,95 @@ static void list_file_errors_name_the_line(void **state)
     remove_tree(dir);
 }
 
+/* A list or image that is /dev/zero, a FIFO, a sparse giant or one endless
+ * line: refused at once, with bounded memory (alarm: a blocked open fails
+ * the test instead of hanging it). */
+static void list_file_must_be_a_bounded_regular_file(void **state)
+{
+    (void)state;
+    alarm(20);
+    char dir[] = "/tmp/loadgen-corpus.XXXXXX";
+    make_tree(dir);
+    char list[PATH_MAX], path[PATH_MAX], body[2 * PATH_MAX];
+    snprintf(list, sizeof list, "%s/list.txt", dir);
+    struct corpus_options opt = {.list_file = "/dev/zero"};
+    load_fails(&opt, "--images-list /dev/zero: not a regular file (a character device)");
+    snprintf(path, sizeof path, "%s/pipe", dir);
+    opt.list_file = path;
+    load_fails(&opt, "pipe: not a regular file (a FIFO)");
+
+    opt.list_file = list;
+    snprintf(body, sizeof body, "%s/b.jpg\n%s/pipe\n", dir, dir);
+    write_bytes(dir, "list.txt", body, strlen(body));
+    load_fails(&opt, "line 2: ");
+    load_fails(&opt, "/pipe: not a regular file (a FIFO); give image files only");
+
+    char *line = malloc(PATH_MAX + 100);
+    memset(line, 'a', PATH_MAX + 99);
+    line[PATH_MAX + 99] = '\0';
+    write_bytes(dir, "list.txt", line, strlen(line));
+    free(line);
+    load_fails(&opt, "line 1: longer than");
+
+    assert_int_equal(truncate(list, CORPUS_MAX_LIST_BYTES + 1), 0); /* sparse */
+    load_fails(&opt, "over the limit of 64 MiB for a list");
+    alarm(0);
+    remove_tree(dir);
+}
+
+static void images_are_capped_one_by_one_and_in_total(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/loadgen-corpus.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    static const unsigned char jpeg3[] = {0xFF, 0xD8, 0xFF};
+    char path[PATH_MAX], list[PATH_MAX], body[2 * PATH_MAX];
+    make_dir(dir, "big");
+    write_bytes(dir, "big/x.jpg", jpeg3, sizeof jpeg3);
+    snprintf(path, sizeof path, "%s/big/x.jpg", dir);
+    /* 2 GiB on paper, nothing on disk: must be refused by its size, not
+     * read (the old reader took 7.7 GB for one). */
+    assert_int_equal(truncate(path, (off_t)2 << 30), 0);
+    snprintf(path, sizeof path, "%s/big", dir);
+    struct corpus_options opt = {.dir = path};
+    load_fails(&opt, "x.jpg: 2147483648 bytes or more, over the limit of 64 MiB for one image");
+    snprintf(list, sizeof list, "%s/list.txt", dir);
+    snprintf(body, sizeof body, "%s/big/x.jpg\n", dir);
+    write_bytes(dir, "list.txt", body, strlen(body));
+    opt = (struct corpus_options){.list_file = list};
+    load_fails(&opt, "line 1: ");
+    load_fails(&opt, "over the limit of 64 MiB for one image");
+
+    make_dir(dir, "two");
+    write_bytes(dir, "two/a.jpg", truncated_jpeg, sizeof truncated_jpeg);
+    write_bytes(dir, "two/b.jpg", truncated_jpeg, sizeof truncated_jpeg);
+    snprintf(path, sizeof path, "%s/two", dir);
+    opt = (struct corpus_options){.dir = path, .max_total_bytes = 2 * sizeof truncated_jpeg};
+    struct corpus *c = load_ok(&opt);
+    assert_int_equal(c->count, 2);
+    corpus_destroy(c);
+    opt.max_total_bytes = 2 * sizeof truncated_jpeg - 1;
+    load_fails(&opt, "b.jpg: the images so far and this one pass the corpus limit");
+    remove_tree(dir);
+}
+
+static void folders_nested_too_deep_are_refused(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/loadgen-corpus.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char rel[PATH_MAX] = "d";
+    for (int i = 0; i <= CORPUS_MAX_DEPTH + 1; i++) {
+        make_dir(dir, rel);
+        strcat(rel, "/d");
+    }
+    strcat(rel, ".jpg");
+    write_bytes(dir, rel, truncated_jpeg, sizeof truncated_jpeg);
+    struct corpus_options opt = {.dir = dir};
+    load_fails(&opt, "folders nested more than 64 deep");
+    remove_tree(dir);
+}
+
 /* libjpeg's default error handler exits: jump back instead. */
 struct decode_fail {
     struct jpeg_error_mgr pub;
@@ -398,6 +487,9 @@ int main(void)
         cmocka_unit_test(dir_errors_name_the_folder_and_the_fix),
         cmocka_unit_test(list_file_skips_comments_and_blanks_relative_to_cwd),
         cmocka_unit_test(list_file_errors_name_the_line),
+        cmocka_unit_test(list_file_must_be_a_bounded_regular_file),
+        cmocka_unit_test(images_are_capped_one_by_one_and_in_total),
+        cmocka_unit_test(folders_nested_too_deep_are_refused),
         cmocka_unit_test(synthetic_jpegs_are_distinct_decodable_and_photo_sized),
         cmocka_unit_test(synthetic_corpus_is_a_function_of_the_seed),
         cmocka_unit_test(synthetic_options_are_checked),

@@ -14,6 +14,9 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,6 +434,34 @@ static void body_file_is_sent_as_is(void **state)
     build_fails(NULL, &opt, "not a regular file");
 }
 
+/* A FIFO with no writer, a device, a sparse giant: refused at once, before
+ * a byte is allocated (alarm: a blocked open fails the test). */
+static void body_file_must_be_a_bounded_regular_file(void **state)
+{
+    (void)state;
+    alarm(20);
+    char dir[] = "/tmp/loadgen-test-body.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    struct payload_options opt = {.format = PAYLOAD_FILE, .body_file = path};
+    build_fails(NULL, &opt, "fifo: not a regular file (a FIFO)");
+    opt.body_file = "/dev/zero";
+    build_fails(NULL, &opt, "--body-file /dev/zero: not a regular file (a character device)");
+    unlink(path);
+    snprintf(path, sizeof path, "%s/big.json", dir);
+    int fd = open(path, O_WRONLY | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)2 << 30), 0); /* sparse */
+    close(fd);
+    opt.body_file = path;
+    build_fails(NULL, &opt, "big.json: 2147483648 bytes, over the limit of 1024 MiB");
+    unlink(path);
+    rmdir(dir);
+    alarm(0);
+}
+
 static void none_is_one_empty_body_without_headers(void **state)
 {
     (void)state;
@@ -485,6 +516,7 @@ int main(void)
         cmocka_unit_test(json_names_are_escaped),
         cmocka_unit_test(payloads_outlive_the_corpus_in_one_arena),
         cmocka_unit_test(body_file_is_sent_as_is),
+        cmocka_unit_test(body_file_must_be_a_bounded_regular_file),
         cmocka_unit_test(none_is_one_empty_body_without_headers),
         cmocka_unit_test(image_formats_need_images),
         cmocka_unit_test(format_names_round_trip),
