@@ -586,14 +586,18 @@ int run_main(int argc, char **argv)
                                       : CLI_ERROR;
         if (!cfg || !av)
             snprintf(err, sizeof err, "out of memory");
+        else if (r == CLI_RUN && scenario_check_paths(path, &sc->targets[i], cfg, err) < 0)
+            r = CLI_ERROR;
         if (cfg)
             cli_free(cfg);
         free(cfg);
         free(av);
         if (r != CLI_RUN) {
+            char line[2 * LG_ERRLEN];
+            snprintf(line, sizeof line, "%s: target %zu (%s): %s", path, i + 1,
+                     *sc->targets[i].label ? sc->targets[i].label : "no label", err);
             if (r == CLI_ERROR)
-                fprintf(stderr, "loadgen: %s: target %zu (%s): %s\n", path, i + 1,
-                        *sc->targets[i].label ? sc->targets[i].label : "no label", err);
+                print_error(line);
             scenario_destroy(sc);
             return r == CLI_ERROR ? LG_EXIT_USAGE : LG_EXIT_OK;
         }

@@ -35,4 +35,15 @@ struct scenario {
 int scenario_load(const char *path, const char *only, struct scenario **out, char *err);
 void scenario_destroy(struct scenario *s);
 
+struct run_config;
+/* A scenario file is not trusted to name files outside the working folder
+ * or its own: an output (out, json, requests_log, history, save_synthetic)
+ * or a body_file that `cfg` (parsed from t's argv and the command line's)
+ * took from the file must be a relative path that stays inside one of
+ * them and is not a symbolic link. The same flag on the command line
+ * overrides the file and is not checked. 0, or -1 with err set to one line
+ * naming the key and the path. */
+int scenario_check_paths(const char *path, const struct scenario_target *t,
+                         const struct run_config *cfg, char *err);
+
 #endif
