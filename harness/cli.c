@@ -200,6 +200,11 @@ static int parse_levels(const char *flag, const char *s, int is_rate, struct run
     if (!is_rate && r.end > 1000000)
         return lg_err(err, "%s %s: more than 1000000 requests in flight; use several client machines",
                       flag, s);
+    /* Past about 1e16 a step of 1 no longer moves a double: refuse what no
+     * single client sends long before that. */
+    if (is_rate && r.end > 10000000)
+        return lg_err(err, "%s %s: more than 10000000 requests/s; use several client machines",
+                      flag, s);
     size_t n = 0;
     for (double v = r.start; v <= r.end + 1e-9; v += r.step) {
         if (n == CLI_MAX_LEVELS)
