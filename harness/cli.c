@@ -403,15 +403,6 @@ static int check_url(const char *raw, char *err)
     const char *sep = strstr(raw, "://");
     if (sep && (sep[3] == '/' || sep[3] == ':' || sep[3] == '@' || sep[3] == '\0'))
         return lg_err(err, "--url %s: no host; write http://HOST[:PORT]/score", url);
-    /* An '@' after the host is a password with an unencoded '/' or '@' in
-     * it (http://u:12/ss@host): curl would send it in the path, and the
-     * target written to every output would hold it. */
-    const char *auth = sep ? sep + 3 : raw;
-    const char *path = auth + strcspn(auth, "/?#");
-    if (memchr(path, '@', strcspn(path, "?#")) || memchr(auth, '@', (size_t)(path - auth)) !=
-                                                      memrchr(auth, '@', (size_t)(path - auth)))
-        return lg_err(err, "--url %s: an '@' outside the user-info; write it as %%40 (in a "
-                           "password too)", url);
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
     int rc = 0;
@@ -425,6 +416,14 @@ static int check_url(const char *raw, char *err)
                     scheme);
     else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host)
         rc = lg_err(err, "--url %s: no host; write http://HOST[:PORT]/score", url);
+    /* An '@' that curl did not take for the user-info's end is a password
+     * with an unencoded '/' or '@' in it (http://u:12/ss@host): curl would
+     * send it in the path, and the target written to every output would
+     * hold it. */
+    char target[sizeof ((struct run_config *)0)->target];
+    if (rc == 0 && strchr(cli_public_url(raw, target, sizeof target), '@'))
+        rc = lg_err(err, "--url %s: an '@' outside the user-info; write it as %%40 (in a "
+                         "password too)", url);
     curl_free(scheme);
     curl_free(host);
     curl_url_cleanup(u);

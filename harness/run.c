@@ -80,9 +80,13 @@ static int prepare_payloads(const struct run_config *cfg, struct payload_set **o
             print_error(err);
             return LG_EXIT_USAGE;
         }
-        if (corpus->skipped)
-            fprintf(stderr, "loadgen: %s: skipped %zu files that are not JPEG or PNG\n",
-                    cfg->corpus.dir ? cfg->corpus.dir : cfg->corpus.list_file, corpus->skipped);
+        if (corpus->skipped) {
+            /* A warning, printed as an error is: the folder's name may come
+             * from a scenario file, with escape sequences in it. */
+            snprintf(err, sizeof err, "%s: skipped %zu files that are not JPEG or PNG",
+                     cfg->corpus.dir ? cfg->corpus.dir : cfg->corpus.list_file, corpus->skipped);
+            print_error(err);
+        }
         if (cfg->save_synthetic && corpus_save(corpus, cfg->save_synthetic, err) < 0) {
             print_error(err);
             corpus_destroy(corpus);

@@ -93,35 +93,41 @@ static int printable(const char *s)
     return 1;
 }
 
-/* `n` bytes at `s`, when there are 4 or more, are not in the error. */
-static void check_not_quoted(const char *err, const char *s, size_t n)
+/* `n` bytes at `s` and then `tail`, when those bytes are 4 or more, are
+ * not in the error. Each piece checked ends in a delimiter ('@', '?',
+ * ": "), so that a short secret does not match the message's own words. */
+static void check_not_quoted(const char *err, const char *s, size_t n, const char *tail)
 {
     char part[LG_ERRLEN];
-    if (n < 4 || n >= sizeof part)
+    if (n < 4 || n + strlen(tail) >= sizeof part)
         return;
     memcpy(part, s, n);
-    part[n] = '\0';
+    strcpy(part + n, tail);
     CHECK(!strstr(err, part));
 }
 
 /* An error about the URL never quotes its user-info (what comes before its
- * last '@'), any part of it (what lies between its first and last '@'), nor
- * its query: however malformed the URL. */
+ * last '@'), a piece of it (between its first and last '@', or cut short
+ * at a '?' or '#' in a password), nor its query: however malformed the
+ * URL. */
 static void check_no_secret(const char *err, const char *url)
 {
-    if (strncmp(err, "--url", 5) != 0)
+    /* Only errors about the value of --url ("--url --url?x@y" is another
+     * argument: an unknown option, quoted as typed). */
+    if (strncmp(err, "--url ", 6) != 0 || strstr(err, ": unknown option;"))
         return;
     const char *sep = strstr(url, "://"), *start = sep ? sep + 3 : url;
     const char *first = strchr(start, '@'), *last = strrchr(start, '@'), *q = strchr(url, '?');
     if (last) {
         size_t user = (size_t)(last - start), cut = strcspn(start, "?#");
-        check_not_quoted(err, start, user);
-        check_not_quoted(err, start, cut < user ? cut : user); /* u:PA?SS@h cut at '?' */
+        check_not_quoted(err, start, user, "@");
         if (first != last)
-            check_not_quoted(err, first + 1, (size_t)(last - first - 1));
+            check_not_quoted(err, first + 1, (size_t)(last - first - 1), "@");
+        if (cut < user)
+            check_not_quoted(err, start, cut, ": "); /* u:PA?SS@h cut at '?' */
     }
     if (q)
-        check_not_quoted(err, q + 1, strlen(q + 1));
+        check_not_quoted(err, q, strlen(q), "");
 }
 
 /* A config cli_parse accepted is one the engine can run. */

@@ -149,6 +149,18 @@ refused "scenario: a repeated key at any depth is refused" "serve.m[1].k: duplic
 scen ua-crlf "{\"targets\": [{$TGT, \"user_agent\": \"ua\\r\\nX-Evil: $TOK\"}]}"
 refused "scenario: a user agent with CR/LF is refused" "targets[0].user_agent" --scenario sc/ua-crlf.json
 
+# A folder named with an escape sequence (a scenario's "images" may be):
+# the warning about files it skipped is one printable line too.
+IMG=$T/cwd/$(printf 'img\033]0;pwned\007')
+mkdir -p "$IMG"
+lg --url "$URL" -c 1 -n 1 --synthetic 2 --image-size 32x32 --save-synthetic "$IMG" --no-out -q >/dev/null 2>&1
+echo "not an image" >"$IMG/notes.txt"
+lg --url "$URL" -c 1 -n 2 --images "$IMG" --no-out -q >/dev/null 2>"$T/skip.err"
+expect_eq "images folder with an escape in its name: the run works" "$?" 0
+check "images folder with an escape in its name: the skipped-files warning is said" grep -q "skipped 1 files" "$T/skip.err"
+check "images folder with an escape in its name: no control byte on stderr" \
+  bash -c "! LC_ALL=C grep -q '[[:cntrl:]]' <(tr -d '\n' <'$T/skip.err')"
+
 # After all that, a plain run still works.
 lg --url "$URL" -c 1 -n 2 --synthetic 1 --image-size 32x32 --no-out -q >/dev/null 2>&1
 expect_eq "a good run afterwards exits 0" "$?" 0
