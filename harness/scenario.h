@@ -8,8 +8,10 @@
  * (cli.c), so the file and the flags can never disagree; an error names the
  * file, the JSON path and the problem:
  *     scenarios/x.json: targets[2].url: missing
- * Unknown keys are errors. Order: defaults, then the target's own keys, then
- * the command line's flags, so flags override the file.
+ * Unknown keys, and a key repeated in any object, are errors. Order:
+ * defaults, then the target's own keys, then the command line's flags, so
+ * flags override the file. A file may name paths only inside the working
+ * folder or its own (scenario_check_paths).
  */
 #ifndef LOADGEN_SCENARIO_H
 #define LOADGEN_SCENARIO_H
