@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +24,9 @@
 #include "units.h"
 
 #define DEFAULT_OUT "results/summary.csv"
+/* No duration or timeout is longer than a year: then no sum of them
+ * (a deadline, a grace period) comes near INT64_MAX microseconds. */
+#define MAX_DURATION_US (366LL * 86400 * 1000000)
 
 enum {
     OPT_IMAGES = 256, OPT_IMAGES_LIST, OPT_SYNTHETIC, OPT_IMAGE_SIZE, OPT_SEED, OPT_SHUFFLE,
@@ -200,6 +204,11 @@ static int parse_levels(const char *flag, const char *s, int is_rate, struct run
     if (!is_rate && r.end > 1000000)
         return lg_err(err, "%s %s: more than 1000000 requests in flight; use several client machines",
                       flag, s);
+    /* Past about 1e16 a step of 1 no longer moves a double: refuse what no
+     * single client sends long before that. */
+    if (is_rate && r.end > 10000000)
+        return lg_err(err, "%s %s: more than 10000000 requests/s; use several client machines",
+                      flag, s);
     size_t n = 0;
     for (double v = r.start; v <= r.end + 1e-9; v += r.step) {
         if (n == CLI_MAX_LEVELS)
@@ -229,10 +238,29 @@ static int parse_count(const char *flag, const char *s, uint64_t min, uint64_t *
 static int parse_duration(const char *flag, const char *s, int64_t *out, char *err)
 {
     int rc = units_parse_duration(s, out);
-    if (rc == -ERANGE)
-        return lg_err(err, "%s %s: too long", flag, s);
+    if (rc == -ERANGE || (rc == 0 && *out > MAX_DURATION_US))
+        return lg_err(err, "%s %s: too long; at most a year (8784h)", flag, s);
     if (rc < 0)
         return lg_err(err, "%s %s: not a duration; write e.g. 500ms, 30s, 2m or 1h", flag, s);
+    return 0;
+}
+
+/* "224x224": two whole numbers 8..8192 of digits only (sscanf's %d takes
+ * signs and blanks, and wraps 4294967304 round to 8). */
+static int parse_image_size(const char *s, int *w, int *h)
+{
+    int v[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+        const char *start = s;
+        for (; *s >= '0' && *s <= '9'; s++)
+            if ((v[i] = v[i] * 10 + (*s - '0')) > 8192)
+                return -1;
+        if (s == start || *s != (i == 0 ? 'x' : '\0') || v[i] < 8)
+            return -1;
+        s++;
+    }
+    *w = v[0];
+    *h = v[1];
     return 0;
 }
 
@@ -255,7 +283,7 @@ static int parse_slo(const char *s, struct run_config *cfg, char *err)
         if (strcmp(t + 1, "999") != 0 && (*end || end == t + 1 || !(pct > 0 && pct <= 100)))
             return lg_err(err, "--slo %s: '%s' is not a percentile; write p50, p99 or p99.9", s, t);
         int64_t us;
-        if (units_parse_duration(eq + 1, &us) < 0 || us <= 0)
+        if (units_parse_duration(eq + 1, &us) < 0 || us <= 0 || us > MAX_DURATION_US)
             return lg_err(err, "--slo %s: '%s' is not a duration; write e.g. 500ms", s, eq + 1);
         if (cfg->nslo == CLI_MAX_SLO)
             return lg_err(err, "--slo %s: at most %d thresholds", s, CLI_MAX_SLO);
@@ -267,20 +295,50 @@ static int parse_slo(const char *s, struct run_config *cfg, char *err)
     return 0;
 }
 
-/* Messages name the header by its position and never quote its value:
- * a header is where keys live. */
+/* The C0 controls and DEL: in a header they end the line (CR, LF) or cut
+ * it (NUL); in a label they reach the terminal and the CSV raw. */
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < ' ' || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* An RFC 9110 token, what a header name is made of. */
+static int is_token(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        int alnum = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+        if (!alnum && (!ch || !strchr("!#$%&'*+-.^_`|~", ch)))
+            return 0;
+    }
+    return n > 0;
+}
+
+/* A core dump (or a debugger attached by any process of the same user)
+ * would hold the key: from the moment one is read, this process makes
+ * none. Called before the value is copied anywhere. */
+static void protect_secrets(void)
+{
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* Messages name the header by its position and quote neither its name nor
+ * its value: a header is where keys live, and a malformed name may be a
+ * value pasted in the wrong place. */
 static int check_header(const char *h, size_t index, char *err)
 {
     const char *colon = strchr(h, ':');
     if (!colon || colon == h)
         return lg_err(err, "--header #%zu: no 'Name:' part; write --header 'Name: value'", index);
-    if (strpbrk(h, "\r\n"))
-        return lg_err(err, "--header #%zu: a header may not contain CR or LF characters", index);
-    for (const char *p = h; p < colon; p++)
-        if (*p <= ' ' || *p >= 127)
-            return lg_err(err, "--header #%zu '%.*s': the name has a space or control "
-                               "character; write --header 'Name: value'",
-                          index, (int)(colon - h), h);
+    if (!is_token(h, (size_t)(colon - h)))
+        return lg_err(err, "--header #%zu: the name has a space, a control character or one of "
+                           "\"(),/;<=>?@[\\]{}; write --header 'Name: value'", index);
+    if (has_control(colon + 1))
+        return lg_err(err, "--header #%zu: the value has a control character (CR or LF, a tab, "
+                           "...); a header is one line of printable text", index);
     return 0;
 }
 
@@ -304,22 +362,24 @@ static int check_output(const char *flag, const char *path, char *err)
     return 0;
 }
 
-/* The URL as typed, less what follows '?' or '#' and any user-info. */
+/* A URL that curl could not take apart cannot be split reliably either
+ * (http://u:SE@CR@host, http://u:pa?ss@host): when it has an '@', '?' or
+ * '#' anywhere, only its scheme is kept. */
 static const char *strip_secrets(const char *url, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s", url);
-    buf[strcspn(buf, "?#")] = '\0';
-    char *scheme = strstr(buf, "://");
-    char *auth = scheme ? scheme + 3 : buf;
-    char *at = strchr(auth, '@');
-    if (at && at < auth + strcspn(auth, "/"))
-        memmove(auth, at + 1, strlen(at + 1) + 1);
+    const char *sep = strstr(url, "://");
+    const char *secret = strpbrk(url, "@?#");
+    if (!secret)
+        snprintf(buf, len, "%s", url);
+    else if (sep && sep < secret)
+        snprintf(buf, len, "%.*s", (int)(sep + 3 - url), url);
+    else
+        snprintf(buf, len, "%s", "");
     return buf;
 }
 
 const char *cli_public_url(const char *url, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s", url);
     CURLU *u = curl_url();
     char *s = NULL;
     if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
@@ -327,23 +387,22 @@ const char *cli_public_url(const char *url, char *buf, size_t len)
         curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
         curl_url_set(u, CURLUPART_QUERY, NULL, 0);
         curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
-        if (curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK)
-            snprintf(buf, len, "%s", s);
-    } else {
-        strip_secrets(url, buf, len);
     }
+    if (u && curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK)
+        snprintf(buf, len, "%s", s);
+    else
+        strip_secrets(url, buf, len);
     curl_free(s);
     curl_url_cleanup(u);
     return buf;
 }
 
-static int check_url(const char *url_in, char *err)
+static int check_url(const char *raw, char *err)
 {
-    /* Messages name the URL without its user-info and query: those may
-     * hold a password or a key. */
-    char url[1024];
-    const char *raw = url_in;
-    strip_secrets(url_in, url, sizeof url);
+    /* A message quotes the URL only when no part of it can be a password
+     * or a key; a malformed one (http:///u:PASS@host) cannot be split
+     * reliably, so one with user-info or a query is not quoted at all. */
+    const char *url = strpbrk(raw, "@?#") ? "(not quoted: it has user-info or a query)" : raw;
     /* curl reads "http:///x" as host "x"; a user who wrote that forgot it. */
     const char *sep = strstr(raw, "://");
     if (sep && (sep[3] == '/' || sep[3] == ':' || sep[3] == '@' || sep[3] == '\0'))
@@ -361,6 +420,14 @@ static int check_url(const char *url_in, char *err)
                     scheme);
     else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host)
         rc = lg_err(err, "--url %s: no host; write http://HOST[:PORT]/score", url);
+    /* An '@' that curl did not take for the user-info's end is a password
+     * with an unencoded '/' or '@' in it (http://u:12/ss@host): curl would
+     * send it in the path, and the target written to every output would
+     * hold it. */
+    char target[sizeof ((struct run_config *)0)->target];
+    if (rc == 0 && strchr(cli_public_url(raw, target, sizeof target), '@'))
+        rc = lg_err(err, "--url %s: an '@' outside the user-info; write it as %%40 (in a "
+                         "password too)", url);
     curl_free(scheme);
     curl_free(host);
     curl_url_cleanup(u);
@@ -399,6 +466,7 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
 {
     defaults(cfg);
     int have_n = 0, have_d = 0, have_rate = 0, have_threads = 0, have_format = 0, have_out = 0;
+    size_t nflag_headers = 0; /* -H given so far: errors name a header by its position */
     uint64_t u64;
     int64_t i64;
     const char *threads_spec = NULL, *rate_spec = NULL;
@@ -409,7 +477,12 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
         /* For an unknown option or a missing value, the option itself. */
         const char *flag = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
         switch (c) {
-        case 'u': cfg->url = optarg; break;
+        case 'u':
+            /* A password or a key in the URL is a secret like a header. */
+            if (strpbrk(optarg, "@?"))
+                protect_secrets();
+            cfg->url = optarg;
+            break;
         case 'c': threads_spec = optarg; have_threads = 1; break;
         case 'n':
             if (parse_count("--requests", optarg, 1, &cfg->requests, err) < 0)
@@ -447,9 +520,10 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
             /* A bare number is a request count; with a unit, a duration. */
             if (units_parse_count(optarg, &cfg->warmup_requests) < 0) {
                 cfg->warmup_requests = 0;
-                if (units_parse_duration(optarg, &cfg->warmup_us) < 0)
-                    return lg_err(err, "--warmup %s: write a request count (200) or a duration (5s)",
-                                  optarg), CLI_ERROR;
+                if (units_parse_duration(optarg, &cfg->warmup_us) < 0 ||
+                    cfg->warmup_us > MAX_DURATION_US)
+                    return lg_err(err, "--warmup %s: write a request count (200) or a duration "
+                                       "up to a year (5s)", optarg), CLI_ERROR;
             }
             break;
         case OPT_PAUSE:
@@ -473,9 +547,8 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
             cfg->corpus.synthetic = (size_t)u64;
             break;
         case OPT_IMAGE_SIZE: {
-            int w, h, n = 0;
-            if (sscanf(optarg, "%dx%d%n", &w, &h, &n) != 2 || optarg[n] || w < 8 || h < 8 ||
-                w > 8192 || h > 8192)
+            int w, h;
+            if (parse_image_size(optarg, &w, &h) < 0)
                 return lg_err(err, "--image-size %s: write WIDTHxHEIGHT, each 8..8192 (e.g. 224x224)",
                               optarg), CLI_ERROR;
             cfg->corpus.width = w;
@@ -500,8 +573,9 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
         case OPT_INPUT_KEY: cfg->payload.input_key = optarg; break;
         case OPT_JSON_TEMPLATE: cfg->payload.json_template = optarg; break;
         case OPT_CONTENT_TYPE:
-            if (strpbrk(optarg, "\r\n") || !*optarg)
-                return lg_err(err, "--content-type: empty or has CR/LF"), CLI_ERROR;
+            if (has_control(optarg) || !*optarg)
+                return lg_err(err, "--content-type: empty or has a control character (CR/LF, a "
+                                   "tab, ...)"), CLI_ERROR;
             cfg->payload.content_type = optarg;
             break;
         case OPT_FIELD: cfg->payload.field = optarg; break;
@@ -522,20 +596,23 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
                 return lg_err(err, "--method %s: use GET or POST", optarg), CLI_ERROR;
             break;
         case 'H':
-            if (check_header(optarg, cfg->nheaders + 1, err) < 0)
+            /* Any header may carry a key (X-Api-Key, Cookie, ...). */
+            protect_secrets();
+            if (check_header(optarg, ++nflag_headers, err) < 0)
                 return CLI_ERROR;
             if (cfg->nheaders == CLI_MAX_HEADERS)
                 return lg_err(err, "--header: more than %d headers", CLI_MAX_HEADERS), CLI_ERROR;
             cfg->headers[cfg->nheaders++] = optarg;
             break;
         case OPT_BEARER_ENV: {
+            protect_secrets();
             const char *v = getenv(optarg);
             if (!v || !*v)
                 return lg_err(err, "--bearer-env %s: the variable is not set; export %s=<key> first",
                               optarg, optarg), CLI_ERROR;
-            if (strpbrk(v, "\r\n"))
-                return lg_err(err, "--bearer-env %s: the value has CR/LF characters", optarg),
-                       CLI_ERROR;
+            if (has_control(v))
+                return lg_err(err, "--bearer-env %s: the value has CR/LF or another control "
+                                   "character", optarg), CLI_ERROR;
             if (cfg->nheaders == CLI_MAX_HEADERS)
                 return lg_err(err, "--bearer-env: more than %d headers", CLI_MAX_HEADERS), CLI_ERROR;
             char *h = malloc(strlen(v) + 32);
@@ -547,11 +624,21 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
             break;
         }
         case OPT_SECRET_HEADER:
+            protect_secrets();
+            if (!is_token(optarg, strlen(optarg)))
+                return lg_err(err, "--secret-header: the name is empty or has a space, a control "
+                                   "character or a separator; write --secret-header X-Api-Key"),
+                       CLI_ERROR;
             if (cfg->nsecret == CLI_MAX_HEADERS)
                 return lg_err(err, "--secret-header: too many"), CLI_ERROR;
             cfg->secret_headers[cfg->nsecret++] = optarg;
             break;
-        case OPT_USER_AGENT: cfg->user_agent = optarg; break;
+        case OPT_USER_AGENT:
+            if (has_control(optarg))
+                return lg_err(err, "--user-agent: has a control character (CR/LF, a tab, ...); "
+                                   "write one line of printable text"), CLI_ERROR;
+            cfg->user_agent = optarg;
+            break;
         case OPT_TIMEOUT:
         case OPT_CONNECT_TIMEOUT:
         {
@@ -608,9 +695,17 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
             break;
         case OPT_EXPECT_HEADER: cfg->checks.expect_header = optarg; break;
         case OPT_SERVER_TIME_HEADER: cfg->checks.server_time_header = optarg; break;
-        case OPT_LABEL: cfg->label = optarg; break;
-        case OPT_REGION: cfg->region = optarg; break;
-        case OPT_MODEL: cfg->model = optarg; break;
+        case OPT_LABEL:
+        case OPT_REGION:
+        case OPT_MODEL: {
+            /* These reach the terminal, the CSV and chart titles. */
+            const char *name = c == OPT_LABEL ? "--label" : c == OPT_REGION ? "--region" : "--model";
+            if (has_control(optarg))
+                return lg_err(err, "%s %s: has a control character (a tab, newline, escape ...); "
+                                   "write printable text", name, optarg), CLI_ERROR;
+            *(c == OPT_LABEL ? &cfg->label : c == OPT_REGION ? &cfg->region : &cfg->model) = optarg;
+            break;
+        }
         case OPT_COST: {
             char *end;
             errno = 0;
@@ -651,9 +746,10 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
             cfg->window_requests = 0;
             cfg->window_us = 0;
             if (units_parse_count(optarg, &cfg->window_requests) < 0 &&
-                (units_parse_duration(optarg, &cfg->window_us) < 0 || cfg->window_us <= 0))
-                return lg_err(err, "--window %s: write a request count (200) or a duration (5s)",
-                              optarg), CLI_ERROR;
+                (units_parse_duration(optarg, &cfg->window_us) < 0 || cfg->window_us <= 0 ||
+                 cfg->window_us > MAX_DURATION_US))
+                return lg_err(err, "--window %s: write a request count (200) or a duration up to "
+                                   "a year (5s)", optarg), CLI_ERROR;
             if (cfg->window_requests == 0 && cfg->window_us == 0)
                 return lg_err(err, "--window %s: must be more than 0", optarg), CLI_ERROR;
             break;
@@ -768,6 +864,18 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
                                "bodies, more than half of this machine's %.1f GB; use fewer or "
                                "smaller images", cfg->corpus.synthetic, cfg->corpus.width,
                           cfg->corpus.height, need / 1e9, ram / 1e9), CLI_ERROR;
+    }
+    /* --requests-log keeps a row per request in memory, in the engine's
+     * loops and again in the level's results, sized up front by -n:
+     * refuse a count whose rows cannot fit (or whose size overflows). */
+    if (cfg->requests_log && cfg->requests) {
+        double need = (double)cfg->requests * (double)sizeof(struct stats_request) * 2;
+        double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+        if (ram > 0 && need > ram / 2)
+            return lg_err(err, "--requests %llu --requests-log: about %.1f GB of request rows in "
+                               "memory, more than half of this machine's %.1f GB; send fewer "
+                               "requests per level or drop --requests-log",
+                          (unsigned long long)cfg->requests, need / 1e9, ram / 1e9), CLI_ERROR;
     }
     if (cfg->save_synthetic && (cfg->corpus.dir || cfg->corpus.list_file))
         return lg_err(err, "--save-synthetic writes the synthetic corpus; drop --images"), CLI_ERROR;

@@ -81,9 +81,13 @@ static int prepare_payloads(const struct run_config *cfg, struct payload_set **o
             print_error(err);
             return LG_EXIT_USAGE;
         }
-        if (corpus->skipped)
-            fprintf(stderr, "loadgen: %s: skipped %zu files that are not JPEG or PNG\n",
-                    cfg->corpus.dir ? cfg->corpus.dir : cfg->corpus.list_file, corpus->skipped);
+        if (corpus->skipped) {
+            /* A warning, printed as an error is: the folder's name may come
+             * from a scenario file, with escape sequences in it. */
+            snprintf(err, sizeof err, "%s: skipped %zu files that are not JPEG or PNG",
+                     cfg->corpus.dir ? cfg->corpus.dir : cfg->corpus.list_file, corpus->skipped);
+            print_error(err);
+        }
         if (cfg->save_synthetic && corpus_save(corpus, cfg->save_synthetic, err) < 0) {
             print_error(err);
             corpus_destroy(corpus);
@@ -591,14 +595,18 @@ int run_main(int argc, char **argv)
                                       : CLI_ERROR;
         if (!cfg || !av)
             snprintf(err, sizeof err, "out of memory");
+        else if (r == CLI_RUN && scenario_check_paths(path, &sc->targets[i], cfg, err) < 0)
+            r = CLI_ERROR;
         if (cfg)
             cli_free(cfg);
         free(cfg);
         free(av);
         if (r != CLI_RUN) {
+            char line[2 * LG_ERRLEN];
+            snprintf(line, sizeof line, "%s: target %zu (%s): %s", path, i + 1,
+                     *sc->targets[i].label ? sc->targets[i].label : "no label", err);
             if (r == CLI_ERROR)
-                fprintf(stderr, "loadgen: %s: target %zu (%s): %s\n", path, i + 1,
-                        *sc->targets[i].label ? sc->targets[i].label : "no label", err);
+                print_error(line);
             scenario_destroy(sc);
             return r == CLI_ERROR ? LG_EXIT_USAGE : LG_EXIT_OK;
         }

@@ -6,11 +6,15 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "common.h"
@@ -156,6 +160,54 @@ static int add_object(const char *path, const char *where, const cJSON *obj, str
     return 0;
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+/* cJSON keeps every copy of a repeated key but finds only the first, so
+ * {"out": "a.csv", "out": "/x"} would be checked with one value and run
+ * with the other. Every object of the file, at any depth, is walked; its
+ * keys are sorted to find a repeat in n log n. `where` holds the JSON path
+ * of `node` (its first `used` bytes). */
+static int no_duplicates(const char *path, const cJSON *node, char *where, size_t cap,
+                         size_t used, char *err)
+{
+    size_t n = 0;
+    for (const cJSON *c = node->child; c; c = c->next)
+        n++;
+    if (cJSON_IsObject(node) && n > 1) {
+        const cJSON **keys = malloc(n * sizeof *keys), *dup = NULL;
+        if (!keys)
+            return lg_err(err, "out of memory");
+        n = 0;
+        for (const cJSON *c = node->child; c; c = c->next)
+            keys[n++] = c;
+        qsort(keys, n, sizeof *keys, cmp_key);
+        for (size_t i = 1; i < n && !dup; i++)
+            if (strcmp(keys[i - 1]->string, keys[i]->string) == 0)
+                dup = keys[i];
+        free(keys);
+        if (dup)
+            return lg_err(err, "%s: %s%s%s: duplicate key; give each key once", path, where,
+                          used ? "." : "", dup->string);
+    }
+    size_t i = 0;
+    for (const cJSON *c = node->child; c; c = c->next, i++) {
+        if (!cJSON_IsObject(c) && !cJSON_IsArray(c))
+            continue;
+        int w = cJSON_IsArray(node) ? snprintf(where + used, cap - used, "[%zu]", i)
+                                    : snprintf(where + used, cap - used, "%s%s", used ? "." : "",
+                                               c->string);
+        size_t next = w < 0 || used + (size_t)w >= cap ? cap - 1 : used + (size_t)w;
+        int rc = no_duplicates(path, c, where, cap, next, err);
+        where[used] = '\0';
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Line and column of byte `off`, for JSON syntax errors. */
 static void where_in(const char *text, size_t off, int *line, int *col)
 {
@@ -193,6 +245,9 @@ int scenario_load(const char *path, const char *only, struct scenario **out, cha
         lg_err(err, "%s: line %d column %d: not valid JSON", path, line, col);
         goto done;
     }
+    char json_path[256] = "";
+    if (no_duplicates(path, root, json_path, sizeof json_path, 0, err) < 0)
+        goto done;
     if (!cJSON_IsObject(root)) {
         lg_err(err, "%s: the top level must be an object with \"targets\"", path);
         goto done;
@@ -306,4 +361,85 @@ void scenario_destroy(struct scenario *s)
     free(s->targets);
     free(s->name);
     free(s);
+}
+
+/* Whether `real` is `base` or inside it; both from realpath(). */
+static int is_inside(const char *real, const char *base)
+{
+    size_t n = strlen(base);
+    return strncmp(real, base, n) == 0 && (real[n] == '\0' || real[n] == '/' || n == 1);
+}
+
+/* Whether the string `s` is one of the target's own arguments, that is,
+ * came from the file and not from the command line. cli_parse leaves a
+ * pointer to the argument that won, so this tells which one it was even
+ * after --no-out, --out=FILE or an abbreviated flag. */
+static int from_file(const struct scenario_target *t, const char *s)
+{
+    for (int k = 1; k < t->argc; k++) {
+        uintptr_t a = (uintptr_t)t->argv[k];
+        if ((uintptr_t)s >= a && (uintptr_t)s <= a + strlen(t->argv[k]))
+            return 1;
+    }
+    return 0;
+}
+
+/* One path from the file: relative, never above its start ('..'), in a
+ * folder that really lies inside the working folder or the scenario's own
+ * (a symbolic link on the way may lead anywhere), and not itself a link. */
+static int check_path(const char *key, const char *p, const char *cwd, const char *own, char *err)
+{
+    static const char how[] = "a scenario file may name only paths inside the working folder or "
+                              "its own; give the flag on the command line to use this one";
+    if (p[0] == '/')
+        return lg_err(err, "%s %s: an absolute path; %s", key, p, how);
+    int depth = 0;
+    for (const char *c = p; *c; c += strcspn(c, "/"), c += *c == '/') {
+        size_t n = strcspn(c, "/");
+        if (n == 2 && c[0] == '.' && c[1] == '.') {
+            if (--depth < 0)
+                return lg_err(err, "%s %s: climbs out of the working folder ('..'); %s", key, p, how);
+        } else if (n && !(n == 1 && c[0] == '.')) {
+            depth++;
+        }
+    }
+    char dir[PATH_MAX], real[PATH_MAX];
+    struct stat st;
+    if (strlen(p) >= sizeof dir)
+        return lg_err(err, "%s: the path is too long", key);
+    strcpy(dir, p);
+    if (!realpath(dirname(dir), real) || (!is_inside(real, cwd) && !is_inside(real, own)))
+        return lg_err(err, "%s %s: its folder leads outside the working folder (a symbolic "
+                           "link?); %s", key, p, how);
+    if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
+        return lg_err(err, "%s %s: a symbolic link; %s", key, p, how);
+    return 0;
+}
+
+int scenario_check_paths(const char *path, const struct scenario_target *t,
+                         const struct run_config *cfg, char *err)
+{
+    /* What a file names to write, and the one input it sends as it is. */
+    const struct {
+        const char *key, *value;
+    } paths[] = {
+        {"out", cfg->out},
+        {"json", cfg->json},
+        {"requests_log", cfg->requests_log},
+        {"history", cfg->history},
+        {"save_synthetic", cfg->save_synthetic},
+        {"body_file", cfg->payload.body_file},
+    };
+    char cwd[PATH_MAX], own[PATH_MAX], buf[PATH_MAX];
+    if (strlen(path) >= sizeof buf)
+        return lg_err(err, "%s: the path is too long", path);
+    strcpy(buf, path);
+    if (!realpath(".", cwd) || !realpath(dirname(buf), own))
+        return lg_err(err, "%s: cannot resolve the working folder or the file's: %s", path,
+                      strerror(errno));
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (paths[i].value && from_file(t, paths[i].value) &&
+            check_path(paths[i].key, paths[i].value, cwd, own, err) < 0)
+            return lg_printable(err), -1;
+    return 0;
 }

@@ -10,8 +10,10 @@
  * error must be one line (no control characters) that fits the buffer;
  * a config it accepts must be one the engine can run: a URL, 1..1024
  * levels of at least 1 (or finite positive rates), a count or a duration,
- * timeouts of at least 1 ms, and a `target` without query string or
- * user-info. Each argument is an exact-size heap copy, so ASan sees any
+ * timeouts of at least 1 ms, a `target` without query string or
+ * user-info, and no control character in any header, the user agent, the
+ * label, region or model. An error about the URL never quotes what
+ * follows its '@' or '?'. Each argument is an exact-size heap copy, so ASan sees any
  * read past its end; cli_parse runs twice on fresh copies, because it keeps
  * getopt's global state between calls (as a scenario run does).
  * cli_public_url also gets the first argument as a URL, into a small
@@ -83,6 +85,51 @@ static void check_message(const char *err)
         CHECK((unsigned char)*p >= ' ' && *p != 0x7f);
 }
 
+static int printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < ' ' || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* `n` bytes at `s` and then `tail`, when those bytes are 4 or more, are
+ * not in the error. Each piece checked ends in a delimiter ('@', '?',
+ * ": "), so that a short secret does not match the message's own words. */
+static void check_not_quoted(const char *err, const char *s, size_t n, const char *tail)
+{
+    char part[LG_ERRLEN];
+    if (n < 4 || n + strlen(tail) >= sizeof part)
+        return;
+    memcpy(part, s, n);
+    strcpy(part + n, tail);
+    CHECK(!strstr(err, part));
+}
+
+/* An error about the URL never quotes its user-info (what comes before its
+ * last '@'), a piece of it (between its first and last '@', or cut short
+ * at a '?' or '#' in a password), nor its query: however malformed the
+ * URL. */
+static void check_no_secret(const char *err, const char *url)
+{
+    /* Only errors about the value of --url ("--url --url?x@y" is another
+     * argument: an unknown option, quoted as typed). */
+    if (strncmp(err, "--url ", 6) != 0 || strstr(err, ": unknown option;"))
+        return;
+    const char *sep = strstr(url, "://"), *start = sep ? sep + 3 : url;
+    const char *first = strchr(start, '@'), *last = strrchr(start, '@'), *q = strchr(url, '?');
+    if (last) {
+        size_t user = (size_t)(last - start), cut = strcspn(start, "?#");
+        check_not_quoted(err, start, user, "@");
+        if (first != last)
+            check_not_quoted(err, first + 1, (size_t)(last - first - 1), "@");
+        if (cut < user)
+            check_not_quoted(err, start, cut, ": "); /* u:PA?SS@h cut at '?' */
+    }
+    if (q)
+        check_not_quoted(err, q, strlen(q), "");
+}
+
 /* A config cli_parse accepted is one the engine can run. */
 static void check_config(const struct run_config *cfg)
 {
@@ -112,10 +159,18 @@ static void check_config(const struct run_config *cfg)
     CHECK(cfg->timeout_ms >= 1 && cfg->connect_timeout_ms >= 1);
     CHECK(cfg->checks.max_reply_bytes > 0);
     CHECK(cfg->nheaders <= CLI_MAX_HEADERS && cfg->nsecret <= CLI_MAX_HEADERS);
+    /* Nothing that becomes a header, or reaches the terminal and the CSV,
+     * holds a control character. */
     for (size_t i = 0; i < cfg->nheaders; i++) {
         CHECK(strchr(cfg->headers[i], ':'));
-        CHECK(!strpbrk(cfg->headers[i], "\r\n"));
+        CHECK(printable(cfg->headers[i]));
     }
+    CHECK(printable(cfg->user_agent));
+    CHECK(printable(cfg->label) && printable(cfg->region) && printable(cfg->model));
+    CHECK(!cfg->payload.content_type || printable(cfg->payload.content_type));
+    CHECK(strlen(cfg->target) < sizeof cfg->target);
+    /* An accepted URL has at most one '@', and only in its user-info. */
+    CHECK(!auth || !strchr(auth, '@'));
     CHECK(cfg->payload.batch >= 1);
     CHECK(cfg->corpus.width >= 8 && cfg->corpus.height >= 8);
 }
@@ -155,8 +210,12 @@ static void parse_once(const uint8_t *data, size_t size)
     memset(err, 0, sizeof err);
     enum cli_result r = cli_parse(argc, argv, &cfg, err);
     CHECK(r == CLI_RUN || r == CLI_EXIT_OK || r == CLI_ERROR);
-    if (r == CLI_ERROR)
+    if (r == CLI_ERROR) {
         check_message(err);
+        for (int i = 1; i + 1 < argc; i++)
+            if (strcmp(copy[i], "--url") == 0 || strcmp(copy[i], "-u") == 0)
+                check_no_secret(err, copy[i + 1]);
+    }
     else if (r == CLI_RUN)
         check_config(&cfg);
     cli_free(&cfg);

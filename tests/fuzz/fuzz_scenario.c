@@ -10,7 +10,8 @@
  * accepts has at least one target, each with a label and a NULL-terminated
  * argv that starts with "run", and cli_parse (the command line's own parser,
  * which run.c hands that argv to) must take it without a crash and, when it
- * accepts it, yield a URL. Everything is freed (LeakSanitizer checks).
+ * accepts it, yield a URL, and scenario_check_paths must refuse (in one
+ * line) every absolute or climbing path the file names. Everything is freed (LeakSanitizer checks).
  *
  * cli_parse may create ./results, and the input file needs a home: the
  * target runs in a folder of its own ($TMPDIR/loadgen-fuzz_scenario), and
@@ -76,6 +77,20 @@ static void check_message(const char *err)
         CHECK((unsigned char)*p >= ' ' && *p != 0x7f);
 }
 
+/* A file's output paths that passed scenario_check_paths are relative
+ * and never climb above the working folder (every argv here is the file's). */
+static void check_paths_inside(const struct run_config *cfg)
+{
+    const char *paths[] = {cfg->json, cfg->requests_log, cfg->history, cfg->save_synthetic,
+                           cfg->payload.body_file, cfg->out};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        if (!paths[i] || (i == 5 && strcmp(paths[i], "results/summary.csv") == 0))
+            continue;
+        CHECK(paths[i][0] != '/');
+        CHECK(strncmp(paths[i], "../", 3) != 0 && strcmp(paths[i], "..") != 0);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     FILE *f = fopen(input_path, "wb");
@@ -110,10 +125,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char perr[LG_ERRLEN];
         enum cli_result r = cli_parse(t->argc, av, &cfg, perr);
         CHECK(r == CLI_RUN || r == CLI_EXIT_OK || r == CLI_ERROR);
-        if (r == CLI_RUN)
+        if (r == CLI_RUN) {
             CHECK(cfg.url && *cfg.url);
-        else if (r == CLI_ERROR)
+            /* What run.c checks next: paths the file may not name. */
+            int pr = scenario_check_paths(input_path, t, &cfg, perr);
+            CHECK(pr == 0 || pr == -1);
+            if (pr < 0)
+                check_message(perr);
+            else
+                check_paths_inside(&cfg);
+        } else if (r == CLI_ERROR) {
             check_message(perr);
+        }
         cli_free(&cfg);
         free(av);
     }

@@ -37,11 +37,12 @@ import json, sys
 json.dump({"description": "x" * (2 << 20), "targets": [{"url": "http://127.0.0.1/"}]}, open(sys.argv[1], "w"))
 PY
 # a scenario whose second target writes into a folder that does not exist:
-# found before the first target sends anything
+# found before the first target sends anything (the path is relative: a
+# scenario file may not name one outside the working folder, 88)
 cat >"$T/fx/late-bad-out.json" <<JSON
 {"targets": [{"url": "$URL", "label": "a", "requests": 5, "threads": 1},
              {"url": "$URL", "label": "b", "requests": 5, "threads": 1,
-              "out": "$T/fx/missing-dir/s.csv"}]}
+              "out": "missing-dir/s.csv"}]}
 JSON
 
 # A read-only folder and an unreadable one. Root ignores file modes, so as
@@ -168,7 +169,7 @@ scenario: label a number    | targets[0].label       | --scenario "$T/fx/label-n
 scenario: key with a newline | targets[0].thr        | --scenario "$T/fx/key-newline.json"
 scenario: huge              | huge.json              | --scenario "$T/fx/huge.json"
 scenario: unknown --only    | --only                 | --scenario "$T/fx/late-bad-out.json" --only nosuch
-scenario: late bad output   | $T/fx/missing-dir      | --scenario "$T/fx/late-bad-out.json"
+scenario: late bad output   | folder 'missing-dir' does not exist | --scenario "$T/fx/late-bad-out.json"
 TABLE
 )
 

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -65,6 +66,22 @@ static const struct {
     {"--url http://h/ stray", "'stray': unexpected argument"},
     {"--url http://h/ --method PUT", "--method PUT: use GET or POST"},
     {"--url http://h/ --synthetic 1000000 --image-size 8192x8192", "more than half of this machine"},
+    /* sscanf's %d wrapped 4294967304 round to 8 */
+    {"--url http://h/ --image-size 4294967304x8", "--image-size 4294967304x8: write WIDTHxHEIGHT"},
+    {"--url http://h/ --image-size +224x224", "--image-size +224x224"},
+    /* durations whose sums would come near INT64_MAX microseconds */
+    {"--url http://h/ --pause 2562047h", "--pause 2562047h: too long; at most a year"},
+    {"--url http://h/ --timeout 9000h", "--timeout 9000h: too long"},
+    {"--url http://h/ -d 9000h", "--duration 9000h: too long"},
+    {"--url http://h/ --warmup 9000h", "--warmup 9000h"},
+    {"--url http://h/ --window 9000h --until-stable", "--window 9000h"},
+    {"--url http://h/ --slo p99=9000h", "'9000h' is not a duration"},
+    /* a step of 1 no longer moves a double this large */
+    {"--url http://h/ -R 18446744073709551615M", "more than 10000000 requests/s"},
+    /* the request log is sized by -n: 2^60 rows of 48 bytes wrapped to a
+     * malloc(0) and the run wrote past it (exit 139) */
+    {"--url http://h/ -n 1152921504606846976 --requests-log r.csv", "--requests-log: about"},
+    {"--url http://h/ --secret-header X:Y", "--secret-header: the name"},
 };
 
 static void every_bad_flag_gets_its_one_line_message(void **state)
@@ -88,6 +105,124 @@ static void a_header_with_cr_or_lf_is_refused(void **state)
     assert_int_equal(cli_parse(5, argv, &cfg, err), CLI_ERROR);
     assert_non_null(strstr(err, "CR or LF"));
     cli_free(&cfg);
+}
+
+/* Values that become a header or a request line, or reach the terminal and
+ * the CSV: no CR, LF or other control character. */
+static void control_characters_are_refused_where_they_would_reach_a_header_or_a_terminal(
+    void **state)
+{
+    static const struct {
+        const char *flag, *value, *message;
+    } cases[] = {
+        {"--user-agent", "ua\r\nX-Evil: 1", "--user-agent: has a control character"},
+        {"--user-agent", "ua\tx", "--user-agent: has a control character"},
+        {"-H", "X-A: b\x1b[31m", "--header #1: the value has a control character"},
+        {"-H", "X-A: b\tc", "--header #1: the value has a control character"},
+        {"-H", "X-A: b\x7f", "--header #1: the value has a control character"},
+        {"--content-type", "a/b\x1b", "--content-type: empty or has a control character"},
+        {"--label", "a\x1b]0;x\x07", "--label a?]0;x?: has a control character"},
+        {"--region", "eu\n1", "--region eu?1: has a control character"},
+        {"--model", "m\r", "--model m?: has a control character"},
+        {"--secret-header", "X-Api-Key\r\nX", "--secret-header: the name"},
+    };
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[] = {"loadgen", "--url", "http://h/", (char *)cases[i].flag,
+                        (char *)cases[i].value, "--no-out", NULL};
+        enum cli_result r = cli_parse(6, argv, &cfg, err);
+        if (r != CLI_ERROR || !strstr(err, cases[i].message))
+            fail_msg("%s: got result %d, message '%s'; want '%s'", cases[i].flag, r, err,
+                     cases[i].message);
+        cli_free(&cfg);
+    }
+    setenv("LOADGEN_TEST_ESC_KEY", "abc\x1b[2Jdef", 1);
+    char *argv[] = {"loadgen", "--url", "http://h/", "--bearer-env", "LOADGEN_TEST_ESC_KEY", NULL};
+    assert_int_equal(cli_parse(5, argv, &cfg, err), CLI_ERROR);
+    assert_non_null(strstr(err, "control character"));
+    assert_null(strstr(err, "abc"));
+    cli_free(&cfg);
+}
+
+/* A header's name may be a value pasted in the wrong place: the error
+ * names the header by its position among the -H flags, never by its text. */
+static void a_bad_header_name_is_named_by_position_not_quoted(void **state)
+{
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    setenv("LOADGEN_TEST_KEY", "s3cret", 1);
+    char *argv[] = {"loadgen", "--url", "http://h/", "--bearer-env", "LOADGEN_TEST_KEY",
+                    "-H", "X-Ok: 1", "-H", "Bearer tok-SECRET: x", NULL};
+    assert_int_equal(cli_parse(9, argv, &cfg, err), CLI_ERROR);
+    assert_non_null(strstr(err, "--header #2: the name has a space"));
+    assert_null(strstr(err, "SECRET"));
+    assert_null(strstr(err, "Bearer"));
+    cli_free(&cfg);
+    char *argv2[] = {"loadgen", "--url", "http://h/", "-H", "X(1): v", NULL};
+    assert_int_equal(cli_parse(5, argv2, &cfg, err), CLI_ERROR);
+    assert_non_null(strstr(err, "--header #1: the name"));
+    cli_free(&cfg);
+}
+
+/* No error about a URL quotes a password or a query, however malformed
+ * the URL: curl cannot split these reliably, so neither can a message. */
+static void url_errors_never_quote_a_password_or_a_query(void **state)
+{
+    static const char *const urls[] = {
+        "http:///u:PASSWORD@host",         "http://u:PASSWORD@CRET@host/",
+        "http://u:PASSWORD/x@host/",       "http://u:PASS?WORD@host/",
+        "http://u:PASS#WORD@host/",        "ftp://u:PASSWORD@host/",
+        "u:PASSWORD@host",                 "http://u:PASSWORD@:80/",
+        "gopher://host/?PASSWORD",         "http://h:99999/?key=PASSWORD",
+        "http://u:PASSWORD@h/p@x",         "http:PASSWORD@host/",
+    };
+    struct run_config cfg;
+    char err[LG_ERRLEN], buf[256];
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        char *argv[] = {"loadgen", "--url", (char *)urls[i], "--no-out", NULL};
+        enum cli_result r = cli_parse(4, argv, &cfg, err);
+        if (r != CLI_ERROR || strstr(err, "PASS") || strstr(err, "WORD") || strstr(err, "CRET"))
+            fail_msg("%s: got result %d, message '%s'", urls[i], r, err);
+        cli_free(&cfg);
+        cli_public_url(urls[i], buf, sizeof buf);
+        if (strstr(buf, "PASS") || strstr(buf, "WORD") || strstr(buf, "CRET"))
+            fail_msg("cli_public_url(%s) = '%s'", urls[i], buf);
+    }
+    /* A URL without user-info or query is still quoted, to say which. */
+    char *argv[] = {"loadgen", "--url", "ftp://host/x", "--no-out", NULL};
+    assert_int_equal(cli_parse(4, argv, &cfg, err), CLI_ERROR);
+    assert_non_null(strstr(err, "--url ftp://host/x: scheme 'ftp'"));
+    cli_free(&cfg);
+}
+
+/* Once a key is in memory the process makes no core dump (which would
+ * hold it); without one it stays dumpable. */
+static void a_secret_makes_the_process_non_dumpable(void **state)
+{
+    static const char *const secrets[][2] = {
+        {"--bearer-env", "LOADGEN_TEST_KEY"},
+        {"-H", "X-Api-Key: k"},
+        {"--secret-header", "X-Api-Key"},
+        {"--url", "http://u:pw@h/"},
+        {"--url", "http://h/?key=k"},
+    };
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    setenv("LOADGEN_TEST_KEY", "s3cret", 1);
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
+        assert_int_equal(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
+        assert_int_equal(parse(&cfg, err, "--url http://h/ -n 10 --no-out"), CLI_RUN);
+        cli_free(&cfg);
+        assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+        char *argv[] = {"loadgen", "--url", "http://h/", (char *)secrets[i][0],
+                        (char *)secrets[i][1], "--no-out", NULL};
+        assert_int_equal(cli_parse(6, argv, &cfg, err), CLI_RUN);
+        cli_free(&cfg);
+        if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+            fail_msg("%s %s: the process is still dumpable", secrets[i][0], secrets[i][1]);
+    }
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 }
 
 static void defaults_are_the_studys(void **state)
@@ -179,6 +314,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_bad_flag_gets_its_one_line_message),
         cmocka_unit_test(a_header_with_cr_or_lf_is_refused),
+        cmocka_unit_test(control_characters_are_refused_where_they_would_reach_a_header_or_a_terminal),
+        cmocka_unit_test(a_bad_header_name_is_named_by_position_not_quoted),
+        cmocka_unit_test(url_errors_never_quote_a_password_or_a_query),
+        cmocka_unit_test(a_secret_makes_the_process_non_dumpable),
         cmocka_unit_test(defaults_are_the_studys),
         cmocka_unit_test(a_thread_range_becomes_levels),
         cmocka_unit_test(a_rate_makes_an_open_loop_with_threads_as_the_cap),
