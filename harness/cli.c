@@ -846,12 +846,6 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
         if (outs[i][1] && strcmp(outs[i][1], "-") != 0 && check_output(outs[i][0], outs[i][1], err) < 0)
             return CLI_ERROR;
-    const char *const out_flags[] = {outs[0][0], outs[1][0], outs[2][0], outs[3][0]};
-    const char *const out_paths[] = {outs[0][1], outs[1][1], outs[2][1], outs[3][1]};
-    const enum fileio_kind out_kinds[] = {FILEIO_CSV_SUMMARY, FILEIO_JSON, FILEIO_CSV_REQUESTS,
-                                          FILEIO_CSV_HISTORY};
-    if (fileio_check_outputs(out_flags, out_paths, out_kinds, 4, err) < 0)
-        return CLI_ERROR;
     /* A synthetic corpus lives in memory twice while its bodies are built
      * (JPEG at roughly half a byte a pixel, then base64 of it): refuse one
      * that cannot fit rather than swap for ten minutes. */
@@ -880,6 +874,18 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
     if (cfg->save_synthetic && (cfg->corpus.dir || cfg->corpus.list_file))
         return lg_err(err, "--save-synthetic writes the synthetic corpus; drop --images"), CLI_ERROR;
     return CLI_RUN;
+}
+
+int cli_check_outputs(const struct run_config *cfg, char *err)
+{
+    const char *const flags[] = {"--out", "--json", "--requests-log", "--history"};
+    const char *const paths[] = {cfg->out, cfg->json, cfg->requests_log, cfg->history};
+    const enum fileio_kind kinds[] = {FILEIO_CSV_SUMMARY, FILEIO_JSON, FILEIO_CSV_REQUESTS,
+                                      FILEIO_CSV_HISTORY};
+    int rc = fileio_check_outputs(flags, paths, kinds, 4, err);
+    if (rc < 0)
+        lg_printable(err);
+    return rc;
 }
 
 enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *err)

@@ -96,6 +96,11 @@ enum cli_result {
 /* `argv[0]` is the program or "run". Prints only --help / --version. */
 enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *err);
 void cli_free(struct run_config *cfg);
+/* The outputs against each other and against what is on disk: one file
+ * given to two outputs, or an existing file of another format (--json onto
+ * the summary CSV) is refused. Apart from cli_parse so that a scenario's
+ * own path rules speak first. 0, or -EINVAL with err set. */
+int cli_check_outputs(const struct run_config *cfg, char *err);
 /* 1 when the long option `name` (no dashes) takes a value, 0 when it is a
  * switch, -1 when there is no such option. For scenario files. */
 int cli_flag_takes_value(const char *name);

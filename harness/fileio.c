@@ -249,14 +249,22 @@ static const char *const kind_start[] = {
     [FILEIO_CSV_SUMMARY] = "run_id,timestamp,",
     [FILEIO_CSV_REQUESTS] = "offset_ms,level,",
     [FILEIO_CSV_HISTORY] = "TestNo,TestCountTotal,",
+    [FILEIO_HTML] = "<!DOCTYPE html>",
 };
 static const char *const kind_desc[] = {
     [FILEIO_JSON] = "a JSON result",
     [FILEIO_CSV_SUMMARY] = "a summary CSV (--out)",
     [FILEIO_CSV_REQUESTS] = "a per-request CSV (--requests-log)",
     [FILEIO_CSV_HISTORY] = "a history CSV (--history)",
+    [FILEIO_HTML] = "an HTML report (loadgen report)",
 };
 #define NKINDS (sizeof kind_start / sizeof kind_start[0])
+
+/* Written whole and renamed into place, rather than appended to. */
+static int whole_file(enum fileio_kind kind)
+{
+    return kind == FILEIO_JSON || kind == FILEIO_HTML;
+}
 
 /* The kind an existing file holds, or -1 when none of ours (or unreadable,
  * which the writer reports). */
@@ -317,7 +325,7 @@ static int identify(const char *flag, const char *path, enum fileio_kind kind,
             if (has != (int)kind && has >= 0)
                 return lg_err(err, "%s %s: holds %s, which %s would %s; give %s its own file",
                               flag, path, kind_desc[has], flag,
-                              kind == FILEIO_JSON ? "replace" : "append rows of another format to",
+                              whole_file(kind) ? "replace" : "append rows of another format to",
                               flag);
             if (has < 0)
                 return lg_err(err, "%s %s: the file exists and does not hold %s; give a new file "
@@ -325,7 +333,7 @@ static int identify(const char *flag, const char *path, enum fileio_kind kind,
         }
         return 0;
     }
-    if (kind == FILEIO_JSON && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+    if (whole_file(kind) && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
         return lg_err(err, "%s %s: a symlink to a file that does not exist; create the target "
                            "first or give another path", flag, path);
     /* A new file: the same folder reached two ways is one folder. A

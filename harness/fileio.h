@@ -50,6 +50,7 @@ enum fileio_kind {
     FILEIO_CSV_SUMMARY,  /* --out */
     FILEIO_CSV_REQUESTS, /* --requests-log */
     FILEIO_CSV_HISTORY,  /* --history */
+    FILEIO_HTML,         /* -o of report */
 };
 
 /* Checked before anything is sent: refuses two outputs that name one file

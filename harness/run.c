@@ -397,7 +397,10 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
         return LG_EXIT_FAIL;
     }
     int rc;
-    switch (cli_parse(argc, argv, cfg, err)) {
+    enum cli_result parsed = cli_parse(argc, argv, cfg, err);
+    if (parsed == CLI_RUN && cli_check_outputs(cfg, err) < 0)
+        parsed = CLI_ERROR;
+    switch (parsed) {
     case CLI_EXIT_OK:
         cli_free(cfg);
         free(cfg);
@@ -595,7 +598,8 @@ int run_main(int argc, char **argv)
                                       : CLI_ERROR;
         if (!cfg || !av)
             snprintf(err, sizeof err, "out of memory");
-        else if (r == CLI_RUN && scenario_check_paths(path, &sc->targets[i], cfg, err) < 0)
+        else if (r == CLI_RUN && (scenario_check_paths(path, &sc->targets[i], cfg, err) < 0 ||
+                                  cli_check_outputs(cfg, err) < 0))
             r = CLI_ERROR;
         if (cfg)
             cli_free(cfg);

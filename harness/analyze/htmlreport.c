@@ -364,7 +364,11 @@ int report_main(int argc, char **argv)
         snprintf(defout, sizeof defout, "%s/report.html", a.firstdir ? a.firstdir : ".");
         a.out = defout;
     }
-    if (compare_build(a.r, a.by, a.baseline, a.at_threads, &t, err) < 0) {
+    const char *const flags[] = {"-o"};
+    const char *const paths[] = {a.out};
+    const enum fileio_kind kinds[] = {FILEIO_HTML};
+    if (fileio_check_outputs(flags, paths, kinds, 1, err) < 0 ||
+        compare_build(a.r, a.by, a.baseline, a.at_threads, &t, err) < 0) {
         rc = analyze_say(&a, LG_EXIT_USAGE, "%s", err);
         goto done;
     }

@@ -9,6 +9,7 @@
 #include "analyze/cmd.h"
 #include "analyze/merge.h"
 #include "common.h"
+#include "fileio.h"
 
 static const struct flag merge_flags[] = {
     {"out", "o", FLAG_STRING, ANALYZE_O(out), 1, 0, "FILE",
@@ -43,6 +44,13 @@ int merge_main(int argc, char **argv)
     if (a.ninputs == 0 || !a.out) {
         analyze_say(&a, rc, "%s; e.g. loadgen merge east.json west.json -o merged.json",
                     a.ninputs ? "give -o FILE for the merged result" : "give the JSON results to merge");
+        goto done;
+    }
+    const char *const flags[] = {"-o", "--csv"};
+    const char *const paths[] = {a.out, a.csv};
+    const enum fileio_kind kinds[] = {FILEIO_JSON, FILEIO_CSV_SUMMARY};
+    if (fileio_check_outputs(flags, paths, kinds, 2, err) < 0) {
+        analyze_say(&a, rc, "%s", err);
         goto done;
     }
     if (!(m = merge_create())) {

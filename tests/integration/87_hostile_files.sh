@@ -14,6 +14,7 @@
 #   error, in bounded memory (max RSS from /usr/bin/time) and time (every
 #   wait under `timeout`; exit 124 would mean a hang).
 . "$(dirname "$0")/lib.sh"
+FIXTURES=$(cd "$(dirname "$0")/../fixtures" && pwd)
 
 start_serve --model zero
 URL=http://127.0.0.1:$SERVE_PORT/score
@@ -172,3 +173,15 @@ rss_run "compare /dev/zero" 200 compare /dev/zero
 expect_eq "compare /dev/zero: exit 2" "$RC" 2
 rss_run "merge /dev/zero" 200 merge /dev/zero -o "$T/m.json" -q
 expect_eq "merge /dev/zero: exit 2" "$RC" 2
+
+# The analysis commands' outputs are checked like run's: a summary CSV given
+# to merge -o or report -o would be replaced.
+F=$FIXTURES
+cp "$F/sample-summary.csv" "$T/keep.csv"
+rows=$(wc -l <"$T/keep.csv")
+lg report "$T/keep.csv" -o "$T/keep.csv" >/dev/null 2>"$T/k.err"
+expect_eq "report -o onto a summary CSV: exit 2" "$?" 2
+check "report -o onto a summary CSV: says what it holds" grep -q "holds a summary CSV" "$T/k.err"
+lg merge "$F/sample-result.json" "$F/sample-result-gpu-1.json" -o "$T/keep.csv" -q >/dev/null 2>"$T/k.err"
+expect_eq "merge -o onto a summary CSV: exit 2" "$?" 2
+expect_eq "the summary CSV keeps every row" "$(wc -l <"$T/keep.csv")" "$rows"
