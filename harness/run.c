@@ -29,6 +29,7 @@
 #include "report.h"
 #include "scenario.h"
 #include "stats.h"
+#include "sweep.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -118,6 +119,7 @@ struct run_state {
     int write_failed;
     int unstable;          /* some level never became stable */
     int slo_broken;        /* some level broke --slo / --max-error-rate */
+    struct sweep sweep;    /* a row per level and cycle, for the closing table */
 };
 
 /* One level: a concurrency (closed loop) or a rate (open loop). */
@@ -187,15 +189,23 @@ static int slo_met(const struct run_config *cfg, const struct stats *st)
     return st->requests > 0;
 }
 
+/* Where the human text goes: stdout, or stderr when the JSON result is
+ * written to stdout (--json -, /dev/stdout), so that stdout is the JSON
+ * alone, for jq or a pipe. */
+static FILE *run_text(const struct run_config *cfg)
+{
+    return cfg->json && fileio_is_stdout(cfg->json) ? stderr : stdout;
+}
+
 static void write_level(struct run_state *rs, const struct report_level *lv)
 {
     const struct run_config *cfg = rs->cfg;
     char err[LG_ERRLEN];
-    /* With the JSON on stdout (--json -, /dev/stdout) the text goes to
-     * stderr, so that stdout is the JSON alone, for jq or a pipe. */
-    FILE *text = cfg->json && fileio_is_stdout(cfg->json) ? stderr : stdout;
+    FILE *text = run_text(cfg);
     report_text(text, lv);
     fflush(text);
+    if (sweep_add(&rs->sweep, lv) < 0)
+        print_error(strcpy(err, "out of memory for the closing table"));
     /* Every writer runs even if an earlier one failed: one full disk must
      * not cost the results that could still be written elsewhere. */
     if (cfg->out && report_csv_append(cfg->out, lv, err) < 0) {
@@ -361,14 +371,24 @@ static int run_auto(struct run_state *rs)
     }
     if (stop_requested)
         return 0;
+    FILE *text = run_text(cfg);
+    sweep_print(text, &rs->sweep);
+    /* The capacity in what it serves, not only in what it took. */
+    const struct sweep_row *at = good ? sweep_find(&rs->sweep, good) : NULL;
+    char rates[96] = "";
+    if (at && rs->sweep.images)
+        snprintf(rates, sizeof rates, ": %.1f req/s, %.1f images/s", at->throughput_rps,
+                 at->images_per_s);
+    else if (at)
+        snprintf(rates, sizeof rates, ": %.1f req/s", at->throughput_rps);
     if (!good) {
-        fprintf(stdout, "capacity at SLO: none; even 1 request in flight broke it\n");
+        fprintf(text, "capacity at SLO: none; even 1 request in flight broke it\n");
         rs->slo_broken = 1;
     } else if (!bad) {
-        fprintf(stdout, "capacity at SLO: at least %u in flight (--auto-max); the SLO held throughout\n",
-                good);
+        fprintf(text, "capacity at SLO: at least %u in flight%s (--auto-max); the SLO held "
+                      "throughout\n", good, rates);
     } else {
-        fprintf(stdout, "capacity at SLO: %u in flight (%u broke it)\n", good, bad);
+        fprintf(text, "capacity at SLO: %u in flight%s (%u broke it)\n", good, rates, bad);
     }
     return 0;
 }
@@ -503,6 +523,8 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
         if ((rc = run_cycles(&rs, &spec, &met)) != 0)
             goto out;
     }
+    if (!cfg->auto_threads)
+        sweep_print(run_text(cfg), &rs.sweep);
 
     if (stop_requested)
         rc = LG_EXIT_INTERRUPTED;
@@ -526,6 +548,7 @@ out:
     stats_destroy(rs.scratch);
     for (int i = 0; i < 3; i++)
         stats_destroy(rs.win[i]);
+    sweep_free(&rs.sweep);
     payload_destroy(payloads);
     cli_free(cfg);
     free(cfg);
