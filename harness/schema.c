@@ -341,7 +341,10 @@ static int check_number(const struct schema_col *c, double v, const char *shown,
                             "figures: the file was edited or is damaged", where, name, shown)
                    : lg_err(err, "%s: %s is negative; a loadgen result has no such figure: the "
                             "file was edited or is damaged", where, name);
-    if (c->type == SCHEMA_COUNT && (v != floor(v) || v > MAX_COUNT))
+    if (c->type == SCHEMA_COUNT && v > MAX_COUNT)
+        return lg_err(err, "%s: %s: %s is more than any count or clock (2^53); the file was "
+                      "edited or is damaged", where, name, shown);
+    if (c->type == SCHEMA_COUNT && v != floor(v))
         return lg_err(err, "%s: %s: %s is not a whole number (a count); the file was edited "
                       "or is damaged", where, name, shown);
     return 0;
@@ -390,9 +393,11 @@ int schema_csv_read(struct schema_level *rec, const struct schema_header *h, cha
 {
     int present[SCHEMA_MAX_COLS] = {0};
     schema_level_init(rec);
-    for (size_t i = 0; i < schema_ncols; i++) {
+    /* What every reader needs is checked first, so that its message wins. */
+    for (size_t k = 0; k < 2 * schema_ncols; k++) {
+        size_t i = k % schema_ncols;
         const struct schema_col *c = &schema_cols[i];
-        if (h->at[i] < 0)
+        if (h->at[i] < 0 || (k < schema_ncols) != needed(c, mode))
             continue;
         present[i] = 1;
         char *s = f[h->at[i]], name[80];
@@ -437,9 +442,10 @@ int schema_json_read(struct schema_level *rec, const cJSON *o, enum schema_mode 
     schema_level_init(rec);
     if (!cJSON_IsObject(o))
         return lg_err(err, "%s is not an object; the file is not a whole loadgen result", where);
-    for (size_t i = 0; i < schema_ncols; i++) {
+    for (size_t k = 0; k < 2 * schema_ncols; k++) {
+        size_t i = k % schema_ncols;
         const struct schema_col *c = &schema_cols[i];
-        if (!c->json)
+        if (!c->json || (k < schema_ncols) != needed(c, mode))
             continue;
         const cJSON *v = json_find(o, c->json);
         char name[80];
@@ -464,7 +470,7 @@ int schema_json_read(struct schema_level *rec, const cJSON *o, enum schema_mode 
         if (!cJSON_IsNumber(v))
             return lg_err(err, "%s: '%s' is not a number", where, c->json);
         char shown[32];
-        snprintf(shown, sizeof shown, "%.17g", v->valuedouble);
+        snprintf(shown, sizeof shown, "%.6g", v->valuedouble);
         if (check_number(c, v->valuedouble, shown, where, name, 0, err) < 0)
             return -1;
         *num_at(rec, c) = v->valuedouble;
