@@ -153,8 +153,8 @@ expect_eq "concurrent appends: 1000 rows from each process" \
   "$(grep -c ',proc-a,' "$T/shared.csv"),$(grep -c ',proc-b,' "$T/shared.csv")" "1000,1000"
 expect_eq "concurrent appends: history.csv has 2000 rows under one header" \
   "$(grep -c '^TestNo,' "$T/shared.hist"),$(csv_rows "$T/shared.hist")" "1,2000"
-expect_eq "concurrent appends: requests log has 2000 rows of 10 fields under one header" \
-  "$(grep -c '^offset_ms,' "$T/shared.req"),$(csv_rows "$T/shared.req"),$(awk -F, 'NF != 10' "$T/shared.req" | wc -l)" "1,2000,0"
+expect_eq "concurrent appends: requests log has 2000 rows of 13 fields under one header" \
+  "$(grep -c '^offset_ms,' "$T/shared.req"),$(csv_rows "$T/shared.req"),$(awk -F, 'NF != 13' "$T/shared.req" | wc -l)" "1,2000,0"
 
 # --- 8. the JSON result is replaced atomically -----------------------------
 python3 - "$T/atomic.json" "$T/atomic.verdict" <<'PY' &
