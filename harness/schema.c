@@ -403,7 +403,7 @@ int schema_csv_read(struct schema_level *rec, const struct schema_header *h, cha
         char *s = f[h->at[i]], name[80];
         snprintf(name, sizeof name, "column '%s'", c->csv);
         if (is_text(c)) {
-            if (s[0] == '\'' && formula_lead(s[1]))
+            if (s[0] == '\'' && (formula_lead(s[1]) || (s[1] == '\'' && formula_lead(s[2]))))
                 s++; /* the guard the writer added */
             if (c->type == SCHEMA_ENUM && check_enum(c, s, where, name, err) < 0)
                 return -1;
