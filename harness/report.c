@@ -19,57 +19,14 @@
 
 #include "common.h"
 #include "fileio.h"
-
-static const char csv_header[] =
-    "run_id,timestamp,label,region,model,target,format,mode,concurrency,rate,cycle,requests,ok,"
-    "errors,timeouts,duration_s,throughput_rps,images_per_s,lat_mean_ms,lat_p50_ms,lat_p90_ms,"
-    "lat_p95_ms,lat_p99_ms,lat_p999_ms,lat_max_ms,ttfb_p50_ms,connect_p50_ms,bytes_sent,"
-    "bytes_recv,cost_per_hour,cost_per_1k_images,images_per_dollar,status,images,late_sends,"
-    "server_p50_ms,network_p50_ms,lat_uncorrected_p99_ms,windows,slo\n";
+#include "schema.h"
 
 static const char requests_header[] =
-    "offset_ms,level,image,status,class,latency_ms,ttfb_ms,connect_ms,bytes_sent,bytes_recv\n";
+    "offset_ms,level,image,status,class,latency_ms,ttfb_ms,connect_ms,bytes_sent,bytes_recv,"
+    "cycle,label,wall_time\n";
 
 static const char history_header[] =
     "TestNo,TestCountTotal,ThreadCount,Records,Failures,AITime,TotalTime,RPS,MaxRecords,MinRecords\n";
-
-/* A growable text buffer for one write(). */
-struct buf {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
-
-static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bprintf(struct buf *b, const char *fmt, ...)
-{
-    if (b->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap - b->len <= (size_t)n)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-}
 
 static double ms(uint64_t us) { return (double)us / 1000.0; }
 
@@ -80,7 +37,14 @@ static double pct_ms(const struct stats *st, enum stats_hist h, double p)
 
 const char *report_status(const struct report_level *lv)
 {
-    return lv->interrupted ? "interrupted" : lv->unstable ? "unstable" : "complete";
+    const struct stats *st = lv->st;
+    /* No request succeeded: there is no throughput or latency of the
+     * service to report, whatever else happened. */
+    if (st->requests > 0 && st->by_class[CLASS_OK] == 0)
+        return SCHEMA_STATUS_FAILED;
+    return lv->interrupted ? SCHEMA_STATUS_INTERRUPTED
+           : lv->unstable  ? SCHEMA_STATUS_UNSTABLE
+                           : SCHEMA_STATUS_COMPLETE;
 }
 
 void report_figures(const struct report_level *lv, struct report_figures *f)
@@ -98,19 +62,6 @@ void report_figures(const struct report_level *lv, struct report_figures *f)
     }
 }
 
-/* Text fields go into CSV cells: no separators, quotes or line breaks. */
-static void cell(struct buf *b, const char *s)
-{
-    for (; s && *s; s++)
-        bprintf(b, "%c", (*s == ',' || *s == '"' || *s == '\n' || *s == '\r') ? '_' : *s);
-}
-
-static void opt_num(struct buf *b, double v, const char *fmt)
-{
-    if (!isnan(v))
-        bprintf(b, fmt, v);
-}
-
 static void iso_time(int64_t wall_us, char *out, size_t len)
 {
     time_t t = (time_t)(wall_us / 1000000);
@@ -119,25 +70,127 @@ static void iso_time(int64_t wall_us, char *out, size_t len)
     strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* With milliseconds: the requests log tells requests apart within a second. */
+static void iso_time_ms(int64_t wall_us, char *out, size_t len)
+{
+    char s[32];
+    iso_time(wall_us - wall_us % 1000000, s, sizeof s);
+    s[strlen(s) - 1] = '\0';
+    snprintf(out, len, "%s.%03dZ", s, (int)(wall_us % 1000000 / 1000));
+}
+
+void report_record(const struct report_level *lv, char ts[32], struct schema_level *rec)
+{
+    const struct stats *st = lv->st;
+    struct report_figures f;
+    report_figures(lv, &f);
+    iso_time(lv->start_wall_us, ts, 32);
+    schema_level_init(rec);
+    rec->run_id = lv->run_id;
+    rec->timestamp = ts;
+    rec->label = lv->label;
+    rec->region = lv->region;
+    rec->model = lv->model;
+    rec->target = lv->target;
+    rec->format = lv->format;
+    rec->mode = lv->open_loop ? "open" : "closed";
+    rec->status = report_status(lv);
+    rec->slo = lv->slo ? lv->slo : "";
+    rec->concurrency = lv->concurrency;
+    rec->rate = lv->rate;
+    rec->cycle = lv->cycle;
+    rec->requests = (double)st->requests;
+    rec->ok = (double)st->by_class[CLASS_OK];
+    rec->errors = (double)stats_errors(st);
+    rec->timeouts = (double)st->by_class[CLASS_TIMEOUT];
+    rec->images = (double)st->images;
+    rec->images_ok = (double)st->images_ok;
+    rec->late_sends = (double)st->late_sends;
+    rec->duration_s = f.duration_s;
+    rec->throughput_rps = f.throughput_rps;
+    rec->images_per_s = f.images_per_s;
+    rec->lat_mean_ms = hist_mean(st->h[STATS_LATENCY]) / 1000.0;
+    rec->lat_p50_ms = pct_ms(st, STATS_LATENCY, 50);
+    rec->lat_p90_ms = pct_ms(st, STATS_LATENCY, 90);
+    rec->lat_p95_ms = pct_ms(st, STATS_LATENCY, 95);
+    rec->lat_p99_ms = pct_ms(st, STATS_LATENCY, 99);
+    rec->lat_p999_ms = pct_ms(st, STATS_LATENCY, 99.9);
+    rec->lat_max_ms = ms(hist_max(st->h[STATS_LATENCY]));
+    rec->ttfb_p50_ms = pct_ms(st, STATS_TTFB, 50);
+    rec->connect_p50_ms = pct_ms(st, STATS_CONNECT, 50);
+    if (hist_count(st->h[STATS_SERVER])) {
+        rec->server_p50_ms = pct_ms(st, STATS_SERVER, 50);
+        rec->network_p50_ms = pct_ms(st, STATS_NETWORK, 50);
+    }
+    rec->lat_uncorrected_p99_ms = pct_ms(st, STATS_LATENCY_UNCORRECTED, 99);
+    rec->bytes_sent = (double)st->bytes_sent;
+    rec->bytes_recv = (double)st->bytes_recv;
+    rec->cost_per_hour = lv->cost_per_hour >= 0 ? lv->cost_per_hour : NAN;
+    rec->cost_per_1k_images = f.cost_per_1k_images;
+    rec->images_per_dollar = f.images_per_dollar;
+    rec->windows = lv->windows;
+    rec->start_wall_us = (double)lv->start_wall_us;
+    rec->end_wall_us = (double)lv->end_wall_us;
+    if (lv->client_concurrency) {
+        rec->client_concurrency = lv->client_concurrency;
+        rec->client_rate = lv->client_rate;
+    }
+    /* The latency of failures is how fast the service said no: it would
+     * rank a dead deployment first. */
+    if (schema_failed(rec))
+        for (size_t i = 0; i < schema_ncols; i++)
+            if (schema_cols[i].flags & SCHEMA_FIGURE)
+                *(double *)((char *)rec + schema_cols[i].off) = NAN;
+}
+
+/* Non-regular targets ("-", a FIFO, a terminal) cannot be checked for
+ * emptiness, so each header goes to each of them once per process. The
+ * state is as process-wide as the stdout it guards. */
+static struct headed {
+    dev_t dev;
+    ino_t ino;
+    const char *what; /* the flag: one header per output */
+} headed[8];
+static size_t nheaded;
+
+static int header_due(const struct stat *st, const char *what)
+{
+    for (size_t i = 0; i < nheaded; i++)
+        if (headed[i].dev == st->st_dev && headed[i].ino == st->st_ino &&
+            strcmp(headed[i].what, what) == 0)
+            return 0;
+    if (nheaded < sizeof headed / sizeof headed[0])
+        headed[nheaded++] = (struct headed){st->st_dev, st->st_ino, what};
+    return 1;
+}
+
 /* Append `b` to `path` in one write() under an exclusive flock, with
- * `header` first when the file is empty. */
-static int append_locked(const char *path, const char *header, struct buf *b, const char *what,
-                         char *err)
+ * `header` first when the file is empty. "-" is stdout; it and any other
+ * file that is not a regular one get a plain write (no lock, truncation
+ * or fsync, which they do not support). */
+static int append_locked(const char *path, const char *header, struct schema_buf *b,
+                         const char *what, char *err)
 {
     if (b->failed)
         return lg_err(err, "%s %s: out of memory formatting results", what, path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    int to_stdout = strcmp(path, "-") == 0;
+    int fd = to_stdout ? STDOUT_FILENO : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (fd < 0)
         return lg_err(err, "%s %s: cannot open: %s", what, path, strerror(errno));
     int rc = 0;
     struct stat st;
-    if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
+    if (fstat(fd, &st) != 0) {
+        rc = lg_err(err, "%s %s: cannot open: %s", what, path, strerror(errno));
+        goto out;
+    }
+    int regular = S_ISREG(st.st_mode) && !to_stdout;
+    if (regular && (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0)) {
         rc = lg_err(err, "%s %s: cannot lock: %s", what, path, strerror(errno));
         goto out;
     }
     /* Prepend the header into the same write so that a reader never sees a
      * header without its first row, or two headers. */
-    if (st.st_size == 0) {
+    if (regular ? st.st_size == 0 : header_due(&st, what)) {
         size_t hl = strlen(header);
         char *p = malloc(hl + b->len);
         if (!p) {
@@ -160,83 +213,67 @@ static int append_locked(const char *path, const char *header, struct buf *b, co
             rc = lg_err(err, "%s %s: write failed: %s", what, path,
                         n < 0 ? strerror(errno) : "no space written");
             /* Leave no partial row behind: cut the file back. */
-            if (ftruncate(fd, st.st_size) != 0)
+            if (regular && ftruncate(fd, st.st_size) != 0)
                 break;
             break;
         }
         off += (size_t)n;
     }
-    if (rc == 0 && fsync(fd) != 0 && errno != EINVAL)
+    if (rc == 0 && regular && fsync(fd) != 0 && errno != EINVAL)
         rc = lg_err(err, "%s %s: cannot flush to disk: %s", what, path, strerror(errno));
 out:
-    close(fd);
+    if (!to_stdout)
+        close(fd);
+    return rc;
+}
+
+int report_csv_append_as(const char *flag, const char *path, const struct report_level *lv,
+                         char *err)
+{
+    struct schema_level rec;
+    char ts[32];
+    struct schema_buf b = {0}, h = {0};
+    report_record(lv, ts, &rec);
+    schema_csv_row(&b, &rec);
+    schema_csv_header(&h);
+    int rc = h.failed ? lg_err(err, "%s %s: out of memory", flag, path)
+                      : append_locked(path, h.p, &b, flag, err);
+    free(h.p);
+    free(b.p);
     return rc;
 }
 
 int report_csv_append(const char *path, const struct report_level *lv, char *err)
 {
-    const struct stats *st = lv->st;
-    struct report_figures f;
-    report_figures(lv, &f);
-    char ts[32];
-    iso_time(lv->start_wall_us, ts, sizeof ts);
-    struct buf b = {0};
-    cell(&b, lv->run_id);
-    bprintf(&b, ",%s,", ts);
-    cell(&b, lv->label);
-    bprintf(&b, ",");
-    cell(&b, lv->region);
-    bprintf(&b, ",");
-    cell(&b, lv->model);
-    bprintf(&b, ",");
-    cell(&b, lv->target);
-    bprintf(&b, ",%s,%s,%u,%.6g,%u,", lv->format, lv->open_loop ? "open" : "closed",
-            lv->concurrency, lv->rate, lv->cycle);
-    bprintf(&b, "%llu,%llu,%llu,%llu,%.6f,%.3f,%.3f,", (unsigned long long)st->requests,
-            (unsigned long long)st->by_class[CLASS_OK], (unsigned long long)stats_errors(st),
-            (unsigned long long)st->by_class[CLASS_TIMEOUT], f.duration_s, f.throughput_rps,
-            f.images_per_s);
-    bprintf(&b, "%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,",
-            hist_mean(st->h[STATS_LATENCY]) / 1000.0, pct_ms(st, STATS_LATENCY, 50),
-            pct_ms(st, STATS_LATENCY, 90), pct_ms(st, STATS_LATENCY, 95),
-            pct_ms(st, STATS_LATENCY, 99), pct_ms(st, STATS_LATENCY, 99.9),
-            ms(hist_max(st->h[STATS_LATENCY])), pct_ms(st, STATS_TTFB, 50),
-            pct_ms(st, STATS_CONNECT, 50));
-    bprintf(&b, "%llu,%llu,", (unsigned long long)st->bytes_sent,
-            (unsigned long long)st->bytes_recv);
-    opt_num(&b, lv->cost_per_hour >= 0 ? lv->cost_per_hour : NAN, "%.4f");
-    bprintf(&b, ",");
-    opt_num(&b, f.cost_per_1k_images, "%.6f");
-    bprintf(&b, ",");
-    opt_num(&b, f.images_per_dollar, "%.1f");
-    bprintf(&b, ",%s,%llu,%llu,", report_status(lv),
-            (unsigned long long)st->images, (unsigned long long)st->late_sends);
-    if (hist_count(st->h[STATS_SERVER]))
-        bprintf(&b, "%.3f,%.3f", pct_ms(st, STATS_SERVER, 50), pct_ms(st, STATS_NETWORK, 50));
-    else
-        bprintf(&b, ",");
-    bprintf(&b, ",%.3f,%u,%s\n", pct_ms(st, STATS_LATENCY_UNCORRECTED, 99), lv->windows,
-            lv->slo ? lv->slo : "");
-    int rc = append_locked(path, csv_header, &b, "--out", err);
-    free(b.p);
-    return rc;
+    return report_csv_append_as("--out", path, lv, err);
 }
 
 int report_requests_append(const char *path, const struct report_level *lv, char *err)
 {
     const struct stats *st = lv->st;
-    struct buf b = {0};
+    struct schema_buf b = {0}, label = {0};
     double level = lv->open_loop ? lv->rate : lv->concurrency;
+    /* Completion times are monotonic from the level's origin; the level's
+     * first send is on both clocks. */
+    int64_t wall_origin = lv->start_wall_us - st->first_start_us + st->origin_us;
+    schema_csv_text(&label, lv->label);
+    schema_bprintf(&label, "%s", ""); /* a label of "" still needs a string */
     for (size_t i = 0; i < st->nlog; i++) {
         const struct stats_request *r = &st->log[i];
-        bprintf(&b, "%.3f,%.6g,%u,%u,%s,%.3f,%.3f,%.3f,%llu,%llu\n", r->offset_us / 1000.0, level,
-                r->image, r->status, stats_class_name(r->class_), ms(r->latency_us),
-                ms(r->ttfb_us), ms(r->connect_us), (unsigned long long)r->bytes_sent,
-                (unsigned long long)r->bytes_recv);
+        char wall[40];
+        iso_time_ms(wall_origin + r->offset_us, wall, sizeof wall);
+        schema_bprintf(&b, "%.3f,%.6g,%u,%u,%s,%.3f,%.3f,%.3f,%llu,%llu,%u,%s,%s\n",
+                       r->offset_us / 1000.0, level, r->image, r->status,
+                       stats_class_name(r->class_), ms(r->latency_us), ms(r->ttfb_us),
+                       ms(r->connect_us), (unsigned long long)r->bytes_sent,
+                       (unsigned long long)r->bytes_recv, lv->cycle, label.p ? label.p : "",
+                       wall);
     }
+    b.failed |= label.failed;
     int rc = 0;
     if (b.len || st->nlog == 0)
         rc = append_locked(path, requests_header, &b, "--requests-log", err);
+    free(label.p);
     free(b.p);
     return rc;
 }
@@ -246,9 +283,9 @@ int report_history_append(const char *path, const struct report_level *lv, char 
     const struct stats *st = lv->st;
     struct report_figures f;
     report_figures(lv, &f);
-    struct buf b = {0};
+    struct schema_buf b = {0};
     /* AITime is the old harness's mean latency in seconds. */
-    bprintf(&b, "%u,%u,%u,%llu,%llu,%.6f,%.6f,%.3f,%llu,%llu\n", lv->test_no, lv->cycle,
+    schema_bprintf(&b, "%u,%u,%u,%llu,%llu,%.6f,%.6f,%.3f,%llu,%llu\n", lv->test_no, lv->cycle,
             lv->concurrency, (unsigned long long)st->requests, (unsigned long long)stats_errors(st),
             hist_mean(st->h[STATS_LATENCY]) / 1e6, f.duration_s, f.throughput_rps,
             (unsigned long long)lv->slot_max, (unsigned long long)lv->slot_min);
@@ -347,62 +384,21 @@ void report_json_destroy(struct report_json *j)
     free(j);
 }
 
-static void add_num_or_null(cJSON *o, const char *k, double v)
-{
-    if (isnan(v))
-        cJSON_AddNullToObject(o, k);
-    else
-        cJSON_AddNumberToObject(o, k, v);
-}
-
 static cJSON *level_json(const struct report_level *lv)
 {
     const struct stats *st = lv->st;
-    struct report_figures f;
-    report_figures(lv, &f);
+    struct schema_level rec;
+    char ts[32];
+    report_record(lv, ts, &rec);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "label", lv->label);
-    cJSON_AddStringToObject(o, "region", lv->region);
-    cJSON_AddStringToObject(o, "model", lv->model);
-    cJSON_AddStringToObject(o, "target", lv->target);
-    cJSON_AddStringToObject(o, "format", lv->format);
-    cJSON_AddStringToObject(o, "mode", lv->open_loop ? "open" : "closed");
-    cJSON_AddNumberToObject(o, "concurrency", lv->concurrency);
-    cJSON_AddNumberToObject(o, "rate", lv->rate);
-    cJSON_AddNumberToObject(o, "cycle", lv->cycle);
-    cJSON_AddStringToObject(o, "status", report_status(lv));
-    cJSON_AddNumberToObject(o, "windows", lv->windows);
-    if (lv->slo && *lv->slo)
-        cJSON_AddStringToObject(o, "slo", lv->slo);
-    cJSON_AddNumberToObject(o, "start_wall_us", (double)lv->start_wall_us);
-    cJSON_AddNumberToObject(o, "end_wall_us", (double)lv->end_wall_us);
-    cJSON_AddNumberToObject(o, "duration_s", f.duration_s);
-    cJSON_AddNumberToObject(o, "requests", (double)st->requests);
-    cJSON_AddNumberToObject(o, "images", (double)st->images);
-    cJSON_AddNumberToObject(o, "images_ok", (double)st->images_ok);
-    cJSON_AddNumberToObject(o, "ok", (double)st->by_class[CLASS_OK]);
-    cJSON_AddNumberToObject(o, "errors", (double)stats_errors(st));
-    cJSON *cl = cJSON_AddObjectToObject(o, "classes");
+    if (!o || schema_json_level(o, &rec) < 0)
+        goto fail;
+    cJSON *cl = cJSON_AddObjectToObject(o, SCHEMA_JSON_CLASSES);
     for (int c = 0; c < CLASS_COUNT; c++)
         cJSON_AddNumberToObject(cl, stats_class_name(c), (double)st->by_class[c]);
-    cJSON_AddNumberToObject(o, "late_sends", (double)st->late_sends);
-    cJSON_AddNumberToObject(o, "bytes_sent", (double)st->bytes_sent);
-    cJSON_AddNumberToObject(o, "bytes_recv", (double)st->bytes_recv);
-    cJSON_AddNumberToObject(o, "throughput_rps", f.throughput_rps);
-    cJSON_AddNumberToObject(o, "images_per_s", f.images_per_s);
-    cJSON *lat = cJSON_AddObjectToObject(o, "latency_ms");
-    cJSON_AddNumberToObject(lat, "mean", hist_mean(st->h[STATS_LATENCY]) / 1000.0);
-    static const struct { const char *k; double p; } ps[] = {
-        {"p50", 50}, {"p90", 90}, {"p95", 95}, {"p99", 99}, {"p999", 99.9}};
-    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
-        cJSON_AddNumberToObject(lat, ps[i].k, pct_ms(st, STATS_LATENCY, ps[i].p));
-    cJSON_AddNumberToObject(lat, "max", ms(hist_max(st->h[STATS_LATENCY])));
-    add_num_or_null(o, "cost_per_hour", lv->cost_per_hour >= 0 ? lv->cost_per_hour : NAN);
-    add_num_or_null(o, "cost_per_1k_images", f.cost_per_1k_images);
-    add_num_or_null(o, "images_per_dollar", f.images_per_dollar);
 
     /* HDR-style spectrum: each step halves the distance left to 100%. */
-    cJSON *spec = cJSON_AddArrayToObject(o, "percentiles");
+    cJSON *spec = cJSON_AddArrayToObject(o, SCHEMA_JSON_PERCENTILES);
     if (hist_count(st->h[STATS_LATENCY])) {
         for (double rest = 100.0; 100.0 - rest < 99.9995; rest /= 2) {
             cJSON *pt = cJSON_CreateObject();
@@ -416,7 +412,7 @@ static cJSON *level_json(const struct report_level *lv)
         cJSON_AddItemToArray(spec, pt);
     }
 
-    cJSON *hs = cJSON_AddObjectToObject(o, "histograms");
+    cJSON *hs = cJSON_AddObjectToObject(o, SCHEMA_JSON_HISTOGRAMS);
     for (int i = 0; i < STATS_HIST_COUNT; i++) {
         char *enc = NULL;
         if (hist_count(st->h[i]) == 0 && i >= STATS_SERVER)
@@ -426,7 +422,7 @@ static cJSON *level_json(const struct report_level *lv)
         free(enc);
     }
 
-    cJSON *tl = cJSON_AddArrayToObject(o, "timeline");
+    cJSON *tl = cJSON_AddArrayToObject(o, SCHEMA_JSON_TIMELINE);
     for (size_t i = 0; i < st->nseconds; i++) {
         const struct stats_second *sc = &st->seconds[i];
         cJSON *pt = cJSON_CreateObject();
@@ -438,20 +434,56 @@ static cJSON *level_json(const struct report_level *lv)
         cJSON_AddItemToArray(tl, pt);
     }
     return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
 }
 
-int report_json_append(struct report_json *j, const struct report_level *lv)
+/* Puts `it` at `key` of `o`, replacing what is there; frees it on failure. */
+static int put(cJSON *o, const char *key, cJSON *it)
 {
-    cJSON *o = level_json(lv);
-    if (!o)
+    if (!it)
         return -ENOMEM;
-    cJSON_AddItemToArray(j->levels, o);
+    cJSON_bool done = cJSON_GetObjectItemCaseSensitive(o, key)
+                          ? cJSON_ReplaceItemInObjectCaseSensitive(o, key, it)
+                          : cJSON_AddItemToObject(o, key, it);
+    if (!done) {
+        cJSON_Delete(it);
+        return -ENOMEM;
+    }
     return 0;
 }
 
-cJSON *report_json_root(struct report_json *j)
+int report_json_append(struct report_json *j, const struct report_level *lv, cJSON *extra)
 {
-    return j->root;
+    cJSON *o = level_json(lv), *e;
+    int rc = o ? 0 : -ENOMEM;
+    /* The file says what its histograms are: those of the levels in it. */
+    cJSON *sig = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(j->root, "histogram"), "sig");
+    if (o && sig)
+        cJSON_SetNumberValue(sig, hist_sig(lv->st->h[STATS_LATENCY]));
+    while (rc == 0 && extra && (e = extra->child)) {
+        cJSON_DetachItemViaPointer(extra, e);
+        char *key = e->string;
+        int owned = !(e->type & cJSON_StringIsConst);
+        e->string = NULL;
+        e->type &= ~cJSON_StringIsConst;
+        rc = put(o, key, e);
+        if (owned)
+            cJSON_free(key);
+    }
+    cJSON_Delete(extra);
+    if (rc == 0 && !cJSON_AddItemToArray(j->levels, o))
+        rc = -ENOMEM;
+    if (rc < 0)
+        cJSON_Delete(o);
+    return rc;
+}
+
+int report_json_set(struct report_json *j, const char *key, cJSON *value)
+{
+    return put(j->root, key, value);
 }
 
 int report_json_write(struct report_json *j, char *err)
@@ -466,7 +498,7 @@ int report_json_write(struct report_json *j, char *err)
 
 int report_json_add(struct report_json *j, const struct report_level *lv, char *err)
 {
-    if (report_json_append(j, lv) < 0)
+    if (report_json_append(j, lv, NULL) < 0)
         return lg_err(err, "%s %s: out of memory", j->flag, j->path);
     return report_json_write(j, err);
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "schema.h"
 #include "stats.h"
 
 /* One level and cycle of a run, as every writer sees it. */
@@ -37,6 +38,8 @@ struct report_level {
     double cost_per_hour;        /* < 0 when unknown */
     int64_t start_wall_us, end_wall_us;
     uint64_t slot_min, slot_max; /* requests per connection slot (history.csv) */
+    unsigned client_concurrency; /* a merged level: each client's own; 0 otherwise */
+    double client_rate;          /* with client_concurrency */
     const struct stats *st;
 };
 
@@ -46,22 +49,33 @@ struct report_figures {
     double cost_per_1k_images, images_per_dollar; /* NAN when cost unknown */
 };
 void report_figures(const struct report_level *lv, struct report_figures *f);
-/* "complete", "interrupted" or "unstable". */
+/* "failed" (requests, none ok), "interrupted", "unstable" or "complete". */
 const char *report_status(const struct report_level *lv);
+/* The level as one record of the result format (schema.h); `ts` holds its
+ * timestamp text. A failed level's figures are NaN (empty, null). */
+void report_record(const struct report_level *lv, char ts[32], struct schema_level *rec);
 
 void report_text(FILE *f, const struct report_level *lv);
-/* Append a summary row; header first when the file is empty. */
+/* Append a row; header first when the file is empty. "-" is stdout, and
+ * stdout, a FIFO or a terminal get each header once per process. */
 int report_csv_append(const char *path, const struct report_level *lv, char *err);
+/* The same, with `flag` naming the file in messages ("--csv"). */
+int report_csv_append_as(const char *flag, const char *path, const struct report_level *lv,
+                         char *err);
 int report_requests_append(const char *path, const struct report_level *lv, char *err);
 int report_history_append(const char *path, const struct report_level *lv, char *err);
 
 /* The JSON result accumulates levels; `run` rewrites it after each level
- * (report_json_add), `merge` builds it whole and patches it first. `flag`
+ * (report_json_add), `merge` builds it whole with its own fields. `flag`
  * names the file in messages ("--json", "-o"). */
 struct report_json;
 struct report_json *report_json_create(const char *flag, const char *path, const char *run_id);
-int report_json_append(struct report_json *j, const struct report_level *lv); /* -ENOMEM */
-cJSON *report_json_root(struct report_json *j);
+/* Adds a level. `extra` (taken, may be NULL) is an object whose members
+ * join the level, replacing a key of the same name (merge's timeline).
+ * -ENOMEM. */
+int report_json_append(struct report_json *j, const struct report_level *lv, cJSON *extra);
+/* Sets a top-level member (taken): merge's "merged_from". -ENOMEM. */
+int report_json_set(struct report_json *j, const char *key, cJSON *value);
 int report_json_write(struct report_json *j, char *err);
 int report_json_add(struct report_json *j, const struct report_level *lv, char *err);
 void report_json_destroy(struct report_json *j);

@@ -26,6 +26,7 @@
 #include "fileio.h"
 #include "hist.h"
 #include "analyze/results.h"
+#include "schema.h"
 #include "stats.h"
 
 /* Counts above 2^53 cannot be held exactly by a JSON number. */
@@ -34,6 +35,7 @@
 /* One level of one input; strings point into the file's tree. */
 struct mlevel {
     struct report_level lv;  /* .st is set only while decoded */
+    struct schema_level rec; /* the level's scalars, as read */
     const cJSON *json;       /* the level object */
     size_t index;            /* position in the file's "levels" */
     /* What each client ran: the level's own concurrency and rate, or for a
@@ -129,58 +131,14 @@ static int missing(const struct mfile *f, size_t lvl, const char *k, const char 
                   "loadgen result", f->name, lvl, k, what);
 }
 
-static int read_text(const char **dst, const cJSON *o, const char *k, const struct mfile *f,
-                     size_t lvl, char *err)
+/* A class count: a whole number 0 .. 2^53. */
+static int read_count(uint64_t *dst, const cJSON *o, const char *k)
 {
     const cJSON *v = item(o, k);
-    if (!cJSON_IsString(v))
-        return missing(f, lvl, k, "a string", err);
-    *dst = v->valuestring;
-    return 0;
-}
-
-static int read_num(double *dst, const cJSON *o, const char *k, const struct mfile *f, size_t lvl,
-                    char *err)
-{
-    const cJSON *v = item(o, k);
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-        return missing(f, lvl, k, "a number", err);
-    *dst = v->valuedouble;
-    return 0;
-}
-
-/* A whole number 0 .. 2^53. */
-static int read_count(uint64_t *dst, const cJSON *o, const char *k, const struct mfile *f,
-                      size_t lvl, char *err)
-{
-    double v = 0;
-    if (read_num(&v, o, k, f, lvl, err) < 0)
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > MAX_COUNT ||
+        v->valuedouble != floor(v->valuedouble))
         return -1;
-    if (v < 0 || v > MAX_COUNT || v != floor(v))
-        return missing(f, lvl, k, "a whole number", err);
-    *dst = (uint64_t)v;
-    return 0;
-}
-
-static int read_wall(int64_t *dst, const cJSON *o, const char *k, const struct mfile *f,
-                     size_t lvl, char *err)
-{
-    uint64_t v;
-    if (read_count(&v, o, k, f, lvl, err) < 0)
-        return -1;
-    *dst = (int64_t)v;
-    return 0;
-}
-
-static int read_unsigned(unsigned *dst, const cJSON *o, const char *k, const struct mfile *f,
-                         size_t lvl, char *err)
-{
-    uint64_t v;
-    if (read_count(&v, o, k, f, lvl, err) < 0)
-        return -1;
-    if (v > UINT32_MAX)
-        return missing(f, lvl, k, "a count below 2^32", err);
-    *dst = (unsigned)v;
+    *dst = (uint64_t)v->valuedouble;
     return 0;
 }
 
@@ -191,19 +149,19 @@ static int level_stats(const struct mfile *f, const struct mlevel *l, struct sta
     const cJSON *o = l->json;
     size_t i = l->index;
     stats_reset(st, 0);
-    static const char *const keys[] = {"requests", "images", "images_ok", "late_sends",
-                                       "bytes_sent", "bytes_recv"};
-    uint64_t *dst[] = {&st->requests, &st->images, &st->images_ok, &st->late_sends,
-                       &st->bytes_sent, &st->bytes_recv};
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-        if (read_count(dst[k], o, keys[k], f, i, err) < 0)
-            return -1;
-    const cJSON *cl = item(o, "classes");
+    /* The strict reader checked these are whole numbers up to 2^53. */
+    st->requests = (uint64_t)l->rec.requests;
+    st->images = (uint64_t)l->rec.images;
+    st->images_ok = (uint64_t)l->rec.images_ok;
+    st->late_sends = (uint64_t)l->rec.late_sends;
+    st->bytes_sent = (uint64_t)l->rec.bytes_sent;
+    st->bytes_recv = (uint64_t)l->rec.bytes_recv;
+    const cJSON *cl = item(o, SCHEMA_JSON_CLASSES);
     if (!cJSON_IsObject(cl))
-        return missing(f, i, "classes", "an object", err);
+        return missing(f, i, SCHEMA_JSON_CLASSES, "an object", err);
     uint64_t sum = 0;
     for (int c = 0; c < CLASS_COUNT; c++) {
-        if (read_count(&st->by_class[c], cl, stats_class_name(c), f, i, err) < 0)
+        if (read_count(&st->by_class[c], cl, stats_class_name(c)) < 0)
             return lg_err(err, "%s: levels[%zu]: \"classes\" has no count \"%s\"; the file is "
                           "not a whole loadgen result", f->name, i, stats_class_name(c));
         sum += st->by_class[c];
@@ -213,9 +171,9 @@ static int level_stats(const struct mfile *f, const struct mlevel *l, struct sta
                       "the file was edited or is damaged", f->name, i, (unsigned long long)sum,
                       (unsigned long long)st->requests);
 
-    const cJSON *hs = item(o, "histograms");
+    const cJSON *hs = item(o, SCHEMA_JSON_HISTOGRAMS);
     if (!cJSON_IsObject(hs))
-        return missing(f, i, "histograms", "an object", err);
+        return missing(f, i, SCHEMA_JSON_HISTOGRAMS, "an object", err);
     for (int h = 0; h < STATS_HIST_COUNT; h++) {
         const char *name = stats_hist_name(h);
         const cJSON *v = item(hs, name);
@@ -296,51 +254,62 @@ static const char *level_desc(const struct mlevel *l, char *buf, size_t len)
     return buf;
 }
 
+/* A count the strict reader let through, as the unsigned a report_level
+ * holds. */
+static int to_unsigned(unsigned *dst, double v, const char *k, const struct mfile *f, size_t i,
+                       char *err)
+{
+    if (v > UINT32_MAX)
+        return missing(f, i, k, "a count below 2^32", err);
+    *dst = (unsigned)v;
+    return 0;
+}
+
 static int level_read(struct mfile *f, struct mlevel *l, const cJSON *o, size_t i,
                       struct stats *scratch, char *err)
 {
     struct report_level *lv = &l->lv;
-    const char *mode = "", *status = "";
+    struct schema_level *rec = &l->rec;
+    char where[LG_ERRLEN / 2];
     l->json = o;
     l->index = i;
-    if (!cJSON_IsObject(o))
-        return lg_err(err, "%s: levels[%zu] is not an object; the file is not a whole loadgen "
-                      "result", f->name, i);
-    lv->run_id = f->run_id;
-    if (read_text(&lv->label, o, "label", f, i, err) < 0 ||
-        read_text(&lv->region, o, "region", f, i, err) < 0 ||
-        read_text(&lv->model, o, "model", f, i, err) < 0 ||
-        read_text(&lv->target, o, "target", f, i, err) < 0 ||
-        read_text(&lv->format, o, "format", f, i, err) < 0 ||
-        read_text(&mode, o, "mode", f, i, err) < 0 ||
-        read_text(&status, o, "status", f, i, err) < 0 ||
-        read_unsigned(&lv->concurrency, o, "concurrency", f, i, err) < 0 ||
-        read_num(&lv->rate, o, "rate", f, i, err) < 0 ||
-        read_unsigned(&lv->cycle, o, "cycle", f, i, err) < 0 ||
-        read_wall(&lv->start_wall_us, o, "start_wall_us", f, i, err) < 0 ||
-        read_wall(&lv->end_wall_us, o, "end_wall_us", f, i, err) < 0)
+    snprintf(where, sizeof where, "%s: levels[%zu]", f->name, i);
+    if (schema_json_read(rec, o, SCHEMA_READ_STRICT, where, err) < 0)
         return -1;
-    if (strcmp(mode, "open") && strcmp(mode, "closed"))
-        return lg_err(err, "%s: levels[%zu]: mode \"%s\"; a loadgen result says open or closed",
-                      f->name, i, mode);
-    lv->open_loop = strcmp(mode, "open") == 0;
+    lv->run_id = f->run_id;
+    lv->label = rec->label;
+    lv->region = rec->region;
+    lv->model = rec->model;
+    lv->target = rec->target;
+    lv->format = rec->format;
+    lv->slo = rec->slo;
+    lv->open_loop = strcmp(rec->mode, "open") == 0;
+    lv->rate = rec->rate;
+    lv->start_wall_us = (int64_t)rec->start_wall_us;
+    lv->end_wall_us = (int64_t)rec->end_wall_us;
+    lv->interrupted = strcmp(rec->status, SCHEMA_STATUS_INTERRUPTED) == 0;
+    lv->unstable = strcmp(rec->status, SCHEMA_STATUS_UNSTABLE) == 0;
+    lv->cost_per_hour = isnan(rec->cost_per_hour) ? -1 : rec->cost_per_hour;
+    if (to_unsigned(&lv->concurrency, rec->concurrency, "concurrency", f, i, err) < 0 ||
+        to_unsigned(&lv->cycle, rec->cycle, "cycle", f, i, err) < 0 ||
+        (!isnan(rec->windows) &&
+         to_unsigned(&lv->windows, rec->windows, "windows", f, i, err) < 0))
+        return -1;
+    /* What each client ran: a merged result's own client level, else the
+     * level itself. */
     l->client_concurrency = lv->concurrency;
     l->client_rate = lv->rate;
-    if ((item(o, "client_concurrency") &&
-         read_unsigned(&l->client_concurrency, o, "client_concurrency", f, i, err) < 0) ||
-        (item(o, "client_rate") && read_num(&l->client_rate, o, "client_rate", f, i, err) < 0))
+    if ((!isnan(rec->client_concurrency) &&
+         to_unsigned(&l->client_concurrency, rec->client_concurrency, "client_concurrency", f,
+                     i, err) < 0))
         return -1;
-    lv->interrupted = strcmp(status, "interrupted") == 0;
+    if (!isnan(rec->client_rate))
+        l->client_rate = rec->client_rate;
     if (lv->end_wall_us < lv->start_wall_us)
         return lg_err(err, "%s: levels[%zu]: end_wall_us is before start_wall_us; the file was "
                       "edited or is damaged", f->name, i);
-    const cJSON *cost = item(o, "cost_per_hour");
-    if (cJSON_IsNull(cost))
-        lv->cost_per_hour = -1;
-    else if (read_num(&lv->cost_per_hour, o, "cost_per_hour", f, i, err) < 0)
-        return -1;
     lv->test_no = (unsigned)i + 1;
-    if (timeline_check(f, i, item(o, "timeline"), err) < 0)
+    if (timeline_check(f, i, item(o, SCHEMA_JSON_TIMELINE), err) < 0)
         return -1;
     return level_stats(f, l, scratch, err);
 }
@@ -735,6 +704,8 @@ static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, cha
     g->lv = first->lv;
     g->lv.run_id = m->run_id;
     g->lv.test_no = (unsigned)(g - m->groups) + 1;
+    g->lv.client_concurrency = first->client_concurrency;
+    g->lv.client_rate = first->client_rate;
     g->lv.st = g->st;
     /* The server saw every client's requests in flight at once. */
     g->lv.concurrency = 0;
@@ -771,6 +742,7 @@ static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, cha
                           "result holds exactly; merge fewer results at once",
                           m->files[f].name, level_desc(l, d, sizeof d));
         g->lv.interrupted |= l->lv.interrupted;
+        g->lv.unstable |= l->lv.unstable;
         g->lv.concurrency += l->lv.concurrency;
         g->lv.rate += l->lv.rate;
         if (l->lv.start_wall_us < g->lv.start_wall_us)
@@ -858,61 +830,46 @@ static cJSON *clients_json(const struct merge *m, const struct mgroup *g)
     return NULL;
 }
 
-/* Puts `item` at `key` of `o` (replacing what is there); frees it on failure. */
-static int put(cJSON *o, const char *key, cJSON *it)
+/* The merge's own members of combined level g: the client level later
+ * merges match on, the timeline of wall-clock seconds and each client. */
+static cJSON *level_extra(const struct merge *m, const struct mgroup *g)
 {
-    if (!it)
-        return -ENOMEM;
-    cJSON_bool done = cJSON_GetObjectItemCaseSensitive(o, key)
-                          ? cJSON_ReplaceItemInObjectCaseSensitive(o, key, it)
-                          : cJSON_AddItemToObject(o, key, it);
-    if (!done) {
-        cJSON_Delete(it);
-        return -ENOMEM;
+    cJSON *x = cJSON_CreateObject();
+    cJSON *tl = cJSON_Duplicate(g->timeline, 1), *clients = clients_json(m, g);
+    if (!x || !tl || !cJSON_AddItemToObject(x, SCHEMA_JSON_TIMELINE, tl)) {
+        cJSON_Delete(tl);
+        goto fail;
     }
-    return 0;
-}
-
-/* Adds the merge's own fields to the result report.c wrote. */
-static int patch_json(const struct merge *m, cJSON *doc)
-{
-    const char **names = malloc(m->nfiles * sizeof *names);
-    if (!names)
-        return -ENOMEM;
-    for (size_t f = 0; f < m->nfiles; f++)
-        names[f] = m->files[f].name;
-    int rc = put(doc, "merged_from", cJSON_CreateStringArray(names, (int)m->nfiles));
-    free(names);
-    if (rc < 0 || put(doc, "histogram", cJSON_Duplicate(item(m->files[0].doc, "histogram"), 1)))
-        return -ENOMEM;
-    cJSON *levels = cJSON_GetObjectItemCaseSensitive(doc, "levels");
-    if (cJSON_GetArraySize(levels) != (int)m->ngroups)
-        return -EINVAL;
-    for (size_t j = 0; j < m->ngroups; j++) {
-        cJSON *lo = cJSON_GetArrayItem(levels, (int)j);
-        const struct mlevel *key = member(m, &m->groups[j], 0);
-        if (put(lo, "client_concurrency", cJSON_CreateNumber(key->client_concurrency)) < 0 ||
-            put(lo, "client_rate", cJSON_CreateNumber(key->client_rate)) < 0 ||
-            put(lo, "timeline", cJSON_Duplicate(m->groups[j].timeline, 1)) < 0 ||
-            put(lo, "timeline_percentiles", cJSON_CreateString("max_of_clients")) < 0 ||
-            put(lo, "clients", clients_json(m, &m->groups[j])) < 0)
-            return -ENOMEM;
+    if (!clients || !cJSON_AddItemToObject(x, "clients", clients)) {
+        cJSON_Delete(clients);
+        goto fail;
     }
-    return 0;
+    if (!cJSON_AddStringToObject(x, "timeline_percentiles", "max_of_clients"))
+        goto fail;
+    return x;
+fail:
+    cJSON_Delete(x);
+    return NULL;
 }
 
 int merge_write_json(const struct merge *m, const char *path, char *err)
 {
     struct report_json *j = report_json_create("-o", path, m->run_id);
-    int rc = j ? 0 : -ENOMEM;
-    for (size_t i = 0; i < m->ngroups && rc == 0; i++)
-        rc = report_json_append(j, &m->groups[i].lv);
+    const char **names = malloc(m->nfiles * sizeof *names);
+    int rc = j && names ? 0 : -ENOMEM;
+    for (size_t f = 0; rc == 0 && f < m->nfiles; f++)
+        names[f] = m->files[f].name;
     if (rc == 0)
-        rc = patch_json(m, report_json_root(j));
+        rc = report_json_set(j, "merged_from", cJSON_CreateStringArray(names, (int)m->nfiles));
+    for (size_t i = 0; i < m->ngroups && rc == 0; i++) {
+        cJSON *extra = level_extra(m, &m->groups[i]);
+        rc = extra ? report_json_append(j, &m->groups[i].lv, extra) : -ENOMEM;
+    }
     if (rc < 0)
         rc = lg_err(err, "-o %s: out of memory", path);
     else
         rc = report_json_write(j, err);
+    free(names);
     report_json_destroy(j);
     return rc;
 }
@@ -930,14 +887,12 @@ int merge_write_csv(const struct merge *m, const char *path, char *err)
             struct report_level lv = l->lv;
             lv.st = scratch;
             if ((rc = level_stats(&m->files[f], l, scratch, err)) == 0)
-                rc = report_csv_append(path, &lv, err);
+                rc = report_csv_append_as("--csv", path, &lv, err);
         }
         if (rc == 0)
-            rc = report_csv_append(path, &g->lv, err);
+            rc = report_csv_append_as("--csv", path, &g->lv, err);
     }
     stats_destroy(scratch);
-    if (rc < 0 && strncmp(err, "--out ", 6) == 0)
-        memcpy(err, "--csv", 5); /* report.c names its own flag */
     return rc;
 }
 

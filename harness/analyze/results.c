@@ -19,15 +19,7 @@
 
 #include "common.h"
 #include "fileio.h"
-
-#define MAX_FIELDS 256
-
-/* Columns a chart or table cannot do without. Everything else in the
- * summary schema is optional, so older files still plot. */
-static const char *const required_cols[] = {
-    "label", "region", "model", "mode", "concurrency", "rate", "cycle",
-    "images_per_s", "lat_p50_ms", "lat_p99_ms",
-};
+#include "schema.h"
 
 /* The study's models, smallest first: charts list them in this order. */
 static const char *const known_models[] = {
@@ -177,193 +169,86 @@ static struct results_row *new_row(struct results *r)
 
 /* ---- CSV ---------------------------------------------------------------- */
 
-/* Splits a line in place. loadgen never quotes, but a file that went
- * through a spreadsheet may: "a ""b""" is read as a "b". */
-static int split_csv(char *line, char **f, int max)
+/* A record of the result format into a row; `where` names it in messages
+ * ("path:line" for a CSV, "path: levels[i]" for JSON). */
+static int row_from(struct results_row *row, const struct schema_level *rec, const char *where,
+                    int csv, char *err)
 {
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        if (n == max)
-            return -1;
-        if (*p == '"') {
-            char *w = ++p;
-            f[n++] = w;
-            while (*p) {
-                if (*p == '"' && p[1] == '"') {
-                    *w++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    *w++ = *p++;
-                }
-            }
-            char *end = strchr(p, ',');
-            *w = '\0';
-            if (!end)
-                return n;
-            p = end + 1;
-        } else {
-            f[n++] = p;
-            char *end = strchr(p, ',');
-            if (!end)
-                return n;
-            *end = '\0';
-            p = end + 1;
-        }
+    const struct {
+        char *dst;
+        const char *src, *name;
+    } text[] = {
+        {row->run_id, rec->run_id, "run_id"}, {row->timestamp, rec->timestamp, "timestamp"},
+        {row->label, rec->label, "label"},    {row->region, rec->region, "region"},
+        {row->model, rec->model, "model"},    {row->target, rec->target, "target"},
+        {row->format, rec->format, "format"},
+    };
+    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
+        size_t n = strlen(text[i].src);
+        if (n >= RESULTS_TEXT)
+            return lg_err(err, "%s: %s%s' is %zu bytes long; at most %d fit", where,
+                          csv ? "column '" : "'", text[i].name, n, RESULTS_TEXT - 1);
+        memcpy(text[i].dst, text[i].src, n + 1);
     }
-}
-
-/* Column positions under the current header; -1 when absent. */
-struct header {
-    int nfields;
-    int label, region, model, mode, concurrency, rate, cycle, images_per_s, lat_p50_ms,
-        lat_p99_ms;
-    int run_id, timestamp, target, format, requests, ok, errors, duration_s, throughput_rps,
-        lat_mean_ms, lat_p90_ms, cost_per_hour, status;
-};
-
-static int col(char **f, int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(f[i], name) == 0)
-            return i;
-    return -1;
-}
-
-static int read_header(struct header *h, char **f, int n, const char *path, char *err)
-{
-    for (size_t i = 0; i < sizeof required_cols / sizeof required_cols[0]; i++)
-        if (col(f, n, required_cols[i]) < 0)
-            return lg_err(err, "%s: missing column '%s'; was it written by loadgen --out?", path,
-                          required_cols[i]);
-    h->nfields = n;
-    h->label = col(f, n, "label");
-    h->region = col(f, n, "region");
-    h->model = col(f, n, "model");
-    h->mode = col(f, n, "mode");
-    h->concurrency = col(f, n, "concurrency");
-    h->rate = col(f, n, "rate");
-    h->cycle = col(f, n, "cycle");
-    h->images_per_s = col(f, n, "images_per_s");
-    h->lat_p50_ms = col(f, n, "lat_p50_ms");
-    h->lat_p99_ms = col(f, n, "lat_p99_ms");
-    h->run_id = col(f, n, "run_id");
-    h->timestamp = col(f, n, "timestamp");
-    h->target = col(f, n, "target");
-    h->format = col(f, n, "format");
-    h->requests = col(f, n, "requests");
-    h->ok = col(f, n, "ok");
-    h->errors = col(f, n, "errors");
-    h->duration_s = col(f, n, "duration_s");
-    h->throughput_rps = col(f, n, "throughput_rps");
-    h->lat_mean_ms = col(f, n, "lat_mean_ms");
-    h->lat_p90_ms = col(f, n, "lat_p90_ms");
-    h->cost_per_hour = col(f, n, "cost_per_hour");
-    h->status = col(f, n, "status");
-    return 0;
-}
-
-/* Where a field is, for error messages. */
-struct pos {
-    const char *path;
-    size_t line;
-    const char *col;
-};
-
-static int text_field(char *dst, char **f, int c, const struct pos *at, char *err)
-{
-    if (c < 0)
-        return 0;
-    size_t n = strlen(f[c]);
-    if (n >= RESULTS_TEXT)
-        return lg_err(err, "%s:%zu: column '%s' is %zu bytes long; at most %d fit", at->path,
-                      at->line, at->col, n, RESULTS_TEXT - 1);
-    memcpy(dst, f[c], n + 1);
-    return 0;
-}
-
-/* An empty cell is NaN (cost columns without --cost-per-hour); `need`
- * refuses that for figures every row has. */
-static int num_field(double *dst, char **f, int c, int need, const struct pos *at, char *err)
-{
-    if (c < 0)
-        return 0;
-    const char *s = f[c];
-    if (!*s) {
-        if (need)
-            return lg_err(err, "%s:%zu: column '%s' is empty", at->path, at->line, at->col);
-        *dst = NAN;
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(v))
-        return lg_err(err, "%s:%zu: column '%s': '%s' is not a number", at->path, at->line,
-                      at->col, s);
-    /* Every figure of a summary is a count, rate, time or price. */
-    if (v < 0)
-        return lg_err(err, "%s:%zu: column '%s': %s is negative; a loadgen summary has no "
-                      "negative figures: the file was edited or is damaged", at->path, at->line,
-                      at->col, s);
-    *dst = v;
-    return 0;
-}
-
-#define TEXT(field, name) \
-    (at.col = name, text_field(row->field, f, h->field, &at, err))
-#define NUM(field, idx, name, need) \
-    (at.col = name, num_field(&row->field, f, h->idx, need, &at, err))
-
-static int parse_row(struct results_row *row, const struct header *h, char **f,
-                     const char *path, size_t line, char *err)
-{
-    struct pos at = {path, line, NULL};
-    double cycle = NAN;
-    if (TEXT(run_id, "run_id") || TEXT(timestamp, "timestamp") || TEXT(label, "label") ||
-        TEXT(region, "region") || TEXT(model, "model") || TEXT(target, "target") ||
-        TEXT(format, "format"))
-        return -1;
-    if (NUM(concurrency, concurrency, "concurrency", 1) || NUM(rate_rps, rate, "rate", 1) ||
-        NUM(images_per_s, images_per_s, "images_per_s", 1) ||
-        NUM(lat_p50_ms, lat_p50_ms, "lat_p50_ms", 0) ||
-        NUM(lat_p99_ms, lat_p99_ms, "lat_p99_ms", 0) || NUM(requests, requests, "requests", 0) ||
-        NUM(ok, ok, "ok", 0) || NUM(errors, errors, "errors", 0) ||
-        NUM(duration_s, duration_s, "duration_s", 0) ||
-        NUM(throughput_rps, throughput_rps, "throughput_rps", 0) ||
-        NUM(lat_mean_ms, lat_mean_ms, "lat_mean_ms", 0) ||
-        NUM(lat_p90_ms, lat_p90_ms, "lat_p90_ms", 0) ||
-        NUM(cost_per_hour, cost_per_hour, "cost_per_hour", 0))
-        return -1;
-    at.col = "cycle";
-    if (num_field(&cycle, f, h->cycle, 1, &at, err))
-        return -1;
-    if (cycle < 1 || cycle != floor(cycle) || cycle > 1e9)
-        return lg_err(err, "%s:%zu: column 'cycle': %g is not a cycle number (1, 2, ...)",
-                      path, line, cycle);
-    row->cycle = (int)cycle;
-    const char *mode = f[h->mode];
-    if (strcmp(mode, "open") == 0)
-        row->open_loop = 1;
-    else if (strcmp(mode, "closed") != 0)
-        return lg_err(err, "%s:%zu: column 'mode': '%s' is neither closed nor open", path,
-                      line, mode);
-    row->interrupted = h->status >= 0 && strcmp(f[h->status], "interrupted") == 0;
-    if (!*row->label || !*row->model)
-        return lg_err(err, "%s:%zu: empty %s; every row needs a label and a model", path, line,
+    row->concurrency = rec->concurrency;
+    row->rate_rps = rec->rate;
+    row->requests = rec->requests;
+    row->ok = rec->ok;
+    row->errors = rec->errors;
+    row->duration_s = rec->duration_s;
+    row->throughput_rps = rec->throughput_rps;
+    row->images_per_s = rec->images_per_s;
+    row->lat_mean_ms = rec->lat_mean_ms;
+    row->lat_p50_ms = rec->lat_p50_ms;
+    row->lat_p90_ms = rec->lat_p90_ms;
+    row->lat_p99_ms = rec->lat_p99_ms;
+    row->cost_per_hour = rec->cost_per_hour;
+    if (rec->cycle < 1 || rec->cycle > 1e9)
+        return lg_err(err, "%s: %s: %g is not a cycle number (1, 2, ...)", where,
+                      csv ? "column 'cycle'" : "'cycle'", rec->cycle);
+    row->cycle = (int)rec->cycle;
+    row->open_loop = strcmp(rec->mode, "open") == 0;
+    row->interrupted = strcmp(rec->status, SCHEMA_STATUS_INTERRUPTED) == 0;
+    row->failed = schema_failed(rec);
+    if (csv && (!*row->label || !*row->model))
+        return lg_err(err, "%s: empty %s; every row needs a label and a model", where,
                       *row->label ? "model" : "label");
     return 0;
 }
 
-#undef TEXT
-#undef NUM
-
-static int is_header(char **f, int n)
+/* Reads one CSV record, which a quoted line break continues on the next
+ * line, without its line end: its length, or -1 at the end. */
+static ssize_t read_record(char **line, size_t *cap, FILE *fp, size_t *lineno, size_t *total)
 {
-    return n > 0 && strcmp(f[0], "run_id") == 0;
+    ssize_t len = getline(line, cap, fp);
+    if (len < 0)
+        return -1;
+    ++*lineno;
+    *total += (size_t)len;
+    while (schema_csv_open_quote(*line) && *total <= RESULTS_MAX_BYTES) {
+        char *more = NULL;
+        size_t mcap = 0;
+        ssize_t n = getline(&more, &mcap, fp);
+        if (n < 0) {
+            free(more);
+            break;
+        }
+        char *joined = realloc(*line, (size_t)len + (size_t)n + 1);
+        if (!joined) {
+            free(more);
+            return -2;
+        }
+        memcpy(joined + len, more, (size_t)n + 1);
+        free(more);
+        *line = joined;
+        *cap = (size_t)len + (size_t)n + 1;
+        len += n;
+        ++*lineno;
+        *total += (size_t)n;
+    }
+    while (len > 0 && ((*line)[len - 1] == '\n' || (*line)[len - 1] == '\r'))
+        (*line)[--len] = '\0';
+    return len;
 }
 
 int results_load_csv(struct results *r, const char *path, char *err)
@@ -372,37 +257,38 @@ int results_load_csv(struct results *r, const char *path, char *err)
     if (!fp)
         return -1;
     const char *src = keep_source(r, path);
-    char *line = NULL, *f[MAX_FIELDS];
+    char *line = NULL, *f[SCHEMA_MAX_FIELDS];
     size_t cap = 0, lineno = 0, nrows = 0, total = 0;
     ssize_t len;
-    struct header h = {0};
+    struct schema_header h = {0};
     int have_header = 0, rc = 0;
     if (!src) {
         rc = lg_err(err, "%s: out of memory", path);
         goto done;
     }
-    while ((len = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
+    while ((len = read_record(&line, &cap, fp, &lineno, &total)) != -1) {
+        if (len == -2) {
+            rc = lg_err(err, "%s: out of memory", path);
+            goto done;
+        }
         /* The size was checked at open; a file still being written grows. */
-        if ((total += (size_t)len) > RESULTS_MAX_BYTES) {
+        if (total > RESULTS_MAX_BYTES) {
             rc = lg_err(err, "%s: more than %zu MiB; at most that is read from a file", path,
                         RESULTS_MAX_BYTES >> 20);
             goto done;
         }
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
         if (len == 0)
             continue;
-        int n = split_csv(line, f, MAX_FIELDS);
+        int n = schema_csv_split(line, f, SCHEMA_MAX_FIELDS);
         if (n < 0) {
             rc = lg_err(err, "%s:%zu: more than %d columns; not a loadgen summary CSV", path,
-                        lineno, MAX_FIELDS);
+                        lineno, SCHEMA_MAX_FIELDS);
             goto done;
         }
-        if (is_header(f, n)) {
+        if (schema_csv_is_header(f, n)) {
             /* A repeated header (files from several clients concatenated)
              * is skipped; a different one starts a new schema. */
-            if ((rc = read_header(&h, f, n, path, err)) < 0)
+            if ((rc = schema_csv_map(&h, f, n, SCHEMA_READ_LENIENT, path, err)) < 0)
                 goto done;
             have_header = 1;
             continue;
@@ -424,7 +310,11 @@ int results_load_csv(struct results *r, const char *path, char *err)
             goto done;
         }
         row->source = src;
-        if ((rc = parse_row(row, &h, f, path, lineno, err)) < 0)
+        char where[LG_ERRLEN / 2];
+        struct schema_level rec;
+        snprintf(where, sizeof where, "%s:%zu", path, lineno);
+        if ((rc = schema_csv_read(&rec, &h, f, SCHEMA_READ_LENIENT, where, err)) < 0 ||
+            (rc = row_from(row, &rec, where, 1, err)) < 0)
             goto done;
         nrows++;
     }
@@ -471,77 +361,25 @@ static int json_num(double *dst, const cJSON *o, const char *k, int need, const 
     return 0;
 }
 
-static int json_text(char *dst, const cJSON *o, const char *k, int need, const char *path,
-                     size_t lvl, char *err)
-{
-    const cJSON *v = item(o, k);
-    if (!cJSON_IsString(v)) {
-        if (need || v)
-            return lg_err(err, "%s: levels[%zu]: '%s' %s", path, lvl, k,
-                          v ? "is not a string" : "is missing");
-        *dst = '\0';
-        return 0;
-    }
-    size_t n = strlen(v->valuestring);
-    if (n >= RESULTS_TEXT)
-        return lg_err(err, "%s: levels[%zu]: '%s' is %zu bytes long; at most %d fit", path,
-                      lvl, k, n, RESULTS_TEXT - 1);
-    memcpy(dst, v->valuestring, n + 1);
-    return 0;
-}
-
 static int json_level(struct results_level *l, const cJSON *o, const char *path, size_t i,
                       char *err)
 {
-    struct results_row *row = &l->row;
-    double cycle = NAN, start = NAN, end = NAN;
-    char mode[RESULTS_TEXT], status[RESULTS_TEXT];
-    const cJSON *lat = item(o, "latency_ms");
-    if (!cJSON_IsObject(o))
-        return lg_err(err, "%s: levels[%zu] is not an object", path, i);
-    if (json_text(row->label, o, "label", 1, path, i, err) ||
-        json_text(row->region, o, "region", 1, path, i, err) ||
-        json_text(row->model, o, "model", 1, path, i, err) ||
-        json_text(row->target, o, "target", 0, path, i, err) ||
-        json_text(row->format, o, "format", 0, path, i, err) ||
-        json_text(mode, o, "mode", 1, path, i, err) ||
-        json_text(status, o, "status", 0, path, i, err) ||
-        json_num(&row->concurrency, o, "concurrency", 1, path, i, err) ||
-        json_num(&row->rate_rps, o, "rate", 1, path, i, err) ||
-        json_num(&cycle, o, "cycle", 1, path, i, err) ||
-        json_num(&start, o, "start_wall_us", 0, path, i, err) ||
-        json_num(&end, o, "end_wall_us", 0, path, i, err) ||
-        json_num(&row->duration_s, o, "duration_s", 0, path, i, err) ||
-        json_num(&row->requests, o, "requests", 0, path, i, err) ||
-        json_num(&row->ok, o, "ok", 0, path, i, err) ||
-        json_num(&row->errors, o, "errors", 0, path, i, err) ||
-        json_num(&row->throughput_rps, o, "throughput_rps", 0, path, i, err) ||
-        json_num(&row->images_per_s, o, "images_per_s", 1, path, i, err) ||
-        json_num(&row->cost_per_hour, o, "cost_per_hour", 0, path, i, err))
+    struct schema_level rec;
+    char where[LG_ERRLEN / 2];
+    snprintf(where, sizeof where, "%s: levels[%zu]", path, i);
+    if (schema_json_read(&rec, o, SCHEMA_READ_LENIENT, where, err) < 0)
         return -1;
-    if (!cJSON_IsObject(lat))
-        return lg_err(err, "%s: levels[%zu]: 'latency_ms' is missing", path, i);
-    if (json_num(&row->lat_mean_ms, lat, "mean", 0, path, i, err) ||
-        json_num(&row->lat_p50_ms, lat, "p50", 0, path, i, err) ||
-        json_num(&row->lat_p90_ms, lat, "p90", 0, path, i, err) ||
-        json_num(&row->lat_p99_ms, lat, "p99", 0, path, i, err))
+    rec.run_id = l->row.run_id; /* the document's */
+    if (row_from(&l->row, &rec, where, 0, err) < 0)
         return -1;
-    if (cycle < 1 || cycle != floor(cycle) || cycle > 1e9)
-        return lg_err(err, "%s: levels[%zu]: 'cycle' %g is not a cycle number", path, i, cycle);
-    row->cycle = (int)cycle;
-    if (strcmp(mode, "open") == 0)
-        row->open_loop = 1;
-    else if (strcmp(mode, "closed") != 0)
-        return lg_err(err, "%s: levels[%zu]: mode '%s' is neither closed nor open", path, i,
-                      mode);
-    row->interrupted = strcmp(status, "interrupted") == 0;
+    double start = rec.start_wall_us, end = rec.end_wall_us;
     if (start > 0x1p62 || end > 0x1p62)
         return lg_err(err, "%s: levels[%zu]: 'start_wall_us' or 'end_wall_us' is past any "
                       "clock; the file was edited or is damaged", path, i);
     l->start_wall_us = isnan(start) ? 0 : (int64_t)start;
     l->end_wall_us = isnan(end) ? 0 : (int64_t)end;
 
-    const cJSON *pct = item(o, "percentiles"), *e;
+    const cJSON *pct = item(o, SCHEMA_JSON_PERCENTILES), *e;
     if (cJSON_IsArray(pct) && cJSON_GetArraySize(pct) > 0) {
         l->pct = calloc((size_t)cJSON_GetArraySize(pct), sizeof *l->pct);
         if (!l->pct)
@@ -554,7 +392,7 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
             l->pct[l->npct++] = (struct results_pct){p, ms};
         }
     }
-    const cJSON *tl = item(o, "timeline");
+    const cJSON *tl = item(o, SCHEMA_JSON_TIMELINE);
     if (cJSON_IsArray(tl) && cJSON_GetArraySize(tl) > 0) {
         l->ticks = calloc((size_t)cJSON_GetArraySize(tl), sizeof *l->ticks);
         if (!l->ticks)
@@ -915,6 +753,17 @@ static int build_groups(struct results *r)
         double req = 0, errs = 0;
         for (; j < r->nrows && same_group(&r->rows[i], &r->rows[j]); j++) {
             const struct results_row *row = &r->rows[j];
+            if (row->failed) {
+                /* No figures to rank: saying which keeps the gap visible. */
+                r->nfailed++;
+                add_note(r, "left out %s%s%s at %g %s, cycle %d (run %s): every request failed "
+                         "(status failed), so it is not ranked", row->label,
+                         *row->region ? " in " : "", row->region,
+                         row->open_loop ? row->rate_rps : row->concurrency,
+                         row->open_loop ? "req/s" : "in flight", row->cycle,
+                         *row->run_id ? row->run_id : "?");
+                continue;
+            }
             if (row->interrupted) {
                 r->ninterrupted++;
                 continue;
@@ -977,7 +826,8 @@ int results_finish(struct results *r, char *err)
     if (build_values(r) < 0 || build_groups(r) < 0)
         return lg_err(err, "out of memory");
     if (r->ngroups == 0)
-        return lg_err(err, "every level in the input was interrupted; nothing complete to show");
+        return lg_err(err, "every level in the input was interrupted or failed; nothing complete "
+                      "to show");
     return 0;
 }
 

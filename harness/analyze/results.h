@@ -44,6 +44,7 @@ struct results_row {
     double lat_mean_ms, lat_p50_ms, lat_p90_ms, lat_p99_ms;
     double cost_per_hour;         /* USD for the deployment; NaN when unknown */
     int interrupted;              /* status "interrupted": a partial level */
+    int failed;                   /* status "failed": every request failed, no figures */
     const char *source;           /* the file it came from */
 };
 
@@ -110,6 +111,7 @@ struct results {
     struct results_group *groups; /* after results_finish(), sorted */
     size_t ngroups;
     size_t ninterrupted;      /* rows left out of groups: partial levels */
+    size_t nfailed;           /* rows left out of groups: every request failed */
     size_t ncsv;              /* CSV files read */
     char **notes;             /* what was skipped and why, for stderr */
     size_t nnotes;

@@ -203,3 +203,48 @@ expect_fail "compare --baseline not in the data: exit 2" 2 \
 expect_fail "without gnuplot: exit 1 and how to install it" 1 \
   "loadgen plot: gnuplot not found; install it with: sudo apt-get install gnuplot-nox" \
   env PATH=/nonexistent "$LOADGEN" plot "$CSV" -o "$T/x"
+
+# ---- text that is a formula or holds commas and quotes; a level where every
+# request failed; "-" for stdout (issue 16 item 10, issue 13) ------------------
+start_serve --model resnet50 --device gpu
+URL=http://127.0.0.1:$SERVE_PORT/score
+SMALL=(--synthetic 10 --image-size 64x64 -q --model resnet50 --region eastus)
+H1='=HYPERLINK("x"),a'
+lg --url "$URL" --threads 2 -n 40 --label "$H1" "${SMALL[@]}" --out "$T/hostile.csv" >/dev/null 2>&1
+lg --url "$URL" --threads 2 -n 40 --label "-5" "${SMALL[@]}" --out "$T/hostile.csv" >/dev/null 2>&1
+check "a label with a formula, quotes and a comma is quoted and guarded in the CSV" \
+  grep -qF "\"'=HYPERLINK(\"\"x\"\"),a\"" "$T/hostile.csv"
+check "a label starting with - is guarded with one quote" grep -qF ",'-5,eastus," "$T/hostile.csv"
+expect_eq "every row has the header's field count (quoted commas are one field)" \
+  "$(python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); print(len({len(x) for x in r}), len(r))' "$T/hostile.csv")" "1 3"
+lg compare "$T/hostile.csv" >"$T/hostile.cmp" 2>&1
+expect_eq "compare reads the hostile labels: exit 0" "$?" 0
+check "compare shows the formula label as it was given" grep -qF -- "$H1" "$T/hostile.cmp"
+check "compare shows -5 without the guard" grep -qE -- "(^| )-5( |$)" "$T/hostile.cmp"
+check "compare shows no guard quote" bash -c "! grep -qF \"'-5\" '$T/hostile.cmp' && ! grep -qF \"'=\" '$T/hostile.cmp'"
+
+DEAD=$(free_port)
+lg --url "http://127.0.0.1:$DEAD/score" --threads 2 -n 20 --label dead "${SMALL[@]}" \
+  --out "$T/hostile.csv" --json "$T/dead.json" >/dev/null 2>&1
+check "a level where every request failed has status failed and no figures" \
+  python3 -c 'import csv,sys; r=[x for x in csv.DictReader(open(sys.argv[1])) if x["label"]=="dead"][0]
+assert r["status"] == "failed" and r["throughput_rps"] == r["images_per_s"] == r["lat_p50_ms"] == r["lat_p99_ms"] == "", r' "$T/hostile.csv"
+check "its JSON level says failed with null figures" \
+  python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["levels"][0]
+assert l["status"] == "failed" and l["throughput_rps"] is None and l["latency_ms"]["p50"] is None, l' "$T/dead.json"
+lg compare "$T/hostile.csv" >"$T/dead.cmp" 2>"$T/dead.err"
+expect_eq "compare with a failed level: exit 0" "$?" 0
+check "compare says it left the failed level out, naming label and level" \
+  grep -q "loadgen compare: left out dead in eastus at 2 in flight, cycle 1 .*every request failed" "$T/dead.err"
+check "compare does not rank the failed level" bash -c "! grep -qw dead '$T/dead.cmp'"
+lg plot "$T/dead.json" -o "$T/deadplot" >/dev/null 2>"$T/deadplot.err"
+check "plot of only a failed level refuses, saying why" grep -q "interrupted or failed" "$T/deadplot.err"
+
+(cd "$T" && lg --url "$URL" --threads 1:2 -n 20 "${SMALL[@]}" --label std --out - \
+  --requests-log - --history - >"$T/stdout.txt" 2>/dev/null)
+check "--out - writes no file named -" test ! -e "$T/-"
+expect_eq "--out -, --requests-log -, --history -: each header once on stdout" \
+  "$(grep -c '^run_id,' "$T/stdout.txt"),$(grep -c '^offset_ms,' "$T/stdout.txt"),$(grep -c '^TestNo,' "$T/stdout.txt")" "1,1,1"
+expect_eq "--out -: a summary row per level on stdout" "$(grep -c '^[0-9T]*Z-[0-9a-f]*,.*,std,' "$T/stdout.txt")" 2
+check "--requests-log rows end with cycle, label and wall-clock time" \
+  grep -qE '^[0-9.]+,2,[0-9]+,200,ok,.*,1,std,20[0-9-]{8}T[0-9:]{8}\.[0-9]{3}Z$' "$T/stdout.txt"

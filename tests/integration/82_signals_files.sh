@@ -153,8 +153,8 @@ expect_eq "concurrent appends: 1000 rows from each process" \
   "$(grep -c ',proc-a,' "$T/shared.csv"),$(grep -c ',proc-b,' "$T/shared.csv")" "1000,1000"
 expect_eq "concurrent appends: history.csv has 2000 rows under one header" \
   "$(grep -c '^TestNo,' "$T/shared.hist"),$(csv_rows "$T/shared.hist")" "1,2000"
-expect_eq "concurrent appends: requests log has 2000 rows of 10 fields under one header" \
-  "$(grep -c '^offset_ms,' "$T/shared.req"),$(csv_rows "$T/shared.req"),$(awk -F, 'NF != 10' "$T/shared.req" | wc -l)" "1,2000,0"
+expect_eq "concurrent appends: requests log has 2000 rows of 13 fields under one header" \
+  "$(grep -c '^offset_ms,' "$T/shared.req"),$(csv_rows "$T/shared.req"),$(awk -F, 'NF != 13' "$T/shared.req" | wc -l)" "1,2000,0"
 
 # --- 8. the JSON result is replaced atomically -----------------------------
 python3 - "$T/atomic.json" "$T/atomic.verdict" <<'PY' &
@@ -232,3 +232,16 @@ rc=$?
 expect_eq "file-size limit: exit 1, not killed by SIGXFSZ (153)" "$rc" 1
 check "file-size limit: the error names the file" grep -q -- "--out $T/fsize.csv: .*File too large" "$T/fsize.err"
 expect_eq "file-size limit: the CSV keeps its one whole row" "$(csv_rows "$T/fsize.csv"),$(stat -c %s "$T/fsize.csv")" "1,$size"
+
+# --- a FIFO as --out: written plainly (no truncate, no lock), header once ----
+# The shell holds the FIFO open read-write, so each level's open() finds a
+# reader and the rows wait in the pipe (a few hundred bytes) until read.
+mkfifo "$T/out.fifo"
+exec 3<>"$T/out.fifo"
+timeout 60 "$LOADGEN" --url "$URL" --threads 1:2 -n 20 --out "$T/out.fifo" -q >/dev/null 2>"$T/fifo.err"
+expect_eq "a FIFO as --out: exit 0" "$?" 0
+timeout 1 cat <&3 >"$T/fifo.txt"
+exec 3<&-
+expect_eq "a FIFO as --out: one header and a row per level" \
+  "$(grep -c '^run_id,' "$T/fifo.txt"),$(grep -vc '^run_id,' "$T/fifo.txt")" "1,2"
+check "a FIFO as --out stays a FIFO" test -p "$T/out.fifo"

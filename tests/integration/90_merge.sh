@@ -165,7 +165,7 @@ refused "refuses a merge together with one of its inputs" "both hold run" \
 printf 'not json' >"$T/bad.json"
 refused "refuses a file that is not JSON" "$T/bad.json: not JSON" "$C1" "$T/bad.json" -o "$T/x.json"
 edit "$C2" "$T/nostart.json" 'del l["start_wall_us"]'
-refused "refuses a level without its window" "\"start_wall_us\" is missing" \
+refused "refuses a level without its window" "'start_wall_us' is missing" \
   "$C1" "$T/nostart.json" -o "$T/x.json"
 refused "refuses a missing file" "$T/none.json: cannot open" "$C1" "$T/none.json" -o "$T/x.json"
 refused "refuses an output that is also an input" "is an input and an output" "$C1" "$C2" -o "$C2"

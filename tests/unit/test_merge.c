@@ -479,7 +479,8 @@ static void refuses_missing_and_inconsistent_fields(void **state)
         void (*edit)(cJSON *, cJSON *);
         const char *want;
     } cases[] = {
-        {drop_start, "a.json: levels[0]: \"start_wall_us\" is missing or not a number"},
+        {drop_start, "a.json: levels[0]: 'start_wall_us' is missing; the file is not a whole "
+                     "loadgen result"},
         {drop_latency_histogram, "a.json: levels[0]: \"histograms\" has no \"latency\""},
         {drop_a_class, "a.json: levels[0]: \"classes\" has no count \"http_5xx\""},
         {add_a_request, "a.json: levels[0]: the latency histogram holds 10 samples but "

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "common.h"
 #include "report.h"
 #include "stats.h"
@@ -39,11 +41,14 @@ static struct report_level level(const struct stats *st)
                                  .start_wall_us = 1795000000000000, .st = st};
 }
 
+/* Fields of one CSV line; commas inside quotes do not count. */
 static int count_fields(const char *line)
 {
-    int n = 1;
-    for (; *line && *line != '\n'; line++)
-        n += *line == ',';
+    int n = 1, quoted = 0;
+    for (; *line && *line != '\n'; line++) {
+        quoted ^= *line == '"';
+        n += *line == ',' && !quoted;
+    }
     return n;
 }
 
@@ -82,8 +87,8 @@ static void csv_header_is_written_once_and_rows_have_every_column(void **state)
             header_fields = count_fields(line);
         } else {
             assert_int_equal(count_fields(line), header_fields);
-            /* Commas and quotes in text fields were replaced. */
-            assert_non_null(strstr(line, ",gpu_1,east_us,resnet50,http://h/score,json-b64,closed,50,0,1,100,90,10,0,2.000000,50.000,45.000,"));
+            /* Text with commas and quotes is quoted (RFC 4180). */
+            assert_non_null(strstr(line, ",\"gpu,1\",\"east\"\"us\",resnet50,http://h/score,json-b64,closed,50,0,1,100,90,10,0,2.000000,50.000,45.000,"));
             assert_non_null(strstr(line, ",0.9000,0.005556,180000.0,complete,100,0,"));
         }
     }
@@ -125,6 +130,85 @@ static void an_unwritable_path_is_an_error_naming_it(void **state)
     stats_destroy(st);
 }
 
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *text = calloc(1, 1 << 16);
+    size_t n = fread(text, 1, (1 << 16) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+static void a_level_where_every_request_failed_is_failed_with_empty_figures(void **state)
+{
+    char path[] = "/tmp/loadgen-test-report.XXXXXX", jpath[] = "/tmp/loadgen-test-rjson.XXXXXX";
+    close(mkstemp(path));
+    close(mkstemp(jpath));
+    struct stats *st = stats_create(0, 0);
+    stats_reset(st, 0);
+    st->first_start_us = 0;
+    for (int i = 1; i <= 20; i++) {
+        struct stats_request r = {.class_ = CLASS_CONNECT, .latency_us = 100};
+        stats_record(st, &r, 1, 100, i * 1000);
+    }
+    struct report_level lv = level(st);
+    char err[LG_ERRLEN];
+    assert_string_equal(report_status(&lv), "failed");
+    assert_int_equal(report_csv_append(path, &lv, err), 0);
+    char *text = slurp(path), *row = strchr(text, '\n') + 1;
+    /* throughput_rps .. connect_p50_ms empty; cost_per_hour kept */
+    assert_non_null(strstr(row, ",20,0,20,0,0.020000,,,,,,,,,,,,0,0,0.9000,,,failed,20,0,,,,0,"));
+    free(text);
+
+    struct report_json *j = report_json_create("--json", jpath, "r1");
+    assert_int_equal(report_json_add(j, &lv, err), 0);
+    report_json_destroy(j);
+    text = slurp(jpath);
+    cJSON *doc = cJSON_Parse(text), *l = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "levels"), 0);
+    assert_string_equal(cJSON_GetObjectItem(l, "status")->valuestring, "failed");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(l, "throughput_rps")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(l, "latency_ms"), "p50")));
+    assert_int_equal(cJSON_GetObjectItem(l, "requests")->valuedouble, 20);
+    cJSON_Delete(doc);
+    free(text);
+    unlink(path);
+    unlink(jpath);
+    stats_destroy(st);
+}
+
+static void requests_log_rows_end_with_cycle_label_and_wall_time(void **state)
+{
+    char path[] = "/tmp/loadgen-test-report.XXXXXX";
+    close(mkstemp(path));
+    struct stats *st = stats_create(1, 4);
+    stats_reset(st, 1000000);
+    for (int i = 1; i <= 2; i++) {
+        struct stats_request r = {.class_ = CLASS_OK, .latency_us = 1000, .image = (uint32_t)i,
+                                  .status = 200, .offset_us = i * 250000};
+        stats_record(st, &r, 1, 1000, 1000000 + i * 250000);
+    }
+    st->first_start_us = 1000000 + 249000; /* the first send, 1 ms before its reply */
+    struct report_level lv = level(st);
+    lv.label = "=HYPERLINK(\"x\"),a";
+    lv.cycle = 3;
+    lv.start_wall_us = 1795000000000000 + 249000; /* 2026-11-18T11:06:40.249Z */
+    char err[LG_ERRLEN];
+    assert_int_equal(report_requests_append(path, &lv, err), 0);
+    char *text = slurp(path);
+    assert_string_equal(text,
+        "offset_ms,level,image,status,class,latency_ms,ttfb_ms,connect_ms,bytes_sent,bytes_recv,"
+        "cycle,label,wall_time\n"
+        "250.000,50,1,200,ok,1.000,0.000,0.000,0,0,3,\"'=HYPERLINK(\"\"x\"\"),a\","
+        "2026-11-18T11:06:40.250Z\n"
+        "500.000,50,2,200,ok,1.000,0.000,0.000,0,0,3,\"'=HYPERLINK(\"\"x\"\"),a\","
+        "2026-11-18T11:06:40.500Z\n");
+    free(text);
+    unlink(path);
+    stats_destroy(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +216,8 @@ int main(void)
         cmocka_unit_test(csv_header_is_written_once_and_rows_have_every_column),
         cmocka_unit_test(unknown_cost_leaves_the_cost_cells_empty),
         cmocka_unit_test(an_unwritable_path_is_an_error_naming_it),
+        cmocka_unit_test(a_level_where_every_request_failed_is_failed_with_empty_figures),
+        cmocka_unit_test(requests_log_rows_end_with_cycle_label_and_wall_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
