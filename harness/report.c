@@ -315,12 +315,22 @@ void report_text(FILE *out, const struct report_level *lv)
     fprintf(out, "  requests       %llu (ok %llu, errors %llu) in %.3f s\n",
             (unsigned long long)st->requests, (unsigned long long)st->by_class[CLASS_OK],
             (unsigned long long)stats_errors(st), f.duration_s);
-    fprintf(out, "  throughput     %.1f req/s, %.1f images/s\n", f.throughput_rps, f.images_per_s);
-    fprintf(out, "  latency ms     mean %.2f  p50 %.2f  p90 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
-            hist_mean(st->h[STATS_LATENCY]) / 1000.0, pct_ms(st, STATS_LATENCY, 50),
-            pct_ms(st, STATS_LATENCY, 90), pct_ms(st, STATS_LATENCY, 95),
-            pct_ms(st, STATS_LATENCY, 99), pct_ms(st, STATS_LATENCY, 99.9),
-            ms(hist_max(st->h[STATS_LATENCY])));
+    if (strcmp(report_status(lv), SCHEMA_STATUS_FAILED) == 0) {
+        /* How fast errors came back says nothing about the service. */
+        fprintf(out, "  throughput     - (FAILED: no request succeeded; no throughput or latency)\n");
+    } else {
+        /* A GET carries no image: images/s would only repeat req/s. */
+        if (strcmp(lv->format, "none") == 0)
+            fprintf(out, "  throughput     %.1f req/s\n", f.throughput_rps);
+        else
+            fprintf(out, "  throughput     %.1f req/s, %.1f images/s\n", f.throughput_rps,
+                    f.images_per_s);
+        fprintf(out, "  latency ms     mean %.2f  p50 %.2f  p90 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
+                hist_mean(st->h[STATS_LATENCY]) / 1000.0, pct_ms(st, STATS_LATENCY, 50),
+                pct_ms(st, STATS_LATENCY, 90), pct_ms(st, STATS_LATENCY, 95),
+                pct_ms(st, STATS_LATENCY, 99), pct_ms(st, STATS_LATENCY, 99.9),
+                ms(hist_max(st->h[STATS_LATENCY])));
+    }
     if (lv->open_loop)
         fprintf(out, "  uncorrected    p50 %.2f  p99 %.2f ms (from the actual send); late sends %llu\n",
                 pct_ms(st, STATS_LATENCY_UNCORRECTED, 50), pct_ms(st, STATS_LATENCY_UNCORRECTED, 99),

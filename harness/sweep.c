@@ -36,6 +36,7 @@ int sweep_add(struct sweep *s, const struct report_level *lv)
         .p99_ms = (double)hist_percentile(st->h[STATS_LATENCY], 99) / 1000.0,
         .error_rate = st->requests ? (double)stats_errors(st) / (double)st->requests : NAN,
         .partial = lv->interrupted || lv->unstable,
+        .failed = st->requests > 0 && st->by_class[CLASS_OK] == 0,
     };
     s->images = strcmp(lv->format, "none") != 0;
     return 0;
@@ -69,6 +70,13 @@ void sweep_print(FILE *f, const struct sweep *s)
             snprintf(errs, sizeof errs, "-");
         else
             snprintf(errs, sizeof errs, "%.1f%%", r->error_rate * 100);
+        if (r->failed) {
+            fprintf(f, "%12s %6u %12s", level, r->cycle, "-");
+            if (s->images)
+                fprintf(f, " %10s", "-");
+            fprintf(f, " %9s %9s %9s %8s  (failed)\n", "-", "-", "-", errs);
+            continue;
+        }
         fprintf(f, "%12s %6u %12.1f", level, r->cycle, r->throughput_rps);
         if (s->images)
             fprintf(f, " %10.1f", r->images_per_s);

@@ -24,6 +24,7 @@ struct sweep_row {
     double p50_ms, p90_ms, p99_ms;
     double error_rate;      /* errors / requests; NaN without requests */
     int partial;            /* interrupted or never stable */
+    int failed;             /* no request succeeded: no figures to show */
 };
 
 struct sweep {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# 17_summary.sh: what a run prints at the end, as perf_analyzer and wrk
+# users read it: one table for a sweep, capacity at SLO in req/s and
+# images/s, no images/s for GET, and a failed level that says so instead of
+# a throughput of errors.
+. "$(dirname "$0")/lib.sh"
+start_serve --fixed-latency 5ms
+URL=http://127.0.0.1:$SERVE_PORT/score
+
+lg --url "$URL" -c 2:4:2 --cycles 2 -n 100 --synthetic 5 --no-out -q >"$T/sweep" 2>"$T/err"
+expect_eq "a sweep exits 0" "$?" 0
+check "a sweep ends with one table" grep -q '^ concurrency  cycle        req/s   images/s    p50 ms    p90 ms    p99 ms   errors$' "$T/sweep"
+expect_eq "the table has a row per level and cycle" \
+  "$(awk '/^ concurrency/{t=1; next} t && NF >= 8' "$T/sweep" | wc -l)" 4
+check "its last row is the last level's second cycle" bash -c "tail -1 '$T/sweep' | grep -q '^ *4 *2 '"
+
+lg --url "$URL" -n 50 --synthetic 5 --no-out -q >"$T/one" 2>&1
+check "one level: no table" bash -c "! grep -q '^ concurrency' '$T/one'"
+
+lg --url "http://127.0.0.1:$SERVE_PORT/ping" --method GET -n 50 --no-out -q >"$T/get" 2>&1
+check "GET: req/s only, no images/s" grep -q '^  throughput     [0-9.]* req/s$' "$T/get"
+
+lg --url "$URL" -c auto --slo p99=50ms --auto-max 4 -n 100 --synthetic 5 --no-out -q >"$T/auto" 2>&1
+check "capacity at SLO in req/s and images/s" \
+  grep -q '^capacity at SLO: at least 4 in flight: [0-9.]* req/s, [0-9.]* images/s' "$T/auto"
+
+port=$(free_port)
+lg --url "http://127.0.0.1:$port/score" -c 1:2 -n 5 --synthetic 2 --no-out -q >"$T/dead" 2>"$T/dead.err"
+expect_eq "every request failed: exit 3" "$?" 3
+check "a failed level says FAILED, not a throughput" grep -q 'throughput     - (FAILED' "$T/dead"
+check "the table marks failed levels and shows no figures" grep -q '(failed)$' "$T/dead"
