@@ -361,7 +361,17 @@ struct report_json {
     char *path;
     cJSON *root;
     cJSON *levels;
+    int stream;       /* stdout, a FIFO or a device: written once, at the end */
+    int pending;      /* levels added since the last write */
 };
+
+/* A reader of stdout or a FIFO takes what comes as one stream: a result
+ * rewritten after every level would reach it as several documents. */
+static int is_stream(const char *path)
+{
+    struct stat st;
+    return fileio_is_stdout(path) || (stat(path, &st) == 0 && !S_ISREG(st.st_mode));
+}
 
 struct report_json *report_json_create(const char *flag, const char *path, const char *run_id)
 {
@@ -369,6 +379,7 @@ struct report_json *report_json_create(const char *flag, const char *path, const
     if (!j || !(j->path = strdup(path)) || !(j->root = cJSON_CreateObject()))
         goto fail;
     j->flag = flag;
+    j->stream = is_stream(path);
     cJSON_AddNumberToObject(j->root, "schema_version", 1);
     cJSON_AddStringToObject(j->root, "tool", "loadgen");
     cJSON_AddStringToObject(j->root, "version", LOADGEN_VERSION);
@@ -510,6 +521,15 @@ int report_json_add(struct report_json *j, const struct report_level *lv, char *
 {
     if (report_json_append(j, lv, NULL) < 0)
         return lg_err(err, "%s %s: out of memory", j->flag, j->path);
+    j->pending = 1;
+    return j->stream ? 0 : report_json_finish(j, err);
+}
+
+int report_json_finish(struct report_json *j, char *err)
+{
+    if (!j || !j->pending)
+        return 0;
+    j->pending = 0;
     return report_json_write(j, err);
 }
 

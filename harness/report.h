@@ -77,7 +77,12 @@ int report_json_append(struct report_json *j, const struct report_level *lv, cJS
 /* Sets a top-level member (taken): merge's "merged_from". -ENOMEM. */
 int report_json_set(struct report_json *j, const char *key, cJSON *value);
 int report_json_write(struct report_json *j, char *err);
+/* Adds a level and rewrites the file, so that a run cut short keeps every
+ * level measured; to stdout, a FIFO or a device the result goes out once,
+ * at report_json_finish, as one document. */
 int report_json_add(struct report_json *j, const struct report_level *lv, char *err);
+/* Writes what report_json_add held back (accepts NULL). */
+int report_json_finish(struct report_json *j, char *err);
 void report_json_destroy(struct report_json *j);
 
 /* "20261127T014411Z-1a2b3c": sortable, unique enough across clients. */

@@ -400,6 +400,19 @@ static unsigned default_loops(const struct run_config *cfg, unsigned max_slots)
     return loops > max_slots ? max_slots : loops;
 }
 
+/* The JSON result held back for stdout or a FIFO goes out now, whatever
+ * the run's outcome: every level measured is still written. */
+static int finish_json(struct report_json *json, int rc)
+{
+    char err[LG_ERRLEN];
+    if (report_json_finish(json, err) < 0) {
+        print_error(err);
+        if (rc == LG_EXIT_OK)
+            rc = LG_EXIT_FAIL;
+    }
+    return rc;
+}
+
 /* What a scenario's targets share: one run_id, and one JSON result that
  * accumulates every target's levels. */
 struct run_shared {
@@ -596,6 +609,7 @@ int run_main(int argc, char **argv)
         struct run_shared one = {.json = NULL};
         report_run_id(one.run_id, sizeof one.run_id);
         int rc = run_one(argc, argv, &one);
+        rc = finish_json(one.json, rc);
         report_json_destroy(one.json);
         return rc;
     }
@@ -659,6 +673,7 @@ int run_main(int argc, char **argv)
             worst = rc;
     }
     scenario_destroy(sc);
+    worst = finish_json(shared.json, worst);
     report_json_destroy(shared.json);
     return worst;
 }

@@ -29,3 +29,11 @@ lg --url "http://127.0.0.1:$port/score" -c 1:2 -n 5 --synthetic 2 --no-out -q >"
 expect_eq "every request failed: exit 3" "$?" 3
 check "a failed level says FAILED, not a throughput" grep -q 'throughput     - (FAILED' "$T/dead"
 check "the table marks failed levels and shows no figures" grep -q '(failed)$' "$T/dead"
+
+# A sweep's JSON on stdout is one document with every level, not one per
+# level (a pipe cannot be rewritten).
+lg --url "$URL" -c 1:3 -n 30 --synthetic 5 --no-out -q --json - 2>"$T/json.err" >"$T/sweep.json"
+expect_eq "a sweep with --json -: exit 0" "$?" 0
+expect_eq "--json - of a sweep is one JSON document with its 3 levels" \
+  "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["levels"]))' "$T/sweep.json" 2>&1)" 3
+check "and the human text went to stderr" grep -q '^ concurrency  cycle' "$T/json.err"
