@@ -429,7 +429,7 @@ int chartlines_scaling(struct chart_ctx *c)
 int chartlines_curve(struct chart_ctx *c)
 {
     const struct results *r = c->r;
-    int drawn = 0;
+    int drawn = 0, noted = 0;
     for (size_t m = 0; m < r->nvalues[RESULTS_MODEL]; m++) {
         const char *model = r->values[RESULTS_MODEL][m];
         const char *name[CHART_MAX_SERIES], *color[CHART_MAX_SERIES];
@@ -478,6 +478,7 @@ int chartlines_curve(struct chart_ctx *c)
         if (most < 2) {
             chart_skip(c, "no latency-vs-throughput curve for %s: each deployment ran one level "
                           "(sweep with --threads 10:50:10)", model);
+            noted++;
             continue;
         }
         snprintf(file, sizeof file, "8-latency-vs-throughput-%s", model);
@@ -495,7 +496,7 @@ int chartlines_curve(struct chart_ctx *c)
             return rc;
         drawn++;
     }
-    if (!drawn && r->ngroups)
+    if (!drawn && !noted && r->ngroups)
         chart_skip(c, "no latency-vs-throughput curve: no closed-loop sweep in the results");
     return 0;
 }

@@ -266,12 +266,14 @@ int compare_sentence(const struct compare_table *t, const struct compare_section
     const char *unit = t->by == RESULTS_REGION ? "the client in " : "";
     int w;
     if (row->pct >= 0)
-        w = snprintf(buf, size, "%s, %s, %s: %s%s beat %s%s by %.1f%% (%.1f vs %.1f images/s)",
-                     s->key[0], s->key[1], lvl, unit, row->value, unit, base->value, row->pct,
+        w = snprintf(buf, size, "%s%s%s, %s: %s%s beat %s%s by %.1f%% (%.1f vs %.1f images/s)",
+                     s->key[0], *s->key[1] ? ", " : "", s->key[1], lvl, unit, row->value, unit,
+                     base->value, row->pct,
                      row->g->ips.mean, base->g->ips.mean);
     else
-        w = snprintf(buf, size, "%s, %s, %s: %s%s was %.1f%% slower than %s%s (%.1f vs %.1f "
-                     "images/s)", s->key[0], s->key[1], lvl, unit, row->value, -row->pct, unit,
+        w = snprintf(buf, size, "%s%s%s, %s: %s%s was %.1f%% slower than %s%s (%.1f vs %.1f "
+                     "images/s)", s->key[0], *s->key[1] ? ", " : "", s->key[1], lvl, unit,
+                     row->value, -row->pct, unit,
                      base->value, row->g->ips.mean, base->g->ips.mean);
     size_t used = w > 0 && (size_t)w < size ? (size_t)w : size - 1;
     if (isfinite(row->per_dollar_pct))
@@ -365,7 +367,7 @@ void compare_print_text(FILE *f, const struct compare_table *t)
         size_t wv = strlen(by);
         for (size_t i = 0; i < s->nrows; i++)
             wv = strlen(s->rows[i].value) > wv ? strlen(s->rows[i].value) : wv;
-        fprintf(f, "%s%s, %s\n", k ? "\n" : "", s->key[0], s->key[1]);
+        fprintf(f, "%s%s%s%s\n", k ? "\n" : "", s->key[0], *s->key[1] ? ", " : "", s->key[1]);
         fprintf(f, "  %-*s %8s %6s %20s %9s %9s %7s %11s %12s\n", (int)wv, by, "level", "cycles",
                 "images/s (95% CI)", "p50 ms", "p99 ms", "errors", "images/$", vs);
         for (size_t i = 0; i < s->nrows; i++) {

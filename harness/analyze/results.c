@@ -171,6 +171,18 @@ static struct results_row *new_row(struct results *r)
 
 /* A record of the result format into a row; `where` names it in messages
  * ("path:line" for a CSV, "path: levels[i]" for JSON). */
+/* "127.0.0.1:8080" from "http://127.0.0.1:8080/score"; "run" without one. */
+static void default_label(char *out, size_t len, const char *target)
+{
+    const char *p = strstr(target, "://");
+    p = p ? p + 3 : target;
+    size_t n = strcspn(p, "/?#");
+    if (n == 0)
+        snprintf(out, len, "run");
+    else
+        snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p);
+}
+
 static int row_from(struct results_row *row, const struct schema_level *rec, const char *where,
                     int csv, char *err)
 {
@@ -210,9 +222,12 @@ static int row_from(struct results_row *row, const struct schema_level *rec, con
     row->open_loop = strcmp(rec->mode, "open") == 0;
     row->interrupted = strcmp(rec->status, SCHEMA_STATUS_INTERRUPTED) == 0;
     row->failed = schema_failed(rec);
-    if (csv && (!*row->label || !*row->model))
-        return lg_err(err, "%s: empty %s; every row needs a label and a model", where,
-                      *row->label ? "model" : "label");
+    /* A run without --label or --model is plotted and compared as it is:
+     * the deployment is named by its host:port, the model neutrally. */
+    if (!*row->label)
+        default_label(row->label, sizeof row->label, row->target);
+    if (!*row->model)
+        snprintf(row->model, sizeof row->model, "%s", RESULTS_DEFAULT_MODEL);
     return 0;
 }
 
@@ -258,7 +273,8 @@ int results_load_csv(struct results *r, const char *path, char *err)
         return -1;
     const char *src = keep_source(r, path);
     char *line = NULL, *f[SCHEMA_MAX_FIELDS];
-    size_t cap = 0, lineno = 0, nrows = 0, total = 0;
+    size_t cap = 0, lineno = 0, nrows = 0, nskipped = 0, total = 0;
+    char first_skip[LG_ERRLEN] = "";
     ssize_t len;
     struct schema_header h = {0};
     int have_header = 0, rc = 0;
@@ -298,11 +314,14 @@ int results_load_csv(struct results *r, const char *path, char *err)
                         "first; was it written by loadgen --out?", path, lineno);
             goto done;
         }
+        /* A row that cannot be used is left out with a note; the good
+         * rows beside it are still plotted and compared. */
         if (n != h.nfields) {
-            rc = lg_err(err, "%s:%zu: %d fields but the header above has %d: rows of two "
+            add_note(r, "skipped %s:%zu: %d fields but the header above has %d: rows of two "
                         "loadgen versions mixed in one file? keep one version per file, "
                         "each with its own header", path, lineno, n, h.nfields);
-            goto done;
+            nskipped++;
+            continue;
         }
         struct results_row *row = new_row(r);
         if (!row) {
@@ -310,18 +329,27 @@ int results_load_csv(struct results *r, const char *path, char *err)
             goto done;
         }
         row->source = src;
-        char where[LG_ERRLEN / 2];
+        char where[LG_ERRLEN / 2], why[LG_ERRLEN];
         struct schema_level rec;
         snprintf(where, sizeof where, "%s:%zu", path, lineno);
-        if ((rc = schema_csv_read(&rec, &h, f, SCHEMA_READ_LENIENT, where, err)) < 0 ||
-            (rc = row_from(row, &rec, where, 1, err)) < 0)
-            goto done;
+        if (schema_csv_read(&rec, &h, f, SCHEMA_READ_LENIENT, where, why) < 0 ||
+            row_from(row, &rec, where, 1, why) < 0) {
+            r->nrows--;
+            add_note(r, "skipped %s", why);
+            if (!*first_skip)
+                snprintf(first_skip, sizeof first_skip, "%s", why);
+            nskipped++;
+            continue;
+        }
         nrows++;
     }
     if (ferror(fp))
         rc = lg_err(err, "%s: read error: %s", path, strerror(errno));
     else if (lineno == 0)
         rc = lg_err(err, "%s: empty file; expected a loadgen summary CSV (loadgen --out)", path);
+    else if (nrows == 0 && nskipped)
+        rc = lg_err(err, "%s: no usable row (%zu skipped; the first: %s)", path, nskipped,
+                    first_skip);
     else if (nrows == 0)
         rc = lg_err(err, "%s: a header but no rows; did the run finish a level?", path);
     else
@@ -557,7 +585,9 @@ static int load_dir(struct results *r, const char *dir, char *err)
         }
         add_note(r, "skipped %s", why);
     }
-    if (used == 0)
+    if (used == 0 && r->nnotes)
+        rc = lg_err(err, "%s: no usable loadgen result in it (%s)", dir, r->notes[r->nnotes - 1]);
+    else if (used == 0)
         rc = lg_err(err, "%s: no loadgen summary CSV or JSON result in it", dir);
 done:
     for (size_t i = 0; i < n; i++)

@@ -22,6 +22,9 @@
 #include <stdio.h>
 
 #define RESULTS_TEXT 128 /* capacity of a text field, NUL included */
+/* The model of a row written without --model (the label of one without
+ * --label is its target's host:port). */
+#define RESULTS_DEFAULT_MODEL "default"
 
 /* One level and cycle of one run: a summary CSV row, or the same figures
  * taken from a JSON level. Numbers a file does not carry are NaN. */

@@ -211,7 +211,7 @@ static void older_and_newer_schemas_read_alike(void **state)
     results_destroy(r);
 }
 
-static void rows_of_two_versions_in_one_file_are_refused(void **state)
+static void a_row_of_another_version_is_skipped_with_a_note(void **state)
 {
     (void)state;
     FILE *f = create("mixed.csv");
@@ -221,9 +221,29 @@ static void rows_of_two_versions_in_one_file_are_refused(void **state)
     fclose(f);
     struct results *r = results_create();
     char err[LG_ERRLEN];
-    assert_int_equal(load_one(r, "mixed.csv", err), -1);
-    assert_non_null(strstr(err, "mixed.csv:3: 38 fields but the header above has 32"));
-    assert_non_null(strstr(err, "mixed in one file"));
+    assert_int_equal(load_one(r, "mixed.csv", err), 0);
+    assert_int_equal(r->nrows, 1); /* the good row stays */
+    assert_int_equal(r->nnotes, 1);
+    assert_non_null(strstr(r->notes[0], "mixed.csv:3: 38 fields but the header above has 32"));
+    assert_non_null(strstr(r->notes[0], "mixed in one file"));
+    results_destroy(r);
+}
+
+static void a_row_without_label_or_model_is_named_by_its_target(void **state)
+{
+    (void)state;
+    FILE *f = create("plain.csv");
+    fputs(HEADER_V0, f);
+    /* A default run: no --label, --region or --model. */
+    fputs("r0,2026-11-27T01:02:03Z,,,,http://10.0.0.4:8080/score,json-b64,closed,50,0,1,200,200,"
+          "0,0,1.0,100,100,50.0,40.0,60.0,70.0,90.0,95.0,99.0,39.0,0.1,1000,2000,,,\n", f);
+    fclose(f);
+    struct results *r = results_create();
+    char err[LG_ERRLEN];
+    assert_int_equal(load_one(r, "plain.csv", err), 0);
+    assert_int_equal(r->nrows, 1);
+    assert_string_equal(r->rows[0].model, RESULTS_DEFAULT_MODEL);
+    assert_string_equal(r->rows[0].label, "10.0.0.4:8080");
     results_destroy(r);
 }
 
@@ -529,8 +549,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(repeated_header_lines_from_several_clients_are_skipped,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(older_and_newer_schemas_read_alike, setup, teardown),
-        cmocka_unit_test_setup_teardown(rows_of_two_versions_in_one_file_are_refused, setup,
+        cmocka_unit_test_setup_teardown(a_row_of_another_version_is_skipped_with_a_note, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_row_without_label_or_model_is_named_by_its_target,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(a_file_without_the_header_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_numbers_and_modes_name_line_and_column, setup,
                                         teardown),
