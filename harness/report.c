@@ -348,6 +348,23 @@ void report_text(FILE *out, const struct report_level *lv)
             if (st->by_class[c])
                 fprintf(out, " %s %llu", stats_class_name(c), (unsigned long long)st->by_class[c]);
         fputc('\n', out);
+        /* Which statuses, not only which class: a 404 is a wrong URL, a
+         * 503 an overloaded server. */
+        int any = 0;
+        for (size_t code = 1; code < STATS_STATUSES; code++)
+            if (st->by_status[code] && (code < 200 || code > 299)) {
+                fprintf(out, "%s %zu x%llu", any ? "," : "  statuses      ", code,
+                        (unsigned long long)st->by_status[code]);
+                any = 1;
+            }
+        if (any)
+            fputc('\n', out);
+        for (size_t i = 0; i < st->nerrmsg; i++) {
+            char msg[STATS_ERRMSG_LEN];
+            snprintf(msg, sizeof msg, "%s", st->errmsg[i].text);
+            fprintf(out, "  %s %s (x%llu)\n", i ? "              " : "first errors  ",
+                    lg_printable(msg), (unsigned long long)st->errmsg[i].count);
+        }
     }
     if (!isnan(f.cost_per_1k_images))
         fprintf(out, "  cost           $%.5f per 1000 images, %.0f images per $\n",
@@ -417,6 +434,20 @@ static cJSON *level_json(const struct report_level *lv)
     cJSON *cl = cJSON_AddObjectToObject(o, SCHEMA_JSON_CLASSES);
     for (int c = 0; c < CLASS_COUNT; c++)
         cJSON_AddNumberToObject(cl, stats_class_name(c), (double)st->by_class[c]);
+    cJSON *sts = cJSON_AddObjectToObject(o, "statuses");
+    for (size_t code = 0; code < STATS_STATUSES; code++)
+        if (st->by_status[code]) {
+            char k[8];
+            snprintf(k, sizeof k, "%zu", code);
+            cJSON_AddNumberToObject(sts, k, (double)st->by_status[code]);
+        }
+    cJSON *msgs = cJSON_AddArrayToObject(o, "error_messages");
+    for (size_t i = 0; i < st->nerrmsg; i++) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "message", st->errmsg[i].text);
+        cJSON_AddNumberToObject(m, "count", (double)st->errmsg[i].count);
+        cJSON_AddItemToArray(msgs, m);
+    }
 
     /* HDR-style spectrum: each step halves the distance left to 100%. */
     cJSON *spec = cJSON_AddArrayToObject(o, SCHEMA_JSON_PERCENTILES);

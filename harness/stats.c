@@ -4,6 +4,7 @@
 #include "stats.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,10 @@ void stats_reset(struct stats *s, int64_t origin_us)
     s->requests = s->images = s->images_ok = s->late_sends = 0;
     s->bytes_sent = s->bytes_recv = 0;
     memset(s->by_class, 0, sizeof s->by_class);
+    memset(s->by_status, 0, sizeof s->by_status);
+    memset(s->errmsg, 0, sizeof s->errmsg);
+    s->nerrmsg = 0;
+    s->errmsg_more = 0;
     s->first_start_us = INT64_MAX;
     s->last_end_us = 0;
     for (int i = 0; i < STATS_HIST_COUNT; i++)
@@ -110,6 +115,7 @@ int stats_record(struct stats *s, const struct stats_request *r, unsigned images
     s->requests++;
     s->images += images;
     s->by_class[r->class_]++;
+    s->by_status[r->status < STATS_STATUSES ? r->status : STATS_STATUSES - 1]++;
     if (r->class_ == CLASS_OK)
         s->images_ok += images;
     s->bytes_sent += r->bytes_sent;
@@ -144,8 +150,36 @@ int stats_record(struct stats *s, const struct stats_request *r, unsigned images
     return 0;
 }
 
+/* Adds `count` to the message's entry, making one if there is room. */
+static void errmsg_add(struct stats *s, const char *msg, uint64_t count)
+{
+    for (size_t i = 0; i < s->nerrmsg; i++)
+        if (strncmp(s->errmsg[i].text, msg, STATS_ERRMSG_LEN - 1) == 0) {
+            s->errmsg[i].count += count;
+            return;
+        }
+    if (s->nerrmsg == STATS_MAX_ERRMSG) {
+        s->errmsg_more += count;
+        return;
+    }
+    struct stats_errmsg *e = &s->errmsg[s->nerrmsg++];
+    snprintf(e->text, sizeof e->text, "%s", msg);
+    e->count = count;
+}
+
+void stats_note_error(struct stats *s, const char *msg)
+{
+    if (msg && *msg)
+        errmsg_add(s, msg, 1);
+}
+
 int stats_merge(struct stats *dst, const struct stats *src)
 {
+    for (size_t i = 0; i < STATS_STATUSES; i++)
+        dst->by_status[i] += src->by_status[i];
+    for (size_t i = 0; i < src->nerrmsg; i++)
+        errmsg_add(dst, src->errmsg[i].text, src->errmsg[i].count);
+    dst->errmsg_more += src->errmsg_more;
     dst->requests += src->requests;
     dst->images += src->images;
     dst->images_ok += src->images_ok;

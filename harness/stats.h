@@ -63,8 +63,26 @@ struct stats_request {
     uint64_t bytes_recv;
 };
 
+/* Replies counted by status: 0 is no reply (connect, timeout, reset), and a
+ * status past 999 (not HTTP) is counted as 999. */
+#define STATS_STATUSES 1000
+/* The first few distinct error messages (what the transport said), so a
+ * failing run names its cause ("Connection refused", "certificate verify
+ * failed") instead of only counting it. */
+#define STATS_MAX_ERRMSG 4
+#define STATS_ERRMSG_LEN 160
+
+struct stats_errmsg {
+    char text[STATS_ERRMSG_LEN];
+    uint64_t count;
+};
+
 struct stats {
     uint64_t requests;               /* completed, every class */
+    uint64_t by_status[STATS_STATUSES]; /* replies by HTTP status; [0]: no reply */
+    struct stats_errmsg errmsg[STATS_MAX_ERRMSG]; /* in the order first seen */
+    size_t nerrmsg;
+    uint64_t errmsg_more;            /* errors whose message was not kept */
     uint64_t images;                 /* images carried by completed requests */
     uint64_t images_ok;              /* images carried by CLASS_OK requests */
     uint64_t by_class[CLASS_COUNT];
@@ -90,6 +108,10 @@ int stats_merge(struct stats *dst, const struct stats *src);
 /* Record one completed request. `now_us` is the monotonic completion time. */
 int stats_record(struct stats *s, const struct stats_request *r, unsigned images,
                  uint64_t latency_uncorrected_us, int64_t now_us);
+/* An error's message, kept when it is one of the first STATS_MAX_ERRMSG
+ * distinct ones, else counted in errmsg_more. Called on errors only: no
+ * allocation, a few string compares. */
+void stats_note_error(struct stats *s, const char *msg);
 /* Record a server-reported compute time for a request of `latency_us`. */
 void stats_record_server_time(struct stats *s, uint64_t server_us, uint64_t latency_us);
 const char *stats_hist_name(enum stats_hist h);     /* "latency", "ttfb", ... */

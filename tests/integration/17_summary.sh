@@ -37,3 +37,11 @@ expect_eq "a sweep with --json -: exit 0" "$?" 0
 expect_eq "--json - of a sweep is one JSON document with its 3 levels" \
   "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["levels"]))' "$T/sweep.json" 2>&1)" 3
 check "and the human text went to stderr" grep -q '^ concurrency  cycle' "$T/json.err"
+
+# "errors http_4xx 20" alone never showed the 404: the statuses are named,
+# in the text and in the JSON.
+lg --url "http://127.0.0.1:$SERVE_PORT/nope" -n 20 --synthetic 2 --no-out -q --json "$T/404.json" >"$T/404" 2>&1
+expect_eq "a wrong path: every request failed, exit 3" "$?" 3
+check "the summary names the status: 404 x20" grep -q '^  statuses       404 x20$' "$T/404"
+expect_eq "the JSON counts replies by status" \
+  "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["levels"][0]["statuses"])' "$T/404.json")" "{'404': 20}"
