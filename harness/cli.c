@@ -7,7 +7,6 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,170 +20,13 @@
 #include "check.h"
 #include "common.h"
 #include "fileio.h"
+#include "flags.h"
 #include "units.h"
 
 #define DEFAULT_OUT "results/summary.csv"
 /* No duration or timeout is longer than a year: then no sum of them
  * (a deadline, a grace period) comes near INT64_MAX microseconds. */
 #define MAX_DURATION_US (366LL * 86400 * 1000000)
-
-enum {
-    OPT_IMAGES = 256, OPT_IMAGES_LIST, OPT_SYNTHETIC, OPT_IMAGE_SIZE, OPT_SEED, OPT_SHUFFLE,
-    OPT_SAVE_SYNTHETIC, OPT_BODY_FILE, OPT_FORMAT, OPT_INPUT_KEY, OPT_JSON_TEMPLATE,
-    OPT_CONTENT_TYPE, OPT_FIELD, OPT_INPUT_NAME, OPT_BATCH, OPT_METHOD, OPT_BEARER_ENV,
-    OPT_SECRET_HEADER, OPT_USER_AGENT, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_HTTP2,
-    OPT_INSECURE, OPT_CACERT, OPT_FOLLOW, OPT_MAX_REPLY, OPT_EXPECT_STATUS, OPT_EXPECT_JSON,
-    OPT_EXPECT_HEADER, OPT_SERVER_TIME_HEADER, OPT_SERVER_TIME_JSON, OPT_LABEL, OPT_REGION,
-    OPT_MODEL, OPT_COST, OPT_OUT, OPT_NO_OUT, OPT_JSON, OPT_REQUESTS_LOG, OPT_HISTORY,
-    OPT_ARRIVAL, OPT_MAX_INFLIGHT, OPT_CYCLES, OPT_WARMUP, OPT_PAUSE, OPT_LOOPS, OPT_VERSION,
-    OPT_START_AT, OPT_UNTIL_STABLE, OPT_STABILITY, OPT_WINDOW, OPT_MAX_WINDOWS, OPT_SLO,
-    OPT_MAX_ERROR_RATE, OPT_AUTO_MAX, OPT_FOLLOW_HEADERS,
-};
-
-static const struct option options[] = {
-    {"url", required_argument, NULL, 'u'},
-    {"threads", required_argument, NULL, 'c'},
-    {"concurrency", required_argument, NULL, 'c'},
-    {"requests", required_argument, NULL, 'n'},
-    {"duration", required_argument, NULL, 'd'},
-    {"rate", required_argument, NULL, 'R'},
-    {"arrival", required_argument, NULL, OPT_ARRIVAL},
-    {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
-    {"cycles", required_argument, NULL, OPT_CYCLES},
-    {"warmup", required_argument, NULL, OPT_WARMUP},
-    {"pause", required_argument, NULL, OPT_PAUSE},
-    {"loops", required_argument, NULL, OPT_LOOPS},
-    {"images", required_argument, NULL, OPT_IMAGES},
-    {"images-list", required_argument, NULL, OPT_IMAGES_LIST},
-    {"synthetic", required_argument, NULL, OPT_SYNTHETIC},
-    {"image-size", required_argument, NULL, OPT_IMAGE_SIZE},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"shuffle", no_argument, NULL, OPT_SHUFFLE},
-    {"save-synthetic", required_argument, NULL, OPT_SAVE_SYNTHETIC},
-    {"body-file", required_argument, NULL, OPT_BODY_FILE},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"input-key", required_argument, NULL, OPT_INPUT_KEY},
-    {"json-template", required_argument, NULL, OPT_JSON_TEMPLATE},
-    {"content-type", required_argument, NULL, OPT_CONTENT_TYPE},
-    {"field", required_argument, NULL, OPT_FIELD},
-    {"input-name", required_argument, NULL, OPT_INPUT_NAME},
-    {"batch", required_argument, NULL, OPT_BATCH},
-    {"method", required_argument, NULL, OPT_METHOD},
-    {"header", required_argument, NULL, 'H'},
-    {"bearer-env", required_argument, NULL, OPT_BEARER_ENV},
-    {"secret-header", required_argument, NULL, OPT_SECRET_HEADER},
-    {"user-agent", required_argument, NULL, OPT_USER_AGENT},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-    {"http2", no_argument, NULL, OPT_HTTP2},
-    {"insecure", no_argument, NULL, OPT_INSECURE},
-    {"cacert", required_argument, NULL, OPT_CACERT},
-    {"follow", no_argument, NULL, OPT_FOLLOW},
-    {"follow-headers", no_argument, NULL, OPT_FOLLOW_HEADERS},
-    {"max-reply", required_argument, NULL, OPT_MAX_REPLY},
-    {"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
-    {"expect-json", required_argument, NULL, OPT_EXPECT_JSON},
-    {"expect-header", required_argument, NULL, OPT_EXPECT_HEADER},
-    {"server-time-header", required_argument, NULL, OPT_SERVER_TIME_HEADER},
-    {"server-time-json", required_argument, NULL, OPT_SERVER_TIME_JSON},
-    {"label", required_argument, NULL, OPT_LABEL},
-    {"region", required_argument, NULL, OPT_REGION},
-    {"model", required_argument, NULL, OPT_MODEL},
-    {"cost-per-hour", required_argument, NULL, OPT_COST},
-    {"out", required_argument, NULL, OPT_OUT},
-    {"no-out", no_argument, NULL, OPT_NO_OUT},
-    {"json", required_argument, NULL, OPT_JSON},
-    {"requests-log", required_argument, NULL, OPT_REQUESTS_LOG},
-    {"history", required_argument, NULL, OPT_HISTORY},
-    {"start-at", required_argument, NULL, OPT_START_AT},
-    {"until-stable", no_argument, NULL, OPT_UNTIL_STABLE},
-    {"stability", required_argument, NULL, OPT_STABILITY},
-    {"window", required_argument, NULL, OPT_WINDOW},
-    {"max-windows", required_argument, NULL, OPT_MAX_WINDOWS},
-    {"slo", required_argument, NULL, OPT_SLO},
-    {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
-    {"auto-max", required_argument, NULL, OPT_AUTO_MAX},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
-
-static const char usage[] =
-    "usage: loadgen [run] --url URL [options]\n"
-    "       loadgen serve|plot|compare|report|merge [options]   (each has --help)\n"
-    "\n"
-    "Posts images to a scoring endpoint with N requests in flight and reports\n"
-    "throughput, latency percentiles and errors; appends a row per level to a CSV.\n"
-    "\n"
-    "Experiments:\n"
-    "      --scenario FILE      run every target of an experiment file (scenarios/*.json);\n"
-    "                           flags given here override the file's\n"
-    "      --only LABEL         just the target with this label\n"
-    "\n"
-    "Load:\n"
-    "  -u, --url URL            endpoint, http:// or https:// (required)\n"
-    "  -c, --threads N|A:B[:S]  requests in flight, or a sweep of levels (default 50)\n"
-    "                           (alias --concurrency)\n"
-    "  -n, --requests N         requests per level, counted exactly (default 1000)\n"
-    "  -d, --duration T         send for T per level instead (30s, 2m)\n"
-    "      --cycles K           repeat each level K times (default 1)\n"
-    "      --warmup N|T         requests or time sent before each level, not counted\n"
-    "      --pause T            pause between levels\n"
-    "  -R, --rate R|A:B[:S]     open loop: R requests/s (latency counted from the\n"
-    "                           intended send time: no coordinated omission)\n"
-    "      --arrival constant|poisson   open-loop arrivals (default constant)\n"
-    "      --max-inflight N     open loop: cap on requests in flight (default 1000)\n"
-    "      --loops J            event-loop threads (default: cores, at most N)\n"
-    "      --start-at TIME      wait until this Unix time (seconds) before starting\n"
-    "      --until-stable       measure windows until throughput and p50 of the last 3\n"
-    "                           agree within --stability (10%); --window 5s|200 (default\n"
-    "                           the -n/-d of a level), --max-windows 10 (exit 4 if never)\n"
-    "      --slo p99=500ms[,p50=..] --max-error-rate 1%   thresholds for every level\n"
-    "                           (exit 5 when one is broken)\n"
-    "  -c auto                  step concurrency up (1, 2, 4, ... --auto-max 1024, then\n"
-    "                           bisect) to the highest level that meets --slo and\n"
-    "                           --max-error-rate: the capacity at SLO\n"
-    "\n"
-    "Requests:\n"
-    "      --images DIR         JPEG/PNG files (recursive, sorted); image i = file i mod count\n"
-    "      --images-list FILE   one image path per line\n"
-    "      --synthetic N        without --images: N synthetic JPEGs (default 1000)\n"
-    "      --image-size WxH     synthetic image size (default 224x224)\n"
-    "      --seed S --shuffle   shuffle the corpus reproducibly\n"
-    "      --save-synthetic DIR write the synthetic images out\n"
-    "      --format F           json-b64 (default: {\"input\": \"<b64>\"}), raw, multipart,\n"
-    "                           tfserving, kserve-v2, kserve-v2-binary\n"
-    "      --input-key K --json-template T --content-type T --field F --input-name N\n"
-    "      --batch K            images per request (formats that allow it)\n"
-    "      --body-file F        send this fixed body instead of images\n"
-    "      --method GET         send GETs without a body\n"
-    "  -H, --header 'K: V'      extra header (repeatable)\n"
-    "      --bearer-env VAR     Authorization: Bearer $VAR (never written to any output)\n"
-    "      --secret-header NAME another header never written to any output\n"
-    "      --user-agent S --timeout T (default 30s) --connect-timeout T (default 10s)\n"
-    "      --http2 --insecure --cacert FILE\n"
-    "      --follow             follow redirects (http/https); -H headers only to the URL's host\n"
-    "      --follow-headers     --follow, and send -H headers to any host (curl --location-trusted)\n"
-    "      --max-reply SIZE     longer replies are cut off and counted invalid (64MiB)\n"
-    "\n"
-    "Checks (a failed check is class 'invalid', counted, never fatal):\n"
-    "      --expect-status CODE --expect-json PATH --expect-header NAME\n"
-    "      --server-time-header NAME | --server-time-json PATH   server compute time\n"
-    "                           in ms: reported apart from network + queue time\n"
-    "\n"
-    "Results:\n"
-    "      --label L --region R --model M --cost-per-hour USD\n"
-    "      --out FILE           summary CSV, a row per level and cycle\n"
-    "                           (default " DEFAULT_OUT "); --no-out for none\n"
-    "      --json FILE          figures, histograms and timeline as JSON\n"
-    "      --requests-log FILE  one CSV row per request\n"
-    "      --history FILE       the old ThroughputApp history.csv\n"
-    "  -q, --quiet              no progress line\n"
-    "\n"
-    "Exit codes: 0 done; 2 bad usage or input; 3 every request failed;\n"
-    "            4 never stable; 5 an SLO was broken; 1 results could not be\n"
-    "            written; 130 interrupted.\n";
 
 /* One level spec: "50" or "20:50:10". */
 static int parse_levels(const char *flag, const char *s, int is_rate, struct run_config *cfg,
@@ -232,16 +74,6 @@ static int parse_count(const char *flag, const char *s, uint64_t min, uint64_t *
         return lg_err(err, "%s %s: not a whole number; write e.g. 1000 or 10k", flag, s);
     if (*out < min)
         return lg_err(err, "%s %s: must be at least %llu", flag, s, (unsigned long long)min);
-    return 0;
-}
-
-static int parse_duration(const char *flag, const char *s, int64_t *out, char *err)
-{
-    int rc = units_parse_duration(s, out);
-    if (rc == -ERANGE || (rc == 0 && *out > MAX_DURATION_US))
-        return lg_err(err, "%s %s: too long; at most a year (8784h)", flag, s);
-    if (rc < 0)
-        return lg_err(err, "%s %s: not a duration; write e.g. 500ms, 30s, 2m or 1h", flag, s);
     return 0;
 }
 
@@ -434,6 +266,462 @@ static int check_url(const char *raw, char *err)
     return rc;
 }
 
+/* ---- the flags ------------------------------------------------------------ */
+
+/* A FLAG_CALL handler: `o` is the run_config being filled. */
+#define CFG(o) ((struct run_config *)(o))
+
+static int set_url(struct run_config *cfg, const struct flag *f, const char *v, char *err)
+{
+    /* A password or a key in the URL is a secret like a header. */
+    if (strpbrk(v, "@?"))
+        protect_secrets();
+    if (!*v)
+        return flags_errf(err, f, NULL, "empty; write http://HOST[:PORT]/score");
+    cfg->url = v;
+    return 0;
+}
+
+static int flag_url(void *o, const struct flag *f, const char *v, char *err)
+{
+    return set_url(CFG(o), f, v, err);
+}
+
+/* `loadgen http://host/score`: the URL without --url, as wrk, hey and oha
+ * take it. */
+static int positional_url(void *o, const char *arg, char *err)
+{
+    struct run_config *cfg = o;
+    if (cfg->url && !strstr(arg, "://"))
+        return lg_err(err, "'%s': unexpected argument; flags start with -- (see loadgen --help)",
+                      arg), -EINVAL;
+    if (cfg->url)
+        return lg_err(err, "'%s': a second URL; loadgen sends to one (a scenario file runs "
+                           "several)", cfg->url == arg ? "?" : "(not quoted)"), -EINVAL;
+    static const struct flag url_flag = {"url"};
+    return set_url(cfg, &url_flag, arg, err);
+}
+
+static int flag_threads(void *o, const struct flag *f, const char *v, char *err)
+{
+    CFG(o)->parse.threads = v;
+    return 0;
+}
+
+static int flag_rate(void *o, const struct flag *f, const char *v, char *err)
+{
+    CFG(o)->parse.rate = v;
+    return 0;
+}
+
+static int flag_arrival(void *o, const struct flag *f, const char *v, char *err)
+{
+    if (pacer_parse_arrival(v, &CFG(o)->arrival) < 0)
+        return flags_errf(err, f, v, "unknown; use constant or poisson");
+    return 0;
+}
+
+static int flag_warmup(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    /* A bare number is a request count; with a unit, a duration. */
+    cfg->warmup_us = 0;
+    if (units_parse_count(v, &cfg->warmup_requests) == 0)
+        return 0;
+    cfg->warmup_requests = 0;
+    if (units_parse_duration(v, &cfg->warmup_us) < 0 || cfg->warmup_us > MAX_DURATION_US)
+        return flags_errf(err, f, v, "write a request count (200) or a duration up to a year (5s)");
+    return 0;
+}
+
+static int flag_image_size(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    if (parse_image_size(v, &cfg->corpus.width, &cfg->corpus.height) < 0)
+        return flags_errf(err, f, v, "write WIDTHxHEIGHT, each 8..8192 (e.g. 224x224)");
+    return 0;
+}
+
+static int flag_seed(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    if (units_parse_count(v, &cfg->seed) < 0)
+        return flags_errf(err, f, v, "not a whole number; write e.g. 42");
+    cfg->corpus.seed = cfg->seed;
+    return 0;
+}
+
+static int flag_format(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    if (payload_parse_format(v, &cfg->payload.format) < 0 || cfg->payload.format == PAYLOAD_FILE ||
+        cfg->payload.format == PAYLOAD_NONE)
+        return flags_errf(err, f, v, "unknown; use json-b64, raw, multipart, tfserving, kserve-v2 "
+                                     "or kserve-v2-binary");
+    return 0;
+}
+
+static int flag_content_type(void *o, const struct flag *f, const char *v, char *err)
+{
+    if (has_control(v) || !*v)
+        return flags_errf(err, f, NULL, "empty or has a control character (CR/LF, a tab, ...)");
+    CFG(o)->payload.content_type = v;
+    return 0;
+}
+
+/* -D @FILE sends the file, -D TEXT the text itself, as curl's --data. */
+static int flag_data(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    if (v[0] == '@') {
+        if (!v[1])
+            return flags_errf(err, f, v, "write @FILE or the body itself");
+        cfg->payload.body_file = v + 1;
+        cfg->payload.body_data = NULL;
+    } else {
+        cfg->payload.body_data = v;
+        cfg->payload.body_file = NULL;
+    }
+    return 0;
+}
+
+static int flag_method(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    if (strcasecmp(v, "GET") == 0)
+        cfg->get = 1;
+    else if (strcasecmp(v, "POST") == 0)
+        cfg->get = 0;
+    else
+        return flags_errf(err, f, v, "use GET or POST");
+    return 0;
+}
+
+static int flag_header(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    /* Any header may carry a key (X-Api-Key, Cookie, ...). */
+    protect_secrets();
+    if (check_header(v, ++cfg->parse.nheaders, err) < 0)
+        return -EINVAL;
+    if (cfg->nheaders == CLI_MAX_HEADERS)
+        return flags_errf(err, f, NULL, "more than %d headers", CLI_MAX_HEADERS);
+    cfg->headers[cfg->nheaders++] = v;
+    return 0;
+}
+
+static int flag_bearer_env(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    protect_secrets();
+    const char *key = getenv(v);
+    if (!key || !*key)
+        return flags_errf(err, f, v, "the variable is not set; export %s=<key> first", v);
+    if (has_control(key))
+        return flags_errf(err, f, v, "the value has CR/LF or another control character");
+    if (cfg->nheaders == CLI_MAX_HEADERS)
+        return flags_errf(err, f, NULL, "more than %d headers", CLI_MAX_HEADERS);
+    char *h = malloc(strlen(key) + 32);
+    if (!h)
+        return lg_err(err, "out of memory"), -ENOMEM;
+    sprintf(h, "Authorization: Bearer %s", key);
+    cfg->owned_headers[cfg->nowned++] = h;
+    cfg->headers[cfg->nheaders++] = h;
+    return 0;
+}
+
+static int flag_secret_header(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    protect_secrets();
+    if (!is_token(v, strlen(v)))
+        return flags_errf(err, f, NULL, "the name is empty or has a space, a control character or "
+                                        "a separator; write --secret-header X-Api-Key");
+    if (cfg->nsecret == CLI_MAX_HEADERS)
+        return flags_errf(err, f, NULL, "too many");
+    cfg->secret_headers[cfg->nsecret++] = v;
+    return 0;
+}
+
+static int flag_user_agent(void *o, const struct flag *f, const char *v, char *err)
+{
+    if (has_control(v))
+        return flags_errf(err, f, NULL, "has a control character (CR/LF, a tab, ...); write one "
+                                        "line of printable text");
+    CFG(o)->user_agent = v;
+    return 0;
+}
+
+/* Timeouts: from 1 ms to a year, kept in milliseconds for the engine. */
+static int flag_timeout(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    int64_t us;
+    int rc = units_parse_duration(v, &us);
+    if (rc == -ERANGE || (rc == 0 && us > MAX_DURATION_US))
+        return flags_errf(err, f, v, "too long; at most a year (8784h)");
+    if (rc < 0)
+        return flags_errf(err, f, v, "not a duration; write e.g. 500ms, 30s, 2m or 1h "
+                                     "(a bare number is seconds)");
+    if (us < 1000)
+        return flags_errf(err, f, v, "at least 1ms");
+    *(strcmp(f->name, "timeout") == 0 ? &cfg->timeout_ms : &cfg->connect_timeout_ms) =
+        (long)(us / 1000);
+    return 0;
+}
+
+static int flag_cacert(void *o, const struct flag *f, const char *v, char *err)
+{
+    if (access(v, R_OK) != 0)
+        return flags_errf(err, f, v, "cannot read it: %s", strerror(errno));
+    CFG(o)->cacert = v;
+    return 0;
+}
+
+static int flag_follow(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    if (strcmp(f->name, "follow-headers") == 0)
+        cfg->follow = ENGINE_FOLLOW_HEADERS;
+    else if (!cfg->follow)
+        cfg->follow = ENGINE_FOLLOW_ORIGIN;
+    return 0;
+}
+
+static int flag_expect_status(void *o, const struct flag *f, const char *v, char *err)
+{
+    uint64_t n;
+    if (units_parse_count(v, &n) < 0 || n < 100 || n > 599)
+        return flags_errf(err, f, v, "write an HTTP status, 100..599");
+    CFG(o)->checks.expect_status = (long)n;
+    return 0;
+}
+
+static int flag_json_path(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    if (check_path_valid(v) < 0)
+        return flags_errf(err, f, v, "write a dotted path such as result or predictions.0");
+    *(strcmp(f->name, "expect-json") == 0 ? &cfg->checks.expect_json
+                                          : &cfg->checks.server_time_json) = v;
+    return 0;
+}
+
+/* --label, --region, --model reach the terminal, the CSV and chart titles. */
+static int flag_name(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    if (has_control(v))
+        return flags_errf(err, f, v, "has a control character (a tab, newline, escape ...); "
+                                     "write printable text");
+    *(f->name[0] == 'l' ? &cfg->label : f->name[0] == 'r' ? &cfg->region : &cfg->model) = v;
+    return 0;
+}
+
+static int flag_no_out(void *o, const struct flag *f, const char *v, char *err)
+{
+    CFG(o)->out = NULL;
+    return 0;
+}
+
+static int flag_start_at(void *o, const struct flag *f, const char *v, char *err)
+{
+    char *end;
+    double t = strtod(v, &end);
+    if (*end || end == v || !(t > 0))
+        return flags_errf(err, f, v, "write a Unix time in seconds (date +%%s)");
+    /* A start barrier is minutes away; a day or more is a typo. */
+    double now = (double)lg_wall_us() / 1e6;
+    if (t > now + 86400)
+        return flags_errf(err, f, v, "more than a day from now (%.0f); write a Unix time in "
+                                     "seconds, e.g. $(( $(date +%%s) + 30 ))", now);
+    CFG(o)->start_at_us = (int64_t)(t * 1e6);
+    return 0;
+}
+
+static int flag_stability(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    if (units_parse_fraction(v, &cfg->stability) < 0 || cfg->stability <= 0)
+        return flags_errf(err, f, v, "write a spread such as 10%% or 0.1");
+    return 0;
+}
+
+static int flag_window(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct run_config *cfg = o;
+    cfg->window_requests = 0;
+    cfg->window_us = 0;
+    if (units_parse_count(v, &cfg->window_requests) < 0 &&
+        (units_parse_duration(v, &cfg->window_us) < 0 || cfg->window_us <= 0 ||
+         cfg->window_us > MAX_DURATION_US))
+        return flags_errf(err, f, v, "write a request count (200) or a duration up to a year (5s)");
+    if (cfg->window_requests == 0 && cfg->window_us == 0)
+        return flags_errf(err, f, v, "must be more than 0");
+    return 0;
+}
+
+static int flag_max_windows(void *o, const struct flag *f, const char *v, char *err)
+{
+    uint64_t n;
+    if (units_parse_count(v, &n) < 0 || n < 3)
+        return flags_errf(err, f, v, "write a whole number of windows, at least 3");
+    CFG(o)->max_windows = (unsigned)(n > 10000 ? 10000 : n);
+    return 0;
+}
+
+static int flag_slo(void *o, const struct flag *f, const char *v, char *err)
+{
+    return parse_slo(v, CFG(o), err) < 0 ? -EINVAL : 0;
+}
+
+static int flag_version(void *o, const struct flag *f, const char *v, char *err)
+{
+    puts("loadgen " LOADGEN_VERSION);
+    return FLAGS_HELP;
+}
+
+/* --scenario and --only are run_main's: listed here for --help, they
+ * never reach this parser (a scenario target's argv holds neither). */
+static int flag_run_main(void *o, const struct flag *f, const char *v, char *err)
+{
+    return flags_errf(err, f, NULL, "only on the command line, not in a scenario file");
+}
+
+_Static_assert(sizeof(size_t) == sizeof(uint64_t), "--synthetic is stored as a count");
+#define C(field) offsetof(struct run_config, field)
+#define DAY_US (86400.0 * 1e6)
+#define YEAR_US ((double)MAX_DURATION_US)
+static const struct flag flags[] = {
+    {.kind = FLAG_SECTION, .help = "Experiments:"},
+    {"scenario", NULL, FLAG_CALL, 0, 0, 0, "FILE",
+     "run every target of an experiment file (scenarios/*.json);\n"
+     "flags given here override the file's", .call = flag_run_main},
+    {"only", NULL, FLAG_CALL, 0, 0, 0, "LABEL", "just the target with this label", .call = flag_run_main},
+    {.kind = FLAG_SECTION, .help = "Load:"},
+    {"url", "u", FLAG_CALL, 0, 0, 0, "URL", "endpoint, http:// or https:// (or give it without --url)",
+     .call = flag_url},
+    {"threads", "c", FLAG_CALL, 0, 0, 0, "N|A:B[:S]",
+     "requests in flight, or a sweep of levels (default 50);\n"
+     "auto: step up (1, 2, 4, ... --auto-max, then bisect) to the highest\n"
+     "level that meets --slo and --max-error-rate: the capacity at SLO",
+     .call = flag_threads, .alias = "concurrency"},
+    {"requests", "n", FLAG_COUNT, C(requests), 1, 0, "N", "requests per level, counted exactly (default 1000)"},
+    {"duration", "dz", FLAG_DURATION, C(duration_us), 1, YEAR_US, "T",
+     "send for T per level instead (30s, 2m; a bare number is seconds)"},
+    {"cycles", NULL, FLAG_UINT, C(cycles), 1, 10000, "K", "repeat each level K times (default 1)"},
+    {"warmup", NULL, FLAG_CALL, 0, 0, 0, "N|T", "requests or time sent before each level, not counted",
+     .call = flag_warmup},
+    {"pause", NULL, FLAG_DURATION, C(pause_us), 0, YEAR_US, "T", "pause between levels"},
+    {"rate", "R", FLAG_CALL, 0, 0, 0, "R|A:B[:S]",
+     "open loop: R requests/s (latency counted from the\nintended send time: no coordinated omission)",
+     .call = flag_rate},
+    {"arrival", NULL, FLAG_CALL, 0, 0, 0, "constant|poisson", "open-loop arrivals (default constant)",
+     .call = flag_arrival},
+    {"max-inflight", NULL, FLAG_UINT, C(max_inflight), 1, 1000000, "N",
+     "open loop: cap on requests in flight (default 1000)"},
+    {"loops", NULL, FLAG_UINT, C(loops), 1, 256, "J", "event-loop threads (default: cores, at most N)"},
+    {"start-at", NULL, FLAG_CALL, 0, 0, 0, "TIME", "wait until this Unix time (seconds) before starting",
+     .call = flag_start_at},
+    {"until-stable", NULL, FLAG_SWITCH, C(until_stable), 0, 0, NULL,
+     "measure windows until throughput and p50 of the last 3\nagree within --stability (exit 4 if never)"},
+    {"stability", NULL, FLAG_CALL, 0, 0, 0, "P", "allowed spread of the last 3 windows (default 10%)",
+     .call = flag_stability},
+    {"window", NULL, FLAG_CALL, 0, 0, 0, "T|N", "a window's length (default: the level's -n or -d)",
+     .call = flag_window},
+    {"max-windows", NULL, FLAG_CALL, 0, 0, 0, "N", "windows before giving up (default 10)",
+     .call = flag_max_windows},
+    {"slo", NULL, FLAG_CALL, 0, 0, 0, "p99=500ms[,p50=..]", "thresholds for every level (exit 5 when one\nis broken)",
+     .call = flag_slo},
+    {"max-error-rate", NULL, FLAG_FRACTION, C(max_error_rate), 0, 1, "P", "errors allowed per level, e.g. 1%"},
+    {"auto-max", NULL, FLAG_UINT, C(auto_max), 1, 1000000, "N", "the highest concurrency --threads auto tries (1024)"},
+    {.kind = FLAG_SECTION, .help = "Requests:"},
+    {"images", NULL, FLAG_STRING, C(corpus.dir), 1, 0, "DIR",
+     "JPEG/PNG files (recursive, sorted); image i = file i mod count"},
+    {"images-list", NULL, FLAG_STRING, C(corpus.list_file), 1, 0, "FILE", "one image path per line"},
+    {"synthetic", NULL, FLAG_COUNT, C(corpus.synthetic), 1, 1000000, "N",
+     "without --images: N synthetic JPEGs (default 1000)"},
+    {"image-size", NULL, FLAG_CALL, 0, 0, 0, "WxH", "synthetic image size (default 224x224)",
+     .call = flag_image_size},
+    {"seed", NULL, FLAG_CALL, 0, 0, 0, "S", "seed of --shuffle and the synthetic images", .call = flag_seed},
+    {"shuffle", NULL, FLAG_SWITCH, C(corpus.shuffle), 0, 0, NULL, "shuffle the corpus reproducibly"},
+    {"save-synthetic", NULL, FLAG_STRING, C(save_synthetic), 1, 0, "DIR", "write the synthetic images out"},
+    {"format", NULL, FLAG_CALL, 0, 0, 0, "F",
+     "json-b64 (default: {\"input\": \"<b64>\"}), raw, multipart,\ntfserving, kserve-v2, kserve-v2-binary",
+     .call = flag_format},
+    {"input-key", NULL, FLAG_STRING, C(payload.input_key), 1, 0, "K", "json-b64: the key (default input)"},
+    {"json-template", NULL, FLAG_STRING, C(payload.json_template), 1, 0, "T",
+     "json-b64: a body with {{b64}} where the image goes"},
+    {"content-type", "T", FLAG_CALL, 0, 0, 0, "TYPE", "the body's Content-Type (raw, --body-file, --data)",
+     .call = flag_content_type},
+    {"field", NULL, FLAG_STRING, C(payload.field), 1, 0, "F", "multipart: the form field (default data)"},
+    {"input-name", NULL, FLAG_STRING, C(payload.input_name), 1, 0, "N", "kserve-v2: the input's name (default INPUT)"},
+    {"batch", NULL, FLAG_UINT, C(payload.batch), 1, 4096, "K", "images per request (formats that allow it)"},
+    {"body-file", NULL, FLAG_STRING, C(payload.body_file), 1, 0, "FILE", "send this fixed body instead of images"},
+    {"data", "D", FLAG_CALL, 0, 0, 0, "@FILE|TEXT", "send this body (curl's --data): a file's, or the text",
+     .call = flag_data},
+    {"method", "m", FLAG_CALL, 0, 0, 0, "GET|POST", "GET sends no body (default POST)", .call = flag_method},
+    {"header", "H", FLAG_CALL, 0, 0, 0, "'K: V'",
+     "extra header (repeatable); it replaces a header loadgen\nwould send (Content-Type, Accept, User-Agent)",
+     .call = flag_header},
+    {"bearer-env", NULL, FLAG_CALL, 0, 0, 0, "VAR", "Authorization: Bearer $VAR (never written to any output)",
+     .call = flag_bearer_env},
+    {"secret-header", NULL, FLAG_CALL, 0, 0, 0, "NAME", "another header never written to any output",
+     .call = flag_secret_header},
+    {"user-agent", NULL, FLAG_CALL, 0, 0, 0, "S", "the User-Agent (default loadgen/VERSION)",
+     .call = flag_user_agent},
+    {"timeout", NULL, FLAG_CALL, 0, 0, 0, "T", "whole request (default 30s)", .call = flag_timeout},
+    {"connect-timeout", NULL, FLAG_CALL, 0, 0, 0, "T", "TCP (+TLS) connect (default 10s)", .call = flag_timeout},
+    {"http2", NULL, FLAG_SWITCH, C(http2), 0, 0, NULL, "HTTP/2 (prior knowledge on http://)"},
+    {"insecure", "k", FLAG_SWITCH, C(insecure), 0, 0, NULL, "do not verify the server's certificate"},
+    {"cacert", NULL, FLAG_CALL, 0, 0, 0, "FILE", "CA bundle to verify the server with", .call = flag_cacert},
+    {"follow", "L", FLAG_CALL_SWITCH, 0, 0, 0, NULL,
+     "follow redirects (http/https); -H headers only to the URL's host", .call = flag_follow},
+    {"follow-headers", NULL, FLAG_CALL_SWITCH, 0, 0, 0, NULL,
+     "--follow, and send -H headers to any host (curl --location-trusted)", .call = flag_follow},
+    {"max-reply", NULL, FLAG_SIZE, C(checks.max_reply_bytes), 1, 0, "SIZE",
+     "longer replies are cut off and counted invalid (64MiB)"},
+    {.kind = FLAG_SECTION, .help = "Checks (a failed check is class 'invalid', counted, never fatal):"},
+    {"expect-status", NULL, FLAG_CALL, 0, 0, 0, "CODE", "the status a reply must have (default: any 2xx)",
+     .call = flag_expect_status},
+    {"expect-json", NULL, FLAG_CALL, 0, 0, 0, "PATH", "a dotted path the JSON reply must hold",
+     .call = flag_json_path},
+    {"expect-header", NULL, FLAG_STRING, C(checks.expect_header), 1, 0, "NAME", "a header the reply must have"},
+    {"server-time-header", NULL, FLAG_STRING, C(checks.server_time_header), 1, 0, "NAME",
+     "server compute time in ms, reported apart from network + queue"},
+    {"server-time-json", NULL, FLAG_CALL, 0, 0, 0, "PATH", "the same, from the JSON reply",
+     .call = flag_json_path},
+    {.kind = FLAG_SECTION, .help = "Results:"},
+    {"label", NULL, FLAG_CALL, 0, 0, 0, "L", "the deployment (default: the URL's host:port)", .call = flag_name},
+    {"region", NULL, FLAG_CALL, 0, 0, 0, "R", "the client's region", .call = flag_name},
+    {"model", NULL, FLAG_CALL, 0, 0, 0, "M", "the model served", .call = flag_name},
+    {"cost-per-hour", NULL, FLAG_REAL, C(cost_per_hour), 0, 1e6, "USD", "the deployment's price, for cost per 1000 images"},
+    {"out", "o", FLAG_STRING, C(out), 1, 0, "FILE",
+     "summary CSV, a row per level and cycle\n(default " DEFAULT_OUT "; - is stdout)"},
+    {"no-out", NULL, FLAG_CALL_SWITCH, 0, 0, 0, NULL, "no summary CSV", .call = flag_no_out},
+    {"json", NULL, FLAG_STRING, C(json), 1, 0, "FILE",
+     "figures, histograms and timeline as JSON (- is stdout:\nthe JSON alone, the text on stderr)"},
+    {"requests-log", NULL, FLAG_STRING, C(requests_log), 1, 0, "FILE", "one CSV row per request"},
+    {"history", NULL, FLAG_STRING, C(history), 1, 0, "FILE", "the old ThroughputApp history.csv"},
+    {"quiet", "q", FLAG_SWITCH, C(quiet), 0, 0, NULL, "no progress line"},
+    {"version", "V", FLAG_CALL_SWITCH, 0, 0, 0, NULL, "print the version", .call = flag_version},
+    {0},
+};
+
+static const struct flag_cmd run_cmd = {
+    .name = "loadgen",
+    .usage = "loadgen [run] [URL] [options]\n"
+             "       loadgen serve|plot|compare|report|merge [options]   (each has --help)",
+    .about = "Posts images to a scoring endpoint with N requests in flight and reports\n"
+             "throughput, latency percentiles and errors; appends a row per level to a CSV.\n"
+             "Durations without a unit are seconds (-d 30 is 30s).",
+    .flags = flags,
+    .epilogue = "Exit codes: 0 done; 2 bad usage or input; 3 every request failed;\n"
+                "            4 never stable; 5 an SLO was broken; 1 results could not be\n"
+                "            written; 130 interrupted.\n",
+    .arg = positional_url,
+};
+
 static void defaults(struct run_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -465,333 +753,32 @@ static void defaults(struct run_config *cfg)
 static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg, char *err)
 {
     defaults(cfg);
-    int have_n = 0, have_d = 0, have_rate = 0, have_threads = 0, have_format = 0, have_out = 0;
-    size_t nflag_headers = 0; /* -H given so far: errors name a header by its position */
-    uint64_t u64;
-    int64_t i64;
-    const char *threads_spec = NULL, *rate_spec = NULL;
-    opterr = 0;
-    optind = 0; /* 0, not 1: glibc then resets its internal state too */
-    int c;
-    while ((c = getopt_long(argc, argv, ":u:c:n:d:R:H:qh", options, NULL)) != -1) {
-        /* For an unknown option or a missing value, the option itself. */
-        const char *flag = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
-        switch (c) {
-        case 'u':
-            /* A password or a key in the URL is a secret like a header. */
-            if (strpbrk(optarg, "@?"))
-                protect_secrets();
-            cfg->url = optarg;
-            break;
-        case 'c': threads_spec = optarg; have_threads = 1; break;
-        case 'n':
-            if (parse_count("--requests", optarg, 1, &cfg->requests, err) < 0)
-                return CLI_ERROR;
-            have_n = 1;
-            break;
-        case 'd':
-            if (parse_duration("--duration", optarg, &cfg->duration_us, err) < 0)
-                return CLI_ERROR;
-            if (cfg->duration_us <= 0)
-                return lg_err(err, "--duration %s: must be longer than 0", optarg), CLI_ERROR;
-            have_d = 1;
-            break;
-        case 'R': rate_spec = optarg; have_rate = 1; break;
-        case OPT_ARRIVAL:
-            if (pacer_parse_arrival(optarg, &cfg->arrival) < 0)
-                return lg_err(err, "--arrival %s: unknown; use constant or poisson", optarg),
-                       CLI_ERROR;
-            break;
-        case OPT_MAX_INFLIGHT:
-            if (parse_count("--max-inflight", optarg, 1, &u64, err) < 0)
-                return CLI_ERROR;
-            if (u64 > 1000000)
-                return lg_err(err, "--max-inflight %s: at most 1000000", optarg), CLI_ERROR;
-            cfg->max_inflight = (unsigned)u64;
-            break;
-        case OPT_CYCLES:
-            if (parse_count("--cycles", optarg, 1, &u64, err) < 0)
-                return CLI_ERROR;
-            if (u64 > 10000)
-                return lg_err(err, "--cycles %s: at most 10000", optarg), CLI_ERROR;
-            cfg->cycles = (unsigned)u64;
-            break;
-        case OPT_WARMUP:
-            /* A bare number is a request count; with a unit, a duration. */
-            if (units_parse_count(optarg, &cfg->warmup_requests) < 0) {
-                cfg->warmup_requests = 0;
-                if (units_parse_duration(optarg, &cfg->warmup_us) < 0 ||
-                    cfg->warmup_us > MAX_DURATION_US)
-                    return lg_err(err, "--warmup %s: write a request count (200) or a duration "
-                                       "up to a year (5s)", optarg), CLI_ERROR;
-            }
-            break;
-        case OPT_PAUSE:
-            if (parse_duration("--pause", optarg, &cfg->pause_us, err) < 0)
-                return CLI_ERROR;
-            break;
-        case OPT_LOOPS:
-            if (parse_count("--loops", optarg, 1, &u64, err) < 0)
-                return CLI_ERROR;
-            if (u64 > 256)
-                return lg_err(err, "--loops %s: at most 256", optarg), CLI_ERROR;
-            cfg->loops = (unsigned)u64;
-            break;
-        case OPT_IMAGES: cfg->corpus.dir = optarg; break;
-        case OPT_IMAGES_LIST: cfg->corpus.list_file = optarg; break;
-        case OPT_SYNTHETIC:
-            if (parse_count("--synthetic", optarg, 1, &u64, err) < 0)
-                return CLI_ERROR;
-            if (u64 > 1000000)
-                return lg_err(err, "--synthetic %s: at most 1000000 images", optarg), CLI_ERROR;
-            cfg->corpus.synthetic = (size_t)u64;
-            break;
-        case OPT_IMAGE_SIZE: {
-            int w, h;
-            if (parse_image_size(optarg, &w, &h) < 0)
-                return lg_err(err, "--image-size %s: write WIDTHxHEIGHT, each 8..8192 (e.g. 224x224)",
-                              optarg), CLI_ERROR;
-            cfg->corpus.width = w;
-            cfg->corpus.height = h;
-            break;
-        }
-        case OPT_SEED:
-            if (parse_count("--seed", optarg, 0, &cfg->seed, err) < 0)
-                return CLI_ERROR;
-            cfg->corpus.seed = cfg->seed;
-            break;
-        case OPT_SHUFFLE: cfg->corpus.shuffle = 1; break;
-        case OPT_SAVE_SYNTHETIC: cfg->save_synthetic = optarg; break;
-        case OPT_BODY_FILE: cfg->payload.body_file = optarg; break;
-        case OPT_FORMAT:
-            if (payload_parse_format(optarg, &cfg->payload.format) < 0 ||
-                cfg->payload.format == PAYLOAD_FILE || cfg->payload.format == PAYLOAD_NONE)
-                return lg_err(err, "--format %s: unknown; use json-b64, raw, multipart, tfserving, "
-                                   "kserve-v2 or kserve-v2-binary", optarg), CLI_ERROR;
-            have_format = 1;
-            break;
-        case OPT_INPUT_KEY: cfg->payload.input_key = optarg; break;
-        case OPT_JSON_TEMPLATE: cfg->payload.json_template = optarg; break;
-        case OPT_CONTENT_TYPE:
-            if (has_control(optarg) || !*optarg)
-                return lg_err(err, "--content-type: empty or has a control character (CR/LF, a "
-                                   "tab, ...)"), CLI_ERROR;
-            cfg->payload.content_type = optarg;
-            break;
-        case OPT_FIELD: cfg->payload.field = optarg; break;
-        case OPT_INPUT_NAME: cfg->payload.input_name = optarg; break;
-        case OPT_BATCH:
-            if (parse_count("--batch", optarg, 1, &u64, err) < 0)
-                return CLI_ERROR;
-            if (u64 > 4096)
-                return lg_err(err, "--batch %s: at most 4096 images per request", optarg), CLI_ERROR;
-            cfg->payload.batch = (unsigned)u64;
-            break;
-        case OPT_METHOD:
-            if (strcasecmp(optarg, "GET") == 0)
-                cfg->get = 1;
-            else if (strcasecmp(optarg, "POST") == 0)
-                cfg->get = 0;
-            else
-                return lg_err(err, "--method %s: use GET or POST", optarg), CLI_ERROR;
-            break;
-        case 'H':
-            /* Any header may carry a key (X-Api-Key, Cookie, ...). */
-            protect_secrets();
-            if (check_header(optarg, ++nflag_headers, err) < 0)
-                return CLI_ERROR;
-            if (cfg->nheaders == CLI_MAX_HEADERS)
-                return lg_err(err, "--header: more than %d headers", CLI_MAX_HEADERS), CLI_ERROR;
-            cfg->headers[cfg->nheaders++] = optarg;
-            break;
-        case OPT_BEARER_ENV: {
-            protect_secrets();
-            const char *v = getenv(optarg);
-            if (!v || !*v)
-                return lg_err(err, "--bearer-env %s: the variable is not set; export %s=<key> first",
-                              optarg, optarg), CLI_ERROR;
-            if (has_control(v))
-                return lg_err(err, "--bearer-env %s: the value has CR/LF or another control "
-                                   "character", optarg), CLI_ERROR;
-            if (cfg->nheaders == CLI_MAX_HEADERS)
-                return lg_err(err, "--bearer-env: more than %d headers", CLI_MAX_HEADERS), CLI_ERROR;
-            char *h = malloc(strlen(v) + 32);
-            if (!h)
-                return lg_err(err, "out of memory"), CLI_ERROR;
-            sprintf(h, "Authorization: Bearer %s", v);
-            cfg->owned_headers[cfg->nowned++] = h;
-            cfg->headers[cfg->nheaders++] = h;
-            break;
-        }
-        case OPT_SECRET_HEADER:
-            protect_secrets();
-            if (!is_token(optarg, strlen(optarg)))
-                return lg_err(err, "--secret-header: the name is empty or has a space, a control "
-                                   "character or a separator; write --secret-header X-Api-Key"),
-                       CLI_ERROR;
-            if (cfg->nsecret == CLI_MAX_HEADERS)
-                return lg_err(err, "--secret-header: too many"), CLI_ERROR;
-            cfg->secret_headers[cfg->nsecret++] = optarg;
-            break;
-        case OPT_USER_AGENT:
-            if (has_control(optarg))
-                return lg_err(err, "--user-agent: has a control character (CR/LF, a tab, ...); "
-                                   "write one line of printable text"), CLI_ERROR;
-            cfg->user_agent = optarg;
-            break;
-        case OPT_TIMEOUT:
-        case OPT_CONNECT_TIMEOUT:
-        {
-            const char *name = c == OPT_TIMEOUT ? "--timeout" : "--connect-timeout";
-            if (parse_duration(name, optarg, &i64, err) < 0)
-                return CLI_ERROR;
-            if (i64 < 1000)
-                return lg_err(err, "%s %s: at least 1ms", name, optarg), CLI_ERROR;
-            if (c == OPT_TIMEOUT)
-                cfg->timeout_ms = (long)(i64 / 1000);
-            else
-                cfg->connect_timeout_ms = (long)(i64 / 1000);
-            break;
-        }
-        case OPT_HTTP2: cfg->http2 = 1; break;
-        case OPT_INSECURE: cfg->insecure = 1; break;
-        case OPT_CACERT:
-            if (access(optarg, R_OK) != 0)
-                return lg_err(err, "--cacert %s: cannot read it: %s", optarg, strerror(errno)),
-                       CLI_ERROR;
-            cfg->cacert = optarg;
-            break;
-        case OPT_FOLLOW:
-            if (!cfg->follow)
-                cfg->follow = ENGINE_FOLLOW_ORIGIN;
-            break;
-        case OPT_FOLLOW_HEADERS: cfg->follow = ENGINE_FOLLOW_HEADERS; break;
-        case OPT_MAX_REPLY: {
-            int rc = units_parse_size(optarg, &cfg->checks.max_reply_bytes);
-            if (rc < 0 || cfg->checks.max_reply_bytes == 0)
-                return lg_err(err, "--max-reply %s: write a size such as 1MiB or 64KB", optarg),
-                       CLI_ERROR;
-            break;
-        }
-        case OPT_EXPECT_STATUS: {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 100 || v > 599)
-                return lg_err(err, "--expect-status %s: write an HTTP status, 100..599", optarg),
-                       CLI_ERROR;
-            cfg->checks.expect_status = v;
-            break;
-        }
-        case OPT_EXPECT_JSON:
-        case OPT_SERVER_TIME_JSON:
-            if (check_path_valid(optarg) < 0)
-                return lg_err(err, "%s '%s': write a dotted path such as result or predictions.0",
-                              c == OPT_EXPECT_JSON ? "--expect-json" : "--server-time-json", optarg),
-                       CLI_ERROR;
-            if (c == OPT_EXPECT_JSON)
-                cfg->checks.expect_json = optarg;
-            else
-                cfg->checks.server_time_json = optarg;
-            break;
-        case OPT_EXPECT_HEADER: cfg->checks.expect_header = optarg; break;
-        case OPT_SERVER_TIME_HEADER: cfg->checks.server_time_header = optarg; break;
-        case OPT_LABEL:
-        case OPT_REGION:
-        case OPT_MODEL: {
-            /* These reach the terminal, the CSV and chart titles. */
-            const char *name = c == OPT_LABEL ? "--label" : c == OPT_REGION ? "--region" : "--model";
-            if (has_control(optarg))
-                return lg_err(err, "%s %s: has a control character (a tab, newline, escape ...); "
-                                   "write printable text", name, optarg), CLI_ERROR;
-            *(c == OPT_LABEL ? &cfg->label : c == OPT_REGION ? &cfg->region : &cfg->model) = optarg;
-            break;
-        }
-        case OPT_COST: {
-            char *end;
-            errno = 0;
-            double v = strtod(optarg, &end);
-            if (*end || end == optarg || errno || !(v >= 0) || v > 1e6)
-                return lg_err(err, "--cost-per-hour %s: write a price in dollars, e.g. 0.90", optarg),
-                       CLI_ERROR;
-            cfg->cost_per_hour = v;
-            break;
-        }
-        case OPT_OUT: cfg->out = optarg; have_out = 1; break;
-        case OPT_NO_OUT: cfg->out = NULL; break;
-        case OPT_JSON: cfg->json = optarg; break;
-        case OPT_REQUESTS_LOG: cfg->requests_log = optarg; break;
-        case OPT_HISTORY: cfg->history = optarg; break;
-        case OPT_START_AT: {
-            char *end;
-            double t = strtod(optarg, &end);
-            if (*end || end == optarg || !(t > 0))
-                return lg_err(err, "--start-at %s: write a Unix time in seconds (date +%%s)", optarg),
-                       CLI_ERROR;
-            /* A start barrier is minutes away; a day or more is a typo. */
-            double now = (double)lg_wall_us() / 1e6;
-            if (t > now + 86400)
-                return lg_err(err, "--start-at %s: more than a day from now (%.0f); write a Unix "
-                                   "time in seconds, e.g. $(( $(date +%%s) + 30 ))", optarg, now),
-                       CLI_ERROR;
-            cfg->start_at_us = (int64_t)(t * 1e6);
-            break;
-        }
-        case OPT_UNTIL_STABLE: cfg->until_stable = 1; break;
-        case OPT_STABILITY:
-            if (units_parse_fraction(optarg, &cfg->stability) < 0 || cfg->stability <= 0)
-                return lg_err(err, "--stability %s: write a spread such as 10%% or 0.1", optarg),
-                       CLI_ERROR;
-            break;
-        case OPT_WINDOW:
-            cfg->window_requests = 0;
-            cfg->window_us = 0;
-            if (units_parse_count(optarg, &cfg->window_requests) < 0 &&
-                (units_parse_duration(optarg, &cfg->window_us) < 0 || cfg->window_us <= 0 ||
-                 cfg->window_us > MAX_DURATION_US))
-                return lg_err(err, "--window %s: write a request count (200) or a duration up to "
-                                   "a year (5s)", optarg), CLI_ERROR;
-            if (cfg->window_requests == 0 && cfg->window_us == 0)
-                return lg_err(err, "--window %s: must be more than 0", optarg), CLI_ERROR;
-            break;
-        case OPT_MAX_WINDOWS:
-            if (parse_count("--max-windows", optarg, 3, &u64, err) < 0)
-                return CLI_ERROR;
-            cfg->max_windows = (unsigned)(u64 > 10000 ? 10000 : u64);
-            break;
-        case OPT_SLO:
-            if (parse_slo(optarg, cfg, err) < 0)
-                return CLI_ERROR;
-            break;
-        case OPT_MAX_ERROR_RATE:
-            if (units_parse_fraction(optarg, &cfg->max_error_rate) < 0)
-                return lg_err(err, "--max-error-rate %s: write a fraction such as 1%% or 0.01",
-                              optarg), CLI_ERROR;
-            break;
-        case OPT_AUTO_MAX:
-            if (parse_count("--auto-max", optarg, 1, &u64, err) < 0)
-                return CLI_ERROR;
-            if (u64 > 1000000)
-                return lg_err(err, "--auto-max %s: at most 1000000", optarg), CLI_ERROR;
-            cfg->auto_max = (unsigned)u64;
-            break;
-        case 'q': cfg->quiet = 1; break;
-        case 'h': fputs(usage, stdout); return CLI_EXIT_OK;
-        case OPT_VERSION: puts("loadgen " LOADGEN_VERSION); return CLI_EXIT_OK;
-        case ':':
-            return lg_err(err, "%s: needs a value; see loadgen --help", flag), CLI_ERROR;
-        default:
-            return lg_err(err, "%s: unknown option; see loadgen --help", flag), CLI_ERROR;
-        }
-    }
-    if (optind < argc)
-        return lg_err(err, "'%s': unexpected argument; options start with -- (see loadgen --help)",
-                      argv[optind]), CLI_ERROR;
+    unsigned char seen[sizeof flags / sizeof flags[0]] = {0};
+    int rc = flags_parse(&run_cmd, argc, argv, cfg, seen, err);
+    if (rc == FLAGS_HELP)
+        return CLI_EXIT_OK;
+    if (rc < 0)
+        return CLI_ERROR;
+#define SEEN(name) seen[flags_index(&run_cmd, name)]
+    int have_n = SEEN("requests"), have_d = SEEN("duration"), have_rate = SEEN("rate"),
+        have_threads = SEEN("threads"), have_format = SEEN("format"), have_out = SEEN("out");
+#undef SEEN
+    const char *threads_spec = cfg->parse.threads, *rate_spec = cfg->parse.rate;
     if (!cfg->url)
-        return lg_err(err, "--url is missing; write e.g. loadgen --url http://127.0.0.1:8080/score"),
+        return lg_err(err, "no URL; write e.g. loadgen http://127.0.0.1:8080/score (or --url URL)"),
                CLI_ERROR;
     if (check_url(cfg->url, err) < 0)
         return CLI_ERROR;
     cli_public_url(cfg->url, cfg->target, sizeof cfg->target);
+    if (!*cfg->label) {
+        /* A default run is named by where it went, so that plot, compare
+         * and report take it as it is. */
+        const char *host = strstr(cfg->target, "://");
+        host = host ? host + 3 : cfg->target;
+        snprintf(cfg->default_label, sizeof cfg->default_label, "%.*s",
+                 (int)strcspn(host, "/?#"), host);
+        cfg->label = cfg->default_label;
+    }
 
     if (have_d && !have_n)
         cfg->requests = 0;
@@ -819,6 +806,12 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
         return lg_err(err, "--body-file and --images: give one or the other"), CLI_ERROR;
     if (cfg->corpus.dir && cfg->corpus.list_file)
         return lg_err(err, "--images and --images-list: give one or the other"), CLI_ERROR;
+    if (cfg->payload.body_data) {
+        if (have_format || cfg->corpus.dir || cfg->corpus.list_file)
+            return lg_err(err, "--data sends the text as it is; drop --format and --images"),
+                   CLI_ERROR;
+        cfg->payload.format = PAYLOAD_FILE;
+    }
     if (cfg->payload.body_file) {
         if (have_format)
             return lg_err(err, "--body-file sends the file as it is; drop --format"), CLI_ERROR;
@@ -828,7 +821,8 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
         cfg->payload.format = PAYLOAD_FILE;
     }
     if (cfg->get) {
-        if (cfg->payload.body_file || cfg->corpus.dir || cfg->corpus.list_file || have_format)
+        if (cfg->payload.body_file || cfg->payload.body_data || cfg->corpus.dir ||
+            cfg->corpus.list_file || have_format)
             return lg_err(err, "--method GET sends no body; drop --images/--body-file/--format"),
                    CLI_ERROR;
         cfg->payload.format = PAYLOAD_NONE;
@@ -878,11 +872,11 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
 
 int cli_check_outputs(const struct run_config *cfg, char *err)
 {
-    const char *const flags[] = {"--out", "--json", "--requests-log", "--history"};
+    const char *const names[] = {"--out", "--json", "--requests-log", "--history"};
     const char *const paths[] = {cfg->out, cfg->json, cfg->requests_log, cfg->history};
     const enum fileio_kind kinds[] = {FILEIO_CSV_SUMMARY, FILEIO_JSON, FILEIO_CSV_REQUESTS,
                                       FILEIO_CSV_HISTORY};
-    int rc = fileio_check_outputs(flags, paths, kinds, 4, err);
+    int rc = fileio_check_outputs(names, paths, kinds, 4, err);
     if (rc < 0)
         lg_printable(err);
     return rc;
@@ -898,10 +892,7 @@ enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 
 int cli_flag_takes_value(const char *name)
 {
-    for (const struct option *o = options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o->has_arg == required_argument;
-    return -1;
+    return flags_takes_value(&run_cmd, name);
 }
 
 void cli_free(struct run_config *cfg)

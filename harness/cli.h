@@ -59,6 +59,7 @@ struct run_config {
     struct engine_checks checks;
 
     const char *label, *region, *model;
+    char default_label[256];       /* without --label: the URL's host:port */
     double cost_per_hour;          /* < 0 when unknown */
 
     const char *out;               /* summary CSV; NULL with --no-out */
@@ -84,6 +85,11 @@ struct run_config {
     double max_error_rate;         /* fraction; < 0 when not set */
     int auto_threads;              /* --threads auto */
     unsigned auto_max;             /* highest concurrency auto tries */
+
+    struct {                       /* cli_parse's scratch: read once all flags are in */
+        const char *threads, *rate; /* --threads and --rate as given */
+        size_t nheaders;           /* -H seen so far: errors name a header by position */
+    } parse;
 };
 
 /* What cli_parse found. */

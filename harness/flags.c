@@ -142,6 +142,8 @@ static int range_error(const struct flag *f, const char *v, double x, char *err)
     }
     if (x < f->min)
         return flags_errf(err, f, v, "must be at least %s", lo);
+    if (f->kind == FLAG_DURATION)
+        return flags_errf(err, f, v, "too long; at most %s", hi);
     return flags_errf(err, f, v, "must be at most %s", hi);
 }
 

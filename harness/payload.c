@@ -499,14 +499,39 @@ static int build_images(struct payload_set **out, struct build *b, char *err)
     return 0;
 }
 
+/* A set of one body of `blen` bytes with its Content-Type; *body is where
+ * the caller puts the bytes. */
+static struct payload_set *single_set(const struct payload_options *opt, size_t blen,
+                                      unsigned batch, char **body)
+{
+    const char *type = opt->content_type ? opt->content_type : "application/json";
+    size_t hlen = strlen(CT) + strlen(type) + 1;
+    struct payload_set *s = new_set(1, hlen + blen);
+    if (!s)
+        return NULL;
+    snprintf(s->arena, hlen, CT "%s", type);
+    *body = s->arena + hlen;
+    s->items[0] = (struct payload){*body, blen, batch, {s->arena, NULL}};
+    s->total_bytes = blen;
+    return s;
+}
+
 static int build_file(struct payload_set **out, const struct payload_options *opt, unsigned batch,
                       char *err)
 {
     const char *path = opt->body_file;
-    if (!path)
-        return lg_err(err, "--format file: no --body-file; give the file to send as the body");
+    char *body;
     if (opt->content_type && strpbrk(opt->content_type, "\r\n"))
         return lg_err(err, "--content-type: contains a line break; give one media type, e.g. image/jpeg");
+    if (opt->body_data) { /* -D TEXT: the body as given */
+        size_t blen = strlen(opt->body_data);
+        if (!(*out = single_set(opt, blen, batch, &body)))
+            return lg_err(err, "out of memory");
+        memcpy(body, opt->body_data, blen);
+        return 0;
+    }
+    if (!path)
+        return lg_err(err, "--format file: no --body-file; give the file to send as the body");
     /* O_NONBLOCK: a FIFO with no writer must not block the open; the fstat
      * refuses it. A regular file ignores the flag. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -530,17 +555,15 @@ static int build_file(struct payload_set **out, const struct payload_options *op
         return lg_err(err, "--body-file %s: %lld bytes, over the limit of %u MiB; send a smaller body",
                       path, (long long)st.st_size, PAYLOAD_MAX_BODY_FILE_BYTES >> 20);
     }
-    const char *type = opt->content_type ? opt->content_type : "application/json";
-    size_t hlen = strlen(CT) + strlen(type) + 1, blen = (size_t)st.st_size;
-    struct payload_set *s = new_set(1, hlen + blen);
+    size_t blen = (size_t)st.st_size;
+    struct payload_set *s = single_set(opt, blen, batch, &body);
     if (!s) {
         close(fd);
         return lg_err(err, "--body-file %s: out of memory for %zu MB; use a smaller body", path, blen >> 20);
     }
-    snprintf(s->arena, hlen, CT "%s", type);
     size_t got = 0;
     ssize_t r = 1;
-    while (got < blen && (r = read(fd, s->arena + hlen + got, blen - got)) != 0) {
+    while (got < blen && (r = read(fd, body + got, blen - got)) != 0) {
         if (r < 0 && errno != EINTR)
             break;
         if (r > 0)
@@ -553,8 +576,6 @@ static int build_file(struct payload_set **out, const struct payload_options *op
         return lg_err(err, "--body-file %s: read %zu of %zu bytes (%s); is it changing?", path, got,
                       blen, r < 0 ? strerror(e) : "end of file");
     }
-    s->items[0] = (struct payload){s->arena + hlen, blen, batch, {s->arena, NULL}};
-    s->total_bytes = blen;
     *out = s;
     return 0;
 }

@@ -50,6 +50,7 @@ struct payload_options {
     const char *content_type;  /* raw / file: override; default from the image signature */
     const char *field;         /* multipart: default "data" */
     const char *input_name;    /* kserve-v2: default "INPUT" */
+    const char *body_data;     /* PAYLOAD_FILE: the body itself (-D TEXT), else NULL */
     const char *body_file;     /* PAYLOAD_FILE: path of a regular file of at most
                                 * PAYLOAD_MAX_BODY_FILE_BYTES */
     unsigned batch;            /* images per request, >= 1 (0 is taken as 1) */

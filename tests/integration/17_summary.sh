@@ -45,3 +45,9 @@ expect_eq "a wrong path: every request failed, exit 3" "$?" 3
 check "the summary names the status: 404 x20" grep -q '^  statuses       404 x20$' "$T/404"
 expect_eq "the JSON counts replies by status" \
   "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["levels"][0]["statuses"])' "$T/404.json")" "{'404': 20}"
+
+# wrk/hey habits: the URL without --url, -z, -V.
+lg "$URL" -z 1 -c 2 --synthetic 2 --no-out -q >"$T/pos" 2>&1
+expect_eq "a positional URL and -z 1 (seconds) run" "$?" 0
+check "named by its host:port without --label" grep -q "^127.0.0.1:$SERVE_PORT -> $URL" "$T/pos"
+check "-V prints the version" bash -c "'$LOADGEN' -V | grep -q '^loadgen [0-9a-z]'"

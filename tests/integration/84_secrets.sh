@@ -67,7 +67,7 @@ script -qec "$(printf '%q ' "$LOADGEN" --url "http://$HOSTPORT/score" -H "Author
   -c 2 -d 1s --synthetic 10 --image-size 32x32 --out "$T/tty/s.csv" --json "$T/tty/r.json")" \
   /dev/null >"$T/tty/terminal" 2>&1   # what the terminal showed (script's own log holds the command)
 expect_range "Authorization via -H reached the server" "$(grep -c "\[Basic $TOK_AUTH\]" "$T/server-headers.log")" 10 100000000
-check "the TTY run showed a progress line" grep -q "req/s  errors" "$T/tty/terminal"
+check "the TTY run showed a progress line" grep -q "req/s, errors" "$T/tty/terminal"
 no_token "no token on the terminal (progress line, summary) or in the files" "$T/tty"
 
 # 3. every request failing: the error names the target without secrets

@@ -34,7 +34,7 @@ static const struct {
     const char *message; /* a substring the one-line error must contain */
 } bad[] = {
     {"--url http://h/ --bogus", "--bogus: unknown option"},
-    {"--threads 5", "--url is missing"},
+    {"--threads 5", "no URL; write e.g. loadgen http"},
     {"--url ftp://h/x", "scheme 'ftp' is not supported"},
     {"--url http:///score", "--url http:///score: no host"},
     {"--url http://:8080/x", "no host"},
@@ -70,7 +70,7 @@ static const struct {
     {"--url http://h/ --image-size 4294967304x8", "--image-size 4294967304x8: write WIDTHxHEIGHT"},
     {"--url http://h/ --image-size +224x224", "--image-size +224x224"},
     /* durations whose sums would come near INT64_MAX microseconds */
-    {"--url http://h/ --pause 2562047h", "--pause 2562047h: too long; at most a year"},
+    {"--url http://h/ --pause 2562047h", "--pause 2562047h: too long; at most 8784h"},
     {"--url http://h/ --timeout 9000h", "--timeout 9000h: too long"},
     {"--url http://h/ -d 9000h", "--duration 9000h: too long"},
     {"--url http://h/ --warmup 9000h", "--warmup 9000h"},
@@ -306,6 +306,51 @@ static void the_public_url_drops_user_info_and_query(void **state)
                         "https://h/v1/models/m:predict");
 }
 
+/* What wrk, hey and curl users type: a URL without --url, -z for -d, -m,
+ * -T, -D, -V; a bare duration is seconds. */
+static void the_habits_of_wrk_hey_and_curl_work(void **state)
+{
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    assert_int_equal(parse(&cfg, err, "http://h:8080/score -z 30 -c 8 --no-out"), CLI_RUN);
+    assert_string_equal(cfg.url, "http://h:8080/score");
+    assert_int_equal(cfg.duration_us, 30000000);
+    assert_int_equal(cfg.requests, 0); /* -d alone: for the time */
+    assert_string_equal(cfg.label, "h:8080"); /* no --label: host:port */
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "-m GET http://h/ping --no-out"), CLI_RUN);
+    assert_int_equal(cfg.get, 1);
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "http://h/ -D {\"x\":1} -T application/x-test --no-out"),
+                     CLI_RUN);
+    assert_int_equal(cfg.payload.format, PAYLOAD_FILE);
+    assert_string_equal(cfg.payload.body_data, "{\"x\":1}");
+    assert_string_equal(cfg.payload.content_type, "application/x-test");
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "http://h/ -D @/etc/hostname --no-out"), CLI_RUN);
+    assert_string_equal(cfg.payload.body_file, "/etc/hostname");
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "http://h/ http://g/"), CLI_ERROR);
+    assert_non_null(strstr(err, "a second URL"));
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "--url http://h/ --label gpu-1 --no-out"), CLI_RUN);
+    assert_string_equal(cfg.label, "gpu-1");
+    cli_free(&cfg);
+}
+
+static void version_and_help_exit_0(void **state)
+{
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    fflush(stdout);
+    assert_int_equal(parse(&cfg, err, "-V"), CLI_EXIT_OK);
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "--help"), CLI_EXIT_OK);
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "-h"), CLI_EXIT_OK);
+    cli_free(&cfg);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/loadgen-test-cli.XXXXXX";
@@ -325,6 +370,8 @@ int main(void)
         cmocka_unit_test(warmup_takes_a_count_or_a_duration),
         cmocka_unit_test(bearer_env_becomes_an_authorization_header),
         cmocka_unit_test(the_public_url_drops_user_info_and_query),
+        cmocka_unit_test(the_habits_of_wrk_hey_and_curl_work),
+        cmocka_unit_test(version_and_help_exit_0),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     rmdir("results");

@@ -136,7 +136,7 @@ static void bad_values_give_one_line_that_names_them(void **state)
         {"--header-timeout", "0", "--header-timeout 0: must be at least 1ms"},
         {"--idle-timeout", "-1s", "--idle-timeout -1s: not a duration; write e.g. 500ms, 30s, 2m or 1h (a bare number is seconds)"},
         {"--send-timeout", "2d", "--send-timeout 2d: not a duration; write e.g. 500ms, 30s, 2m or 1h (a bare number is seconds)"},
-        {"--send-timeout", "25h", "--send-timeout 25h: must be at most 24h"},
+        {"--send-timeout", "25h", "--send-timeout 25h: too long; at most 24h"},
     };
     struct serve_opts o;
     char err[LG_ERRLEN];
