@@ -295,9 +295,9 @@ static int positional_url(void *o, const char *arg, char *err)
     if (cfg->url && !strstr(arg, "://"))
         return lg_err(err, "'%s': unexpected argument; flags start with -- (see loadgen --help)",
                       arg), -EINVAL;
-    if (cfg->url)
-        return lg_err(err, "'%s': a second URL; loadgen sends to one (a scenario file runs "
-                           "several)", cfg->url == arg ? "?" : "(not quoted)"), -EINVAL;
+    if (cfg->url) /* not quoted: a URL may hold a password */
+        return lg_err(err, "a second URL; loadgen sends to one (a scenario file runs several)"),
+               -EINVAL;
     static const struct flag url_flag = {"url"};
     return set_url(cfg, &url_flag, arg, err);
 }
