@@ -9,7 +9,7 @@ URL=http://127.0.0.1:$SERVE_PORT/score
 lg --url "$URL" -c 5 -d 11s --synthetic 5 --no-out >"$T/out" 2>"$T/err"
 expect_eq "an 11 s run off a terminal exits 0" "$?" 0
 expect_eq "off a terminal: one plain progress line in 11 s" \
-  "$(grep -c '^loadgen: run c=5 cycle 1: [0-9]* done in 1[0-9] s, [0-9]* req/s, errors 0, .* left$' "$T/err")" 1
+  "$(grep -c "^loadgen: 127.0.0.1:$SERVE_PORT c=5 cycle 1: "'[0-9]* done in 1[0-9] s, [0-9]* req/s, errors 0, .* left$' "$T/err")" 1
 check "off a terminal: no control characters" bash -c "! grep -q \$'[\r\033]' '$T/err'"
 
 lg --url "$URL" -c 5 -d 11s --synthetic 5 --no-out -q >"$T/out" 2>"$T/err"
