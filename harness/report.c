@@ -42,9 +42,10 @@ const char *report_status(const struct report_level *lv)
      * service to report, whatever else happened. */
     if (st->requests > 0 && st->by_class[CLASS_OK] == 0)
         return SCHEMA_STATUS_FAILED;
-    return lv->interrupted ? SCHEMA_STATUS_INTERRUPTED
-           : lv->unstable  ? SCHEMA_STATUS_UNSTABLE
-                           : SCHEMA_STATUS_COMPLETE;
+    return lv->interrupted  ? SCHEMA_STATUS_INTERRUPTED
+           : lv->unstable   ? SCHEMA_STATUS_UNSTABLE
+           : lv->under_rate ? SCHEMA_STATUS_UNDER_RATE
+                            : SCHEMA_STATUS_COMPLETE;
 }
 
 void report_figures(const struct report_level *lv, struct report_figures *f)

@@ -33,6 +33,7 @@ struct report_level {
     unsigned test_no;            /* from 1, across the whole run */
     int interrupted;
     int unstable;                /* --until-stable gave up */
+    int under_rate;              /* open loop: achieved < 95% of the intended rate */
     unsigned windows;            /* --until-stable windows measured; 0 otherwise */
     const char *slo;             /* "met", "broken", or "" when no SLO was given */
     double cost_per_hour;        /* < 0 when unknown */

@@ -309,6 +309,19 @@ static int run_level(struct run_state *rs, const struct level_spec *spec, unsign
         .slot_max = st->slot_max,
         .st = st,
     };
+    if (open_loop && !lv.interrupted && st->requests) {
+        /* A client that cannot keep the rate measures a lower load than the
+         * row says: say so, and mark the row. */
+        struct report_figures fig;
+        report_figures(&lv, &fig);
+        if (fig.throughput_rps < 0.95 * ph.rate) {
+            lv.under_rate = 1;
+            fprintf(stderr, "loadgen: -R %.6g: reached %.1f requests/s (%.0f%%); the row is marked "
+                            "under_rate; raise --max-inflight (%u) if replies are slow, or use more "
+                            "--loops or client machines\n", ph.rate, fig.throughput_rps,
+                    100 * fig.throughput_rps / ph.rate, ph.concurrency);
+        }
+    }
     rs->requests += st->requests;
     rs->ok += st->by_class[CLASS_OK];
     write_level(rs, &lv);

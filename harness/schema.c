@@ -18,7 +18,8 @@
 
 static const char *const modes[] = {"closed", "open", NULL};
 static const char *const statuses[] = {SCHEMA_STATUS_COMPLETE, SCHEMA_STATUS_INTERRUPTED,
-                                       SCHEMA_STATUS_UNSTABLE, SCHEMA_STATUS_FAILED, NULL};
+                                       SCHEMA_STATUS_UNSTABLE, SCHEMA_STATUS_FAILED,
+                                       SCHEMA_STATUS_UNDER_RATE, NULL};
 static const char *const slos[] = {"met", "broken", NULL};
 
 #define AT(f) offsetof(struct schema_level, f)

@@ -58,6 +58,10 @@ struct schema_level {
 #define SCHEMA_STATUS_INTERRUPTED "interrupted"
 #define SCHEMA_STATUS_UNSTABLE "unstable"
 #define SCHEMA_STATUS_FAILED "failed" /* every request failed: no figures */
+/* open loop: the achieved rate fell short of the intended one by more than
+ * 5% (too few in flight, or too slow a client): the figures are of a lower
+ * load than the row's rate says */
+#define SCHEMA_STATUS_UNDER_RATE "under_rate"
 
 enum schema_type {
     SCHEMA_TEXT,   /* free text */

@@ -289,6 +289,7 @@ static int level_read(struct mfile *f, struct mlevel *l, const cJSON *o, size_t 
     lv->end_wall_us = (int64_t)rec->end_wall_us;
     lv->interrupted = strcmp(rec->status, SCHEMA_STATUS_INTERRUPTED) == 0;
     lv->unstable = strcmp(rec->status, SCHEMA_STATUS_UNSTABLE) == 0;
+    lv->under_rate = strcmp(rec->status, SCHEMA_STATUS_UNDER_RATE) == 0;
     lv->cost_per_hour = isnan(rec->cost_per_hour) ? -1 : rec->cost_per_hour;
     if (to_unsigned(&lv->concurrency, rec->concurrency, "concurrency", f, i, err) < 0 ||
         to_unsigned(&lv->cycle, rec->cycle, "cycle", f, i, err) < 0 ||
@@ -743,6 +744,7 @@ static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, cha
                           m->files[f].name, level_desc(l, d, sizeof d));
         g->lv.interrupted |= l->lv.interrupted;
         g->lv.unstable |= l->lv.unstable;
+        g->lv.under_rate |= l->lv.under_rate;
         g->lv.concurrency += l->lv.concurrency;
         g->lv.rate += l->lv.rate;
         if (l->lv.start_wall_us < g->lv.start_wall_us)

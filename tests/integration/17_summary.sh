@@ -51,3 +51,16 @@ lg "$URL" -z 1 -c 2 --synthetic 2 --no-out -q >"$T/pos" 2>&1
 expect_eq "a positional URL and -z 1 (seconds) run" "$?" 0
 check "named by its host:port without --label" grep -q "^127.0.0.1:$SERVE_PORT -> $URL" "$T/pos"
 check "-V prints the version" bash -c "'$LOADGEN' -V | grep -q '^loadgen [0-9a-z]'"
+
+# An open loop that cannot keep its rate says so and marks its row
+# (-R 1000 with 10 in flight at 5 ms per request reaches about 2000/s at best;
+# at 20 ms about 500).
+start_serve --fixed-latency 20ms
+SLOW=http://127.0.0.1:$SERVE_PORT/score
+lg --url "$SLOW" -R 1000 --max-inflight 10 -d 2 --synthetic 2 -q --out "$T/ur.csv" >/dev/null 2>"$T/ur.err"
+expect_eq "an open loop short of its rate: exit 0" "$?" 0
+check "it warns, naming the rate reached and what to raise" \
+  grep -q '^loadgen: -R 1000: reached [0-9.]* requests/s ([0-9]*%); the row is marked under_rate; raise --max-inflight (10)' "$T/ur.err"
+expect_eq "its row's status is under_rate" "$(csv_col "$T/ur.csv" status)" under_rate
+lg --url "$SLOW" -R 50 -d 1 --synthetic 2 -q --out "$T/ok.csv" >/dev/null 2>&1
+expect_eq "an open loop that keeps its rate is complete" "$(csv_col "$T/ok.csv" status)" complete
