@@ -217,7 +217,7 @@ static void bad_values_are_named_with_their_column(void **state)
         const char *col, *value, *want;
     } cases[] = {
         {"status", "finished", "t.csv:2: column 'status': 'finished' is not complete, "
-                               "interrupted, unstable or failed"},
+                               "interrupted, unstable, failed or under_rate"},
         {"requests", "1.5", "t.csv:2: column 'requests': 1.5 is not a whole number"},
         {"rate", "-1", "t.csv:2: column 'rate': -1 is negative"},
         {"concurrency", "lots", "t.csv:2: column 'concurrency': 'lots' is not a number"},
