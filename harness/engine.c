@@ -42,6 +42,7 @@
 
 #include "check.h"
 #include "common.h"
+#include "h1.h"
 
 /* A send that starts this much after its intended time counts as late. */
 #define LATE_US 1000
@@ -80,7 +81,8 @@ struct sockctx {
 struct slot {
     struct loop *loop;
     struct shard *shard;
-    CURL *easy;
+    CURL *easy;              /* the curl transport's, or NULL */
+    struct h1_conn h1;       /* the native transport's */
     int busy;
     uint64_t index;          /* request index: payload index mod count */
     uint64_t count;          /* requests completed in this phase */
@@ -114,6 +116,7 @@ struct loop {
     size_t fdcap;
     struct sockctx *pending; /* contexts with stop_pending set */
     struct stats *stats;
+    struct h1_loop *h1;      /* native transport: the loop's read buffer and parser settings */
 
     /* Phase state. */
     const struct engine_phase *ph;
@@ -147,6 +150,8 @@ struct engine {
     int64_t origin_us;         /* monotonic start of the phase */
     int keep_reply;            /* a check needs the body */
     int want_headers;          /* a check needs a header */
+    int native;                /* slots use h1.c, not libcurl */
+    struct h1_target target;   /* native: where requests go */
 };
 
 static void drain(struct loop *l);
@@ -339,14 +344,15 @@ static int timer_set(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- requests ----------------------------------------------------------- */
 
-static size_t body_received(char *ptr, size_t size, size_t n, void *userdata)
+/* Reply body bytes, from either transport: counted, kept when a check
+ * needs them. -1 stops the reply: past --max-reply (too_big), or out of
+ * memory. */
+static int slot_body(struct slot *s, const char *ptr, size_t len)
 {
-    struct slot *s = userdata;
-    size_t len = size * n;
     s->body_bytes += len;
     if (s->body_bytes > s->loop->e->cfg.checks.max_reply_bytes) {
         s->too_big = 1;
-        return 0; /* abort the transfer: CURLE_WRITE_ERROR */
+        return -1;
     }
     if (s->reply) {
         if (s->reply_len + len > s->reply_cap) {
@@ -355,14 +361,21 @@ static size_t body_received(char *ptr, size_t size, size_t n, void *userdata)
                 cap *= 2;
             char *p = realloc(s->reply, cap);
             if (!p)
-                return 0; /* counted as reset: out of memory is not the server's fault */
+                return -1; /* counted as reset: out of memory is not the server's fault */
             s->reply = p;
             s->reply_cap = cap;
         }
         memcpy(s->reply + s->reply_len, ptr, len);
         s->reply_len += len;
     }
-    return len;
+    return 0;
+}
+
+static size_t body_received(char *ptr, size_t size, size_t n, void *userdata)
+{
+    size_t len = size * n;
+    /* 0 aborts the transfer: CURLE_WRITE_ERROR */
+    return slot_body(userdata, ptr, len) < 0 ? 0 : len;
 }
 
 /* "Name:" matches the start of `line` case-insensitively. */
@@ -374,11 +387,10 @@ static const char *header_value(const char *line, size_t len, const char *name)
     return line + n + 1;
 }
 
-static size_t header_received(char *ptr, size_t size, size_t n, void *userdata)
+/* One reply header line "Name: value", from either transport. */
+static void slot_header(struct slot *s, const char *ptr, size_t len)
 {
-    struct slot *s = userdata;
     const struct engine_checks *ck = &s->loop->e->cfg.checks;
-    size_t len = size * n;
     if (ck->expect_header && header_value(ptr, len, ck->expect_header))
         s->saw_header = 1;
     const char *v;
@@ -394,7 +406,12 @@ static size_t header_received(char *ptr, size_t size, size_t n, void *userdata)
         if (end != buf && ms >= 0)
             s->server_ms = ms;
     }
-    return len;
+}
+
+static size_t header_received(char *ptr, size_t size, size_t n, void *userdata)
+{
+    slot_header(userdata, ptr, size * n);
+    return size * n;
 }
 
 /* Start the next request on slot `s`, intended at `intended_us` (0: now).
@@ -422,20 +439,24 @@ static int request_start(struct slot *s, int64_t intended_us)
     size_t pi = i % ps->count;
     s->index = i;
     s->payload = &ps->items[pi];
-    if (s->payload->len || s->payload->headers[0]) {
-        curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->payload->body);
-        curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->payload->len);
-    }
-    curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, e->lists[pi]);
     s->start_us = now;
     s->intended_us = intended_us ? intended_us : now;
     s->body_bytes = 0;
     s->too_big = s->saw_header = 0;
     s->server_ms = NAN;
     s->reply_len = 0;
-    if (curl_multi_add_handle(s->shard->multi, s->easy) != CURLM_OK) {
-        l->exhausted = 1; /* cannot happen with a valid handle; never spin */
-        return 0;
+    if (e->native) {
+        h1_send(&s->h1, &ps->heads[pi], s->payload, now);
+    } else {
+        if (s->payload->len || s->payload->headers[0]) {
+            curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->payload->body);
+            curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->payload->len);
+        }
+        curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, e->lists[pi]);
+        if (curl_multi_add_handle(s->shard->multi, s->easy) != CURLM_OK) {
+            l->exhausted = 1; /* cannot happen with a valid handle; never spin */
+            return 0;
+        }
     }
     s->busy = 1;
     l->inflight++;
@@ -444,9 +465,26 @@ static int request_start(struct slot *s, int64_t intended_us)
     return 1;
 }
 
-static enum stats_class classify(const struct slot *s, CURLcode res, long status)
+/* The class of a complete reply, from either transport: status and the
+ * --expect-* checks. */
+static enum stats_class reply_class(const struct slot *s, long status)
 {
     const struct engine_checks *ck = &s->loop->e->cfg.checks;
+    if (status >= 500)
+        return CLASS_HTTP_5XX;
+    if (status >= 400)
+        return CLASS_HTTP_4XX;
+    if (ck->expect_status ? status != ck->expect_status : (status < 200 || status > 299))
+        return CLASS_INVALID;
+    if (ck->expect_header && !s->saw_header)
+        return CLASS_INVALID;
+    if (ck->expect_json && check_json_path(s->reply, s->reply_len, ck->expect_json, NULL) != 1)
+        return CLASS_INVALID;
+    return CLASS_OK;
+}
+
+static enum stats_class classify(const struct slot *s, CURLcode res, long status)
+{
     switch (res) {
     case CURLE_OK:
         break;
@@ -477,22 +515,39 @@ static enum stats_class classify(const struct slot *s, CURLcode res, long status
     default: /* send/recv errors, empty replies, partial bodies */
         return CLASS_RESET;
     }
-    if (status >= 500)
-        return CLASS_HTTP_5XX;
-    if (status >= 400)
-        return CLASS_HTTP_4XX;
-    if (ck->expect_status ? status != ck->expect_status : (status < 200 || status > 299))
-        return CLASS_INVALID;
-    if (ck->expect_header && !s->saw_header)
-        return CLASS_INVALID;
-    if (ck->expect_json && check_json_path(s->reply, s->reply_len, ck->expect_json, NULL) != 1)
-        return CLASS_INVALID;
-    return CLASS_OK;
+    return reply_class(s, status);
 }
 
 static uint32_t clamp_us(int64_t us)
 {
     return us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+/* A request ended, on either transport: record it, then start the
+ * slot's next request (closed loop) or free the slot (open loop). */
+static void request_finish(struct loop *l, struct slot *s, struct stats_request *r, int complete,
+                           int64_t now)
+{
+    r->offset_us = now - l->e->origin_us;
+    r->image = (uint32_t)s->index;
+    r->latency_us = clamp_us(now - s->intended_us);
+    stats_record(l->stats, r, s->payload->images, (uint64_t)(now - s->start_us), now);
+    const struct engine_checks *ck = &l->e->cfg.checks;
+    double server_ms = s->server_ms;
+    if (ck->server_time_json && complete)
+        check_json_path(s->reply, s->reply_len, ck->server_time_json, &server_ms);
+    if (!isnan(server_ms))
+        stats_record_server_time(l->stats, (uint64_t)llround(server_ms * 1000), r->latency_us);
+
+    atomic_store_explicit(&l->done, l->stats->requests, memory_order_relaxed);
+    if (r->class_ != CLASS_OK)
+        atomic_store_explicit(&l->errors, stats_errors(l->stats), memory_order_relaxed);
+
+    s->busy = 0;
+    s->count++;
+    l->inflight--;
+    if (l->rate > 0 || !request_start(s, 0))
+        l->free_slots[l->nfree++] = (unsigned)(s - l->slots);
 }
 
 static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
@@ -513,11 +568,8 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
     curl_multi_remove_handle(s->shard->multi, easy);
 
     struct stats_request r = {
-        .offset_us = now - l->e->origin_us,
-        .image = (uint32_t)s->index,
         .status = (uint16_t)status,
         .class_ = (uint8_t)classify(s, res, status),
-        .latency_us = clamp_us(now - s->intended_us),
         .ttfb_us = clamp_us(ttfb),
         /* Connect time only describes requests that opened a connection. */
         .connect_us = nconnects > 0 ? clamp_us(appconnect > connect ? appconnect : connect) : 0,
@@ -526,24 +578,52 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
         .bytes_sent = (uint64_t)req_size + ((uint64_t)req_size > s->payload->len ? 0 : (uint64_t)up),
         .bytes_recv = (uint64_t)hdr_size + s->body_bytes,
     };
-    stats_record(l->stats, &r, s->payload->images, (uint64_t)(now - s->start_us), now);
-    const struct engine_checks *ck = &l->e->cfg.checks;
-    double server_ms = s->server_ms;
-    if (ck->server_time_json && res == CURLE_OK)
-        check_json_path(s->reply, s->reply_len, ck->server_time_json, &server_ms);
-    if (!isnan(server_ms))
-        stats_record_server_time(l->stats, (uint64_t)llround(server_ms * 1000), r.latency_us);
-
-    atomic_store_explicit(&l->done, l->stats->requests, memory_order_relaxed);
-    if (r.class_ != CLASS_OK)
-        atomic_store_explicit(&l->errors, stats_errors(l->stats), memory_order_relaxed);
-
-    s->busy = 0;
-    s->count++;
-    l->inflight--;
-    if (l->rate > 0 || !request_start(s, 0))
-        l->free_slots[l->nfree++] = (unsigned)(s - l->slots);
+    request_finish(l, s, &r, res == CURLE_OK, now);
 }
+
+/* ---- the native transport's hooks ---------------------------------------- */
+
+static void h1_header(void *owner, const char *line, size_t len)
+{
+    slot_header(owner, line, len);
+}
+
+static int h1_body(void *owner, const char *p, size_t len)
+{
+    return slot_body(owner, p, len);
+}
+
+static void h1_done(void *owner, const struct h1_result *h)
+{
+    struct slot *s = owner;
+    struct loop *l = s->loop;
+    int64_t now = lg_now_us();
+    static const uint8_t classes[] = {
+        [H1_CONNECT] = CLASS_CONNECT, [H1_TIMEOUT] = CLASS_TIMEOUT,
+        [H1_RESET] = CLASS_RESET, [H1_INVALID] = CLASS_INVALID,
+    };
+    uint8_t c;
+    if (h->fail == H1_OK)
+        c = (uint8_t)reply_class(s, h->status);
+    else if (h->fail == H1_REFUSED) /* as on the curl path */
+        c = s->too_big ? CLASS_INVALID : CLASS_RESET;
+    else
+        c = classes[h->fail];
+    struct stats_request r = {
+        .status = (uint16_t)h->status,
+        .class_ = c,
+        /* From the request's last byte out to the reply's first byte in. */
+        .ttfb_us = h->first_byte_us && h->sent_us ? clamp_us(h->first_byte_us - h->sent_us) : 0,
+        .connect_us = clamp_us(h->connect_us),
+        .bytes_sent = h->bytes_sent,
+        .bytes_recv = h->header_bytes + s->body_bytes,
+    };
+    request_finish(l, s, &r, h->fail == H1_OK, now);
+    if (l->in_run && phase_done(l))
+        uv_stop(&l->uv);
+}
+
+static const struct h1_hooks h1_hooks = {h1_header, h1_body, h1_done};
 
 /* ---- open loop ---------------------------------------------------------- */
 
@@ -636,7 +716,10 @@ static void abort_inflight(uv_timer_t *t)
     for (unsigned i = 0; i < l->nslots; i++) {
         struct slot *s = &l->slots[i];
         if (s->busy) {
-            curl_multi_remove_handle(s->shard->multi, s->easy);
+            if (l->e->native)
+                h1_abort(&s->h1);
+            else
+                curl_multi_remove_handle(s->shard->multi, s->easy);
             s->busy = 0;
             l->inflight--;
         }
@@ -701,10 +784,14 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
 {
     const struct engine_config *c = &e->cfg;
     s->loop = l;
-    if (!(s->easy = curl_easy_init()))
-        return lg_err(err, "cannot create a libcurl handle (out of memory?)");
     if (e->keep_reply && !(s->reply = malloc(s->reply_cap = KEEP_REPLY_INITIAL)))
         return lg_err(err, "out of memory for reply buffers");
+    if (e->native) {
+        h1_conn_init(l->h1, &s->h1, s);
+        return 0;
+    }
+    if (!(s->easy = curl_easy_init()))
+        return lg_err(err, "cannot create a libcurl handle (out of memory?)");
     CURL *h = s->easy;
     /* A parsed URL saves curl parsing the string again for every request. */
     if (e->url)
@@ -782,8 +869,15 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
         return lg_err(err, "cannot create a timerfd for the pacer: %s", strerror(errno));
     l->pacer_ready = 1;
     l->pacer_poll.data = l;
-    l->nshards = (nslots + SHARD_SLOTS - 1) / SHARD_SLOTS;
-    if (!(l->shards = calloc(l->nshards, sizeof *l->shards)))
+    if (e->native) {
+        if (!(l->h1 = malloc(sizeof *l->h1)))
+            return lg_err(err, "out of memory for read buffers");
+        h1_loop_init(l->h1, &l->uv, &e->target, &h1_hooks, e->cfg.timeout_ms,
+                     e->cfg.connect_timeout_ms, e->want_headers);
+    }
+    /* The native transport needs no multi handles. */
+    l->nshards = e->native ? 0 : (nslots + SHARD_SLOTS - 1) / SHARD_SLOTS;
+    if (l->nshards && !(l->shards = calloc(l->nshards, sizeof *l->shards)))
         return lg_err(err, "out of memory for %u multi handles", l->nshards);
     for (unsigned k = 0; k < l->nshards; k++) {
         struct shard *sh = &l->shards[k];
@@ -805,7 +899,7 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
     if (!l->slots || !l->free_slots || !l->stats)
         return lg_err(err, "out of memory for %u request slots", nslots);
     for (unsigned i = 0; i < nslots; i++) {
-        l->slots[i].shard = &l->shards[i / SHARD_SLOTS];
+        l->slots[i].shard = l->shards ? &l->shards[i / SHARD_SLOTS] : NULL;
         if (slot_init(e, l, &l->slots[i], err) < 0)
             return -1;
     }
@@ -816,8 +910,10 @@ static void loop_destroy(struct loop *l)
 {
     if (l->slots) {
         for (unsigned i = 0; i < l->nslots; i++)
-            if (l->slots[i].busy)
+            if (l->slots[i].busy && l->slots[i].easy)
                 curl_multi_remove_handle(l->slots[i].shard->multi, l->slots[i].easy);
+            else if (l->slots[i].h1.lp) /* a native slot: its socket and timer */
+                h1_conn_close(&l->slots[i].h1);
     }
     /* Closing a multi handle closes its connections through socket_close,
      * which closes their poll handles. */
@@ -852,6 +948,7 @@ static void loop_destroy(struct loop *l)
     if (l->pacer_fd >= 0)
         close(l->pacer_fd);
     free(l->fdmap);
+    free(l->h1);
     free(l->shards);
     free(l->slots);
     free(l->free_slots);
@@ -953,8 +1050,27 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
     if (loops > cfg->max_slots)
         loops = cfg->max_slots ? cfg->max_slots : 1;
     e->nloops = loops;
-    if (build_lists(e, err) < 0)
+    const char *why = h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders);
+    if (cfg->engine == ENGINE_NATIVE && why) {
+        lg_err(err, "--engine native: %s; use --engine curl or auto", why);
         goto fail;
+    }
+    e->native = cfg->engine != ENGINE_CURL && !why;
+    if (e->native) {
+        if (h1_target_init(&e->target, cfg->url, err) < 0)
+            goto fail;
+        struct payload_head_spec hs = {
+            .target = e->target.request_target,
+            .host = e->target.host,
+            .user_agent = cfg->user_agent,
+            .headers = cfg->headers,
+            .nheaders = cfg->nheaders,
+        };
+        if (payload_build_heads(cfg->payloads, &hs, err) < 0)
+            goto fail;
+    } else if (build_lists(e, err) < 0) {
+        goto fail;
+    }
     /* Left NULL when curl cannot parse it: CURLOPT_URL then reports why. */
     if ((e->url = curl_url()) && curl_url_set(e->url, CURLUPART_URL, cfg->url, 0) != CURLUE_OK) {
         curl_url_cleanup(e->url);
@@ -984,6 +1100,7 @@ void engine_destroy(struct engine *e)
         loop_destroy(&e->loops[i]);
     free(e->loops);
     curl_url_cleanup(e->url); /* after the easy handles that point at it */
+    h1_target_free(&e->target);
     pthread_cond_destroy(&e->done);
     pthread_mutex_destroy(&e->lock);
     if (e->lists) {
@@ -993,6 +1110,11 @@ void engine_destroy(struct engine *e)
         free(e->lists);
     }
     free(e);
+}
+
+const char *engine_name(const struct engine *e)
+{
+    return e->native ? "native" : "curl";
 }
 
 int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *out,
