@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "common.h"
+#include "h1.h"
 #include "units.h"
 
 #define DEFAULT_OUT "results/summary.csv"
@@ -33,7 +34,7 @@ enum {
     OPT_MODEL, OPT_COST, OPT_OUT, OPT_NO_OUT, OPT_JSON, OPT_REQUESTS_LOG, OPT_HISTORY,
     OPT_ARRIVAL, OPT_MAX_INFLIGHT, OPT_CYCLES, OPT_WARMUP, OPT_PAUSE, OPT_LOOPS, OPT_VERSION,
     OPT_START_AT, OPT_UNTIL_STABLE, OPT_STABILITY, OPT_WINDOW, OPT_MAX_WINDOWS, OPT_SLO,
-    OPT_MAX_ERROR_RATE, OPT_AUTO_MAX,
+    OPT_MAX_ERROR_RATE, OPT_AUTO_MAX, OPT_ENGINE,
 };
 
 static const struct option options[] = {
@@ -75,6 +76,7 @@ static const struct option options[] = {
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"cacert", required_argument, NULL, OPT_CACERT},
     {"follow", no_argument, NULL, OPT_FOLLOW},
+    {"engine", required_argument, NULL, OPT_ENGINE},
     {"max-reply", required_argument, NULL, OPT_MAX_REPLY},
     {"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
     {"expect-json", required_argument, NULL, OPT_EXPECT_JSON},
@@ -158,6 +160,9 @@ static const char usage[] =
     "      --secret-header NAME another header never written to any output\n"
     "      --user-agent S --timeout T (default 30s) --connect-timeout T (default 10s)\n"
     "      --http2 --insecure --cacert FILE --follow\n"
+    "      --engine auto|native|curl   native: loadgen's own HTTP/1.1 client, for\n"
+    "                           http:// without --http2/--follow; curl: libcurl, for\n"
+    "                           anything; auto (default): native where it can serve\n"
     "      --max-reply SIZE     longer replies are cut off and counted invalid (64MiB)\n"
     "\n"
     "Checks (a failed check is class 'invalid', counted, never fatal):\n"
@@ -571,6 +576,17 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
             cfg->cacert = optarg;
             break;
         case OPT_FOLLOW: cfg->follow = 1; break;
+        case OPT_ENGINE:
+            if (strcmp(optarg, "auto") == 0)
+                cfg->engine = ENGINE_AUTO;
+            else if (strcmp(optarg, "native") == 0)
+                cfg->engine = ENGINE_NATIVE;
+            else if (strcmp(optarg, "curl") == 0)
+                cfg->engine = ENGINE_CURL;
+            else
+                return lg_err(err, "--engine %s: unknown; use auto, native or curl", optarg),
+                       CLI_ERROR;
+            break;
         case OPT_MAX_REPLY: {
             int rc = units_parse_size(optarg, &cfg->checks.max_reply_bytes);
             if (rc < 0 || cfg->checks.max_reply_bytes == 0)
@@ -732,6 +748,10 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
     if (cfg->checks.server_time_header && cfg->checks.server_time_json)
         return lg_err(err, "--server-time-header and --server-time-json: give one or the other"),
                CLI_ERROR;
+    const char *why;
+    if (cfg->engine == ENGINE_NATIVE &&
+        (why = h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders)))
+        return lg_err(err, "--engine native: %s; use --engine curl or auto", why), CLI_ERROR;
 
     /* The default results folder is ours to create; a folder the user
      * named must already exist. */

@@ -436,6 +436,7 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
         .http2 = cfg->http2,
         .insecure = cfg->insecure,
         .follow = cfg->follow,
+        .engine = cfg->engine,
         .cacert = cfg->cacert,
         .loops = default_loops(cfg, max_slots),
         .max_slots = max_slots,
