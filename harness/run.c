@@ -274,6 +274,7 @@ static int run_level(struct run_state *rs, const struct level_spec *spec, unsign
         .model = cfg->model,
         .target = cfg->target,
         .format = rs->format,
+        .engine = engine_name(rs->engine),
         .open_loop = open_loop,
         .concurrency = ph.concurrency,
         .rate = ph.rate,
