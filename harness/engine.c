@@ -89,6 +89,7 @@ struct slot {
     const struct payload *payload;
     int64_t intended_us;     /* monotonic; == start_us in closed loop */
     int64_t start_us;
+    int64_t first_header_us; /* curl: monotonic time of the first reply header line, 0 if none */
     uint64_t body_bytes;     /* reply body bytes seen */
     int too_big;             /* body passed max_reply_bytes */
     int saw_header;          /* --expect-header seen */
@@ -410,7 +411,11 @@ static void slot_header(struct slot *s, const char *ptr, size_t len)
 
 static size_t header_received(char *ptr, size_t size, size_t n, void *userdata)
 {
-    slot_header(userdata, ptr, size * n);
+    struct slot *s = userdata;
+    if (!s->first_header_us)
+        s->first_header_us = lg_now_us();
+    if (s->loop->e->want_headers)
+        slot_header(s, ptr, size * n);
     return size * n;
 }
 
@@ -442,6 +447,7 @@ static int request_start(struct slot *s, int64_t intended_us)
     s->start_us = now;
     s->intended_us = intended_us ? intended_us : now;
     s->body_bytes = 0;
+    s->first_header_us = 0;
     s->too_big = s->saw_header = 0;
     s->server_ms = NAN;
     s->reply_len = 0;
@@ -555,9 +561,12 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
     struct slot *s;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s);
     long status = 0, nconnects = 0, req_size = 0, hdr_size = 0;
-    curl_off_t ttfb = 0, connect = 0, appconnect = 0, up = 0, down = 0;
+    curl_off_t pretransfer = 0, connect = 0, appconnect = 0, up = 0, down = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
+    /* TTFB runs from when curl starts sending to the first header line.
+     * CURLINFO_STARTTRANSFER is not it: libcurl 7.88 sets it when a body
+     * past 64 KiB starts going out, not when the reply starts. */
+    curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
     curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect);
     curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &appconnect);
     curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &nconnects);
@@ -570,7 +579,7 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
     struct stats_request r = {
         .status = (uint16_t)status,
         .class_ = (uint8_t)classify(s, res, status),
-        .ttfb_us = clamp_us(ttfb),
+        .ttfb_us = s->first_header_us ? clamp_us(s->first_header_us - s->start_us - pretransfer) : 0,
         /* Connect time only describes requests that opened a connection. */
         .connect_us = nconnects > 0 ? clamp_us(appconnect > connect ? appconnect : connect) : 0,
         /* curl sends a small body in the same buffer as the headers and
@@ -809,10 +818,8 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
     curl_easy_setopt(h, CURLOPT_NOPROXY, "*"); /* nor no_proxy, twice a request */
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_received);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
-    if (e->want_headers) {
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_received);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
-    }
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_received); /* TTFB, and checks */
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, socket_open);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, l);
     curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, socket_close);
