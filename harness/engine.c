@@ -156,6 +156,7 @@ struct engine {
 };
 
 static void drain(struct loop *l);
+static void sends_due(struct loop *l);
 
 static int phase_done(const struct loop *l)
 {
@@ -628,6 +629,9 @@ static void h1_done(void *owner, const struct h1_result *h)
         .bytes_recv = h->header_bytes + s->body_bytes,
     };
     request_finish(l, s, &r, h->fail == H1_OK, now);
+    /* What drain() does after curl's completions: a freed slot may take an
+     * overdue open-loop send, and the phase may be over. */
+    sends_due(l);
     if (l->in_run && phase_done(l))
         uv_stop(&l->uv);
 }
