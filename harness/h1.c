@@ -151,19 +151,22 @@ static void finish(struct h1_conn *c, enum h1_fail fail, int keep)
     c->lp->hooks->done(c->owner, &c->r);
 }
 
-/* A failure before any reply byte on a connection that had served a
- * request: the server most likely closed it as we wrote. Send again, once,
- * on a new connection. */
-static void fail_or_retry(struct h1_conn *c, enum h1_fail fail)
+/* The connection ended with `status` (UV_EOF or an error). When it was
+ * closed (EOF, EPIPE) before any reply byte, on a connection that had
+ * served a request, the server most likely closed it idle as we wrote:
+ * send again, once, on a new connection. A reset (ECONNRESET) is the
+ * server's answer and counts, as libcurl counts it. */
+static void fail_or_retry(struct h1_conn *c, int status)
 {
-    if (c->reused && !c->r.first_byte_us && !c->retried) {
+    if ((status == UV_EOF || status == UV_EPIPE) && c->reused && !c->r.first_byte_us &&
+        !c->retried) {
         c->retried = 1;
         c->r.sent_us = 0;
         c->r.header_bytes = 0;
         conn_drop(c, 1);
         return;
     }
-    finish(c, fail, 0);
+    finish(c, H1_RESET, 0);
 }
 
 static void deadline(uv_timer_t *t)
@@ -279,7 +282,7 @@ static void readable(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (nread == UV_EOF && c->r.first_byte_us)
             parse_eof(c);
         else
-            fail_or_retry(c, H1_RESET);
+            fail_or_retry(c, (int)nread);
         return;
     }
     if (!c->r.first_byte_us)
@@ -295,7 +298,7 @@ static void written(uv_write_t *w, int status)
     c->writing = 0;
     if (status < 0) {
         if (c->busy)
-            fail_or_retry(c, H1_RESET);
+            fail_or_retry(c, status);
         return;
     }
     if (c->write_queued) {

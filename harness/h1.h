@@ -13,10 +13,11 @@
  * Connections: kept alive between requests. The connection is closed after
  * a reply that says Connection: close (or is HTTP/1.0 without keep-alive),
  * after any error, and when the server closes it while idle; the next
- * request on the slot opens a new one. A request that fails on a reused
- * connection before any byte of the reply arrived (the server closed an
- * idle connection as we wrote) is sent once more on a new connection, as
- * browsers, wrk and libcurl do; a second failure counts.
+ * request on the slot opens a new one. A request whose reused connection
+ * was closed (EOF, EPIPE) before any byte of the reply arrived (the server
+ * closed it idle as we wrote) is sent once more on a new connection, as
+ * browsers and libcurl do; a second failure counts. A reset (ECONNRESET)
+ * is never retried: it is the server's answer, class reset.
  *
  * Threading: everything here runs on its loop's thread. The h1_target is
  * read-only and shared by every loop.
