@@ -163,16 +163,28 @@ same() {
 
 # --- loadgen serve with faults: exactly the same counts ---------------------
 for e in native curl; do
-  start_serve --fixed-latency 2ms --fail-rate 0.1 --reset-rate 0.05 --seed 7
+  start_serve --fixed-latency 2ms --fail-rate 0.1 --seed 7
   run "$e" faults --url "http://127.0.0.1:$SERVE_PORT/score" -c 1 -n 300 --synthetic 10
   kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
 done
 same faults
 expect_range "faults: some 5xx" "$(j faults native .classes.http_5xx)" 10 60
-expect_range "faults: requests" "$(j faults native .requests)" 300 300
 p50n=$(j faults native .latency_ms.p50); p50c=$(j faults curl .latency_ms.p50)
-timing_range "faults: p50 native ($p50n ms) within noise of curl ($p50c ms)" \
+timing_range "faults: p50 native ($p50n ms) within 1 ms of curl ($p50c ms)" \
   "$(awk -v a="$p50n" -v b="$p50c" 'BEGIN { print a - b }')" -1 1
+
+# Resets (RST) answer 5% of requests. The native engine counts each one
+# (81_faults holds it to that); libcurl 7.88 sends some of them again on a
+# new connection (it retries a reused connection on a receive error before
+# any reply byte), so here the engines agree on the totals, not the split.
+for e in native curl; do
+  start_serve --fixed-latency 2ms --reset-rate 0.05 --seed 7
+  run "$e" resets --url "http://127.0.0.1:$SERVE_PORT/score" -c 1 -n 300 --synthetic 10
+  kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
+  expect_eq "resets: ok + reset = 300 ($e)" \
+    "$(jq '.levels[0].classes | .ok + .reset' "$T/resets-$e.json")" 300
+done
+expect_range "resets: native counts each server reset (5% of 300)" "$(j resets native .classes.reset)" 5 30
 
 # --- loadgen serve, 8 in flight, checks on both engines ---------------------
 start_serve --fixed-latency 5ms
@@ -224,8 +236,13 @@ shape close ok 20;     same close
 shape 1xx ok 20;       same 1xx
 # The server closes each connection (a FIN) just after its reply, often
 # after the next request went out on it: that request is sent again on a
-# new connection (once; nothing of its reply had come), by both engines.
-shape idle ok 20;      same idle
+# new connection (once; nothing of its reply had come) by the native engine;
+# libcurl 7.88 does not always (18 or 20 of 20 in trials): counted, not held to it.
+run native idle --url "http://127.0.0.1:$HP/idle" -c 2 -n 20 --synthetic 2 --timeout 1s
+expect_eq "/idle: a close between requests is retried on a new connection: 20 ok (native)" \
+  "$(j idle native .classes.ok)" 20
+run curl idle --url "http://127.0.0.1:$HP/idle" -c 2 -n 20 --synthetic 2 --timeout 1s
+expect_eq "/idle: ok + reset = 20 (curl)" "$(jq '.levels[0].classes | .ok + .reset' "$T/idle-curl.json")" 20
 shape big invalid 4 --max-reply 64KiB
 shape hang timeout 2
 shape garbage invalid 4
@@ -259,7 +276,17 @@ for e in native curl; do
     "$(awk '{print $1}' "$NGINX_LOG" | sort -u | wc -l)" 40 48
 done
 same ka
-same kr
+# When nginx closes a connection depends on timing, so the replies that say
+# "Connection: close" (5 bytes fewer) may differ by a few.
+same_but_bytes() {
+  local f
+  for f in .requests .classes .bytes_sent; do
+    expect_eq "$1: $f native = curl" "$(j "$1" native "$f" | tr -d ' \n')" "$(j "$1" curl "$f" | tr -d ' \n')"
+  done
+  expect_range "$1: bytes_recv native within 0.5% of curl" \
+    "$(awk -v a="$(j "$1" native .bytes_recv)" -v b="$(j "$1" curl .bytes_recv)" 'BEGIN { print a / b }')" 0.995 1.005
+}
+same_but_bytes kr
 
 # --- what native cannot do -----------------------------------------------------
 timeout 10 "$LOADGEN" --engine native --url https://127.0.0.1:1/ -n 1 --no-out -q 2>"$T/https.err"
