@@ -154,19 +154,23 @@ static void finish(struct h1_conn *c, enum h1_fail fail, int keep)
 /* The connection ended with `status` (UV_EOF or an error). When it was
  * closed (EOF, EPIPE) before any reply byte, on a connection that had
  * served a request, the server most likely closed it idle as we wrote:
- * send again, once, on a new connection. A reset (ECONNRESET) is the
- * server's answer and counts, as libcurl counts it. */
+ * send again, once, on a new connection (1). A reset (ECONNRESET) is the
+ * server's answer and counts, as libcurl counts it (0). */
+static int retry(struct h1_conn *c, int status)
+{
+    if ((status != UV_EOF && status != UV_EPIPE) || !c->reused || c->r.first_byte_us || c->retried)
+        return 0;
+    c->retried = 1;
+    c->r.sent_us = 0;
+    c->r.header_bytes = 0;
+    conn_drop(c, 1);
+    return 1;
+}
+
 static void fail_or_retry(struct h1_conn *c, int status)
 {
-    if ((status == UV_EOF || status == UV_EPIPE) && c->reused && !c->r.first_byte_us &&
-        !c->retried) {
-        c->retried = 1;
-        c->r.sent_us = 0;
-        c->r.header_bytes = 0;
-        conn_drop(c, 1);
-        return;
-    }
-    finish(c, H1_RESET, 0);
+    if (!retry(c, status))
+        finish(c, H1_RESET, 0);
 }
 
 static void deadline(uv_timer_t *t)
@@ -321,16 +325,34 @@ static void write_request(struct h1_conn *c)
     const struct payload *p = c->p;
     uv_buf_t bufs[2] = {uv_buf_init((char *)c->head->p, (unsigned)c->head->len),
                         uv_buf_init((char *)p->body, (unsigned)p->len)};
+    unsigned nbufs = p->len ? 2 : 1;
     c->r.bytes_sent = c->head->len + p->len;
-    if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, p->len ? 2 : 1, written) != 0) {
+    /* Most requests fit the socket buffer: one writev, and no write request,
+     * whose completion would cost libuv an epoll_ctl per request. */
+    int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, nbufs);
+    if (n >= 0 && (uint64_t)n == c->r.bytes_sent) {
+        c->r.sent_us = lg_now_us();
+        return;
+    }
+    if (n < 0 && n != UV_EAGAIN) {
+        if (!retry(c, n))
+            fail_later(c, H1_RESET); /* not from here: done() may send again */
+        return;
+    }
+    /* The rest goes out as the socket drains. */
+    size_t sent = n > 0 ? (size_t)n : 0;
+    unsigned first = 0;
+    if (sent >= bufs[0].len) {
+        sent -= bufs[0].len;
+        first = 1;
+    }
+    bufs[first].base += sent;
+    bufs[first].len -= sent;
+    if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs + first, nbufs - first, written) != 0) {
         fail_later(c, H1_RESET);
         return;
     }
     c->writing = 1;
-    /* libuv writes at once when it can; the callback comes a loop turn
-     * later, so the time the last byte left is now, not then. */
-    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0)
-        c->r.sent_us = lg_now_us();
 }
 
 static void connected(uv_connect_t *req, int status)
