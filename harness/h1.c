@@ -82,7 +82,7 @@ int h1_target_init(struct h1_target *t, const char *url, char *err)
     else
         snprintf(name, sizeof name, "%s", host);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_protocol = IPPROTO_TCP, .ai_flags = AI_ADDRCONFIG};
+                             .ai_protocol = IPPROTO_TCP};
     int gai = getaddrinfo(name, port, &hints, &t->addrs);
     if (gai != 0) {
         t->addrs = NULL;
