@@ -248,11 +248,11 @@ static void parse(struct h1_conn *c, const char *data, size_t n)
             finish(c, H1_INVALID, 0);
             return;
         }
-        /* Bytes past the reply (we never pipeline), Connection: close, or a
-         * body still being written (the server answered before reading it
-         * all): this connection is done. */
-        int keep = off == n && http_should_keep_alive(&c->parser) &&
-                   uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0;
+        /* Bytes past the reply (we never pipeline) or Connection: close:
+         * this connection is done. A server may answer before it has read
+         * the whole body (nginx's `return`); the rest still goes out, and
+         * the next request's write waits behind it (write_queued). */
+        int keep = off == n && http_should_keep_alive(&c->parser);
         finish(c, H1_OK, keep);
         return;
     }
