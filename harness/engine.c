@@ -1,5 +1,10 @@
 /*
- * engine.c: libuv event loops driving libcurl's multi_socket interface.
+ * engine.c: libuv event loops driving request slots over one of two
+ * transports: the native HTTP/1.1 client (h1.c) or libcurl's multi_socket
+ * interface. The loops, phases, pacer, slots, checks and stats are the
+ * same for both; request_start hands a slot's request to its transport,
+ * and request_finish records it whichever transport completed it. The
+ * rest of this comment is about the libcurl transport.
  *
  * Ownership: an engine owns its loops; a loop owns its uv_loop_t, its CURLM,
  * its slots (one reusable easy handle each), its socket contexts and its
