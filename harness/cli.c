@@ -21,6 +21,7 @@
 #include "check.h"
 #include "common.h"
 #include "fileio.h"
+#include "h1.h"
 #include "units.h"
 
 #define DEFAULT_OUT "results/summary.csv"
@@ -38,7 +39,7 @@ enum {
     OPT_MODEL, OPT_COST, OPT_OUT, OPT_NO_OUT, OPT_JSON, OPT_REQUESTS_LOG, OPT_HISTORY,
     OPT_ARRIVAL, OPT_MAX_INFLIGHT, OPT_CYCLES, OPT_WARMUP, OPT_PAUSE, OPT_LOOPS, OPT_VERSION,
     OPT_START_AT, OPT_UNTIL_STABLE, OPT_STABILITY, OPT_WINDOW, OPT_MAX_WINDOWS, OPT_SLO,
-    OPT_MAX_ERROR_RATE, OPT_AUTO_MAX, OPT_FOLLOW_HEADERS,
+    OPT_MAX_ERROR_RATE, OPT_AUTO_MAX, OPT_FOLLOW_HEADERS, OPT_ENGINE,
 };
 
 static const struct option options[] = {
@@ -81,6 +82,7 @@ static const struct option options[] = {
     {"cacert", required_argument, NULL, OPT_CACERT},
     {"follow", no_argument, NULL, OPT_FOLLOW},
     {"follow-headers", no_argument, NULL, OPT_FOLLOW_HEADERS},
+    {"engine", required_argument, NULL, OPT_ENGINE},
     {"max-reply", required_argument, NULL, OPT_MAX_REPLY},
     {"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
     {"expect-json", required_argument, NULL, OPT_EXPECT_JSON},
@@ -166,6 +168,9 @@ static const char usage[] =
     "      --http2 --insecure --cacert FILE\n"
     "      --follow             follow redirects (http/https); -H headers only to the URL's host\n"
     "      --follow-headers     --follow, and send -H headers to any host (curl --location-trusted)\n"
+    "      --engine auto|native|curl   native: loadgen's own HTTP/1.1 client, for\n"
+    "                           http:// without --http2/--follow; curl: libcurl, for\n"
+    "                           anything; auto (default): native where it can serve\n"
     "      --max-reply SIZE     longer replies are cut off and counted invalid (64MiB)\n"
     "\n"
     "Checks (a failed check is class 'invalid', counted, never fatal):\n"
@@ -666,6 +671,17 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
                 cfg->follow = ENGINE_FOLLOW_ORIGIN;
             break;
         case OPT_FOLLOW_HEADERS: cfg->follow = ENGINE_FOLLOW_HEADERS; break;
+        case OPT_ENGINE:
+            if (strcmp(optarg, "auto") == 0)
+                cfg->engine = ENGINE_AUTO;
+            else if (strcmp(optarg, "native") == 0)
+                cfg->engine = ENGINE_NATIVE;
+            else if (strcmp(optarg, "curl") == 0)
+                cfg->engine = ENGINE_CURL;
+            else
+                return lg_err(err, "--engine %s: unknown; use auto, native or curl", optarg),
+                       CLI_ERROR;
+            break;
         case OPT_MAX_REPLY: {
             int rc = units_parse_size(optarg, &cfg->checks.max_reply_bytes);
             if (rc < 0 || cfg->checks.max_reply_bytes == 0)
@@ -836,6 +852,10 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
     if (cfg->checks.server_time_header && cfg->checks.server_time_json)
         return lg_err(err, "--server-time-header and --server-time-json: give one or the other"),
                CLI_ERROR;
+    const char *why;
+    if (cfg->engine == ENGINE_NATIVE &&
+        (why = h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders)))
+        return lg_err(err, "--engine native: %s; use --engine curl or auto", why), CLI_ERROR;
 
     /* The default results folder is ours to create; a folder the user
      * named must already exist. */

@@ -270,6 +270,8 @@ void report_text(FILE *out, const struct report_level *lv)
     else
         fprintf(out, "  closed loop    %u in flight, cycle %u%s\n", lv->concurrency, lv->cycle,
                 lv->interrupted ? ", INTERRUPTED" : "");
+    if (lv->engine)
+        fprintf(out, "  engine         %s\n", lv->engine);
     if (lv->windows)
         fprintf(out, "  windows        %u measured, %s (the last %u reported)\n", lv->windows,
                 lv->unstable ? "NOT stable" : "stable", lv->windows < 3 ? lv->windows : 3);
@@ -366,6 +368,8 @@ static cJSON *level_json(const struct report_level *lv)
     cJSON_AddStringToObject(o, "model", lv->model);
     cJSON_AddStringToObject(o, "target", lv->target);
     cJSON_AddStringToObject(o, "format", lv->format);
+    if (lv->engine)
+        cJSON_AddStringToObject(o, "engine", lv->engine);
     cJSON_AddStringToObject(o, "mode", lv->open_loop ? "open" : "closed");
     cJSON_AddNumberToObject(o, "concurrency", lv->concurrency);
     cJSON_AddNumberToObject(o, "rate", lv->rate);
