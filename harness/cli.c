@@ -21,6 +21,7 @@
 #include "common.h"
 #include "fileio.h"
 #include "flags.h"
+#include "h1.h"
 #include "units.h"
 
 #define DEFAULT_OUT "results/summary.csv"
@@ -589,6 +590,10 @@ static int flag_run_main(void *o, const struct flag *f, const char *v, char *err
 }
 
 _Static_assert(sizeof(size_t) == sizeof(uint64_t), "--synthetic is stored as a count");
+static const char *const engines[] = {"auto", "native", "curl", NULL};
+_Static_assert(ENGINE_AUTO == 0 && ENGINE_NATIVE == 1 && ENGINE_CURL == 2 &&
+                   sizeof(enum engine_kind) == sizeof(int),
+               "--engine is an index into engines[]");
 #define C(field) offsetof(struct run_config, field)
 #define DAY_US (86400.0 * 1e6)
 #define YEAR_US ((double)MAX_DURATION_US)
@@ -670,6 +675,8 @@ static const struct flag flags[] = {
      .call = flag_secret_header},
     {"user-agent", NULL, FLAG_CALL, 0, 0, 0, "S", "the User-Agent (default loadgen/VERSION)",
      .call = flag_user_agent},
+    {"engine", NULL, FLAG_CHOICE, C(engine), 0, 0, "auto|native|curl",
+     "native: loadgen's own HTTP/1.1 client, for http:// without\n--http2/--follow; curl: libcurl, for anything; auto (default):\nnative where it can serve", .choices = engines},
     {"timeout", NULL, FLAG_CALL, 0, 0, 0, "T", "whole request (default 30s)", .call = flag_timeout},
     {"connect-timeout", NULL, FLAG_CALL, 0, 0, 0, "T", "TCP (+TLS) connect (default 10s)", .call = flag_timeout},
     {"http2", NULL, FLAG_SWITCH, C(http2), 0, 0, NULL, "HTTP/2 (prior knowledge on http://)"},
@@ -830,6 +837,10 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
     if (cfg->checks.server_time_header && cfg->checks.server_time_json)
         return lg_err(err, "--server-time-header and --server-time-json: give one or the other"),
                CLI_ERROR;
+    const char *why;
+    if (cfg->engine == ENGINE_NATIVE &&
+        (why = h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders)))
+        return lg_err(err, "--engine native: %s; use --engine curl or auto", why), CLI_ERROR;
 
     /* The default results folder is ours to create; a folder the user
      * named must already exist. */

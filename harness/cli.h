@@ -55,6 +55,7 @@ struct run_config {
     const char *user_agent;
     long timeout_ms, connect_timeout_ms;
     int http2, insecure, follow;
+    enum engine_kind engine;       /* --engine; ENGINE_AUTO by default */
     const char *cacert;
     struct engine_checks checks;
 

@@ -1,5 +1,10 @@
 /*
- * engine.c: libuv event loops driving libcurl's multi_socket interface.
+ * engine.c: libuv event loops driving request slots over one of two
+ * transports: the native HTTP/1.1 client (h1.c) or libcurl's multi_socket
+ * interface. The loops, phases, pacer, slots, checks and stats are the
+ * same for both; request_start hands a slot's request to its transport,
+ * and request_finish records it whichever transport completed it. The
+ * rest of this comment is about the libcurl transport.
  *
  * Ownership: an engine owns its loops; a loop owns its uv_loop_t, its CURLM,
  * its slots (one reusable easy handle each), its socket contexts and its
@@ -42,6 +47,7 @@
 
 #include "check.h"
 #include "common.h"
+#include "h1.h"
 #include "reply.h"
 
 /* A send that starts this much after its intended time counts as late. */
@@ -91,7 +97,8 @@ struct sockctx {
 struct slot {
     struct loop *loop;
     struct shard *shard;
-    CURL *easy;
+    CURL *easy;              /* the curl transport's, or NULL */
+    struct h1_conn h1;       /* the native transport's */
     int busy;
     uint64_t index;          /* request index: payload index mod count */
     uint64_t count;          /* requests completed in this phase */
@@ -99,12 +106,13 @@ struct slot {
     int64_t intended_us;     /* monotonic; == start_us in closed loop */
     int64_t start_us;
     int64_t hop_start_us;    /* --follow: when the current hop started */
+    int64_t first_header_us; /* curl: monotonic time of this hop's first reply header line, 0 if none */
     unsigned hops;           /* --follow: redirects taken by this request */
     int redirected;          /* URL, headers or timeout changed for a hop */
     uint64_t sent_bytes, recv_bytes; /* over the hops before the current one */
     uint64_t body_bytes;     /* reply body bytes seen (this hop) */
     int too_big;             /* body passed max_reply_bytes or the budget */
-    int fd_errno;            /* socket() failed for want of descriptors */
+    int fd_errno;            /* curl: socket() failed for want of descriptors */
     int saw_header;          /* --expect-header seen */
     double server_ms;        /* --server-time-header value, NAN if none */
     int bad_framing;         /* the reply's length is ambiguous */
@@ -133,6 +141,7 @@ struct loop {
     struct stats *stats;
     size_t reply_grown;      /* bytes of reply buffers past KEEP_REPLY_INITIAL */
     size_t reply_budget;     /* the most reply_grown may reach */
+    struct h1_loop *h1;      /* native transport: the loop's read buffer and parser settings */
 
     /* Phase state. */
     const struct engine_phase *ph;
@@ -180,9 +189,12 @@ struct engine {
     int keep_reply;            /* a check needs the body */
     int want_headers;          /* a check needs a header */
     _Atomic int fd_errno;      /* a loop ran out of descriptors mid-phase */
+    int native;                /* slots use h1.c, not libcurl */
+    struct h1_target target;   /* native: where requests go */
 };
 
 static void drain(struct loop *l);
+static void sends_due(struct loop *l);
 static void abort_inflight(uv_timer_t *t);
 
 static int phase_done(const struct loop *l)
@@ -380,14 +392,15 @@ static int timer_set(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- requests ----------------------------------------------------------- */
 
-static size_t body_received(char *ptr, size_t size, size_t n, void *userdata)
+/* Reply body bytes, from either transport: counted, kept when a check
+ * needs them. -1 stops the reply: past --max-reply or the loop's reply
+ * budget (too_big), or out of memory. */
+static int slot_body(struct slot *s, const char *ptr, size_t len)
 {
-    struct slot *s = userdata;
-    size_t len = size * n;
     s->body_bytes += len;
     if (s->body_bytes > s->loop->e->cfg.checks.max_reply_bytes) {
         s->too_big = 1;
-        return 0; /* abort the transfer: CURLE_WRITE_ERROR */
+        return -1;
     }
     if (s->reply) {
         if (s->reply_len + len > s->reply_cap) {
@@ -397,11 +410,11 @@ static size_t body_received(char *ptr, size_t size, size_t n, void *userdata)
                 cap *= 2;
             if (l->reply_grown + (cap - s->reply_cap) > l->reply_budget) {
                 s->too_big = 1;
-                return 0;
+                return -1;
             }
             char *p = realloc(s->reply, cap);
             if (!p)
-                return 0; /* counted as reset: out of memory is not the server's fault */
+                return -1; /* counted as reset: out of memory is not the server's fault */
             l->reply_grown += cap - s->reply_cap;
             s->reply = p;
             s->reply_cap = cap;
@@ -409,7 +422,14 @@ static size_t body_received(char *ptr, size_t size, size_t n, void *userdata)
         memcpy(s->reply + s->reply_len, ptr, len);
         s->reply_len += len;
     }
-    return len;
+    return 0;
+}
+
+static size_t body_received(char *ptr, size_t size, size_t n, void *userdata)
+{
+    size_t len = size * n;
+    /* 0 aborts the transfer: CURLE_WRITE_ERROR */
+    return slot_body(userdata, ptr, len) < 0 ? 0 : len;
 }
 
 /* "Name:" matches the start of `line` case-insensitively. */
@@ -421,17 +441,25 @@ static const char *header_value(const char *line, size_t len, const char *name)
     return line + n + 1;
 }
 
-static size_t header_received(char *ptr, size_t size, size_t n, void *userdata)
+/* One reply header line "Name: value", from either transport. */
+static void slot_header(struct slot *s, const char *ptr, size_t len)
 {
-    struct slot *s = userdata;
     const struct engine_checks *ck = &s->loop->e->cfg.checks;
-    size_t len = size * n;
     if (ck->expect_header && header_value(ptr, len, ck->expect_header))
         s->saw_header = 1;
     const char *v;
     if (ck->server_time_header && (v = header_value(ptr, len, ck->server_time_header)))
         s->server_ms = reply_parse_ms(v, len - (size_t)(v - ptr));
-    return len;
+}
+
+static size_t header_received(char *ptr, size_t size, size_t n, void *userdata)
+{
+    struct slot *s = userdata;
+    if (!s->first_header_us)
+        s->first_header_us = lg_now_us();
+    if (s->loop->e->want_headers)
+        slot_header(s, ptr, size * n);
+    return size * n;
 }
 
 /* Point the slot at `url`, or at the engine's URL when NULL. */
@@ -452,6 +480,7 @@ static void slot_url(struct slot *s, const char *url)
 static void hop_reset(struct slot *s)
 {
     s->body_bytes = 0;
+    s->first_header_us = 0;
     s->too_big = s->saw_header = s->fd_errno = s->bad_framing = 0;
     s->server_ms = NAN;
     s->reply_len = 0;
@@ -482,24 +511,28 @@ static int request_start(struct slot *s, int64_t intended_us)
     size_t pi = i % ps->count;
     s->index = i;
     s->payload = &ps->items[pi];
-    if (s->payload->len || s->payload->headers[0]) {
-        curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->payload->body);
-        curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->payload->len);
-    }
-    curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, e->lists[pi]);
-    if (s->redirected) {
-        slot_url(s, NULL);
-        curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, e->cfg.timeout_ms);
-        s->redirected = 0;
-    }
     s->start_us = s->hop_start_us = now;
     s->intended_us = intended_us ? intended_us : now;
     s->hops = 0;
     s->sent_bytes = s->recv_bytes = 0;
     hop_reset(s);
-    if (curl_multi_add_handle(s->shard->multi, s->easy) != CURLM_OK) {
-        l->exhausted = 1; /* cannot happen with a valid handle; never spin */
-        return 0;
+    if (e->native) {
+        h1_send(&s->h1, &ps->heads[pi], s->payload, now);
+    } else {
+        if (s->payload->len || s->payload->headers[0]) {
+            curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->payload->body);
+            curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->payload->len);
+        }
+        curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, e->lists[pi]);
+        if (s->redirected) {
+            slot_url(s, NULL);
+            curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, e->cfg.timeout_ms);
+            s->redirected = 0;
+        }
+        if (curl_multi_add_handle(s->shard->multi, s->easy) != CURLM_OK) {
+            l->exhausted = 1; /* cannot happen with a valid handle; never spin */
+            return 0;
+        }
     }
     s->busy = 1;
     l->inflight++;
@@ -508,9 +541,25 @@ static int request_start(struct slot *s, int64_t intended_us)
     return 1;
 }
 
-static enum stats_class classify(const struct slot *s, CURLcode res, long status)
+/* The class of a complete reply, from either transport: its framing,
+ * status (reply.c) and the --expect-* checks. */
+static enum stats_class reply_class(const struct slot *s, long status)
 {
     const struct engine_checks *ck = &s->loop->e->cfg.checks;
+    if (s->bad_framing)
+        return CLASS_INVALID;
+    enum stats_class c = reply_status_class(status, ck->expect_status);
+    if (c != CLASS_OK)
+        return c;
+    if (ck->expect_header && !s->saw_header)
+        return CLASS_INVALID;
+    if (ck->expect_json && check_json_path(s->reply, s->reply_len, ck->expect_json, NULL) != 1)
+        return CLASS_INVALID;
+    return CLASS_OK;
+}
+
+static enum stats_class classify(const struct slot *s, CURLcode res, long status)
+{
     switch (res) {
     case CURLE_OK:
         break;
@@ -541,16 +590,7 @@ static enum stats_class classify(const struct slot *s, CURLcode res, long status
     default: /* send/recv errors, empty replies, partial bodies */
         return CLASS_RESET;
     }
-    if (s->bad_framing)
-        return CLASS_INVALID;
-    enum stats_class c = reply_status_class(status, ck->expect_status);
-    if (c != CLASS_OK)
-        return c;
-    if (ck->expect_header && !s->saw_header)
-        return CLASS_INVALID;
-    if (ck->expect_json && check_json_path(s->reply, s->reply_len, ck->expect_json, NULL) != 1)
-        return CLASS_INVALID;
-    return CLASS_OK;
+    return reply_class(s, status);
 }
 
 static uint32_t clamp_us(int64_t us)
@@ -681,16 +721,65 @@ static void loop_stop(struct loop *l)
         uv_timer_start(&l->grace_timer, abort_inflight, (uint64_t)(l->ph->grace_us / 1000), 0);
 }
 
+/* Give the slot back: closed loop starts its next request, open loop frees
+ * it for the pacer. */
+static void slot_release(struct loop *l, struct slot *s)
+{
+    reply_shrink(s);
+    s->busy = 0;
+    s->count++;
+    l->inflight--;
+    if (l->rate > 0 || !request_start(s, 0))
+        l->free_slots[l->nfree++] = (unsigned)(s - l->slots);
+}
+
+/* socket() failed for want of descriptors (EMFILE, ENFILE): the client's
+ * limit, not the server's refusal. Not counted as a `connect` error: the
+ * phase stops and engine_run names the limit. */
+static void request_no_fd(struct loop *l, struct slot *s, int fd_errno)
+{
+    int none = 0;
+    atomic_compare_exchange_strong(&l->e->fd_errno, &none, fd_errno);
+    loop_stop(l);
+    slot_release(l, s);
+}
+
+/* A request ended, on either transport: record it, then release the
+ * slot. `complete`: the whole reply arrived (its body may be checked). */
+static void request_finish(struct loop *l, struct slot *s, struct stats_request *r, int complete,
+                           int64_t now)
+{
+    r->offset_us = now - l->e->origin_us;
+    r->image = (uint32_t)s->index;
+    r->latency_us = clamp_us(now - s->intended_us);
+    uint64_t took_us = (uint64_t)(now - s->start_us), server_us;
+    stats_record(l->stats, r, s->payload->images, took_us, now);
+    const struct engine_checks *ck = &l->e->cfg.checks;
+    double server_ms = s->server_ms;
+    if (ck->server_time_json && complete)
+        check_json_path(s->reply, s->reply_len, ck->server_time_json, &server_ms);
+    if (reply_server_time(server_ms, took_us, &server_us) == 0)
+        stats_record_server_time(l->stats, server_us, r->latency_us);
+
+    atomic_store_explicit(&l->done, l->stats->requests, memory_order_relaxed);
+    if (r->class_ != CLASS_OK)
+        atomic_store_explicit(&l->errors, stats_errors(l->stats), memory_order_relaxed);
+    slot_release(l, s);
+}
+
 static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
 {
     struct slot *s;
     struct engine *e = l->e;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s);
     long status = 0, nconnects = 0, req_size = 0, hdr_size = 0;
-    curl_off_t ttfb = 0, connect = 0, appconnect = 0, up = 0, down = 0;
+    curl_off_t pretransfer = 0, connect = 0, appconnect = 0, up = 0, down = 0;
     char *target = NULL;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
+    /* TTFB runs from when curl starts sending to the first header line.
+     * CURLINFO_STARTTRANSFER is not it: libcurl 7.88 sets it when a body
+     * past 64 KiB starts going out, not when the reply starts. */
+    curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
     curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect);
     curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &appconnect);
     curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &nconnects);
@@ -709,45 +798,77 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
     s->sent_bytes += (uint64_t)req_size + ((uint64_t)req_size > s->payload->len ? 0 : (uint64_t)up);
     s->recv_bytes += (uint64_t)hdr_size + s->body_bytes;
     if (s->fd_errno && res != CURLE_OK) {
-        /* The client's descriptor limit, not the server: not counted;
-         * engine_run stops the phase and names the limit. */
-        int none = 0;
-        atomic_compare_exchange_strong(&e->fd_errno, &none, s->fd_errno);
-        loop_stop(l);
-    } else if (target && res == CURLE_OK && !s->bad_framing && follow(s, status, target, now)) {
+        request_no_fd(l, s, s->fd_errno);
         return;
-    } else {
-        struct stats_request r = {
-            .offset_us = now - e->origin_us,
-            .image = (uint32_t)s->index,
-            .status = (uint16_t)status,
-            .class_ = (uint8_t)classify(s, res, status),
-            .latency_us = clamp_us(now - s->intended_us),
-            .ttfb_us = clamp_us(s->hop_start_us - s->start_us + ttfb),
-            /* Connect time only describes requests that opened a connection. */
-            .connect_us = nconnects > 0 ? clamp_us(appconnect > connect ? appconnect : connect) : 0,
-            .bytes_sent = s->sent_bytes,
-            .bytes_recv = s->recv_bytes,
-        };
-        uint64_t took_us = (uint64_t)(now - s->start_us), server_us;
-        stats_record(l->stats, &r, s->payload->images, took_us, now);
-        const struct engine_checks *ck = &e->cfg.checks;
-        double server_ms = s->server_ms;
-        if (ck->server_time_json && res == CURLE_OK)
-            check_json_path(s->reply, s->reply_len, ck->server_time_json, &server_ms);
-        if (reply_server_time(server_ms, took_us, &server_us) == 0)
-            stats_record_server_time(l->stats, server_us, r.latency_us);
-        atomic_store_explicit(&l->done, l->stats->requests, memory_order_relaxed);
-        if (r.class_ != CLASS_OK)
-            atomic_store_explicit(&l->errors, stats_errors(l->stats), memory_order_relaxed);
     }
-    reply_shrink(s);
-    s->busy = 0;
-    s->count++;
-    l->inflight--;
-    if (l->rate > 0 || !request_start(s, 0))
-        l->free_slots[l->nfree++] = (unsigned)(s - l->slots);
+    if (target && res == CURLE_OK && !s->bad_framing && follow(s, status, target, now))
+        return;
+    struct stats_request r = {
+        .status = (uint16_t)status,
+        .class_ = (uint8_t)classify(s, res, status),
+        /* To the final reply's first header line from the request's start,
+         * less the final hop's connect (its PRETRANSFER time): with no
+         * redirect, from when curl starts sending. */
+        .ttfb_us = s->first_header_us ? clamp_us(s->first_header_us - s->start_us - pretransfer) : 0,
+        /* Connect time only describes requests that opened a connection. */
+        .connect_us = nconnects > 0 ? clamp_us(appconnect > connect ? appconnect : connect) : 0,
+        .bytes_sent = s->sent_bytes,
+        .bytes_recv = s->recv_bytes,
+    };
+    request_finish(l, s, &r, res == CURLE_OK, now);
 }
+
+/* ---- the native transport's hooks ---------------------------------------- */
+
+static void h1_header(void *owner, const char *line, size_t len)
+{
+    slot_header(owner, line, len);
+}
+
+static int h1_body(void *owner, const char *p, size_t len)
+{
+    return slot_body(owner, p, len);
+}
+
+static void h1_done(void *owner, const struct h1_result *h)
+{
+    struct slot *s = owner;
+    struct loop *l = s->loop;
+    int64_t now = lg_now_us();
+    static const uint8_t classes[] = {
+        [H1_CONNECT] = CLASS_CONNECT, [H1_TIMEOUT] = CLASS_TIMEOUT,
+        [H1_RESET] = CLASS_RESET, [H1_INVALID] = CLASS_INVALID,
+    };
+    if (h->fd_errno) {
+        request_no_fd(l, s, h->fd_errno);
+    } else {
+        uint8_t c;
+        s->bad_framing = h->bad_framing;
+        if (h->fail == H1_OK)
+            c = (uint8_t)reply_class(s, h->status);
+        else if (h->fail == H1_REFUSED) /* as on the curl path */
+            c = s->too_big ? CLASS_INVALID : CLASS_RESET;
+        else
+            c = classes[h->fail];
+        struct stats_request r = {
+            .status = (uint16_t)h->status,
+            .class_ = c,
+            /* From the request's last byte out to the reply's first byte in. */
+            .ttfb_us = h->first_byte_us && h->sent_us ? clamp_us(h->first_byte_us - h->sent_us) : 0,
+            .connect_us = clamp_us(h->connect_us),
+            .bytes_sent = h->bytes_sent,
+            .bytes_recv = h->header_bytes + s->body_bytes,
+        };
+        request_finish(l, s, &r, h->fail == H1_OK, now);
+    }
+    /* What drain() does after curl's completions: a freed slot may take an
+     * overdue open-loop send, and the phase may be over. */
+    sends_due(l);
+    if (l->in_run && phase_done(l))
+        uv_stop(&l->uv);
+}
+
+static const struct h1_hooks h1_hooks = {h1_header, h1_body, h1_done};
 
 /* ---- open loop ---------------------------------------------------------- */
 
@@ -846,7 +967,10 @@ static void abort_inflight(uv_timer_t *t)
     for (unsigned i = 0; i < l->nslots; i++) {
         struct slot *s = &l->slots[i];
         if (s->busy) {
-            curl_multi_remove_handle(s->shard->multi, s->easy);
+            if (l->e->native)
+                h1_abort(&s->h1);
+            else
+                curl_multi_remove_handle(s->shard->multi, s->easy);
             reply_shrink(s);
             s->busy = 0;
             l->inflight--;
@@ -907,10 +1031,14 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
 {
     const struct engine_config *c = &e->cfg;
     s->loop = l;
-    if (!(s->easy = curl_easy_init()))
-        return lg_err(err, "cannot create a libcurl handle (out of memory?)");
     if (e->keep_reply && !(s->reply = malloc(s->reply_cap = KEEP_REPLY_INITIAL)))
         return lg_err(err, "out of memory for reply buffers");
+    if (e->native) {
+        h1_conn_init(l->h1, &s->h1, s);
+        return 0;
+    }
+    if (!(s->easy = curl_easy_init()))
+        return lg_err(err, "cannot create a libcurl handle (out of memory?)");
     CURL *h = s->easy;
     /* A parsed URL saves curl parsing the string again for every request. */
     if (e->url)
@@ -928,10 +1056,8 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
     curl_easy_setopt(h, CURLOPT_NOPROXY, "*"); /* nor no_proxy, twice a request */
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_received);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
-    if (e->want_headers) {
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_received);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
-    }
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_received); /* TTFB, and checks */
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, socket_open);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, s);
@@ -993,8 +1119,15 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
         return lg_err(err, "cannot create a timerfd for the pacer: %s", strerror(errno));
     l->pacer_ready = 1;
     l->pacer_poll.data = l;
-    l->nshards = (nslots + SHARD_SLOTS - 1) / SHARD_SLOTS;
-    if (!(l->shards = calloc(l->nshards, sizeof *l->shards)))
+    if (e->native) {
+        if (!(l->h1 = malloc(sizeof *l->h1)))
+            return lg_err(err, "out of memory for read buffers");
+        h1_loop_init(l->h1, &l->uv, &e->target, &h1_hooks, e->cfg.timeout_ms,
+                     e->cfg.connect_timeout_ms, e->want_headers);
+    }
+    /* The native transport needs no multi handles. */
+    l->nshards = e->native ? 0 : (nslots + SHARD_SLOTS - 1) / SHARD_SLOTS;
+    if (l->nshards && !(l->shards = calloc(l->nshards, sizeof *l->shards)))
         return lg_err(err, "out of memory for %u multi handles", l->nshards);
     for (unsigned k = 0; k < l->nshards; k++) {
         struct shard *sh = &l->shards[k];
@@ -1016,7 +1149,7 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
     if (!l->slots || !l->free_slots || !l->stats)
         return lg_err(err, "out of memory for %u request slots", nslots);
     for (unsigned i = 0; i < nslots; i++) {
-        l->slots[i].shard = &l->shards[i / SHARD_SLOTS];
+        l->slots[i].shard = l->shards ? &l->shards[i / SHARD_SLOTS] : NULL;
         if (slot_init(e, l, &l->slots[i], err) < 0)
             return -1;
     }
@@ -1027,8 +1160,10 @@ static void loop_destroy(struct loop *l)
 {
     if (l->slots) {
         for (unsigned i = 0; i < l->nslots; i++)
-            if (l->slots[i].busy)
+            if (l->slots[i].busy && l->slots[i].easy)
                 curl_multi_remove_handle(l->slots[i].shard->multi, l->slots[i].easy);
+            else if (l->slots[i].h1.lp) /* a native slot: its socket and timer */
+                h1_conn_close(&l->slots[i].h1);
     }
     /* Closing a multi handle closes its connections through socket_close,
      * which closes their poll handles. */
@@ -1063,6 +1198,7 @@ static void loop_destroy(struct loop *l)
     if (l->pacer_fd >= 0)
         close(l->pacer_fd);
     free(l->fdmap);
+    free(l->h1);
     free(l->shards);
     free(l->slots);
     free(l->free_slots);
@@ -1129,13 +1265,15 @@ static void free_lists(struct curl_slist **lists, size_t n)
 /* Descriptors measured under libuv 1.44 and libcurl 7.88 (count
  * /proc/self/fd in a run): per loop an epoll fd, a signal pipe (2), the
  * async eventfd and the pacer's timerfd; per multi handle its wake-up
- * socketpair; per request in flight its socket. */
+ * socketpair (the curl transport's only); per request in flight its socket
+ * (both transports: the native one closes a socket in uv_close, before it
+ * opens the next). */
 #define FDS_PER_LOOP 5
 #define FDS_PER_SHARD 2
 /* stdio, libuv's process-wide signal pipe, output and input files. */
 #define FDS_RESERVE 64
 
-int engine_fd_budget(unsigned connections, unsigned loops, char *err)
+int engine_fd_budget(unsigned connections, unsigned loops, int native, char *err)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -1143,15 +1281,16 @@ int engine_fd_budget(unsigned connections, unsigned loops, char *err)
     if (loops == 0 || loops > connections)
         loops = connections ? connections : 1;
     rlim_t shards = 0;
-    for (unsigned i = 0; i < loops; i++) {
+    for (unsigned i = 0; !native && i < loops; i++) {
         unsigned share = connections / loops + (i < connections % loops);
         shards += (share + SHARD_SLOTS - 1) / SHARD_SLOTS;
     }
     rlim_t need = (rlim_t)connections + FDS_PER_SHARD * shards + (rlim_t)FDS_PER_LOOP * loops + FDS_RESERVE;
     /* A host name costs a socketpair per lookup in flight (libcurl's
      * threaded resolver) while the connections start: ask for that room
-     * too when the hard limit allows, but only refuse without `need`. */
-    rlim_t want = need + connections;
+     * too when the hard limit allows, but only refuse without `need`. The
+     * native transport resolves once, before the run. */
+    rlim_t want = need + (native ? 0 : connections);
     if (rl.rlim_cur >= want)
         return 0;
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
@@ -1169,6 +1308,12 @@ int engine_fd_budget(unsigned connections, unsigned loops, char *err)
         return lg_err(err, "cannot raise the open-file limit to %llu: %s; run ulimit -n %llu first",
                       (unsigned long long)need, strerror(errno), (unsigned long long)need);
     return 0;
+}
+
+int engine_native(const struct engine_config *cfg)
+{
+    return cfg->engine != ENGINE_CURL &&
+           !h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders);
 }
 
 static void curl_setup(void)
@@ -1199,12 +1344,32 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
     if (loops > cfg->max_slots)
         loops = cfg->max_slots ? cfg->max_slots : 1;
     e->nloops = loops;
-    if (build_lists(e, cfg->nheaders, &e->lists, err) < 0)
+    e->native = engine_native(cfg);
+    if (cfg->engine == ENGINE_NATIVE && !e->native) {
+        lg_err(err, "--engine native: %s; use --engine curl or auto",
+               h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders));
         goto fail;
-    if (!cfg->follow || !cfg->nheaders)
-        e->bare = e->lists;
-    else if (build_lists(e, 0, &e->bare, err) < 0)
-        goto fail;
+    }
+    if (e->native) {
+        if (h1_target_init(&e->target, cfg->url, err) < 0)
+            goto fail;
+        struct payload_head_spec hs = {
+            .target = e->target.request_target,
+            .host = e->target.host,
+            .user_agent = cfg->user_agent,
+            .headers = cfg->headers,
+            .nheaders = cfg->nheaders,
+        };
+        if (payload_build_heads(cfg->payloads, &hs, err) < 0)
+            goto fail;
+    } else {
+        if (build_lists(e, cfg->nheaders, &e->lists, err) < 0)
+            goto fail;
+        if (!cfg->follow || !cfg->nheaders)
+            e->bare = e->lists;
+        else if (build_lists(e, 0, &e->bare, err) < 0)
+            goto fail;
+    }
     /* Left NULL when curl cannot parse it: CURLOPT_URL then reports why. */
     if ((e->url = curl_url()) && curl_url_set(e->url, CURLUPART_URL, cfg->url, 0) != CURLUE_OK) {
         curl_url_cleanup(e->url);
@@ -1238,6 +1403,7 @@ void engine_destroy(struct engine *e)
         loop_destroy(&e->loops[i]);
     free(e->loops);
     curl_url_cleanup(e->url); /* after the easy handles that point at it */
+    h1_target_free(&e->target);
     pthread_cond_destroy(&e->done);
     pthread_mutex_destroy(&e->lock);
     if (e->bare != e->lists)
@@ -1245,6 +1411,11 @@ void engine_destroy(struct engine *e)
     free_lists(e->lists, e->cfg.payloads->count);
     curl_free(e->origin_url);
     free(e);
+}
+
+const char *engine_name(const struct engine *e)
+{
+    return e->native ? "native" : "curl";
 }
 
 int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *out,

@@ -1,6 +1,8 @@
 /*
  * engine.h: the load engine: J event-loop threads, each a uv_loop_t driving
- * a libcurl multi handle over a fixed set of request slots.
+ * a fixed set of request slots over one of two transports: the native
+ * HTTP/1.1 client (h1.c) for plain http://, or libcurl's multi interface
+ * for everything else (https, HTTP/2, redirects).
  *
  * An engine is created once per target and runs any number of phases
  * (warm-up, levels, cycles) on the same keep-alive connections. The only
@@ -37,9 +39,19 @@ enum engine_follow {
     ENGINE_FOLLOW_HEADERS,  /* follow; the user's headers to every host */
 };
 
+/* Which transport sends the requests. */
+enum engine_kind {
+    ENGINE_AUTO,    /* native where it can serve the target, else curl */
+    ENGINE_NATIVE,  /* h1.c; engine_create fails where it cannot */
+    ENGINE_CURL,
+};
+
 struct engine_config {
     const char *url;
-    const struct payload_set *payloads; /* read-only, outlives the engine */
+    /* Outlives the engine; engine_create adds the native transport's
+     * request heads to it, and it is read-only from then on. */
+    struct payload_set *payloads;
+    enum engine_kind engine;
     const char *const *headers;     /* "Name: value" lines from the user */
     size_t nheaders;
     const char *user_agent;
@@ -76,14 +88,21 @@ struct engine *engine_create(const struct engine_config *cfg, char *err);
  * in `out` (reset first). Returns 0, or -1 with err set. */
 int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *out,
                engine_tick_fn *tick, void *tick_arg, char *err);
+/* "native" or "curl": the transport engine_create chose. */
+const char *engine_name(const struct engine *e);
 /* Closes every connection and handle; uv_loop_close must succeed. */
 void engine_destroy(struct engine *e);
 
+/* 1 when engine_create would pick the native transport for `cfg` (its
+ * engine, url, http2, follow and headers are read). */
+int engine_native(const struct engine_config *cfg);
+
 /* Raise RLIMIT_NOFILE to what `connections` over `loops` event loops need
- * (their sockets, and each loop's and multi handle's own descriptors);
- * -1 with err naming the limit and how to raise it when the hard limit is
- * too low. Nothing is sent before. Should the limit still run out mid-run,
- * engine_run stops and says so rather than count `connect` errors. */
-int engine_fd_budget(unsigned connections, unsigned loops, char *err);
+ * (their sockets, each loop's own descriptors, and with libcurl (`native`
+ * 0) each multi handle's); -1 with err naming the limit and how to raise it
+ * when the hard limit is too low. Nothing is sent before. Should the limit
+ * still run out mid-run, on either transport, engine_run stops and says so
+ * rather than count `connect` errors. */
+int engine_fd_budget(unsigned connections, unsigned loops, int native, char *err);
 
 #endif

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -446,7 +447,7 @@ static struct payload_set *new_set(size_t count, size_t arena_len)
         return NULL;
     }
     s->count = count;
-    s->arena_len = arena_len;
+    s->arena_len = s->bodies_len = arena_len;
     return s;
 }
 
@@ -622,5 +623,110 @@ void payload_destroy(struct payload_set *s)
         return;
     free(s->items);
     free(s->arena);
+    free(s->heads);
     free(s);
+}
+
+/* ---- request heads for the native HTTP/1.1 engine ---------------------------------- */
+
+/* The length of the name of "Name: value", and whether its value is empty
+ * (libcurl's way of saying "do not send this header"). */
+static size_t header_name(const char *line, int *empty)
+{
+    const char *colon = strchr(line, ':');
+    size_t n = colon ? (size_t)(colon - line) : strlen(line);
+    const char *v = colon ? colon + 1 : line + n;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    *empty = *v == '\0';
+    return n;
+}
+
+/* 1 when a user header names `name` (with a value or without: either way
+ * the built-in one is not sent). */
+static int user_has(const struct payload_head_spec *h, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < h->nheaders; i++) {
+        int empty;
+        if (header_name(h->headers[i], &empty) == len && strncasecmp(h->headers[i], name, len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void put_line(struct out *o, const char *name, const char *value)
+{
+    put_str(o, name);
+    put_str(o, value);
+    put_str(o, "\r\n");
+}
+
+static void emit_head(const struct payload_head_spec *h, const struct payload *p, struct out *o)
+{
+    int post = p->len > 0 || p->headers[0] != NULL;
+    put_str(o, post ? "POST " : "GET ");
+    put_str(o, h->target);
+    put_str(o, " HTTP/1.1\r\n");
+    if (!user_has(h, "Host"))
+        put_line(o, "Host: ", h->host);
+    if (h->user_agent && !user_has(h, "User-Agent"))
+        put_line(o, "User-Agent: ", h->user_agent);
+    if (!user_has(h, "Accept"))
+        put_str(o, "Accept: */*\r\n");
+    for (size_t i = 0; i < h->nheaders; i++) {
+        int empty;
+        header_name(h->headers[i], &empty);
+        if (!empty)
+            put_line(o, h->headers[i], "");
+    }
+    for (int k = 0; k < PAYLOAD_MAX_HEADERS; k++)
+        if (p->headers[k])
+            put_line(o, p->headers[k], "");
+    if (post) {
+        put_str(o, "Content-Length: ");
+        put_num(o, p->len);
+        put_str(o, "\r\n");
+    }
+    put_str(o, "\r\n");
+}
+
+int payload_build_heads(struct payload_set *s, const struct payload_head_spec *h, char *err)
+{
+    struct out m = {NULL, 0};
+    for (size_t i = 0; i < s->count; i++)
+        emit_head(h, &s->items[i], &m);
+    if (!s->heads && !(s->heads = calloc(s->count, sizeof *s->heads)))
+        return lg_err(err, "out of memory for request heads");
+    /* Bodies and headers keep their offsets; the arena may move. */
+    size_t *at = malloc(s->count * (PAYLOAD_MAX_HEADERS + 1) * sizeof *at);
+    if (!at)
+        return lg_err(err, "out of memory for request heads");
+    for (size_t i = 0; i < s->count; i++) {
+        const struct payload *p = &s->items[i];
+        size_t *a = at + i * (PAYLOAD_MAX_HEADERS + 1);
+        a[0] = (size_t)(p->body - s->arena);
+        for (int k = 0; k < PAYLOAD_MAX_HEADERS; k++)
+            a[k + 1] = p->headers[k] ? (size_t)(p->headers[k] - s->arena) : SIZE_MAX;
+    }
+    char *arena = realloc(s->arena, s->bodies_len + m.n);
+    if (!arena) {
+        free(at);
+        return lg_err(err, "out of memory for request heads (%zu KB)", m.n >> 10);
+    }
+    s->arena = arena;
+    s->arena_len = s->bodies_len + m.n;
+    struct out w = {arena, s->bodies_len};
+    for (size_t i = 0; i < s->count; i++) {
+        struct payload *p = &s->items[i];
+        const size_t *a = at + i * (PAYLOAD_MAX_HEADERS + 1);
+        p->body = arena + a[0];
+        for (int k = 0; k < PAYLOAD_MAX_HEADERS; k++)
+            p->headers[k] = a[k + 1] == SIZE_MAX ? NULL : arena + a[k + 1];
+        size_t start = w.n;
+        emit_head(h, p, &w);
+        s->heads[i] = (struct payload_head){arena + start, w.n - start};
+    }
+    free(at);
+    return 0;
 }

@@ -43,6 +43,22 @@ struct payload {
     const char *headers[PAYLOAD_MAX_HEADERS];
 };
 
+/* The whole HTTP/1.1 request head of a payload (request line to the blank
+ * line), for the native engine; in the arena. */
+struct payload_head {
+    const char *p;
+    size_t len;                /* bytes */
+};
+
+/* What every request head says besides the payload's own headers. */
+struct payload_head_spec {
+    const char *target;        /* request target: path and query, "/score?v=1" */
+    const char *host;          /* Host value: "127.0.0.1:8080", "[::1]:80" */
+    const char *user_agent;    /* or NULL for none */
+    const char *const *headers;/* the user's "Name: value" lines */
+    size_t nheaders;
+};
+
 struct payload_options {
     enum payload_format format;
     const char *input_key;     /* json-b64: default "input" */
@@ -62,6 +78,8 @@ struct payload_set {
     size_t total_bytes;        /* sum of items[i].len */
     char *arena;               /* one allocation holding every body and header */
     size_t arena_len;
+    size_t bodies_len;         /* arena bytes before the request heads */
+    struct payload_head *heads;/* one per item; NULL until payload_build_heads */
 };
 
 /* 0, or -1 with a one-line message in err (e.g. "--batch 4: format raw sends
@@ -69,6 +87,13 @@ struct payload_set {
 int payload_build(struct payload_set **out, const struct corpus *c,
                   const struct payload_options *opt, char *err);
 void payload_destroy(struct payload_set *s);
+/* Appends to the arena each payload's request head: "POST" when the payload
+ * has a body or a Content-Type, "GET" otherwise; Host, User-Agent, Accept,
+ * the user's headers, the payload's, Content-Length. As libcurl does, a user
+ * header replaces the built-in one of the same name, and "Name:" with no
+ * value removes it. Built once, before the first request; a second call
+ * replaces the heads. 0, or -1 with err set (out of memory). */
+int payload_build_heads(struct payload_set *s, const struct payload_head_spec *h, char *err);
 /* "json-b64", "raw", "multipart", "tfserving" (alias "kserve-v1"),
  * "kserve-v2", "kserve-v2-binary", "file", "none" <-> enum; -EINVAL for an
  * unknown name. */

@@ -97,6 +97,7 @@ void report_record(const struct report_level *lv, char ts[32], struct schema_lev
     rec->mode = lv->open_loop ? "open" : "closed";
     rec->status = report_status(lv);
     rec->slo = lv->slo ? lv->slo : "";
+    rec->engine = lv->engine ? lv->engine : "";
     rec->concurrency = lv->concurrency;
     rec->rate = lv->rate;
     rec->cycle = lv->cycle;
@@ -308,6 +309,8 @@ void report_text(FILE *out, const struct report_level *lv)
     else
         fprintf(out, "  closed loop    %u in flight, cycle %u%s\n", lv->concurrency, lv->cycle,
                 lv->interrupted ? ", INTERRUPTED" : "");
+    if (lv->engine)
+        fprintf(out, "  engine         %s\n", lv->engine);
     if (lv->windows)
         fprintf(out, "  windows        %u measured, %s (the last %u reported)\n", lv->windows,
                 lv->unstable ? "NOT stable" : "stable", lv->windows < 3 ? lv->windows : 3);

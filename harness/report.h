@@ -26,6 +26,7 @@ struct report_level {
     const char *label, *region, *model;
     const char *target;          /* user-info and query already removed */
     const char *format;          /* payload format name */
+    const char *engine;          /* "native" or "curl" (engine_name); NULL: not said */
     int open_loop;
     unsigned concurrency;        /* in flight (closed) or the cap (open) */
     double rate;                 /* open loop requests/s; 0 closed */

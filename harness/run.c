@@ -293,6 +293,7 @@ static int run_level(struct run_state *rs, const struct level_spec *spec, unsign
         .model = cfg->model,
         .target = cfg->target,
         .format = rs->format,
+        .engine = engine_name(rs->engine),
         .open_loop = open_loop,
         .concurrency = ph.concurrency,
         .rate = ph.rate,
@@ -473,19 +474,8 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
 
     struct run_state rs = {.cfg = cfg};
     struct payload_set *payloads = NULL;
-    if (engine_fd_budget(max_slots, default_loops(cfg, max_slots), err) < 0) {
-        fprintf(stderr, "loadgen: --threads %u: %s\n", max_slots, err);
-        rc = LG_EXIT_USAGE;
-        goto out;
-    }
-    if ((rc = prepare_payloads(cfg, &payloads)) != 0)
-        goto out;
-    rs.format = payload_format_name(cfg->payload.format);
-    snprintf(rs.run_id, sizeof rs.run_id, "%s", shared->run_id);
-
     struct engine_config ec = {
         .url = cfg->url,
-        .payloads = payloads,
         .headers = cfg->headers,
         .nheaders = cfg->nheaders,
         .user_agent = cfg->user_agent,
@@ -494,6 +484,7 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
         .http2 = cfg->http2,
         .insecure = cfg->insecure,
         .follow = cfg->follow,
+        .engine = cfg->engine,
         .cacert = cfg->cacert,
         .loops = default_loops(cfg, max_slots),
         .max_slots = max_slots,
@@ -502,6 +493,17 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
         .expected_requests = cfg->requests,
         .stop = &stop_requested,
     };
+    if (engine_fd_budget(max_slots, ec.loops, engine_native(&ec), err) < 0) {
+        fprintf(stderr, "loadgen: --threads %u: %s\n", max_slots, err);
+        rc = LG_EXIT_USAGE;
+        goto out;
+    }
+    if ((rc = prepare_payloads(cfg, &payloads)) != 0)
+        goto out;
+    ec.payloads = payloads;
+    rs.format = payload_format_name(cfg->payload.format);
+    snprintf(rs.run_id, sizeof rs.run_id, "%s", shared->run_id);
+
     if (!(rs.engine = engine_create(&ec, err))) {
         print_error(err);
         rc = LG_EXIT_FAIL;

@@ -73,6 +73,7 @@ const struct schema_col schema_cols[] = {
     NUM("lat_uncorrected_p99_ms", NULL, FIG, "%.3f", lat_uncorrected_p99_ms),
     COUNT("windows", "windows", 0, windows),
     ENUM("slo", "slo", OPT, slos, slo),
+    TEXT("engine", "engine", 0, engine), /* "native" or "curl": which transport ran */
     COUNT(NULL, "start_wall_us", STRICT, start_wall_us),
     COUNT(NULL, "end_wall_us", STRICT, end_wall_us),
     COUNT(NULL, "images_ok", STRICT, images_ok),

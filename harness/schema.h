@@ -42,6 +42,7 @@ struct schema_level {
     const char *mode;               /* "closed" or "open" */
     const char *status;             /* see SCHEMA_STATUS_* */
     const char *slo;                /* "met", "broken" or "" */
+    const char *engine;             /* "native", "curl", or "" (older results) */
     double concurrency, rate, cycle;
     double requests, ok, errors, timeouts, images, images_ok, late_sends;
     double duration_s, throughput_rps, images_per_s;
