@@ -1,8 +1,9 @@
 /*
  * test_h1.c: the native engine's pure parts: the request heads
  * payload_build_heads writes into the arena, and which configurations the
- * native engine takes (h1_unsupported). The transport itself is tested
- * against real servers by tests/integration/14_engines_agree.sh.
+ * native engine takes (h1_unsupported), and what the reply parser hands
+ * reply.c (h1.c included for its static parse). The transport itself is
+ * tested against real servers by tests/integration/14_engines_agree.sh.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,9 +12,11 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "common.h"
 #include "corpus.h"
-#include "h1.h"
+#include "h1.c"
 #include "payload.h"
 
 static unsigned char tiny[3] = {0xFF, 0xD8, 0xFF};
@@ -111,6 +114,69 @@ static void target_is_taken_apart_as_curl_does(void **state)
     h1_target_free(&t);
 }
 
+static struct h1_result got;
+static int ndone;
+
+static void t_header(void *owner, const char *line, size_t len)
+{
+    (void)owner, (void)line, (void)len;
+}
+
+static int t_body(void *owner, const char *p, size_t len)
+{
+    (void)owner, (void)p, (void)len;
+    return 0;
+}
+
+static void t_done(void *owner, const struct h1_result *r)
+{
+    (void)owner;
+    got = *r;
+    ndone++;
+}
+
+/* Parse `reply` on a connection awaiting one: its bad_framing, or -1 when
+ * the reply failed. */
+static int framing_of(const char *reply)
+{
+    static const struct h1_hooks hooks = {t_header, t_body, t_done};
+    uv_loop_t uv;
+    struct h1_loop *lp = calloc(1, sizeof *lp);
+    struct h1_conn c;
+    assert_non_null(lp);
+    assert_int_equal(uv_loop_init(&uv), 0);
+    h1_loop_init(lp, &uv, NULL, &hooks, 0, 0, 0);
+    h1_conn_init(lp, &c, NULL);
+    c.busy = 1;
+    reply_framing_reset(&c.framing);
+    http_parser_init(&c.parser, HTTP_RESPONSE);
+    c.parser.data = &c;
+    c.in_headers = 1;
+    ndone = 0;
+    parse(&c, reply, strlen(reply));
+    uv_close((uv_handle_t *)&c.timer, NULL);
+    uv_run(&uv, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&uv), 0);
+    free(lp);
+    assert_int_equal(ndone, 1);
+    return got.fail == H1_OK ? got.bad_framing : -1;
+}
+
+static void replies_framing_goes_to_reply_c_from_the_final_head_only(void **state)
+{
+    (void)state;
+    assert_int_equal(framing_of("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"), 0);
+    /* An interim reply's length is not the final reply's. */
+    assert_int_equal(framing_of("HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n"
+                                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"), 0);
+    assert_int_equal(framing_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                "2\r\n{}\r\n0\r\n\r\n"), 0);
+    /* http_parser itself refuses two lengths, or one beside chunked. */
+    assert_int_equal(framing_of("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\n{}"), -1);
+    assert_int_equal(framing_of("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
+                                "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,6 +185,7 @@ int main(void)
         cmocka_unit_test(get_head_has_no_length),
         cmocka_unit_test(native_takes_plain_http_only),
         cmocka_unit_test(target_is_taken_apart_as_curl_does),
+        cmocka_unit_test(replies_framing_goes_to_reply_c_from_the_final_head_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
