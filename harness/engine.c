@@ -98,6 +98,7 @@ struct slot {
     struct loop *loop;
     struct shard *shard;
     CURL *easy;              /* the curl transport's, or NULL */
+    char *errbuf;            /* curl: CURL_ERROR_SIZE bytes, what failed in words */
     struct h1_conn h1;       /* the native transport's */
     int busy;
     uint64_t index;          /* request index: payload index mod count */
@@ -524,6 +525,7 @@ static int request_start(struct slot *s, int64_t intended_us)
             curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->payload->len);
         }
         curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, e->lists[pi]);
+        s->errbuf[0] = '\0'; /* curl writes it on a failure only */
         if (s->redirected) {
             slot_url(s, NULL);
             curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, e->cfg.timeout_ms);
@@ -815,6 +817,10 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
         .bytes_sent = s->sent_bytes,
         .bytes_recv = s->recv_bytes,
     };
+    /* What failed, in curl's words: "Could not resolve host: x", "SSL
+     * certificate problem: self-signed certificate". Errors only. */
+    if (res != CURLE_OK)
+        stats_note_error(l->stats, s->errbuf[0] ? s->errbuf : curl_easy_strerror(res));
     request_finish(l, s, &r, res == CURLE_OK, now);
 }
 
@@ -850,6 +856,16 @@ static void h1_done(void *owner, const struct h1_result *h)
             c = s->too_big ? CLASS_INVALID : CLASS_RESET;
         else
             c = classes[h->fail];
+        /* The native transport keeps no error text on its path: the kind
+         * of failure says what to look at. */
+        static const char *const words[] = {
+            [H1_CONNECT] = "could not connect (refused, unreachable or no route)",
+            [H1_TIMEOUT] = "no complete reply within --timeout (or --connect-timeout)",
+            [H1_RESET] = "connection closed or reset before the reply was complete",
+            [H1_INVALID] = "the reply was not HTTP/1.x, or the parser refused it",
+        };
+        if (h->fail != H1_OK && h->fail != H1_REFUSED)
+            stats_note_error(l->stats, words[h->fail]);
         struct stats_request r = {
             .status = (uint16_t)h->status,
             .class_ = c,
@@ -1037,9 +1053,10 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
         h1_conn_init(l->h1, &s->h1, s);
         return 0;
     }
-    if (!(s->easy = curl_easy_init()))
+    if (!(s->easy = curl_easy_init()) || !(s->errbuf = calloc(1, CURL_ERROR_SIZE)))
         return lg_err(err, "cannot create a libcurl handle (out of memory?)");
     CURL *h = s->easy;
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
     /* A parsed URL saves curl parsing the string again for every request. */
     if (e->url)
         curl_easy_setopt(h, CURLOPT_CURLU, e->url);
@@ -1174,6 +1191,7 @@ static void loop_destroy(struct loop *l)
         for (unsigned i = 0; i < l->nslots; i++) {
             if (l->slots[i].easy)
                 curl_easy_cleanup(l->slots[i].easy);
+            free(l->slots[i].errbuf);
             free(l->slots[i].reply);
         }
     }

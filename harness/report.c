@@ -363,6 +363,9 @@ void report_text(FILE *out, const struct report_level *lv)
             }
         if (any)
             fputc('\n', out);
+        if (st->by_class[CLASS_TLS])
+            fprintf(out, "  hint           TLS failed: --cacert FILE trusts the server's CA, "
+                         "--insecure (-k) skips the check\n");
         for (size_t i = 0; i < st->nerrmsg; i++) {
             char msg[STATS_ERRMSG_LEN];
             snprintf(msg, sizeof msg, "%s", st->errmsg[i].text);

@@ -64,3 +64,10 @@ check "it warns, naming the rate reached and what to raise" \
 expect_eq "its row's status is under_rate" "$(csv_col "$T/ur.csv" status)" under_rate
 lg --url "$SLOW" -R 50 -d 1 --synthetic 2 -q --out "$T/ok.csv" >/dev/null 2>&1
 expect_eq "an open loop that keeps its rate is complete" "$(csv_col "$T/ok.csv" status)" complete
+
+# A failure says what failed, in words, on both engines.
+for engine in native curl; do
+  lg --url "http://127.0.0.1:$port/score" -n 5 --synthetic 2 --no-out -q --engine $engine >"$T/why" 2>&1
+  check "[$engine] a refused connection is named in the summary" \
+    grep -q '^  first errors   .*connect.* (x5)$' "$T/why"
+done
