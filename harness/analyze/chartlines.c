@@ -1,7 +1,8 @@
 /*
  * chartlines.c: the line charts of `loadgen plot`: 1 (throughput against
- * concurrency), 5 (latency percentile spectrum), 6 (one run over time) and
- * 7 (throughput against GPU nodes, with the linear ideal). Single-threaded.
+ * concurrency), 5 (latency percentile spectrum), 6 (one run over time),
+ * 7 (throughput against GPU nodes, with the linear ideal) and 8 (latency
+ * against throughput over a sweep). Single-threaded.
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,7 +13,82 @@
 #include "analyze/chart.h"
 #include "common.h"
 
+/* ---- lines over levels: charts 1 and 8 ------------------------------- */
+
+/* One line per deployment (and client region) of a model over its levels. */
+struct series {
+    const char *name[CHART_MAX_SERIES], *color[CHART_MAX_SERIES];
+    char names[CHART_MAX_SERIES][2 * RESULTS_TEXT + 8];
+    double dash[CHART_MAX_SERIES];
+    size_t n;     /* lines */
+    size_t most;  /* the most points one line has */
+};
+
+/* Writes a data row for one level. */
+typedef void series_point_fn(FILE *f, const struct results_group *g);
+
+/* Writes `model`'s groups in mode `open` that `keep` accepts (NULL: all),
+ * one data block per line, into the scratch file `scratch` (its path in
+ * dat), and fills s. 0 (s->n == 0: nothing to draw), or -EIO. */
+static int series_write(struct chart_ctx *c, const char *model, int open, const char *scratch,
+                        int (*keep)(const struct results_group *), series_point_fn *point,
+                        struct series *s, char *dat)
+{
+    const struct results *r = c->r;
+    FILE *f = NULL;
+    s->n = s->most = 0;
+    for (size_t l = 0; l < r->nvalues[RESULTS_LABEL] && s->n < CHART_MAX_SERIES; l++)
+        for (size_t g = 0; g < r->nvalues[RESULTS_REGION] && s->n < CHART_MAX_SERIES; g++) {
+            const char *label = r->values[RESULTS_LABEL][l];
+            const char *region = r->values[RESULTS_REGION][g];
+            size_t points = 0;
+            /* Groups are sorted by level within a deployment. */
+            for (size_t i = 0; i < r->ngroups; i++) {
+                const struct results_group *gr = &r->groups[i];
+                if (gr->open_loop != open || strcmp(gr->label, label) ||
+                    strcmp(gr->region, region) || strcmp(gr->model, model) || (keep && !keep(gr)))
+                    continue;
+                if (!f && !(f = chart_scratch(c, scratch, dat)))
+                    return -EIO;
+                if (points++ == 0 && s->n > 0)
+                    fputs("\n\n", f);
+                point(f, gr);
+            }
+            if (!points)
+                continue;
+            s->most = points > s->most ? points : s->most;
+            snprintf(s->names[s->n], sizeof s->names[s->n], "%s%s%s", label,
+                     chart_many_regions(c) ? ", " : "", chart_many_regions(c) ? region : "");
+            s->name[s->n] = s->names[s->n];
+            s->color[s->n] = chart_color(c, label);
+            s->dash[s->n] = (double)(g + 1);
+            s->n++;
+        }
+    return f && chart_close(c, f, dat) < 0 ? -EIO : 0;
+}
+
+/* The preamble's variables of a series chart. */
+static void series_vars(struct chart_ctx *c, FILE *f, const char *dat, const struct series *s)
+{
+    chart_gp_path(c, f, "data", dat);
+    fprintf(f, "n = %zu\n", s->n);
+    chart_gp_strs(c, f, "name", s->name, s->n);
+    chart_gp_strs(c, f, "color", s->color, s->n);
+    chart_gp_nums(f, "dash", s->dash, s->n);
+}
+
 /* ---- chart 1: throughput vs concurrency --------------------------------- */
+
+static void throughput_point(FILE *f, const struct results_group *gr)
+{
+    fprintf(f, "%g\t", gr->level);
+    chart_dat_num(f, gr->ips.mean);
+    fputc('\t', f);
+    chart_dat_num(f, gr->ips.min);
+    fputc('\t', f);
+    chart_dat_num(f, gr->ips.max);
+    fputc('\n', f);
+}
 
 int chartlines_throughput(struct chart_ctx *c)
 {
@@ -20,60 +96,20 @@ int chartlines_throughput(struct chart_ctx *c)
     for (size_t m = 0; m < r->nvalues[RESULTS_MODEL]; m++) {
         const char *model = r->values[RESULTS_MODEL][m];
         for (int open = 0; open <= 1; open++) {
-            const char *name[CHART_MAX_SERIES], *color[CHART_MAX_SERIES];
-            char names[CHART_MAX_SERIES][2 * RESULTS_TEXT + 8];
-            double dash[CHART_MAX_SERIES];
-            size_t n = 0;
+            struct series s;
             char dat[PATH_MAX], pre[PATH_MAX], out[PATH_MAX], title[512], file[512];
-            FILE *f = NULL;
-            for (size_t l = 0; l < r->nvalues[RESULTS_LABEL] && n < CHART_MAX_SERIES; l++)
-                for (size_t g = 0; g < r->nvalues[RESULTS_REGION] && n < CHART_MAX_SERIES; g++) {
-                    const char *label = r->values[RESULTS_LABEL][l];
-                    const char *region = r->values[RESULTS_REGION][g];
-                    size_t points = 0;
-                    for (size_t i = 0; i < r->ngroups; i++) {
-                        const struct results_group *gr = &r->groups[i];
-                        if (gr->open_loop != open || strcmp(gr->label, label) ||
-                            strcmp(gr->region, region) || strcmp(gr->model, model))
-                            continue;
-                        if (!f && !(f = chart_scratch(c, "throughput.dat", dat)))
-                            return -EIO;
-                        if (points++ == 0 && n > 0)
-                            fputs("\n\n", f);
-                        fprintf(f, "%g\t", gr->level);
-                        chart_dat_num(f, gr->ips.mean);
-                        fputc('\t', f);
-                        chart_dat_num(f, gr->ips.min);
-                        fputc('\t', f);
-                        chart_dat_num(f, gr->ips.max);
-                        fputc('\n', f);
-                    }
-                    if (!points)
-                        continue;
-                    if (chart_many_regions(c))
-                        snprintf(names[n], sizeof names[n], "%s, %s", label, region);
-                    else
-                        snprintf(names[n], sizeof names[n], "%s", label);
-                    name[n] = names[n];
-                    color[n] = chart_color(c, label);
-                    dash[n] = (double)(g + 1);
-                    n++;
-                }
-            if (!f)
-                continue;
-            if (chart_close(c, f, dat) < 0)
+            if (series_write(c, model, open, "throughput.dat", NULL, throughput_point, &s, dat) < 0)
                 return -EIO;
+            if (s.n == 0)
+                continue;
             snprintf(file, sizeof file, "1-throughput-%s%s", open ? "open-" : "", model);
             chart_path(c, out, file);
             snprintf(title, sizeof title, "%s: throughput vs %s (mean of cycles, bars: min-max)",
                      model, open ? "offered rate" : "concurrency");
-            if (!(f = chart_preamble(c, pre, out, title)))
+            FILE *f = chart_preamble(c, pre, out, title);
+            if (!f)
                 return -EIO;
-            chart_gp_path(c, f, "data", dat);
-            fprintf(f, "n = %zu\n", n);
-            chart_gp_strs(c, f, "name", name, n);
-            chart_gp_strs(c, f, "color", color, n);
-            chart_gp_nums(f, "dash", dash, n);
+            series_vars(c, f, dat, &s);
             chart_gp_set(c, f, "xlabel_text", open ? "Offered rate (requests/s)"
                                               : "Concurrent requests (threads)");
             chart_gp_set(c, f, "ylabel_text", "Throughput (images/s)");
@@ -426,56 +462,34 @@ int chartlines_scaling(struct chart_ctx *c)
 
 /* Latency against throughput over the levels of each deployment, as
  * perf_analyzer draws it: where the curve turns up is the capacity. */
+static int has_throughput(const struct results_group *gr)
+{
+    return gr->ips.mean > 0;
+}
+
+static void curve_point(FILE *f, const struct results_group *gr)
+{
+    chart_dat_num(f, gr->ips.mean);
+    fputc('\t', f);
+    chart_dat_num(f, gr->p50_ms.mean);
+    fputc('\t', f);
+    chart_dat_num(f, gr->p99_ms.mean);
+    fprintf(f, "\t%g\n", gr->level);
+}
+
 int chartlines_curve(struct chart_ctx *c)
 {
     const struct results *r = c->r;
     int drawn = 0, noted = 0;
     for (size_t m = 0; m < r->nvalues[RESULTS_MODEL]; m++) {
         const char *model = r->values[RESULTS_MODEL][m];
-        const char *name[CHART_MAX_SERIES], *color[CHART_MAX_SERIES];
-        char names[CHART_MAX_SERIES][2 * RESULTS_TEXT + 8];
-        double dash[CHART_MAX_SERIES];
-        size_t n = 0, most = 0;
+        struct series s;
         char dat[PATH_MAX], pre[PATH_MAX], out[PATH_MAX], title[512], file[512];
-        FILE *f = NULL;
-        for (size_t l = 0; l < r->nvalues[RESULTS_LABEL] && n < CHART_MAX_SERIES; l++)
-            for (size_t g = 0; g < r->nvalues[RESULTS_REGION] && n < CHART_MAX_SERIES; g++) {
-                const char *label = r->values[RESULTS_LABEL][l];
-                const char *region = r->values[RESULTS_REGION][g];
-                size_t k = 0;
-                /* Groups are sorted by level within a deployment. */
-                for (size_t i = 0; i < r->ngroups; i++) {
-                    const struct results_group *gr = &r->groups[i];
-                    if (strcmp(gr->label, label) || strcmp(gr->region, region) ||
-                        strcmp(gr->model, model) || gr->open_loop || !(gr->ips.mean > 0))
-                        continue;
-                    if (!f && !(f = chart_scratch(c, "curve.dat", dat)))
-                        return -EIO;
-                    if (k == 0 && n > 0)
-                        fputs("\n\n", f);
-                    chart_dat_num(f, gr->ips.mean);
-                    fputc('\t', f);
-                    chart_dat_num(f, gr->p50_ms.mean);
-                    fputc('\t', f);
-                    chart_dat_num(f, gr->p99_ms.mean);
-                    fprintf(f, "\t%g\n", gr->level);
-                    k++;
-                }
-                if (k == 0)
-                    continue;
-                most = k > most ? k : most;
-                snprintf(names[n], sizeof names[n], "%s%s%s", label,
-                         chart_many_regions(c) ? ", " : "", chart_many_regions(c) ? region : "");
-                name[n] = names[n];
-                color[n] = chart_color(c, label);
-                dash[n] = (double)(g + 1);
-                n++;
-            }
-        if (!f)
-            continue;
-        if (chart_close(c, f, dat) < 0)
+        if (series_write(c, model, 0, "curve.dat", has_throughput, curve_point, &s, dat) < 0)
             return -EIO;
-        if (most < 2) {
+        if (s.n == 0)
+            continue;
+        if (s.most < 2) {
             chart_skip(c, "no latency-vs-throughput curve for %s: each deployment ran one level "
                           "(sweep with --threads 10:50:10)", model);
             noted++;
@@ -484,13 +498,10 @@ int chartlines_curve(struct chart_ctx *c)
         snprintf(file, sizeof file, "8-latency-vs-throughput-%s", model);
         chart_path(c, out, file);
         snprintf(title, sizeof title, "%s: latency vs throughput by threads (p99 solid, p50 thin)", model);
-        if (!(f = chart_preamble(c, pre, out, title)))
+        FILE *f = chart_preamble(c, pre, out, title);
+        if (!f)
             return -EIO;
-        chart_gp_path(c, f, "data", dat);
-        fprintf(f, "n = %zu\n", n);
-        chart_gp_strs(c, f, "name", name, n);
-        chart_gp_strs(c, f, "color", color, n);
-        chart_gp_nums(f, "dash", dash, n);
+        series_vars(c, f, dat, &s);
         int rc = chart_draw(c, f, pre, "curve.gp", out, title);
         if (rc < 0)
             return rc;
