@@ -176,9 +176,15 @@ static int append_locked(const char *path, const char *header, struct schema_buf
     if (b->failed)
         return lg_err(err, "%s %s: out of memory formatting results", what, path);
     int to_stdout = strcmp(path, "-") == 0;
-    int fd = to_stdout ? STDOUT_FILENO : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    /* O_NONBLOCK for the open only: a FIFO nobody reads fails at once
+     * (ENXIO) instead of hanging the run after its level. */
+    int fd = to_stdout ? STDOUT_FILENO
+                       : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0666);
     if (fd < 0)
-        return lg_err(err, "%s %s: cannot open: %s", what, path, strerror(errno));
+        return lg_err(err, "%s %s: cannot open: %s", what, path,
+                      errno == ENXIO ? "a FIFO that nothing reads" : strerror(errno));
+    if (!to_stdout)
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     int rc = 0;
     struct stat st;
     if (fstat(fd, &st) != 0) {

@@ -185,3 +185,10 @@ check "report -o onto a summary CSV: says what it holds" grep -q "holds a summar
 lg merge "$F/sample-result.json" "$F/sample-result-gpu-1.json" -o "$T/keep.csv" -q >/dev/null 2>"$T/k.err"
 expect_eq "merge -o onto a summary CSV: exit 2" "$?" 2
 expect_eq "the summary CSV keeps every row" "$(wc -l <"$T/keep.csv")" "$rows"
+
+# --out onto a FIFO that nothing reads: an error at once, not a run that
+# hangs after its level.
+mkfifo "$T/noreader.csv"
+timeout 30 "$LOADGEN" --url "$URL" -n 5 --synthetic 2 -q --out "$T/noreader.csv" >/dev/null 2>"$T/nr.err"
+expect_eq "--out onto a FIFO nobody reads: exit 1, not a hang" "$?" 1
+check "--out onto a FIFO nobody reads: says so" grep -q "a FIFO that nothing reads" "$T/nr.err"
