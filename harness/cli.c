@@ -471,6 +471,12 @@ static int flag_timeout(void *o, const struct flag *f, const char *v, char *err)
     return 0;
 }
 
+static int flag_http2(void *o, const struct flag *f, const char *v, char *err)
+{
+    CFG(o)->http2 = strcmp(f->name, "http2") == 0 ? ENGINE_HTTP2 : ENGINE_HTTP2_PRIOR_KNOWLEDGE;
+    return 0;
+}
+
 static int flag_cacert(void *o, const struct flag *f, const char *v, char *err)
 {
     if (access(v, R_OK) != 0)
@@ -679,7 +685,11 @@ static const struct flag flags[] = {
      "native: loadgen's own HTTP/1.1 client, for http:// without\n--http2/--follow; curl: libcurl, for anything; auto (default):\nnative where it can serve", .choices = engines},
     {"timeout", NULL, FLAG_CALL, 0, 0, 0, "T", "whole request (default 30s)", .call = flag_timeout},
     {"connect-timeout", NULL, FLAG_CALL, 0, 0, 0, "T", "TCP (+TLS) connect (default 10s)", .call = flag_timeout},
-    {"http2", NULL, FLAG_SWITCH, C(http2), 0, 0, NULL, "HTTP/2 (prior knowledge on http://)"},
+    {"http2", NULL, FLAG_CALL_SWITCH, 0, 0, 0, NULL,
+     "HTTP/2 where the server offers it (ALPN, or an h2c upgrade on\nhttp://), else HTTP/1.1",
+     .call = flag_http2},
+    {"http2-prior-knowledge", NULL, FLAG_CALL_SWITCH, 0, 0, 0, NULL,
+     "HTTP/2 from the first byte on http:// (the server must speak it)", .call = flag_http2},
     {"insecure", "k", FLAG_SWITCH, C(insecure), 0, 0, NULL, "do not verify the server's certificate"},
     {"cacert", NULL, FLAG_CALL, 0, 0, 0, "FILE", "CA bundle to verify the server with", .call = flag_cacert},
     {"follow", "L", FLAG_CALL_SWITCH, 0, 0, 0, NULL,

@@ -1090,10 +1090,15 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
     }
     if (c->cacert)
         curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
-    if (c->http2)
+    /* --http2 asks for HTTP/2 and takes HTTP/1.1 when the server has no
+     * more (ALPN on https://, an h2c upgrade on http://), as curl --http2
+     * does; --http2-prior-knowledge speaks HTTP/2 from the first byte. */
+    if (c->http2 == ENGINE_HTTP2_PRIOR_KNOWLEDGE)
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+    else if (c->http2)
         curl_easy_setopt(h, CURLOPT_HTTP_VERSION, strncasecmp(c->url, "https:", 6) == 0
                                                       ? (long)CURL_HTTP_VERSION_2TLS
-                                                      : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+                                                      : (long)CURL_HTTP_VERSION_2_0);
     else
         curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     if (c->payloads->items[0].headers[0] == NULL && c->payloads->items[0].len == 0)

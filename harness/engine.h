@@ -39,6 +39,10 @@ enum engine_follow {
     ENGINE_FOLLOW_HEADERS,  /* follow; the user's headers to every host */
 };
 
+/* --http2 (ALPN or an h2c upgrade, HTTP/1.1 when the server has no more)
+ * and --http2-prior-knowledge (HTTP/2 from the first byte). */
+enum { ENGINE_HTTP2 = 1, ENGINE_HTTP2_PRIOR_KNOWLEDGE = 2 };
+
 /* Which transport sends the requests. */
 enum engine_kind {
     ENGINE_AUTO,    /* native where it can serve the target, else curl */
@@ -57,7 +61,8 @@ struct engine_config {
     const char *user_agent;
     long timeout_ms;                /* whole request; 0 = none */
     long connect_timeout_ms;
-    int http2, insecure;
+    int http2;                      /* 0, ENGINE_HTTP2 or ENGINE_HTTP2_PRIOR_KNOWLEDGE */
+    int insecure;
     int follow;                     /* enum engine_follow */
     const char *cacert;             /* CA bundle path, or NULL */
     unsigned loops;                 /* event-loop threads, >= 1 */
