@@ -769,6 +769,22 @@ static void request_finish(struct loop *l, struct slot *s, struct stats_request 
     slot_release(l, s);
 }
 
+/* curl's message without its timing ("Failed to connect to h port 1 after
+ * 3 ms: ..."), so that one cause is one message however long it took. In
+ * place: the buffer is the slot's. */
+static const char *curl_words(char *msg)
+{
+    char *p = strstr(msg, " after ");
+    if (p) {
+        char *q = p + 7;
+        while (*q >= '0' && *q <= '9')
+            q++;
+        if (q > p + 7 && strncmp(q, " ms", 3) == 0)
+            memmove(p, q + 3, strlen(q + 3) + 1);
+    }
+    return msg;
+}
+
 static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
 {
     struct slot *s;
@@ -820,7 +836,7 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
     /* What failed, in curl's words: "Could not resolve host: x", "SSL
      * certificate problem: self-signed certificate". Errors only. */
     if (res != CURLE_OK)
-        stats_note_error(l->stats, s->errbuf[0] ? s->errbuf : curl_easy_strerror(res));
+        stats_note_error(l->stats, s->errbuf[0] ? curl_words(s->errbuf) : curl_easy_strerror(res));
     request_finish(l, s, &r, res == CURLE_OK, now);
 }
 
