@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <libgen.h>
@@ -386,15 +387,32 @@ static int flag_data(void *o, const struct flag *f, const char *v, char *err)
     return 0;
 }
 
+/* Any method, upper-cased as hey does: a token of RFC 9110 letters. */
 static int flag_method(void *o, const struct flag *f, const char *v, char *err)
 {
     struct run_config *cfg = o;
-    if (strcasecmp(v, "GET") == 0)
-        cfg->get = 1;
-    else if (strcasecmp(v, "POST") == 0)
-        cfg->get = 0;
-    else
-        return flags_errf(err, f, v, "use GET or POST");
+    size_t n = strlen(v);
+    if (n == 0 || n >= sizeof cfg->method)
+        return flags_errf(err, f, v, "give a method such as GET, POST, PUT or DELETE");
+    for (size_t i = 0; i < n; i++) {
+        if (!isalpha((unsigned char)v[i]) && v[i] != '-' && v[i] != '_')
+            return flags_errf(err, f, v, "a method is letters only, such as GET, POST, PUT or DELETE");
+        cfg->method[i] = (char)toupper((unsigned char)v[i]);
+    }
+    cfg->method[n] = '\0';
+    if (strcmp(cfg->method, "CONNECT") == 0)
+        return flags_errf(err, f, v, "CONNECT opens a tunnel, not a request to time; use another method");
+    return 0;
+}
+
+/* Methods that carry no body unless one is given (-D, --body-file); GET and
+ * HEAD never do. */
+static int method_bodiless(const char *m)
+{
+    static const char *const none[] = {"GET", "HEAD", "DELETE", "OPTIONS", "TRACE"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+        if (strcmp(m, none[i]) == 0)
+            return 1 + (i < 2);
     return 0;
 }
 
@@ -671,7 +689,9 @@ static const struct flag flags[] = {
     {"body-file", NULL, FLAG_STRING, C(payload.body_file), 1, 0, "FILE", "send this fixed body instead of images"},
     {"data", "D", FLAG_CALL, 0, 0, 0, "@FILE|TEXT", "send this body (curl's --data): a file's, or the text",
      .call = flag_data},
-    {"method", "m", FLAG_CALL, 0, 0, 0, "GET|POST", "GET sends no body (default POST)", .call = flag_method},
+    {"method", "m", FLAG_CALL, 0, 0, 0, "M",
+     "the method (default POST); GET and HEAD send no body, nor do\nDELETE, OPTIONS and TRACE unless --data gives one",
+     .call = flag_method},
     {"header", "H", FLAG_CALL, 0, 0, 0, "'K: V'",
      "extra header (repeatable); it replaces a header loadgen\nwould send (Content-Type, Accept, User-Agent)",
      .call = flag_header},
@@ -696,6 +716,8 @@ static const struct flag flags[] = {
      "follow redirects (http/https); -H headers only to the URL's host", .call = flag_follow},
     {"follow-headers", NULL, FLAG_CALL_SWITCH, 0, 0, 0, NULL,
      "--follow, and send -H headers to any host (curl --location-trusted)", .call = flag_follow},
+    {"fail-fast", NULL, FLAG_UINT, C(fail_fast), 0, 1000000, "N",
+     "stop (exit 3) when the first N requests of a level all fail\nto connect or resolve (default 20; 0 never)"},
     {"max-reply", NULL, FLAG_SIZE, C(checks.max_reply_bytes), 1, 0, "SIZE",
      "longer replies are cut off and counted invalid (64MiB)"},
     {.kind = FLAG_SECTION, .help = "Checks (a failed check is class 'invalid', counted, never fatal):"},
@@ -755,6 +777,7 @@ static void defaults(struct run_config *cfg)
     cfg->payload.format = PAYLOAD_JSON_B64;
     cfg->payload.batch = 1;
     cfg->timeout_ms = 30000;
+    cfg->fail_fast = 20;
     cfg->connect_timeout_ms = 10000;
     cfg->checks.max_reply_bytes = 64ull << 20;
     cfg->label = cfg->region = cfg->model = "";
@@ -778,7 +801,9 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
         return CLI_ERROR;
 #define SEEN(name) seen[flags_index(&run_cmd, name)]
     int have_n = SEEN("requests"), have_d = SEEN("duration"), have_rate = SEEN("rate"),
-        have_threads = SEEN("threads"), have_format = SEEN("format"), have_out = SEEN("out");
+        have_threads = SEEN("threads"), have_format = SEEN("format"), have_out = SEEN("out"),
+        have_images = SEEN("images") || SEEN("images-list") || SEEN("synthetic") ||
+                      SEEN("image-size") || have_format;
 #undef SEEN
     const char *threads_spec = cfg->parse.threads, *rate_spec = cfg->parse.rate;
     if (!cfg->url)
@@ -837,13 +862,15 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
                           strerror(errno)), CLI_ERROR;
         cfg->payload.format = PAYLOAD_FILE;
     }
-    if (cfg->get) {
-        if (cfg->payload.body_file || cfg->payload.body_data || cfg->corpus.dir ||
-            cfg->corpus.list_file || have_format)
-            return lg_err(err, "--method GET sends no body; drop --images/--body-file/--format"),
-                   CLI_ERROR;
+    int bodiless = method_bodiless(cfg->method);
+    if (bodiless == 2 && (cfg->payload.body_file || cfg->payload.body_data || have_images))
+        return lg_err(err, "--method %s sends no body; drop --images/--synthetic/--body-file/--data/"
+                           "--format", cfg->method), CLI_ERROR;
+    if (bodiless == 1 && have_images)
+        return lg_err(err, "--method %s sends no images; give a body with --data or --body-file, "
+                           "or drop --images/--synthetic/--format", cfg->method), CLI_ERROR;
+    if (bodiless && !cfg->payload.body_file && !cfg->payload.body_data)
         cfg->payload.format = PAYLOAD_NONE;
-    }
     if (cfg->checks.server_time_header && cfg->checks.server_time_json)
         return lg_err(err, "--server-time-header and --server-time-json: give one or the other"),
                CLI_ERROR;

@@ -43,7 +43,8 @@ struct run_config {
 
     struct corpus_options corpus;
     struct payload_options payload;
-    int get;                       /* --method GET: no body */
+    char method[24];               /* --method, upper case; "" = POST (GET for -m GET) */
+    unsigned fail_fast;            /* --fail-fast N; 0 = never give up */
     const char *save_synthetic;
 
     const char *headers[CLI_MAX_HEADERS];

@@ -159,6 +159,8 @@ struct loop {
     int in_run;              /* inside uv_run: uv_stop is safe */
 
     _Atomic uint64_t done, errors; /* progress, read by the caller */
+    _Atomic uint64_t p99_us;       /* likewise: latency p99 so far, at p99_at */
+    int64_t p99_at;
 };
 
 /* Where a URL points: scheme, host and port (RFC 6454). */
@@ -186,10 +188,15 @@ struct engine {
     pthread_mutex_t lock;
     pthread_cond_t done;
     unsigned running;
+    unsigned active;           /* loops taking part in the phase */
     int64_t origin_us;         /* monotonic start of the phase */
     int keep_reply;            /* a check needs the body */
     int want_headers;          /* a check needs a header */
     _Atomic int fd_errno;      /* a loop ran out of descriptors mid-phase */
+    /* --fail-fast: watching while every request of the phase so far failed
+     * to connect; ff_fails counts them; gave_up once there were N. */
+    _Atomic int ff_watch, gave_up;
+    _Atomic unsigned ff_fails;
     int native;                /* slots use h1.c, not libcurl */
     struct h1_target target;   /* native: where requests go */
 };
@@ -746,6 +753,29 @@ static void request_no_fd(struct loop *l, struct slot *s, int fd_errno)
     slot_release(l, s);
 }
 
+/* --fail-fast: while every request of the phase has failed to connect or
+ * resolve, count them, and give up at N; any other outcome ends the watch.
+ * Only the first requests of a phase touch these atomics. */
+static void fail_fast_count(struct loop *l, enum stats_class c)
+{
+    struct engine *e = l->e;
+    if (c != CLASS_CONNECT) {
+        atomic_store_explicit(&e->ff_watch, 0, memory_order_relaxed);
+        return;
+    }
+    if (atomic_fetch_add_explicit(&e->ff_fails, 1, memory_order_relaxed) + 1 >= e->cfg.fail_fast &&
+        atomic_exchange(&e->ff_watch, 0)) {
+        /* Every loop of the phase, now: a fast refusal would otherwise
+         * finish thousands of requests before the caller's next tick. The
+         * run ends here, so no wake is left pending for a later phase. */
+        atomic_store(&e->gave_up, 1);
+        for (unsigned i = 0; i < e->active; i++)
+            if (&e->loops[i] != l)
+                uv_async_send(&e->loops[i].wake);
+        loop_stop(l);
+    }
+}
+
 /* A request ended, on either transport: record it, then release the
  * slot. `complete`: the whole reply arrived (its body may be checked). */
 static void request_finish(struct loop *l, struct slot *s, struct stats_request *r, int complete,
@@ -756,6 +786,8 @@ static void request_finish(struct loop *l, struct slot *s, struct stats_request 
     r->latency_us = clamp_us(now - s->intended_us);
     uint64_t took_us = (uint64_t)(now - s->start_us), server_us;
     stats_record(l->stats, r, s->payload->images, took_us, now);
+    if (atomic_load_explicit(&l->e->ff_watch, memory_order_relaxed))
+        fail_fast_count(l, (enum stats_class)r->class_);
     const struct engine_checks *ck = &l->e->cfg.checks;
     double server_ms = s->server_ms;
     if (ck->server_time_json && complete)
@@ -764,6 +796,11 @@ static void request_finish(struct loop *l, struct slot *s, struct stats_request 
         stats_record_server_time(l->stats, server_us, r->latency_us);
 
     atomic_store_explicit(&l->done, l->stats->requests, memory_order_relaxed);
+    if (now - l->p99_at >= 250000) { /* a walk of the histogram, 4 times a second */
+        l->p99_at = now;
+        atomic_store_explicit(&l->p99_us, hist_percentile(l->stats->h[STATS_LATENCY], 99),
+                              memory_order_relaxed);
+    }
     if (r->class_ != CLASS_OK)
         atomic_store_explicit(&l->errors, stats_errors(l->stats), memory_order_relaxed);
     slot_release(l, s);
@@ -1119,6 +1156,13 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
         curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     if (c->payloads->items[0].headers[0] == NULL && c->payloads->items[0].len == 0)
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    /* HEAD through NOBODY: curl then reads no body, whatever the reply's
+     * Content-Length says. Any other method keeps the body (or none) and
+     * changes only the request line, as curl -X does. */
+    if (c->method && strcmp(c->method, "HEAD") == 0)
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    else if (c->method && strcmp(c->method, "GET") != 0 && strcmp(c->method, "POST") != 0)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
     /* A body past 64 KiB goes out through the upload buffer: one that holds
      * the largest body sends it with one send() instead of one per 64 KiB,
      * and curl never has to wait for POLL_OUT (an epoll_ctl pair) between.
@@ -1246,8 +1290,9 @@ static void loop_destroy(struct loop *l)
 
 /* Build the header list of each payload: the first `nuser` of the user's
  * headers, "Expect:" (no 100-continue round trip before large bodies), then
- * the payload's own. Consecutive payloads with the same headers share one
- * list. */
+ * the payload's own that the user did not give: libcurl sends every line of
+ * the list, so a user's Content-Type beside the payload's would go out
+ * twice. Consecutive payloads with the same headers share one list. */
 static int build_lists(struct engine *e, size_t nuser, struct curl_slist ***out, char *err)
 {
     const struct payload_set *ps = e->cfg.payloads;
@@ -1274,11 +1319,13 @@ static int build_lists(struct engine *e, size_t nuser, struct curl_slist ***out,
                 goto oom;
             l = t;
         }
-        if (!(t = curl_slist_append(l, "Expect:")))
-            goto oom;
-        l = t;
+        if (!payload_user_has(e->cfg.headers, nuser, "Expect")) {
+            if (!(t = curl_slist_append(l, "Expect:")))
+                goto oom;
+            l = t;
+        }
         for (int k = 0; k < PAYLOAD_MAX_HEADERS; k++) {
-            if (!p->headers[k])
+            if (!p->headers[k] || payload_user_has(e->cfg.headers, nuser, p->headers[k]))
                 continue;
             if (!(t = curl_slist_append(l, p->headers[k])))
                 goto oom;
@@ -1392,7 +1439,9 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
     if (e->native) {
         if (h1_target_init(&e->target, cfg->url, err) < 0)
             goto fail;
+        e->target.head = cfg->method && strcmp(cfg->method, "HEAD") == 0;
         struct payload_head_spec hs = {
+            .method = cfg->method,
             .target = e->target.request_target,
             .host = e->target.host,
             .user_agent = cfg->user_agent,
@@ -1452,6 +1501,11 @@ void engine_destroy(struct engine *e)
     free(e);
 }
 
+int engine_gave_up(const struct engine *e)
+{
+    return atomic_load(&((struct engine *)e)->gave_up);
+}
+
 const char *engine_name(const struct engine *e)
 {
     return e->native ? "native" : "curl";
@@ -1468,6 +1522,10 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
         active = ph->concurrency ? ph->concurrency : 1;
     atomic_store(&e->next_index, 0);
     atomic_store(&e->fd_errno, 0);
+    atomic_store(&e->ff_watch, e->cfg.fail_fast > 0);
+    atomic_store(&e->ff_fails, 0);
+    atomic_store(&e->gave_up, 0);
+    e->active = active;
     e->origin_us = lg_now_us();
     e->running = active; /* no loop runs yet: no lock needed */
     for (unsigned i = 0; i < active; i++) {
@@ -1491,6 +1549,8 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
             l->shards[k].kick = 0;
         atomic_store(&l->done, 0);
         atomic_store(&l->errors, 0);
+        atomic_store(&l->p99_us, 0);
+        l->p99_at = 0;
         stats_reset(l->stats, e->origin_us);
     }
     unsigned started = 0;
@@ -1520,18 +1580,22 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
         if (pthread_cond_timedwait(&e->done, &e->lock, &until) != ETIMEDOUT)
             continue;
         pthread_mutex_unlock(&e->lock);
-        if (!stop_sent && ((e->cfg.stop && *e->cfg.stop) || atomic_load(&e->fd_errno))) {
+        if (!stop_sent && ((e->cfg.stop && *e->cfg.stop) || atomic_load(&e->fd_errno) ||
+                           atomic_load(&e->gave_up))) {
             for (unsigned i = 0; i < started; i++)
                 uv_async_send(&e->loops[i].wake);
             stop_sent = 1;
         }
         if (tick) {
-            uint64_t done = 0, errors = 0;
+            struct engine_progress pr = {0};
             for (unsigned i = 0; i < started; i++) {
-                done += atomic_load_explicit(&e->loops[i].done, memory_order_relaxed);
-                errors += atomic_load_explicit(&e->loops[i].errors, memory_order_relaxed);
+                struct loop *l = &e->loops[i];
+                pr.done += atomic_load_explicit(&l->done, memory_order_relaxed);
+                pr.errors += atomic_load_explicit(&l->errors, memory_order_relaxed);
+                uint64_t p99 = atomic_load_explicit(&l->p99_us, memory_order_relaxed);
+                pr.p99_us = p99 > pr.p99_us ? p99 : pr.p99_us;
             }
-            tick(tick_arg, done, errors);
+            tick(tick_arg, &pr);
         }
         pthread_mutex_lock(&e->lock);
     }

@@ -58,6 +58,9 @@ struct engine_config {
     enum engine_kind engine;
     const char *const *headers;     /* "Name: value" lines from the user */
     size_t nheaders;
+    const char *method;             /* "PUT", "HEAD"...; NULL: POST with a body, else GET */
+    unsigned fail_fast;             /* give up a phase whose first N requests all fail to
+                                     * connect or resolve; 0 = never (engine_gave_up) */
     const char *user_agent;
     long timeout_ms;                /* whole request; 0 = none */
     long connect_timeout_ms;
@@ -83,8 +86,15 @@ struct engine_phase {
     int64_t grace_us;               /* after a stop, wait this long for replies */
 };
 
+/* Where a phase is, for the progress line. */
+struct engine_progress {
+    uint64_t done, errors;          /* requests completed, and of those failed */
+    uint64_t p99_us;                /* latency p99 so far: the highest of the loops'
+                                     * (each refreshed every 250 ms); 0 = none yet */
+};
+
 /* Called about ten times a second from engine_run's thread. */
-typedef void engine_tick_fn(void *arg, uint64_t done, uint64_t errors);
+typedef void engine_tick_fn(void *arg, const struct engine_progress *pr);
 
 struct engine;
 
@@ -93,6 +103,10 @@ struct engine *engine_create(const struct engine_config *cfg, char *err);
  * in `out` (reset first). Returns 0, or -1 with err set. */
 int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *out,
                engine_tick_fn *tick, void *tick_arg, char *err);
+/* 1 when the last engine_run stopped early because its first --fail-fast
+ * requests all failed to connect or resolve (the phase's result is what
+ * was measured; its errors say why). */
+int engine_gave_up(const struct engine *e);
 /* "native" or "curl": the transport engine_create chose. */
 const char *engine_name(const struct engine *e);
 /* Closes every connection and handle; uv_loop_close must succeed. */

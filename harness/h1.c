@@ -529,7 +529,9 @@ static int on_headers_complete(http_parser *p)
     c->r.status = p->status_code;
     c->event = EV_HEADERS;
     http_parser_pause(p, 1);
-    return 0;
+    /* 1 tells the parser a reply to HEAD has no body, whatever its
+     * Content-Length says. */
+    return c->lp->target->head;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len)

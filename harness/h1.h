@@ -39,6 +39,7 @@ struct h1_target {
     struct addrinfo *addrs;     /* getaddrinfo's list; tried in order */
     char host[300];             /* Host header value */
     char *request_target;       /* path and query */
+    int head;                   /* requests are HEAD: replies carry no body */
 };
 
 /* NULL when the native engine can send what this configuration asks for,

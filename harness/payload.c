@@ -642,17 +642,19 @@ static size_t header_name(const char *line, int *empty)
     return n;
 }
 
-/* 1 when a user header names `name` (with a value or without: either way
- * the built-in one is not sent). */
+int payload_user_has(const char *const *headers, size_t n, const char *name)
+{
+    int empty;
+    size_t len = header_name(name, &empty);
+    for (size_t i = 0; i < n; i++)
+        if (header_name(headers[i], &empty) == len && strncasecmp(headers[i], name, len) == 0)
+            return 1;
+    return 0;
+}
+
 static int user_has(const struct payload_head_spec *h, const char *name)
 {
-    size_t len = strlen(name);
-    for (size_t i = 0; i < h->nheaders; i++) {
-        int empty;
-        if (header_name(h->headers[i], &empty) == len && strncasecmp(h->headers[i], name, len) == 0)
-            return 1;
-    }
-    return 0;
+    return payload_user_has(h->headers, h->nheaders, name);
 }
 
 static void put_line(struct out *o, const char *name, const char *value)
@@ -665,7 +667,8 @@ static void put_line(struct out *o, const char *name, const char *value)
 static void emit_head(const struct payload_head_spec *h, const struct payload *p, struct out *o)
 {
     int post = p->len > 0 || p->headers[0] != NULL;
-    put_str(o, post ? "POST " : "GET ");
+    put_str(o, h->method ? h->method : post ? "POST" : "GET");
+    put_str(o, " ");
     put_str(o, h->target);
     put_str(o, " HTTP/1.1\r\n");
     if (!user_has(h, "Host"))
@@ -681,7 +684,7 @@ static void emit_head(const struct payload_head_spec *h, const struct payload *p
             put_line(o, h->headers[i], "");
     }
     for (int k = 0; k < PAYLOAD_MAX_HEADERS; k++)
-        if (p->headers[k])
+        if (p->headers[k] && !user_has(h, p->headers[k]))
             put_line(o, p->headers[k], "");
     if (post) {
         put_str(o, "Content-Length: ");

@@ -57,6 +57,7 @@ struct payload_head_spec {
     const char *user_agent;    /* or NULL for none */
     const char *const *headers;/* the user's "Name: value" lines */
     size_t nheaders;
+    const char *method;        /* "PUT"...; NULL: POST with a body, else GET */
 };
 
 struct payload_options {
@@ -94,6 +95,11 @@ void payload_destroy(struct payload_set *s);
  * value removes it. Built once, before the first request; a second call
  * replaces the heads. 0, or -1 with err set (out of memory). */
 int payload_build_heads(struct payload_set *s, const struct payload_head_spec *h, char *err);
+/* 1 when one of the user's "Name: value" (or "Name:") lines gives the
+ * header that `name` names ("Accept", or a line "Content-Type: x"),
+ * case-insensitively: the built-in one is then not sent. */
+int payload_user_has(const char *const *headers, size_t n, const char *name);
+
 /* "json-b64", "raw", "multipart", "tfserving" (alias "kserve-v1"),
  * "kserve-v2", "kserve-v2-binary", "file", "none" <-> enum; -EINVAL for an
  * unknown name. */

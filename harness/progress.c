@@ -33,10 +33,14 @@ void progress_start(struct progress *p, const char *what, uint64_t total, int64_
     p->rate = 0;
 }
 
-void progress_format(const struct progress *p, uint64_t done, uint64_t errors, int64_t now_us,
+void progress_format(const struct progress *p, const struct engine_progress *pr, int64_t now_us,
                      char *buf, size_t len)
 {
-    char left[32] = "";
+    uint64_t done = pr->done;
+    unsigned long long errors = (unsigned long long)pr->errors;
+    char left[32] = "", p99[32] = "";
+    if (pr->p99_us)
+        snprintf(p99, sizeof p99, ", p99 %.1f ms", (double)pr->p99_us / 1000);
     double elapsed_s = (double)(now_us - p->start_us) / 1e6;
     int64_t left_us = -1;
     if (p->total && p->rate > 0 && done < p->total)
@@ -48,18 +52,18 @@ void progress_format(const struct progress *p, uint64_t done, uint64_t errors, i
         snprintf(left, sizeof left, ", %s left", units_format_duration(left_us, d, sizeof d));
     }
     if (p->total)
-        snprintf(buf, len, "%s: %llu/%llu (%.0f%%), %.0f req/s, errors %llu%s", p->what,
+        snprintf(buf, len, "%s: %llu/%llu (%.0f%%), %.0f req/s, errors %llu%s%s", p->what,
                  (unsigned long long)done, (unsigned long long)p->total,
-                 100.0 * (double)done / (double)p->total, p->rate, (unsigned long long)errors,
-                 left);
+                 100.0 * (double)done / (double)p->total, p->rate, errors, p99, left);
     else
-        snprintf(buf, len, "%s: %llu done in %.0f s, %.0f req/s, errors %llu%s", p->what,
-                 (unsigned long long)done, elapsed_s, p->rate, (unsigned long long)errors, left);
+        snprintf(buf, len, "%s: %llu done in %.0f s, %.0f req/s, errors %llu%s%s", p->what,
+                 (unsigned long long)done, elapsed_s, p->rate, errors, p99, left);
 }
 
-void progress_tick(void *arg, uint64_t done, uint64_t errors)
+void progress_tick(void *arg, const struct engine_progress *pr)
 {
     struct progress *p = arg;
+    uint64_t done = pr->done;
     if (!p->out)
         return;
     int64_t now = lg_now_us();
@@ -73,7 +77,7 @@ void progress_tick(void *arg, uint64_t done, uint64_t errors)
         return;
     p->shown_us = now;
     char line[512];
-    progress_format(p, done, errors, now, line, sizeof line);
+    progress_format(p, pr, now, line, sizeof line);
     lg_printable(line); /* a label may hold anything */
     if (p->tty) {
         fprintf(p->out, "\r\033[K%s", line);

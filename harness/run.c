@@ -139,6 +139,19 @@ static double spread(const double v[3])
     return sum > 0 ? (hi - lo) / (sum / 3) : 0;
 }
 
+/* --fail-fast gave up on a phase: say why, in the transport's words. The
+ * caller stops the run with exit 3 once what was measured is written. */
+static int gave_up(const struct run_state *rs, const struct stats *st)
+{
+    if (!engine_gave_up(rs->engine))
+        return 0;
+    fprintf(stderr, "loadgen: %s: the first %u requests all failed to connect%s%s%s; stopped "
+                    "(--fail-fast %u); is the server up and the URL right?\n",
+            rs->cfg->target, rs->cfg->fail_fast, st->nerrmsg ? " (" : "",
+            st->nerrmsg ? st->errmsg[0].text : "", st->nerrmsg ? ")" : "", rs->cfg->fail_fast);
+    return 1;
+}
+
 /* Measure windows until throughput and p50 of the last three agree within
  * --stability (perf_analyzer's rule), then merge those three into
  * rs->stats. Returns 0, or -1 with err set; *windows counts what ran. */
@@ -156,6 +169,10 @@ static int measure_until_stable(struct run_state *rs, struct engine_phase *ph, u
         struct stats *st = rs->win[w % 3];
         if (engine_run(rs->engine, ph, st, progress_tick, &rs->progress, err) < 0)
             return -1;
+        if (engine_gave_up(rs->engine)) {
+            w++;
+            break;
+        }
         double d = stats_duration_s(st);
         rps[w % 3] = d > 0 ? (double)st->requests / d : 0;
         p50[w % 3] = (double)hist_percentile(st->h[STATS_LATENCY], 50);
@@ -260,6 +277,8 @@ static int run_level(struct run_state *rs, const struct level_spec *spec, unsign
             print_error(err);
             return LG_EXIT_FAIL;
         }
+        if (gave_up(rs, rs->scratch))
+            return LG_EXIT_ALL_FAILED;
         if (stop_requested)
             return 0;
     }
@@ -300,7 +319,7 @@ static int run_level(struct run_state *rs, const struct level_spec *spec, unsign
         .cycle = cycle,
         .test_no = ++rs->test_no,
         .interrupted = stop_requested != 0,
-        .unstable = !stable && !stop_requested,
+        .unstable = !stable && !stop_requested && !engine_gave_up(rs->engine),
         .windows = windows,
         .slo = judged ? (*met ? "met" : "broken") : "",
         .cost_per_hour = cfg->cost_per_hour,
@@ -334,7 +353,7 @@ static int run_level(struct run_state *rs, const struct level_spec *spec, unsign
     }
     if (judged && !*met && !cfg->auto_threads)
         rs->slo_broken = 1;
-    return 0;
+    return gave_up(rs, st) ? LG_EXIT_ALL_FAILED : 0;
 }
 
 /* Every level of the plan, each --cycles times; all cycles must meet the
@@ -478,6 +497,8 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
         .url = cfg->url,
         .headers = cfg->headers,
         .nheaders = cfg->nheaders,
+        .method = cfg->method[0] ? cfg->method : NULL,
+        .fail_fast = cfg->fail_fast,
         .user_agent = cfg->user_agent,
         .timeout_ms = cfg->timeout_ms,
         .connect_timeout_ms = cfg->connect_timeout_ms,

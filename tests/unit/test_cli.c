@@ -64,7 +64,7 @@ static const struct {
     {"--url http://h/ --cost-per-hour cheap", "--cost-per-hour cheap"},
     {"--url http://h/ --timeout", "--timeout: needs a value"},
     {"--url http://h/ stray", "'stray': unexpected argument"},
-    {"--url http://h/ --method PUT", "--method PUT: use GET or POST"},
+    {"--url http://h/ --method P,UT", "--method P,UT: a method is letters only"},
     {"--url http://h/ --synthetic 1000000 --image-size 8192x8192", "more than half of this machine"},
     /* sscanf's %d wrapped 4294967304 round to 8 */
     {"--url http://h/ --image-size 4294967304x8", "--image-size 4294967304x8: write WIDTHxHEIGHT"},
@@ -319,7 +319,38 @@ static void the_habits_of_wrk_hey_and_curl_work(void **state)
     assert_string_equal(cfg.label, "h:8080"); /* no --label: host:port */
     cli_free(&cfg);
     assert_int_equal(parse(&cfg, err, "-m GET http://h/ping --no-out"), CLI_RUN);
-    assert_int_equal(cfg.get, 1);
+    assert_string_equal(cfg.method, "GET");
+    assert_int_equal(cfg.payload.format, PAYLOAD_NONE);
+    cli_free(&cfg);
+    /* Any method, upper-cased as hey does; PUT and PATCH carry the images,
+     * DELETE nothing unless --data gives it a body. */
+    assert_int_equal(parse(&cfg, err, "-m put http://h/x --no-out"), CLI_RUN);
+    assert_string_equal(cfg.method, "PUT");
+    assert_int_not_equal(cfg.payload.format, PAYLOAD_NONE);
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "-m DELETE http://h/x --no-out"), CLI_RUN);
+    assert_int_equal(cfg.payload.format, PAYLOAD_NONE);
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "-m DELETE -D {} http://h/x --no-out"), CLI_RUN);
+    assert_int_equal(cfg.payload.format, PAYLOAD_FILE);
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "-m DELETE --synthetic 4 http://h/x --no-out"), CLI_ERROR);
+    assert_non_null(strstr(err, "--method DELETE sends no images"));
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "-m HEAD -D x http://h/x --no-out"), CLI_ERROR);
+    assert_non_null(strstr(err, "--method HEAD sends no body"));
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "-m G/ET http://h/x --no-out"), CLI_ERROR);
+    assert_non_null(strstr(err, "letters only"));
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "-m CONNECT http://h/x --no-out"), CLI_ERROR);
+    cli_free(&cfg);
+    /* --fail-fast: 20 by default, 0 turns it off. */
+    assert_int_equal(parse(&cfg, err, "http://h/x --no-out"), CLI_RUN);
+    assert_int_equal(cfg.fail_fast, 20);
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "http://h/x --fail-fast 0 --no-out"), CLI_RUN);
+    assert_int_equal(cfg.fail_fast, 0);
     cli_free(&cfg);
     assert_int_equal(parse(&cfg, err, "http://h/ -D {\"x\":1} -T application/x-test --no-out"),
                      CLI_RUN);

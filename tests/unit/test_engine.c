@@ -119,7 +119,8 @@ struct client {
 
 static volatile sig_atomic_t stop_flag;
 
-static void client_start(struct client *c, const char *url, unsigned slots, long timeout_ms)
+static void client_start(struct client *c, const char *url, unsigned slots, long timeout_ms,
+                         unsigned fail_fast)
 {
     char err[LG_ERRLEN];
     struct corpus_options co = {.synthetic = 4, .width = 16, .height = 16, .seed = 1};
@@ -137,6 +138,7 @@ static void client_start(struct client *c, const char *url, unsigned slots, long
         .max_slots = slots,
         .checks = {.max_reply_bytes = 1 << 20},
         .stop = &stop_flag,
+        .fail_fast = fail_fast,
     };
     if (!(c->engine = engine_create(&cfg, err)))
         fail_msg("engine_create: %s", err);
@@ -168,7 +170,7 @@ static void a_closed_loop_sends_exactly_n_requests_and_the_server_sees_them(void
     (void)state;
     struct server *s = server_start(1000, 0, 0, 0, 0);
     struct client c;
-    client_start(&c, s->url, 16, 5000);
+    client_start(&c, s->url, 16, 5000, 0);
     struct engine_phase ph = {.concurrency = 16, .requests = 1000, .grace_us = 1000000};
     assert_int_equal(run(&c, &ph, NULL), 0);
     assert_int_equal(c.stats->requests, 1000);
@@ -192,7 +194,7 @@ static void failures_and_resets_are_counted_in_their_class(void **state)
     (void)state;
     struct server *s = server_start(0, 1.0, 0, 0, 0);
     struct client c;
-    client_start(&c, s->url, 4, 5000);
+    client_start(&c, s->url, 4, 5000, 0);
     struct engine_phase ph = {.concurrency = 4, .requests = 200, .grace_us = 1000000};
     assert_int_equal(run(&c, &ph, NULL), 0);
     assert_int_equal(c.stats->requests, 200);
@@ -201,7 +203,7 @@ static void failures_and_resets_are_counted_in_their_class(void **state)
     server_stop(s, NULL);
 
     s = server_start(0, 0, 1.0, 0, 0);
-    client_start(&c, s->url, 4, 5000);
+    client_start(&c, s->url, 4, 5000, 0);
     assert_int_equal(run(&c, &ph, NULL), 0);
     assert_int_equal(c.stats->requests, 200);
     assert_int_equal(c.stats->by_class[CLASS_RESET], 200);
@@ -214,7 +216,7 @@ static void a_server_slower_than_the_timeout_gives_timeouts(void **state)
     (void)state;
     struct server *s = server_start(300000, 0, 0, 0, 0); /* 300 ms */
     struct client c;
-    client_start(&c, s->url, 4, 50); /* 50 ms */
+    client_start(&c, s->url, 4, 50, 0); /* 50 ms */
     struct engine_phase ph = {.concurrency = 4, .requests = 8, .grace_us = 1000000};
     assert_int_equal(run(&c, &ph, NULL), 0);
     assert_int_equal(c.stats->requests, 8);
@@ -230,7 +232,7 @@ static void an_open_loop_keeps_its_rate_and_counts_from_the_intended_time(void *
      * freeze is measured from when it was due, not when it went out. */
     struct server *s = server_start(1000, 0, 0, 300000, 300000);
     struct client c;
-    client_start(&c, s->url, 200, 5000);
+    client_start(&c, s->url, 200, 5000, 0);
     struct engine_phase ph = {.concurrency = 200, .rate = 200, .duration_us = 1000000,
                               .arrival = PACER_CONSTANT, .grace_us = 2000000};
     assert_int_equal(run(&c, &ph, NULL), 0);
@@ -243,11 +245,14 @@ static void an_open_loop_keeps_its_rate_and_counts_from_the_intended_time(void *
     server_stop(s, NULL);
 }
 
-static void stop_after(void *arg, uint64_t done, uint64_t errors)
+static uint64_t ticked_p99_us;
+
+static void stop_after(void *arg, const struct engine_progress *pr)
 {
     (void)arg;
-    (void)errors;
-    if (done >= 50)
+    if (pr->p99_us)
+        ticked_p99_us = pr->p99_us;
+    if (pr->done >= 50 && ticked_p99_us)
         stop_flag = 1;
 }
 
@@ -256,7 +261,7 @@ static void a_stop_ends_the_phase_and_replies_in_flight_get_the_grace(void **sta
     (void)state;
     struct server *s = server_start(20000, 0, 0, 0, 0); /* 20 ms */
     struct client c;
-    client_start(&c, s->url, 8, 5000);
+    client_start(&c, s->url, 8, 5000, 0);
     struct engine_phase ph = {.concurrency = 8, .requests = 100000, .grace_us = 1000000};
     int64_t t0 = lg_now_us();
     assert_int_equal(run(&c, &ph, stop_after), 0);
@@ -265,6 +270,8 @@ static void a_stop_ends_the_phase_and_replies_in_flight_get_the_grace(void **sta
     /* In flight at the stop: answered within the grace, so all are ok. */
     assert_int_equal(c.stats->by_class[CLASS_OK], c.stats->requests);
     assert_true(took < 5000000);
+    /* The progress line's p99 so far: the server's 20 ms, give or take. */
+    assert_in_range(ticked_p99_us, 19000, 500000);
     client_stop(&c);
     server_stop(s, NULL);
 }
@@ -277,12 +284,47 @@ static void a_refused_connection_is_a_connect_error(void **state)
     snprintf(url, sizeof url, "%s", s->url);
     server_stop(s, NULL); /* the port is now closed */
     struct client c;
-    client_start(&c, url, 2, 2000);
+    client_start(&c, url, 2, 2000, 0);
     struct engine_phase ph = {.concurrency = 2, .requests = 10, .grace_us = 1000000};
     assert_int_equal(run(&c, &ph, NULL), 0);
     assert_int_equal(c.stats->requests, 10);
     assert_int_equal(c.stats->by_class[CLASS_CONNECT], 10);
+    assert_false(engine_gave_up(c.engine)); /* no --fail-fast */
     client_stop(&c);
+}
+
+/* --fail-fast 20: the phase ends soon after the first 20 requests all fail
+ * to connect, on every loop, instead of running its 100000. */
+static void fail_fast_gives_up_when_the_first_requests_all_fail_to_connect(void **state)
+{
+    (void)state;
+    struct server *s = server_start(0, 0, 0, 0, 0);
+    char url[64];
+    snprintf(url, sizeof url, "%s", s->url);
+    server_stop(s, NULL);
+    struct client c;
+    client_start(&c, url, 8, 2000, 20);
+    struct engine_phase ph = {.concurrency = 8, .requests = 100000, .grace_us = 1000000};
+    assert_int_equal(run(&c, &ph, NULL), 0);
+    assert_true(engine_gave_up(c.engine));
+    assert_in_range(c.stats->requests, 20, 10000);
+    assert_int_equal(c.stats->by_class[CLASS_CONNECT], c.stats->requests);
+    client_stop(&c);
+}
+
+/* A server that answers ends the watch: the phase runs to its end. */
+static void fail_fast_leaves_a_phase_that_connects_alone(void **state)
+{
+    (void)state;
+    struct server *s = server_start(0, 0, 0, 0, 0);
+    struct client c;
+    client_start(&c, s->url, 4, 5000, 1);
+    struct engine_phase ph = {.concurrency = 4, .requests = 200, .grace_us = 1000000};
+    assert_int_equal(run(&c, &ph, NULL), 0);
+    assert_false(engine_gave_up(c.engine));
+    assert_int_equal(c.stats->by_class[CLASS_OK], 200);
+    client_stop(&c);
+    server_stop(s, NULL);
 }
 
 int main(void)
@@ -294,6 +336,8 @@ int main(void)
         cmocka_unit_test(an_open_loop_keeps_its_rate_and_counts_from_the_intended_time),
         cmocka_unit_test(a_stop_ends_the_phase_and_replies_in_flight_get_the_grace),
         cmocka_unit_test(a_refused_connection_is_a_connect_error),
+        cmocka_unit_test(fail_fast_gives_up_when_the_first_requests_all_fail_to_connect),
+        cmocka_unit_test(fail_fast_leaves_a_phase_that_connects_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,6 +76,28 @@ static void user_headers_replace_or_remove_the_built_in_ones(void **state)
     payload_destroy(s);
 }
 
+/* The payload's own Content-Type too: two would reach the server. */
+static void a_user_content_type_replaces_the_payloads(void **state)
+{
+    struct payload_set *s = raw_set();
+    const char *h[] = {"content-type: application/octet-stream"};
+    heads(s, h, 1);
+    head_is(s, 1, "POST /score?v=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: loadgen/test\r\n"
+                  "Accept: */*\r\ncontent-type: application/octet-stream\r\nContent-Length: 2\r\n\r\n");
+    payload_destroy(s);
+}
+
+static void the_method_names_the_request_line(void **state)
+{
+    struct payload_set *s = raw_set();
+    struct payload_head_spec h = {"/x", "h", NULL, NULL, 0, "PUT"};
+    char err[LG_ERRLEN] = "";
+    assert_int_equal(payload_build_heads(s, &h, err), 0);
+    head_is(s, 1, "PUT /x HTTP/1.1\r\nHost: h\r\nAccept: */*\r\nContent-Type: image/jpeg\r\n"
+                  "Content-Length: 2\r\n\r\n");
+    payload_destroy(s);
+}
+
 static void get_head_has_no_length(void **state)
 {
     struct payload_set *s = NULL;
@@ -145,7 +167,8 @@ static int framing_of(const char *reply)
     struct h1_conn c;
     assert_non_null(lp);
     assert_int_equal(uv_loop_init(&uv), 0);
-    h1_loop_init(lp, &uv, NULL, &hooks, 0, 0, 0);
+    static const struct h1_target target; /* replies to POST */
+    h1_loop_init(lp, &uv, &target, &hooks, 0, 0, 0);
     h1_conn_init(lp, &c, NULL);
     c.busy = 1;
     reply_framing_reset(&c.framing);
@@ -182,6 +205,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(post_head_has_content_type_and_length_per_body),
         cmocka_unit_test(user_headers_replace_or_remove_the_built_in_ones),
+        cmocka_unit_test(a_user_content_type_replaces_the_payloads),
+        cmocka_unit_test(the_method_names_the_request_line),
         cmocka_unit_test(get_head_has_no_length),
         cmocka_unit_test(native_takes_plain_http_only),
         cmocka_unit_test(target_is_taken_apart_as_curl_does),
