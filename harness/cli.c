@@ -710,6 +710,8 @@ static const struct flag flags[] = {
      .call = flag_http2},
     {"http2-prior-knowledge", NULL, FLAG_CALL_SWITCH, 0, 0, 0, NULL,
      "HTTP/2 from the first byte on http:// (the server must speak it)", .call = flag_http2},
+    {"streams", NULL, FLAG_UINT, C(streams), 1, 1000, "N",
+     "HTTP/2: requests in flight per connection, as h2load -m\n(default 1; connections = in flight / N)"},
     {"insecure", "k", FLAG_SWITCH, C(insecure), 0, 0, NULL, "do not verify the server's certificate"},
     {"cacert", NULL, FLAG_CALL, 0, 0, 0, "FILE", "CA bundle to verify the server with", .call = flag_cacert},
     {"follow", "L", FLAG_CALL_SWITCH, 0, 0, 0, NULL,
@@ -874,6 +876,19 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
     if (cfg->checks.server_time_header && cfg->checks.server_time_json)
         return lg_err(err, "--server-time-header and --server-time-json: give one or the other"),
                CLI_ERROR;
+    /* libcurl before 8.0.0 stacks a second HTTP/2 layer on a prior-knowledge
+     * connection it reuses (curl issue 10634, fixed by pull request 10643):
+     * each connection's first request succeeds and every later one fails
+     * with "Error in the HTTP2 framing layer", multiplexed or not. */
+    if (cfg->http2 == ENGINE_HTTP2_PRIOR_KNOWLEDGE &&
+        curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
+        return lg_err(err, "--http2-prior-knowledge: libcurl %s cannot reuse a prior-knowledge "
+                           "connection (curl issue 10634, fixed in 8.0.0); use https:// with "
+                           "--http2, or a libcurl of 8.0.0 or later",
+                      curl_version_info(CURLVERSION_NOW)->version), CLI_ERROR;
+    if (cfg->streams > 1 && !cfg->http2)
+        return lg_err(err, "--streams %u: streams share an HTTP/2 connection; add --http2 "
+                           "(or --http2-prior-knowledge)", cfg->streams), CLI_ERROR;
     const char *why;
     if (cfg->engine == ENGINE_NATIVE &&
         (why = h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders)))

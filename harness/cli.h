@@ -56,6 +56,7 @@ struct run_config {
     const char *user_agent;
     long timeout_ms, connect_timeout_ms;
     int http2, insecure, follow;
+    unsigned streams;              /* --streams: HTTP/2 requests per connection */
     enum engine_kind engine;       /* --engine; ENGINE_AUTO by default */
     const char *cacert;
     struct engine_checks checks;

@@ -197,6 +197,7 @@ struct engine {
      * to connect; ff_fails counts them; gave_up once there were N. */
     _Atomic int ff_watch, gave_up;
     _Atomic unsigned ff_fails;
+    _Atomic int no_streams;    /* --streams, but a reply came over HTTP/1.x */
     int native;                /* slots use h1.c, not libcurl */
     struct h1_target target;   /* native: where requests go */
 };
@@ -831,6 +832,12 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
     curl_off_t pretransfer = 0, connect = 0, appconnect = 0, up = 0, down = 0;
     char *target = NULL;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    if (e->cfg.streams > 1 && status) {
+        long version = 0;
+        curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+        if (version != CURL_HTTP_VERSION_2_0)
+            atomic_store_explicit(&e->no_streams, 1, memory_order_relaxed);
+    }
     /* TTFB runs from when curl starts sending to the first header line.
      * CURLINFO_STARTTRANSFER is not it: libcurl 7.88 sets it when a body
      * past 64 KiB starts going out, not when the reply starts. */
@@ -1154,6 +1161,11 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
                                                       : (long)CURL_HTTP_VERSION_2_0);
     else
         curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    /* A new request waits for a connection that may carry it as one more
+     * stream rather than open its own; once a connection holds --streams,
+     * the next opens another. Over HTTP/1.1 each still gets its own. */
+    if (c->streams > 1)
+        curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
     if (c->payloads->items[0].headers[0] == NULL && c->payloads->items[0].len == 0)
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     /* HEAD through NOBODY: curl then reads no body, whatever the reply's
@@ -1223,6 +1235,19 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
         curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, timer_set);
         curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh);
         curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, (long)SHARD_SLOTS);
+        /* HTTP/2: --streams requests share a connection, as h2load -m;
+         * by default one each, so that -c means connections on both
+         * protocols. */
+        curl_multi_setopt(sh->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
+                          (long)(e->cfg.streams > 1 ? e->cfg.streams : 1));
+        /* ... and as many connections as the shard's slots need, no more:
+         * requests added together would each open one before the first
+         * connection says it multiplexes. */
+        unsigned in_shard = nslots - k * SHARD_SLOTS < SHARD_SLOTS ? nslots - k * SHARD_SLOTS
+                                                                  : SHARD_SLOTS;
+        if (e->cfg.streams > 1)
+            curl_multi_setopt(sh->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                              (long)((in_shard + e->cfg.streams - 1) / e->cfg.streams));
     }
     l->nslots = nslots;
     l->slots = calloc(nslots, sizeof *l->slots);
@@ -1499,6 +1524,11 @@ void engine_destroy(struct engine *e)
     free_lists(e->lists, e->cfg.payloads->count);
     curl_free(e->origin_url);
     free(e);
+}
+
+int engine_streams_refused(const struct engine *e)
+{
+    return atomic_load(&((struct engine *)e)->no_streams);
 }
 
 int engine_gave_up(const struct engine *e)

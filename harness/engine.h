@@ -65,6 +65,8 @@ struct engine_config {
     long timeout_ms;                /* whole request; 0 = none */
     long connect_timeout_ms;
     int http2;                      /* 0, ENGINE_HTTP2 or ENGINE_HTTP2_PRIOR_KNOWLEDGE */
+    unsigned streams;               /* HTTP/2 requests in flight per connection (h2load -m);
+                                     * 0 or 1: a connection per request in flight */
     int insecure;
     int follow;                     /* enum engine_follow */
     const char *cacert;             /* CA bundle path, or NULL */
@@ -107,6 +109,11 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
  * requests all failed to connect or resolve (the phase's result is what
  * was measured; its errors say why). */
 int engine_gave_up(const struct engine *e);
+/* 1 once a reply came over HTTP/1.x although --streams asked to share
+ * HTTP/2 connections: each connection then carries one request at a time,
+ * and at most connections (in flight / streams, rounded up per 32) are in
+ * flight. */
+int engine_streams_refused(const struct engine *e);
 /* "native" or "curl": the transport engine_create chose. */
 const char *engine_name(const struct engine *e);
 /* Closes every connection and handle; uv_loop_close must succeed. */

@@ -107,6 +107,7 @@ static int prepare_payloads(const struct run_config *cfg, struct payload_set **o
 
 struct run_state {
     const struct run_config *cfg;
+    int warned_streams;    /* said once that --streams met HTTP/1.1 */
     struct engine *engine;
     struct stats *stats, *scratch;
     struct stats *win[3];  /* --until-stable: the last three windows */
@@ -353,6 +354,12 @@ static int run_level(struct run_state *rs, const struct level_spec *spec, unsign
     }
     if (judged && !*met && !cfg->auto_threads)
         rs->slo_broken = 1;
+    if (cfg->streams > 1 && !rs->warned_streams && engine_streams_refused(rs->engine)) {
+        fprintf(stderr, "loadgen: --streams %u: the server answered in HTTP/1.1, one request per "
+                        "connection, so fewer were in flight than asked; drop --streams for it\n",
+                cfg->streams);
+        rs->warned_streams = 1;
+    }
     return gave_up(rs, st) ? LG_EXIT_ALL_FAILED : 0;
 }
 
@@ -503,6 +510,7 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
         .timeout_ms = cfg->timeout_ms,
         .connect_timeout_ms = cfg->connect_timeout_ms,
         .http2 = cfg->http2,
+        .streams = cfg->streams,
         .insecure = cfg->insecure,
         .follow = cfg->follow,
         .engine = cfg->engine,
