@@ -3,7 +3,9 @@
 # new module needs no edit here. Objects go to obj/<variant>/.
 
 PREFIX  ?= /usr/local
-VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
+# The release (VERSION, semantic versioning) and the commit it was built from.
+VERSION := $(shell cat VERSION)
+BUILD   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 PKGS    := libcurl libuv libcjson
 LIBS_EXTRA := -lhttp_parser -ljpeg -lpthread -lm
 
@@ -23,7 +25,7 @@ CC      ?= cc
 # CFLAGS/LDFLAGS stay the user's (e.g. CFLAGS=-O0); SAN adds sanitizers.
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(SAN) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers \
-           -DLOADGEN_VERSION='"$(VERSION)"' -DLOADGEN_DATADIR='"$(PREFIX)/share/loadgen"' \
+           -DLOADGEN_VERSION='"$(VERSION)"' -DLOADGEN_BUILD='"$(BUILD)"' -DLOADGEN_DATADIR='"$(PREFIX)/share/loadgen"' \
            -Iharness $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBS_EXTRA)
@@ -61,7 +63,7 @@ $(BIN): $(OBJDIR)/harness/main.o $(OBJDIR)/libloadgen.a
 $(OBJDIR)/libloadgen.a: $(LIBOBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OBJDIR)/%.o: %.c $(wildcard harness/*.h harness/analyze/*.h harness/serve/*.h)
+$(OBJDIR)/%.o: %.c $(wildcard harness/*.h harness/analyze/*.h harness/serve/*.h) VERSION
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<

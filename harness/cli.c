@@ -602,7 +602,7 @@ static int flag_slo(void *o, const struct flag *f, const char *v, char *err)
 
 static int flag_version(void *o, const struct flag *f, const char *v, char *err)
 {
-    puts("loadgen " LOADGEN_VERSION);
+    puts("loadgen " LOADGEN_VERSION " (git " LOADGEN_BUILD ")");
     return FLAGS_HELP;
 }
 

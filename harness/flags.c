@@ -427,6 +427,9 @@ void flags_usage(const struct flag_cmd *cmd, FILE *out)
                 fprintf(out, " (also -%c)", *l);
         fputc('\n', out);
     }
+    /* -h/--help is every command's, unless its table takes the letter. */
+    fprintf(out, "%-*s%s\n", HELP_COLUMN, find_letter(cmd, 'h') ? "      --help" : "  -h, --help",
+            "this help");
     if (cmd->epilogue)
         fprintf(out, "\n%s", cmd->epilogue);
 }

@@ -50,7 +50,10 @@ expect_eq "the JSON counts replies by status" \
 lg "$URL" -z 1 -c 2 --synthetic 2 --no-out -q >"$T/pos" 2>&1
 expect_eq "a positional URL and -z 1 (seconds) run" "$?" 0
 check "named by its host:port without --label" grep -q "^127.0.0.1:$SERVE_PORT -> $URL" "$T/pos"
-check "-V prints the version" bash -c "'$LOADGEN' -V | grep -q '^loadgen [0-9a-z]'"
+check "-V prints a release number and the commit" bash -c "'$LOADGEN' -V | grep -Eq '^loadgen [0-9]+\.[0-9]+\.[0-9]+ \(git [0-9a-z-]+\)$'"
+for c in run serve plot compare report merge; do
+  check "loadgen $c --help lists its flags and -h, --help itself" bash -c "'$LOADGEN' $c --help | grep -q '^  -h, --help  *this help\$'"
+done
 
 # An open loop that cannot keep its rate says so and marks its row
 # (-R 1000 with 10 in flight at 5 ms per request reaches about 2000/s at best;
