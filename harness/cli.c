@@ -31,15 +31,16 @@
 #define MAX_DURATION_US (366LL * 86400 * 1000000)
 
 /* One level spec: "50" or "20:50:10". */
-static int parse_levels(const char *flag, const char *s, int is_rate, struct run_config *cfg,
-                        char *err)
+/* One part of a level list: N, or START:END[:STEP], appended to the levels. */
+static int parse_level_part(const char *flag, const char *s, int is_rate, struct run_config *cfg,
+                            char *err)
 {
     struct units_range r;
     int rc = units_parse_range(s, is_rate, &r);
     if (rc < 0) {
         if (!is_rate && strchr(s, ':') == NULL)
-            return lg_err(err, "%s %s: not a positive whole number; write N or START:END[:STEP]",
-                          flag, s);
+            return lg_err(err, "%s %s: not a positive whole number; write N, START:END[:STEP] "
+                               "or a list such as 20,50,100", flag, s);
         return lg_err(err, "%s %s: %s; write START:END[:STEP] with START <= END and STEP > 0",
                       flag, s, rc == -ERANGE ? "too large" : "not a valid level or range");
     }
@@ -53,18 +54,37 @@ static int parse_levels(const char *flag, const char *s, int is_rate, struct run
     if (is_rate && r.end > 10000000)
         return lg_err(err, "%s %s: more than 10000000 requests/s; use several client machines",
                       flag, s);
-    size_t n = 0;
     for (double v = r.start; v <= r.end + 1e-9; v += r.step) {
-        if (n == CLI_MAX_LEVELS)
+        if (cfg->nlevels == CLI_MAX_LEVELS)
             return lg_err(err, "%s %s: more than %d levels; use a larger STEP", flag, s,
                           CLI_MAX_LEVELS);
         if (is_rate)
-            cfg->rates[n++] = v;
+            cfg->rates[cfg->nlevels++] = v;
         else
-            cfg->levels[n++] = (unsigned)llround(v);
+            cfg->levels[cfg->nlevels++] = (unsigned)llround(v);
     }
-    cfg->nlevels = n;
     return 0;
+}
+
+/* N, START:END[:STEP], or a comma-separated list of those (20,50,100), in
+ * the order given. */
+static int parse_levels(const char *flag, const char *s, int is_rate, struct run_config *cfg,
+                        char *err)
+{
+    char part[64];
+    cfg->nlevels = 0;
+    for (const char *p = s;;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof part)
+            return lg_err(err, "%s %s: %s", flag, s, n ? "a level too long" : "an empty level in the list");
+        memcpy(part, p, n);
+        part[n] = '\0';
+        if (parse_level_part(flag, part, is_rate, cfg, err) < 0)
+            return -1;
+        if (!p[n])
+            return 0;
+        p += n + 1;
+    }
 }
 
 static int parse_count(const char *flag, const char *s, uint64_t min, uint64_t *out, char *err)

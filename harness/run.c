@@ -210,9 +210,16 @@ static int slo_met(const struct run_config *cfg, const struct stats *st)
 /* Where the human text goes: stdout, or stderr when the JSON result is
  * written to stdout (--json -, /dev/stdout), so that stdout is the JSON
  * alone, for jq or a pipe. */
+/* The text summary's stream: stderr when an output (--json -, --out -,
+ * --requests-log -, --history -) has stdout, so that a script reads only
+ * that output there. */
 static FILE *run_text(const struct run_config *cfg)
 {
-    return cfg->json && fileio_is_stdout(cfg->json) ? stderr : stdout;
+    const char *outs[] = {cfg->json, cfg->out, cfg->requests_log, cfg->history};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
+        if (outs[i] && fileio_is_stdout(outs[i]))
+            return stderr;
+    return stdout;
 }
 
 static void write_level(struct run_state *rs, const struct report_level *lv)

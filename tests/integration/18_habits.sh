@@ -130,3 +130,13 @@ check "... says streams need HTTP/2" grep -q -- "--streams 4: streams share an H
 lg "$URL/x" --http2 --streams 4 -c 8 -n 40 --loops 1 --synthetic 2 --image-size 32x32 --no-out -q --engine curl >/dev/null 2>"$T/err"
 expect_eq "--streams against an HTTP/1.1 server: exit 0" "$?" 0
 check "... warns that fewer were in flight" grep -q -- "--streams 4: the server answered in HTTP/1.1" "$T/err"
+
+# For scripts: --out - puts only the CSV on stdout (the text goes to
+# stderr), as --json - does with the JSON; --threads takes a list.
+lg "$URL/score" -n 20 --threads 2,4 --synthetic 2 --image-size 32x32 --out - >"$T/csv.out" 2>"$T/csv.err"
+expect_eq "--out - --threads 2,4: exit 0" "$?" 0
+expect_eq "--out -: stdout is the CSV alone, a header and a row per level" "$(wc -l <"$T/csv.out")" 3
+expect_eq "--threads 2,4: the levels in the order given" "$(csv_col "$T/csv.out" concurrency 1),$(csv_col "$T/csv.out" concurrency 2)" "2,4"
+check "--out -: the text summary went to stderr" grep -q "closed loop    4 in flight" "$T/csv.err"
+lg "$URL/score" -n 20 --threads 2,,4 --no-out >/dev/null 2>"$T/err"
+expect_eq "--threads 2,,4: exit 2" "$?" 2
