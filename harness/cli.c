@@ -651,7 +651,8 @@ static const struct flag flags[] = {
     {"url", "u", FLAG_CALL, 0, 0, 0, "URL", "endpoint, http:// or https:// (or give it without --url)",
      .call = flag_url},
     {"threads", "c", FLAG_CALL, 0, 0, 0, "N|A:B[:S]",
-     "requests in flight, or a sweep of levels (default 50);\n"
+     "requests in flight, or a sweep of levels (default 50):\n"
+     "20:50:10, or a list such as 20,50,100;\n"
      "auto: step up (1, 2, 4, ... --auto-max, then bisect) to the highest\n"
      "level that meets --slo and --max-error-rate: the capacity at SLO",
      .call = flag_threads, .alias = "concurrency"},
@@ -663,7 +664,7 @@ static const struct flag flags[] = {
      .call = flag_warmup},
     {"pause", NULL, FLAG_DURATION, C(pause_us), 0, YEAR_US, "T", "pause between levels"},
     {"rate", "R", FLAG_CALL, 0, 0, 0, "R|A:B[:S]",
-     "open loop: R requests/s (latency counted from the\nintended send time: no coordinated omission)",
+     "open loop: R requests/s, a sweep or a list (latency counted\nfrom the intended send time: no coordinated omission)",
      .call = flag_rate},
     {"arrival", NULL, FLAG_CALL, 0, 0, 0, "constant|poisson", "open-loop arrivals (default constant)",
      .call = flag_arrival},
