@@ -401,6 +401,11 @@ static int flag_data(void *o, const struct flag *f, const char *v, char *err)
         cfg->payload.body_file = v + 1;
         cfg->payload.body_data = NULL;
     } else {
+        /* hey's -D takes a file name: sending the name itself would be a
+         * silent mistake. */
+        struct stat st;
+        if (stat(v, &st) == 0 && S_ISREG(st.st_mode))
+            return flags_errf(err, f, v, "that is a file; write -D @%s to send it, as curl does", v);
         cfg->payload.body_data = v;
         cfg->payload.body_file = NULL;
     }
@@ -670,7 +675,8 @@ static const struct flag flags[] = {
      .call = flag_arrival},
     {"max-inflight", NULL, FLAG_UINT, C(max_inflight), 1, 1000000, "N",
      "open loop: cap on requests in flight (default 1000)"},
-    {"loops", NULL, FLAG_UINT, C(loops), 1, 256, "J", "event-loop threads (default: cores, at most N)"},
+    {"loops", "t", FLAG_UINT, C(loops), 1, 256, "J",
+     "event-loop threads, as wrk -t (default: cores, at most N)"},
     {"start-at", NULL, FLAG_CALL, 0, 0, 0, "TIME", "wait until this Unix time (seconds) before starting",
      .call = flag_start_at},
     {"until-stable", NULL, FLAG_SWITCH, C(until_stable), 0, 0, NULL,

@@ -65,6 +65,8 @@ static const struct {
     {"--url http://h/ --timeout", "--timeout: needs a value"},
     {"--url http://h/ stray", "'stray': unexpected argument"},
     {"--url http://h/ --method P,UT", "--method P,UT: a method is letters only"},
+    /* hey's -D is a file name; curl's wants @ before it */
+    {"--url http://h/ -D /etc/hostname", "--data /etc/hostname: that is a file; write -D @/etc/hostname"},
     {"--url http://h/ --synthetic 1000000 --image-size 8192x8192", "more than half of this machine"},
     /* sscanf's %d wrapped 4294967304 round to 8 */
     {"--url http://h/ --image-size 4294967304x8", "--image-size 4294967304x8: write WIDTHxHEIGHT"},
@@ -312,7 +314,8 @@ static void the_habits_of_wrk_hey_and_curl_work(void **state)
 {
     struct run_config cfg;
     char err[LG_ERRLEN];
-    assert_int_equal(parse(&cfg, err, "http://h:8080/score -z 30 -c 8 --no-out"), CLI_RUN);
+    assert_int_equal(parse(&cfg, err, "http://h:8080/score -z 30 -c 8 -t 2 --no-out"), CLI_RUN);
+    assert_int_equal(cfg.loops, 2); /* wrk's -t: threads, here event loops */
     assert_string_equal(cfg.url, "http://h:8080/score");
     assert_int_equal(cfg.duration_us, 30000000);
     assert_int_equal(cfg.requests, 0); /* -d alone: for the time */
