@@ -921,11 +921,10 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
         (why = h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders)))
         return lg_err(err, "--engine native: %s; use --engine curl or auto", why), CLI_ERROR;
 
-    /* The default results folder is ours to create; a folder the user
-     * named must already exist. */
-    if (cfg->out && !have_out)
-        mkdir("results", 0777);
-    const char *outs[][2] = {{"--out", cfg->out}, {"--json", cfg->json},
+    /* The default results folder is created by cli_prepare_outputs; a
+     * folder the user named must already exist. */
+    cfg->default_out = cfg->out && !have_out;
+    const char *outs[][2] = {{"--out", cfg->default_out ? NULL : cfg->out}, {"--json", cfg->json},
                              {"--requests-log", cfg->requests_log}, {"--history", cfg->history}};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
         if (outs[i][1] && strcmp(outs[i][1], "-") != 0 && check_output(outs[i][0], outs[i][1], err) < 0)
@@ -960,8 +959,15 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
     return CLI_RUN;
 }
 
-int cli_check_outputs(const struct run_config *cfg, char *err)
+int cli_prepare_outputs(const struct run_config *cfg, char *err)
 {
+    if (cfg->default_out) {
+        if (mkdir("results", 0777) != 0 && errno != EEXIST)
+            return lg_err(err, "cannot create the results folder for %s: %s; give --out FILE "
+                               "or --no-out", DEFAULT_OUT, strerror(errno)), -EINVAL;
+        if (check_output("--out", cfg->out, err) < 0)
+            return -EINVAL;
+    }
     const char *const names[] = {"--out", "--json", "--requests-log", "--history"};
     const char *const paths[] = {cfg->out, cfg->json, cfg->requests_log, cfg->history};
     const enum fileio_kind kinds[] = {FILEIO_CSV_SUMMARY, FILEIO_JSON, FILEIO_CSV_REQUESTS,

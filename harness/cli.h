@@ -66,6 +66,7 @@ struct run_config {
     double cost_per_hour;          /* < 0 when unknown */
 
     const char *out;               /* summary CSV; NULL with --no-out */
+    int default_out;               /* out is results/summary.csv, not given */
     const char *json;
     const char *requests_log;
     const char *history;
@@ -105,11 +106,13 @@ enum cli_result {
 /* `argv[0]` is the program or "run". Prints only --help / --version. */
 enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *err);
 void cli_free(struct run_config *cfg);
-/* The outputs against each other and against what is on disk: one file
- * given to two outputs, or an existing file of another format (--json onto
- * the summary CSV) is refused. Apart from cli_parse so that a scenario's
- * own path rules speak first. 0, or -EINVAL with err set. */
-int cli_check_outputs(const struct run_config *cfg, char *err);
+/* Creates the default results folder when the summary goes there (cli_parse
+ * itself touches nothing), then checks the outputs against each other and
+ * against what is on disk: one file given to two outputs, or an existing
+ * file of another format (--json onto the summary CSV) is refused. Apart
+ * from cli_parse so that a scenario's own path rules speak first. 0, or
+ * -EINVAL with err set. */
+int cli_prepare_outputs(const struct run_config *cfg, char *err);
 /* 1 when the long option `name` (no dashes) takes a value, 0 when it is a
  * switch, -1 when there is no such option. For scenario files. */
 int cli_flag_takes_value(const char *name);

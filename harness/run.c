@@ -478,7 +478,7 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
     }
     int rc;
     enum cli_result parsed = cli_parse(argc, argv, cfg, err);
-    if (parsed == CLI_RUN && cli_check_outputs(cfg, err) < 0)
+    if (parsed == CLI_RUN && cli_prepare_outputs(cfg, err) < 0)
         parsed = CLI_ERROR;
     switch (parsed) {
     case CLI_EXIT_OK:
@@ -687,7 +687,7 @@ int run_main(int argc, char **argv)
         if (!cfg || !av)
             snprintf(err, sizeof err, "out of memory");
         else if (r == CLI_RUN && (scenario_check_paths(path, &sc->targets[i], cfg, err) < 0 ||
-                                  cli_check_outputs(cfg, err) < 0))
+                                  cli_prepare_outputs(cfg, err) < 0))
             r = CLI_ERROR;
         if (cfg)
             cli_free(cfg);

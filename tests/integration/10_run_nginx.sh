@@ -52,9 +52,10 @@ expect_eq "503: errors=100" "$(csv_col "$T/e.csv" errors)" 100
 check "503: counted as http_5xx" grep -q "http_5xx 100" <(lg --url "$URL/fail" -c 5 -n 100 --no-out -q 2>&1)
 check "404: counted as http_4xx" grep -q "http_4xx 50" <(lg --url "$URL/bad" -c 5 -n 50 --no-out -q 2>&1)
 
-# 4. a closed port: class connect for every request, exit 3
+# 4. a closed port: class connect for every request, exit 3 (--fail-fast 0:
+#    every request is tried; 18_habits.sh tests the early stop)
 closed=$(free_port)
-lg --url "http://127.0.0.1:$closed/score" --threads 10 -n 50 --out "$T/c.csv" -q >"$T/c.txt" 2>&1
+lg --url "http://127.0.0.1:$closed/score" --threads 10 -n 50 --fail-fast 0 --out "$T/c.csv" -q >"$T/c.txt" 2>&1
 expect_eq "closed port: exit 3" "$?" 3
 check "closed port: class connect 50" grep -q "connect 50" "$T/c.txt"
 expect_eq "closed port: the row is still written" "$(csv_col "$T/c.csv" errors)" 50

@@ -140,3 +140,6 @@ expect_eq "--threads 2,4: the levels in the order given" "$(csv_col "$T/csv.out"
 check "--out -: the text summary went to stderr" grep -q "closed loop    4 in flight" "$T/csv.err"
 lg "$URL/score" -n 20 --threads 2,,4 --no-out >/dev/null 2>"$T/err"
 expect_eq "--threads 2,,4: exit 2" "$?" 2
+lg "$DEAD" -c 4 -n 100 --warmup 50 --synthetic 2 --image-size 32x32 --no-out -q >/dev/null 2>"$T/err"
+expect_eq "--fail-fast in the warm-up: exit 3 before the level" "$?" 3
+check "... saying why" grep -q "the first 20 requests all failed to connect" "$T/err"
