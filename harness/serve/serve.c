@@ -171,7 +171,13 @@ int serve_main(int argc, char **argv)
         .idle_timeout_ms = o.idle_timeout_us / 1000,
         .send_timeout_ms = o.send_timeout_us / 1000,
     };
-    if (httpd_create(&s.httpd, &s.loop, o.host, o.port, routes, &sc, &lim, err)) {
+    struct httpd_grpc grpc = {
+        .model = o.model,
+        .px = sc.prof.input_px,
+        .max_images = o.max_images,
+        .fail_status = o.fail_status,
+    };
+    if (httpd_create(&s.httpd, &s.loop, o.host, o.port, routes, &sc, &lim, &grpc, err)) {
         fprintf(stderr, "loadgen serve: %s\n", err);
         rc = LG_EXIT_FAIL;
         goto out;
