@@ -770,6 +770,7 @@ int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port
     h->routes = routes;
     h->lim = *lim;
     h->grpc = grpc != NULL;
+    routes_watch_grpc(routes, &h->st.grpc_requests, &h->st.grpc_errors);
     int rc = sim_create(&h->sim, simcfg, done, h);
     if (!rc && grpc && (rc = h2_env_init(&h->h2, h, loop, h->sim, &h->lim, &h->st, &h->mem, grpc->model,
                                  grpc->px, grpc->max_images, grpc->fail_status)))
