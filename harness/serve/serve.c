@@ -93,9 +93,17 @@ static int simulation(const struct serve_opts *o, struct sim_config *sc, char *e
         .freeze_us = o->freeze_us,
         .seed = o->seed,
     };
-    if (o->fixed_us < 0) {
-        char path[PATH_MAX];
-        const char *file = o->profile;
+    char path[PATH_MAX];
+    const char *file = o->profile;
+    if (o->fixed_us >= 0) {
+        /* No service times needed, but the model's input size (its
+         * metadata) still comes from its profile when there is one. */
+        struct sim_profile p;
+        char ignored[LG_ERRLEN];
+        if ((file || !profile_find(path, sizeof path, ignored)) &&
+            !profile_load(file ? file : path, o->model, o->device, &p, ignored))
+            sc->prof.input_px = p.input_px;
+    } else {
         if (!file) {
             if (profile_find(path, sizeof path, err))
                 return -1;

@@ -13,9 +13,15 @@ Calls:
       N images of zeros; DATATYPE FP32 (default), FP16, UINT8, INT64, BYTES
       (N JPEG headers), or any string; SHAPE like 2,224,224,3 (default
       N,224,224,3, or N for BYTES); HOW raw (default), typed, short (one
-      element missing)
+      element missing), empty (no data at all)
   predict MODEL N [DATATYPE]           TF Serving Predict
   path PATH                            an empty message to any method path
+Raw HTTP/2 (hand-made frames, no HPACK decoding; for hostile cases):
+  raw-partial     a ModelInfer stream whose message is cut short, then
+                  silence: prints the seconds until the server closes
+  raw-frame       half a frame header, then silence: the same
+  raw-streams K   K streams opened at once on one connection: prints how
+                  many the server refused (RST_STREAM REFUSED_STREAM)
 """
 import json
 import struct
@@ -60,6 +66,8 @@ def infer_request(model, n, dt, shape, name, how):
             t.contents.uint_contents.extend(vals)
     else:
         size = SIZES.get(dt, 4) * elements
+        if how == "empty":
+            size = 0
         if how == "short":
             size -= SIZES.get(dt, 4)
         q.raw_input_contents.append(b"\0" * size)
@@ -67,8 +75,68 @@ def infer_request(model, n, dt, shape, name, how):
     return q
 
 
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def frame(ftype, flags, stream, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", stream) + payload
+
+
+def hpack_literal(name, value):
+    """A literal header field without indexing, new name, no Huffman."""
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+
+def request_headers(stream, end_stream):
+    block = (b"\x83\x86" + hpack_literal(b":path", b"/inference.GRPCInferenceService/ModelInfer") +
+             hpack_literal(b":authority", b"127.0.0.1") + hpack_literal(b"content-type", b"application/grpc") +
+             hpack_literal(b"te", b"trailers"))
+    return frame(1, 0x4 | (0x1 if end_stream else 0), stream, block)
+
+
+def raw(port, what, args):
+    import socket
+    import time
+    s = socket.create_connection(("127.0.0.1", int(port)))
+    s.sendall(PREFACE + frame(4, 0, 0, b""))
+    if what == "raw-partial":
+        s.sendall(request_headers(1, False) + frame(0, 0, 1, b"\0" + struct.pack(">I", 1000) + b"x" * 10))
+    elif what == "raw-frame":
+        s.sendall(b"\0\0\x10\x01")
+    elif what == "raw-streams":
+        s.sendall(b"".join(request_headers(2 * i + 1, False) for i in range(int(args[0]))))
+    start = time.monotonic()
+    s.settimeout(30)
+    buf = b""
+    refused = 0
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+            while len(buf) >= 9:
+                n = int.from_bytes(buf[:3], "big")
+                if len(buf) < 9 + n:
+                    break
+                if buf[3] == 3 and int.from_bytes(buf[9:13], "big") == 7:
+                    refused += 1
+                buf = buf[9 + n:]
+            if what == "raw-streams" and time.monotonic() - start > 2:
+                break
+    except (socket.timeout, ConnectionResetError):
+        pass
+    if what == "raw-streams":
+        print(refused)
+    else:
+        print("%.1f" % (time.monotonic() - start))
+
+
 def main():
     port, what, args = sys.argv[2], sys.argv[3], sys.argv[4:]
+    if what.startswith("raw-"):
+        raw(port, what, args)
+        return
     ch = grpc.insecure_channel("127.0.0.1:" + port,
                                options=[("grpc.max_receive_message_length", 256 << 20),
                                         ("grpc.max_send_message_length", 256 << 20)])
