@@ -349,11 +349,13 @@ int grpc_unpack(struct grpc_arena *a, const ProtobufCMessageDescriptor *d, const
             return 0;
         if (!a->want)
             return -EBADMSG;
-        /* Grow to what the failed attempt asked for (a lower bound: it
-         * stopped at the first failure) and try again. */
-        size_t cap = a->cap ? a->cap : 4096;
-        while (cap < a->cap + a->want)
-            cap *= 2;
+        /* Grow and try again: at least double, and at least twice the
+         * message (bytes fields are copied) plus 4 KiB of structs, so a
+         * message that needs the limit is parsed two or three times, not
+         * once per doubling. */
+        size_t cap = a->cap * 2 > a->cap + a->want ? a->cap * 2 : a->cap + a->want;
+        if (cap < 2 * n + 4096)
+            cap = 2 * n + 4096;
         if (cap > a->limit) {
             if (a->cap >= a->limit)
                 return -E2BIG;

@@ -40,6 +40,11 @@
  * without waiting on WINDOW_UPDATEs; the bytes are counted as they come. */
 #define WINDOW (1u << 20)
 #define ID_MAX 128
+/* Decode arena kept between requests: a 224x224x3 FP32 request needs ~0.7 MB. */
+#define ARENA_KEEP (4u << 20)
+/* Free slots that keep their buffers once a connection has no stream
+ * open: an idle connection after a burst of 128 pins little. */
+#define KEEP_SLOTS 4
 
 enum method { M_NONE, M_LIVE, M_READY, M_SMETA, M_MREADY, M_MMETA, M_INFER, M_PREDICT };
 
@@ -94,6 +99,7 @@ struct h2 {
     unsigned replica;
     struct stream *free, *all;
     struct h2 *next_zombie;
+    unsigned open;                /* slots taken (streams open or held by the model) */
     unsigned in_model;            /* streams the model holds */
     unsigned receiving;           /* streams whose request is incomplete */
     size_t mem;                   /* bytes counted in *env->mem */
@@ -319,21 +325,27 @@ static unsigned check(struct stream *st)
                       "gives one request (--max-body)");
         return 0;
     }
+    unsigned images = 0;
     switch (st->method) {
     case M_MREADY: {
         const Inference__ModelReadyRequest *q = (const Inference__ModelReadyRequest *)m;
         model_named(st, q->name, q->version);
-        return 0;
+        break;
     }
     case M_MMETA: {
         const Inference__ModelMetadataRequest *q = (const Inference__ModelMetadataRequest *)m;
         model_named(st, q->name, q->version);
-        return 0;
+        break;
     }
-    case M_INFER: return check_infer(st, (const Inference__ModelInferRequest *)m);
-    case M_PREDICT: return check_predict(st, (const Tensorflow__Serving__PredictRequest *)m);
-    default: return 0;
+    case M_INFER: images = check_infer(st, (const Inference__ModelInferRequest *)m); break;
+    case M_PREDICT: images = check_predict(st, (const Tensorflow__Serving__PredictRequest *)m); break;
+    default: break;
     }
+    /* The arena is outside --max-inflight: one that a large message grew
+     * is given back rather than pinned. */
+    if (env->arena.cap > ARENA_KEEP)
+        grpc_arena_free(&env->arena);
+    return images;
 }
 
 /* ---- answers ---- */
@@ -519,6 +531,7 @@ static struct stream *stream_take(struct h2 *s)
         grpc_reader_init(&st->rd, max > UINT32_MAX ? UINT32_MAX : (uint32_t)max);
     }
     grpc_reader_next(&st->rd);
+    s->open++;
     st->req = (struct sim_req){.stream = 1, .replica = s->replica};
     st->method = M_NONE;
     st->http = 0;
@@ -529,6 +542,21 @@ static struct stream *stream_take(struct h2 *s)
     st->out = NULL;
     st->out_len = st->out_off = 0;
     return st;
+}
+
+/* No stream open: free slots past the first KEEP_SLOTS give their buffers back. */
+static void trim(struct h2 *s)
+{
+    unsigned k = 0;
+    for (struct stream *st = s->free; st; st = st->next_free, k++) {
+        if (k < KEEP_SLOTS)
+            continue;
+        account(s, -(ptrdiff_t)(st->rd.cap + st->own_cap));
+        grpc_reader_free(&st->rd);
+        free(st->own);
+        st->own = NULL;
+        st->own_cap = 0;
+    }
 }
 
 /* Gives back what a slot holds past KEEP_STREAM and puts it on the free list. */
@@ -550,6 +578,8 @@ static void stream_give(struct stream *st)
     account(s, (ptrdiff_t)(st->rd.cap + st->own_cap) - (ptrdiff_t)had);
     st->next_free = s->free;
     s->free = st;
+    if (--s->open == 0)
+        trim(s);
 }
 
 /* END_STREAM: draw the fate, check, hand to the model. */
