@@ -60,8 +60,11 @@ ifeq ($(V),1)
 Q :=
 endif
 
-.PHONY: all test unit demo bench asan ubsan valgrind fuzz soak e2e install clean help
+.PHONY: all gen test unit demo bench asan ubsan valgrind fuzz soak e2e install clean help
 all: $(BIN)
+
+# The C of proto/, for scripts/fuzz.sh.
+gen: $(GENC) $(GENH)
 
 $(BIN): $(OBJDIR)/harness/main.o $(OBJDIR)/libloadgen.a
 	@echo "  LD    $@"

@@ -235,7 +235,8 @@ int grpc_infer_request_pack(const char *model, const char *version, const struct
     Inference__ModelInferRequest__InferInputTensor *tp = &t;
     ProtobufCBinaryData raw = {in->data_len, (uint8_t *)in->data};
     int64_t shape[GRPC_MAX_DIMS];
-    memcpy(shape, in->shape, in->ndims * sizeof *shape);
+    if (in->ndims)
+        memcpy(shape, in->shape, in->ndims * sizeof *shape);
     t.name = (char *)in->name;
     t.datatype = (char *)in->datatype;
     t.n_shape = in->ndims;
@@ -385,7 +386,8 @@ static int output_of(const char *name, const char *datatype, size_t ndims, const
     *o = (struct grpc_output){.ndims = ndims, .data_len = data_len};
     strncat(o->name, name ? name : "", sizeof o->name - 1);
     strncat(o->datatype, datatype ? datatype : "", sizeof o->datatype - 1);
-    memcpy(o->shape, shape, ndims * sizeof *shape);
+    if (ndims) /* shape may be NULL then */
+        memcpy(o->shape, shape, ndims * sizeof *shape);
     return 0;
 }
 
