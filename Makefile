@@ -10,7 +10,8 @@ LIBS_EXTRA := -lhttp_parser -ljpeg -lpthread -lm
 # Dependencies are installed on demand: a fresh Debian machine needs only make.
 ifeq ($(filter clean help,$(MAKECMDGOALS)),)
 DEPS_OK := $(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && test -f /usr/include/http_parser.h && test -f /usr/include/jpeglib.h && \
-             command -v protoc-c >/dev/null && /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && echo yes)
+             command -v protoc-c >/dev/null && command -v h2load >/dev/null && \
+             test -d /usr/lib/python3/dist-packages/grpc_tools && test -d /usr/lib/python3/dist-packages/grpc && echo yes)
 ifneq ($(DEPS_OK),yes)
 $(info loadgen: build dependencies missing; running scripts/install-deps.sh)
 DEPS_RC := $(shell scripts/install-deps.sh >&2; echo $$?)

@@ -838,8 +838,6 @@ int h2_feed(struct h2 *s, const char *p, size_t n)
         return -EPROTO;
     }
     pump(s);
-    if (!s->writing)
-        watch(s);
     return 0;
 }
 

@@ -153,3 +153,8 @@ if [ "${LOADGEN_SANITIZED:-0}" != 1 ] && command -v valgrind >/dev/null; then
 else
   echo "ok - serve under valgrind # SKIP sanitized build or no valgrind"
 fi
+
+# Every serve above stopped cleanly: under ASan/UBSan (make asan) a report
+# would be in its stderr.
+expect_eq "no sanitizer report from any serve" \
+  "$(cat "$T"/serve.*.err | grep -c 'Sanitizer\|runtime error')" 0
