@@ -74,7 +74,7 @@ $(BIN): $(OBJDIR)/harness/main.o $(OBJDIR)/libloadgen.a
 $(OBJDIR)/libloadgen.a: $(LIBOBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OBJDIR)/%.o: %.c $(wildcard harness/*.h harness/analyze/*.h harness/serve/*.h) | $(GENH)
+$(OBJDIR)/%.o: %.c $(wildcard harness/*.h harness/analyze/*.h harness/serve/*.h) $(GENH)
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
