@@ -6,12 +6,14 @@ PREFIX  ?= /usr/local
 # The release (VERSION, semantic versioning) and the commit it was built from.
 VERSION := $(shell cat VERSION)
 BUILD   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-PKGS    := libcurl libuv libcjson
+PKGS    := libcurl libuv libcjson libprotobuf-c libnghttp2
 LIBS_EXTRA := -lhttp_parser -ljpeg -lpthread -lm
 
 # Dependencies are installed on demand: a fresh Debian machine needs only make.
 ifeq ($(filter clean help,$(MAKECMDGOALS)),)
-DEPS_OK := $(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && test -f /usr/include/http_parser.h && test -f /usr/include/jpeglib.h && echo yes)
+DEPS_OK := $(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && test -f /usr/include/http_parser.h && test -f /usr/include/jpeglib.h && \
+             command -v protoc-c >/dev/null && command -v h2load >/dev/null && \
+             test -d /usr/lib/python3/dist-packages/grpc_tools && test -d /usr/lib/python3/dist-packages/grpc && echo yes)
 ifneq ($(DEPS_OK),yes)
 $(info loadgen: build dependencies missing; running scripts/install-deps.sh)
 DEPS_RC := $(shell scripts/install-deps.sh >&2; echo $$?)
@@ -34,7 +36,15 @@ VARIANT ?= release
 OBJDIR  := obj/$(VARIANT)
 SRC     := $(sort $(wildcard harness/*.c harness/analyze/*.c harness/serve/*.c))
 LIBSRC  := $(filter-out harness/main.c,$(SRC))
-LIBOBJ  := $(LIBSRC:%.c=$(OBJDIR)/%.o)
+# The services' .proto files (proto/README.md) become C through protoc-c, in
+# obj/<variant>/gen/, never committed; their objects join libloadgen.a.
+PROTOS  := $(sort $(wildcard proto/*.proto proto/*/*.proto proto/*/*/*.proto proto/*/*/*/*.proto))
+GENDIR  := $(OBJDIR)/gen
+ALL_CFLAGS += -I$(GENDIR)
+GENC    := $(PROTOS:proto/%.proto=$(GENDIR)/%.pb-c.c)
+GENH    := $(GENC:.c=.h)
+GENOBJ  := $(GENC:.c=.o)
+LIBOBJ  := $(LIBSRC:%.c=$(OBJDIR)/%.o) $(GENOBJ)
 TESTSRC := $(sort $(wildcard tests/unit/test_*.c))
 TESTBIN := $(TESTSRC:tests/unit/%.c=$(OBJDIR)/tests/%)
 # The fuzz targets, built with their replay main: make test runs each over
@@ -53,8 +63,11 @@ ifeq ($(V),1)
 Q :=
 endif
 
-.PHONY: all test unit demo bench asan ubsan valgrind fuzz soak e2e install clean help
+.PHONY: all gen test unit demo bench asan ubsan valgrind fuzz soak e2e install clean help
 all: $(BIN)
+
+# The C of proto/, for scripts/fuzz.sh.
+gen: $(GENC) $(GENH)
 
 $(BIN): $(OBJDIR)/harness/main.o $(OBJDIR)/libloadgen.a
 	@echo "  LD    $@"
@@ -63,18 +76,29 @@ $(BIN): $(OBJDIR)/harness/main.o $(OBJDIR)/libloadgen.a
 $(OBJDIR)/libloadgen.a: $(LIBOBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OBJDIR)/%.o: %.c $(wildcard harness/*.h harness/analyze/*.h harness/serve/*.h) VERSION
+$(OBJDIR)/%.o: %.c $(wildcard harness/*.h harness/analyze/*.h harness/serve/*.h) $(GENH) VERSION
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(OBJDIR)/tests/%: tests/unit/%.c $(OBJDIR)/libloadgen.a
+.SECONDARY: $(GENC) $(GENH)
+# One protoc-c run writes both the .c and the .h of a file.
+$(GENDIR)/%.pb-c.c $(GENDIR)/%.pb-c.h: proto/%.proto
+	@mkdir -p $(GENDIR)
+	@echo "  PROTO $<"
+	$(Q)protoc-c --proto_path=proto --c_out=$(GENDIR) $<
+
+$(GENDIR)/%.pb-c.o: $(GENDIR)/%.pb-c.c $(GENH)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(OBJDIR)/tests/%: tests/unit/%.c $(OBJDIR)/libloadgen.a | $(GENH)
 	@mkdir -p $(dir $@)
 	@echo "  TEST  $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) -o $@ $< \
 	    $(OBJDIR)/libloadgen.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
-$(OBJDIR)/fuzz/%: tests/fuzz/%.c $(OBJDIR)/libloadgen.a
+$(OBJDIR)/fuzz/%: tests/fuzz/%.c $(OBJDIR)/libloadgen.a | $(GENH)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ  $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJDIR)/libloadgen.a $(LDLIBS)

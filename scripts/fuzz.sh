@@ -14,9 +14,11 @@ cd "$(dirname "$0")/.."
 
 secs=${FUZZ_SECONDS:-60}
 out=obj/fuzz
-pkgs="libcurl libuv libcjson"
+pkgs="libcurl libuv libcjson libprotobuf-c libnghttp2"
+# The protobuf-c code that targets name on their fuzz-sources line.
+make --no-print-directory -s VARIANT=release gen
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror -Wshadow \
--Wno-unused-parameter -Iharness $(pkg-config --cflags $pkgs)"
+-Wno-unused-parameter -Iharness -Iobj/release/gen $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lhttp_parser -ljpeg -lpthread -lm"
 san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 

@@ -5,7 +5,8 @@
 set -e
 PKGS="build-essential pkg-config libcurl4-openssl-dev libuv1-dev libcjson-dev \
 libcmocka-dev libhttp-parser-dev libjpeg-dev nginx-light gnuplot-nox curl \
-python3 python3-yaml openssl valgrind"
+python3 python3-yaml openssl valgrind \
+libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev python3-grpcio python3-grpc-tools nghttp2-client"
 # make bench compares loadgen with the tools people would otherwise use.
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS wrk hey nghttp2-client apache2-utils linux-perf"
 missing=""

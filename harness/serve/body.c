@@ -19,6 +19,8 @@ static const char *const texts[BODY_ERR_COUNT] = {
     [BODY_BAD_B64] = "an image field is not valid base64",
     [BODY_NOT_IMAGE] = "not an image: the bytes start with neither a JPEG nor a PNG signature",
     [BODY_BAD_TENSOR] = "inputs: each needs name, shape, datatype and data matching the shape",
+    [BODY_BAD_MODEL_TENSOR] = "inputs: a tensor does not fit the model (GET /v2/models/NAME): "
+                              "name input_1, datatype FP32 (or FP16, UINT8, INT64), shape [N, H, W, 3]",
     [BODY_BAD_BINARY] = "binary tensor data does not match binary_data_size and the body length",
     [BODY_BAD_MULTIPART] = "multipart body has no boundary or no complete part",
     [BODY_TOO_MANY_IMAGES] = "too many images in one request; send at most --max-images",
@@ -183,7 +185,10 @@ static size_t dtype_size(const char *dt)
 #define TENSOR_MAX (1ULL << 40)
 
 struct tensor {
+    const char *name;
     const char *datatype;
+    int64_t shape[8];       /* the first 8 dimensions */
+    size_t ndims;
     uint64_t elements;      /* product of shape */
     uint64_t batch;         /* shape[0], or 1 for a scalar */
     const cJSON *data;      /* JSON data, or NULL */
@@ -197,7 +202,9 @@ static enum body_err tensor_of(const cJSON *in, struct tensor *t)
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(in, "datatype");
     if (!cJSON_IsString(name) || !cJSON_IsArray(shape) || !cJSON_IsString(dt))
         return BODY_BAD_TENSOR;
+    t->name = name->valuestring;
     t->datatype = dt->valuestring;
+    t->ndims = 0;
     t->elements = 1;
     t->batch = 1;
     int i = 0;
@@ -210,6 +217,9 @@ static enum body_err tensor_of(const cJSON *in, struct tensor *t)
         uint64_t dim = (uint64_t)d->valuedouble;
         if (i == 0)
             t->batch = dim;
+        if (i < 8)
+            t->shape[i] = (int64_t)dim;
+        t->ndims = (size_t)i + 1;
         if (dim == 0 || t->elements > TENSOR_MAX / dim)
             return BODY_BAD_TENSOR; /* empty tensors carry no image: [1000000, 0] is refused */
         t->elements *= dim;
@@ -272,9 +282,25 @@ static enum body_err binary_bytes(const unsigned char *p, size_t n, uint64_t *co
     return BODY_OK;
 }
 
+/* A numeric tensor whose data matched its shape: does it fit the model? */
+static enum body_err fits(const struct model *m, const struct tensor *t)
+{
+    if (t->ndims > 8)
+        return BODY_BAD_MODEL_TENSOR;
+    struct model_tensor mt = {t->name, strlen(t->name), t->datatype, strlen(t->datatype),
+                              t->shape, t->ndims};
+    unsigned images;
+    uint64_t el;
+    char msg[160];
+    /* --max-images is v2's own check, below. */
+    if (model_check(m, &mt, UINT32_MAX, &images, &el, msg, sizeof msg))
+        return BODY_BAD_MODEL_TENSOR;
+    return BODY_OK;
+}
+
 /* The V2 request, JSON (bin == NULL) or with its binary section. */
 static enum body_err v2(const char *b, size_t json_len, const unsigned char *bin, size_t bin_len,
-                        struct sbuf *scratch, unsigned max, unsigned *images)
+                        const struct model *m, struct sbuf *scratch, unsigned max, unsigned *images)
 {
     enum body_err e;
     cJSON *root = parse_object(b, json_len, &e);
@@ -312,6 +338,8 @@ static enum body_err v2(const char *b, size_t json_len, const unsigned char *bin
         }
         if (!e && count != t.elements)
             e = BODY_BAD_TENSOR;
+        if (!e && !bytes)
+            e = fits(m, &t);
         /* The first input's batch dimension is the number of images. Every
          * dimension is at least 1 and the data matched the shape, so the
          * images are never more than the elements actually sent. */
@@ -329,18 +357,19 @@ static enum body_err v2(const char *b, size_t json_len, const unsigned char *bin
     return e == BODY_OK && *images == 0 ? BODY_NO_IMAGE : e;
 }
 
-enum body_err body_v2_json(const char *b, size_t n, struct sbuf *scratch, unsigned max,
-                           unsigned *images)
+enum body_err body_v2_json(const char *b, size_t n, const struct model *m, struct sbuf *scratch,
+                           unsigned max, unsigned *images)
 {
-    return v2(b, n, NULL, 0, scratch, max, images);
+    return v2(b, n, NULL, 0, m, scratch, max, images);
 }
 
-enum body_err body_v2_binary(const char *b, size_t n, size_t json_len, struct sbuf *scratch,
-                             unsigned max, unsigned *images)
+enum body_err body_v2_binary(const char *b, size_t n, size_t json_len, const struct model *m,
+                             struct sbuf *scratch, unsigned max, unsigned *images)
 {
     if (json_len > n)
         return BODY_BAD_BINARY;
-    return v2(b, json_len, (const unsigned char *)b + json_len, n - json_len, scratch, max, images);
+    return v2(b, json_len, (const unsigned char *)b + json_len, n - json_len, m, scratch, max,
+              images);
 }
 
 enum body_err body_raw(const char *b, size_t n, unsigned *images)

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "serve/model.h"
 #include "serve/sbuf.h"
 
 enum body_err {
@@ -21,6 +22,7 @@ enum body_err {
     BODY_BAD_B64,        /* an image field is not valid base64 */
     BODY_NOT_IMAGE,      /* bytes that start with neither JPEG nor PNG */
     BODY_BAD_TENSOR,     /* V2 input without name/shape/datatype, or data != shape */
+    BODY_BAD_MODEL_TENSOR,/* V2 numeric input that does not fit the model's metadata */
     BODY_BAD_BINARY,     /* V2 binary sizes that do not add up to the body */
     BODY_BAD_MULTIPART,  /* no boundary, or no complete part */
     BODY_TOO_MANY_IMAGES,/* more images than the caller's max (400, as the study's app) */
@@ -49,12 +51,15 @@ enum body_err body_v1(const char *b, size_t n, struct sbuf *scratch, unsigned ma
                       unsigned *images);
 /* POST /v2/models/NAME/infer, JSON only. Every dimension of a shape is a
  * whole number >= 1 and the data holds exactly their product of elements;
- * the images are the first input's batch dimension. */
-enum body_err body_v2_json(const char *b, size_t n, struct sbuf *scratch, unsigned max,
-                           unsigned *images);
+ * a numeric input (any datatype but BYTES) must also fit the model's
+ * metadata (model_check: the gRPC route's check); the images are the
+ * first input's batch dimension. BYTES inputs keep any name: the study's
+ * clients name them as they like. */
+enum body_err body_v2_json(const char *b, size_t n, const struct model *m, struct sbuf *scratch,
+                           unsigned max, unsigned *images);
 /* POST /v2/models/NAME/infer with Inference-Header-Content-Length: json_len. */
-enum body_err body_v2_binary(const char *b, size_t n, size_t json_len, struct sbuf *scratch,
-                             unsigned max, unsigned *images);
+enum body_err body_v2_binary(const char *b, size_t n, size_t json_len, const struct model *m,
+                             struct sbuf *scratch, unsigned max, unsigned *images);
 /* POST /predictions/NAME with the image bytes as the body. */
 enum body_err body_raw(const char *b, size_t n, unsigned *images);
 /* POST /predictions/NAME as multipart/form-data; every part is an image. */

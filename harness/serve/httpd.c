@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "common.h"
+#include "serve/h2.h"
 #include "serve/sbuf.h"
 #include "serve/tfd.h"
 
@@ -47,6 +48,11 @@
  * it grew past this, so idle connections pin almost nothing. */
 #define KEEP_PENDING (4u << 10)
 #define NO_DEADLINE INT64_MAX
+/* The HTTP/2 client preface (RFC 9113 3.4): a connection that opens with
+ * it speaks HTTP/2 with prior knowledge (gRPC's h2c). */
+static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+#define PREFACE_LEN (sizeof preface - 1)
+#define SNIFFED_H1 ((unsigned)PREFACE_LEN + 1)
 
 enum hdr { H_OTHER, H_CTYPE, H_IHCL, H_EXPECT };
 
@@ -88,6 +94,8 @@ struct conn {
     int discard;                    /* answered early: drop the rest of the body */
     int close_after;                /* close once the answer is written */
     int closing;
+    unsigned sniffed;               /* preface bytes matched so far, or SNIFFED_H1 */
+    struct h2 *h2;                  /* the HTTP/2 session once the preface came */
 };
 
 struct httpd {
@@ -104,6 +112,8 @@ struct httpd {
     uint64_t mem;                   /* bytes held by connections (sum of conn.mem) */
     uint64_t pool_mem;              /* bytes of the idle pool buffers */
     struct httpd_stats st;
+    struct h2_env h2;               /* what every HTTP/2 session shares */
+    int grpc;                       /* HTTP/2 (gRPC) served: h2 is set up */
     int port;
     /* One read buffer for every connection: the loop is single-threaded and
      * each read is parsed (or its leftover copied) before the next. */
@@ -181,6 +191,7 @@ static void body_give(struct conn *c)
 static void conn_closed(uv_handle_t *hd)
 {
     struct conn *c = hd->data;
+    h2_destroy(c->h2);
     body_give(c);
     sbuf_free(&c->pending);
     sbuf_free(&c->head);
@@ -293,6 +304,10 @@ static void answer_early(struct conn *c, enum route_error e)
 /* The model finished a request: answer it. */
 static void done(struct sim_req *r, void *arg)
 {
+    if (r->stream) {
+        h2_done(r);
+        return;
+    }
     struct conn *c = (struct conn *)((char *)r - offsetof(struct conn, req));
     answer(c, r->skip ? 0 : r->compute_us);
 }
@@ -426,14 +441,60 @@ static void alloc_shared(uv_handle_t *hd, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(c->h->rbuf, sizeof c->h->rbuf);
 }
 
+/* The first bytes of a connection: the HTTP/2 preface hands it to an
+ * nghttp2 session, anything else is HTTP/1.1. Bytes that matched a part of
+ * the preface are the preface's own, so nothing is kept while waiting. */
+static void sniff(struct conn *c, const char *p, size_t n)
+{
+    size_t k = PREFACE_LEN - c->sniffed;
+    if (k > n)
+        k = n;
+    if (!memcmp(p, preface + c->sniffed, k)) {
+        c->sniffed += (unsigned)k;
+        if (c->sniffed < PREFACE_LEN)
+            return;
+        if (h2_create(&c->h2, &c->h->h2, (uv_stream_t *)&c->tcp, c, &c->deadline_ms) ||
+            h2_feed(c->h2, preface, PREFACE_LEN) || h2_feed(c->h2, p + k, n - k))
+            conn_close(c, 0);
+        return;
+    }
+    size_t had = c->sniffed;
+    c->sniffed = SNIFFED_H1;
+    if (had == 0) {
+        feed(c, p, n);
+        return;
+    }
+    /* A request that began like the preface: parse it whole from pending. */
+    c->pending.len = 0;
+    if (grow(c, &c->pending, had + n)) {
+        conn_close(c, 0);
+        return;
+    }
+    sbuf_put(&c->pending, preface, had);
+    sbuf_put(&c->pending, p, n);
+    feed(c, c->pending.p, c->pending.len);
+}
+
 static void readable(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct conn *c = s->data;
     if (nread < 0)
         conn_close(c, 0);
-    else if (nread > 0)
+    else if (nread > 0 && c->h2) {
+        if (h2_feed(c->h2, buf->base, (size_t)nread))
+            conn_close(c, 0);
+    } else if (nread > 0 && c->sniffed < SNIFFED_H1 && c->h->grpc) {
+        sniff(c, buf->base, (size_t)nread);
+    } else if (nread > 0) {
         feed(c, buf->base, (size_t)nread);
+    }
 }
+
+int httpd_room(struct httpd *h, size_t more) { return room(h, more); }
+
+void httpd_rearm(struct httpd *h) { rearm(h); }
+
+void httpd_h2_close(void *conn) { conn_close(conn, 0); }
 
 /* The answer is written: give back oversized buffers, then parse what was
  * pipelined behind it or read on. */
@@ -700,7 +761,7 @@ static void accepted(uv_stream_t *server, int status)
 
 int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port,
                  struct routes *routes, const struct sim_config *simcfg,
-                 const struct httpd_limits *lim, char *err)
+                 const struct httpd_limits *lim, const struct httpd_grpc *grpc, char *err)
 {
     struct httpd *h = calloc(1, sizeof *h);
     if (!h)
@@ -708,8 +769,14 @@ int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port
     h->loop = loop;
     h->routes = routes;
     h->lim = *lim;
+    h->grpc = grpc != NULL;
+    routes_watch_grpc(routes, &h->st.grpc_requests, &h->st.grpc_errors);
     int rc = sim_create(&h->sim, simcfg, done, h);
+    if (!rc && grpc && (rc = h2_env_init(&h->h2, h, loop, h->sim, &h->lim, &h->st, &h->mem, grpc->model,
+                                 grpc->px, grpc->max_images, grpc->fail_status)))
+        sim_destroy(h->sim);
     if (rc) {
+        h2_env_free(&h->h2);
         free(h);
         return lg_err(err, "out of memory"), rc;
     }
@@ -733,6 +800,7 @@ int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port
         lg_err(err, "--listen %s:%d: %s; pick another port or --port 0", host, port, uv_strerror(rc));
         uv_close((uv_handle_t *)&h->listener, NULL);
         uv_run(loop, UV_RUN_DEFAULT); /* runs the close callback: h is then free to go */
+        h2_env_free(&h->h2);
         sim_destroy(h->sim);
         free(h);
         return rc;
@@ -790,6 +858,7 @@ void httpd_destroy(struct httpd *h)
         return;
     for (size_t i = 0; i < h->npool; i++)
         sbuf_free(&h->pool[i]);
+    h2_env_free(&h->h2);
     sim_destroy(h->sim);
     free(h);
 }

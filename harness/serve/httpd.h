@@ -3,7 +3,8 @@
  * connections parsed with http-parser (keep-alive, pipelining served in
  * order, bounded bodies), each complete request routed (routes.h) and handed
  * to the simulation (sim.h), whose completion queue runs on a timerfd
- * (tfd.h). One loop thread owns all of it.
+ * (tfd.h). A connection that opens with the HTTP/2 client preface is
+ * handed to h2.h (gRPC) instead. One loop thread owns all of it.
  */
 #ifndef LOADGEN_SERVE_HTTPD_H
 #define LOADGEN_SERVE_HTTPD_H
@@ -26,6 +27,8 @@ struct httpd_stats {
     uint64_t timeouts;        /* closed by a header, body, idle or send timeout */
     uint64_t busy;            /* refused 503: --max-inflight was full */
     uint64_t refused;         /* connections refused past --max-connections */
+    uint64_t grpc_requests;   /* gRPC calls (HTTP/2), also counted in requests */
+    uint64_t grpc_errors;     /* gRPC calls answered with a non-zero grpc-status */
     unsigned conns;           /* open now */
     unsigned conns_peak;      /* most open at once */
     /* Timer accuracy since the last httpd_stats_take: how much later than
@@ -49,12 +52,23 @@ struct httpd_limits {
     int64_t send_timeout_ms;    /* an answer the client does not read is dropped after this */
 };
 
+/* What gRPC serves (h2.h): the model's name and input size, the most
+ * images a request may carry and the HTTP status of an injected failure
+ * (mapped to a grpc-status). */
+struct httpd_grpc {
+    const char *model;
+    unsigned px;
+    unsigned max_images;
+    unsigned fail_status;
+};
+
 /* Binds and listens on host:port (port 0 picks one). The routes are
- * borrowed; the simulation is built from `sim` and owned. 0, or a negative
+ * borrowed; the simulation is built from `sim` and owned. `grpc` NULL
+ * serves HTTP/1.1 only. 0, or a negative
  * code with a one-line message in err. */
 int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port,
                  struct routes *routes, const struct sim_config *sim,
-                 const struct httpd_limits *lim, char *err);
+                 const struct httpd_limits *lim, const struct httpd_grpc *grpc, char *err);
 /* The port actually bound. */
 int httpd_port(const struct httpd *h);
 /* Copies the counters and starts a new timer-accuracy interval. */

@@ -74,8 +74,9 @@ static const struct flag flags[] = {
     {"stats", NULL, FLAG_SWITCH, O(stats), 0, 0, NULL, "one log line a second on stderr"},
     {.kind = FLAG_SECTION, .help = "Faults:"},
     {"fail-rate", NULL, FLAG_FRACTION, O(fail_rate), 0, 1, "P", "answer a fraction P with --fail-status"},
-    {"fail-status", NULL, FLAG_UINT, O(fail_status), 400, 599, "CODE", "the status of a failed answer (default 503)"},
-    {"reset-rate", NULL, FLAG_FRACTION, O(reset_rate), 0, 1, "P", "close the connection unanswered for a fraction P"},
+    {"fail-status", NULL, FLAG_UINT, O(fail_status), 400, 599, "CODE", "the status of a failed answer (default 503; gRPC: 429 RESOURCE_EXHAUSTED,\n"
+     "500 INTERNAL, 503 UNAVAILABLE, others UNKNOWN)"},
+    {"reset-rate", NULL, FLAG_FRACTION, O(reset_rate), 0, 1, "P", "close the connection unanswered for a fraction P (gRPC: reset the stream)"},
     {"stall-rate", NULL, FLAG_FRACTION, O(stall_rate), 0, 1, "P", "answer a fraction P late by --stall"},
     {"stall", NULL, FLAG_DURATION, O(stall_us), 0, DAY_US, "T", "how late a stalled answer is (default 5s)"},
     {"freeze-at", NULL, FLAG_DURATION, O(freeze_at_us), 0, DAY_US, "T", "freeze the server T after the first request ..."},
@@ -107,7 +108,10 @@ static const struct flag_cmd cmd = {
     .usage = "loadgen serve [flags]",
     .about = "An HTTP/1.1 scoring endpoint on loopback that simulates the study's clusters.\n"
              "Routes: POST /score, /v1/models/NAME:predict, /v2/models/NAME/infer, /predictions/NAME;\n"
-             "        GET /, /v2/health/ready, /ping",
+             "        GET /, /v2/health/ready, /ping, /v2/models/NAME (metadata).\n"
+             "gRPC (h2c, same port): inference.GRPCInferenceService (ModelInfer, ModelMetadata,\n"
+             "        ModelReady, ServerLive, ServerReady, ServerMetadata),\n"
+             "        tensorflow.serving.PredictionService/Predict",
     .flags = flags,
     .epilogue = "Fractions take 0.1 or 10%; durations 250us, 20ms, 1.5s (a bare number is seconds).\n",
 };

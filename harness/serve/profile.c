@@ -75,6 +75,10 @@ int profile_parse(const char *json, size_t len, const char *name, const char *mo
                model, name, dev);
         goto out;
     }
+    double px = 224;
+    snprintf(where, sizeof where, "%s: models.%s", name, model);
+    if (field(m, "input_px", 1, 4096, 0, 224, &px, where, err))
+        goto out;
     snprintf(where, sizeof where, "%s: models.%s.%s", name, model, dev);
     double base = 0, per = 0, jitter = 0, batch = 1, window = 0;
     if (field(d, "base_ms", 0, 3600e3, 1, 0, &base, where, err) ||
@@ -89,6 +93,7 @@ int profile_parse(const char *json, size_t len, const char *name, const char *mo
     out->jitter = jitter;
     out->max_batch = (unsigned)batch;
     out->batch_window_us = (int64_t)(window * 1000 + 0.5);
+    out->input_px = (unsigned)px;
     rc = 0;
 out:
     cJSON_Delete(root);

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "serve/body.h"
+#include "serve/model.h"
 
 /* Which fixed answers exist: the route_error ones, one per body error, and
  * the route-level ones below. */
@@ -29,6 +30,8 @@ enum canned {
     C_HEALTH,
     C_PING,
     C_READY,
+    C_META,
+    C_NO_MODEL,
     C_BODY0, /* + enum body_err */
     C_COUNT = C_BODY0 + BODY_ERR_COUNT
 };
@@ -58,6 +61,8 @@ struct routes {
     struct sbuf scratch;  /* base64 decode buffer, reused */
     unsigned max_images;  /* --max-images */
     struct sbuf wire[RERR_COUNT]; /* each route_error as sent, with Connection: close */
+    struct model model;   /* the one model: metadata and tensor checks */
+    const uint64_t *grpc_requests, *grpc_errors; /* httpd's, for GET / */
     struct verdict memo[VERDICTS];
 };
 
@@ -78,13 +83,14 @@ static int set(struct routes *rt, int i, int status, const char *allow, const ch
     return rt->c[i].body ? 0 : -ENOMEM;
 }
 
-int routes_create(struct routes **out, const char *model, const char *device, unsigned replicas,
-                  int fail_status, uint64_t max_body, unsigned max_images)
+int routes_create(struct routes **out, const char *model, unsigned px, const char *device,
+                  unsigned replicas, int fail_status, uint64_t max_body, unsigned max_images)
 {
     struct routes *rt = calloc(1, sizeof *rt);
     if (!rt)
         return -ENOMEM;
     rt->max_images = max_images;
+    model_init(&rt->model, model, px);
     char limit[64], health[256];
     snprintf(limit, sizeof limit, "%llu", (unsigned long long)max_body);
     snprintf(health, sizeof health, "{\"status\": \"Healthy\", \"model\": \"%.64s\", \"device\": \"%s\", "
@@ -115,7 +121,11 @@ int routes_create(struct routes **out, const char *model, const char *device, un
                  "application/octet-stream or application/json") ||
              set(rt, C_HEALTH, 200, NULL, "%s", health) ||
              set(rt, C_PING, 200, NULL, "%s", "{\"status\": \"Healthy\"}") ||
-             set(rt, C_READY, 200, NULL, "%s", "");
+             set(rt, C_READY, 200, NULL, "%s", "") ||
+             set(rt, C_META, 200, NULL, "%s", rt->model.json) ||
+             set(rt, C_NO_MODEL, 404, NULL,
+                 "{\"error\": \"unknown model or version; this server has model %s version "
+                 MODEL_VERSION "\"}", rt->model.name);
     for (int i = 0; !rc && i < BODY_ERR_COUNT; i++)
         rc = set(rt, C_BODY0 + i,
                  i == BODY_NOMEM                                        ? 500
@@ -147,6 +157,12 @@ const char *routes_error_wire(const struct routes *rt, enum route_error e, size_
 {
     *len = rt->wire[e].len;
     return rt->wire[e].p;
+}
+
+void routes_watch_grpc(struct routes *rt, const uint64_t *requests, const uint64_t *errors)
+{
+    rt->grpc_requests = requests;
+    rt->grpc_errors = errors;
 }
 
 void routes_destroy(struct routes *rt)
@@ -245,14 +261,15 @@ static int check(struct routes *rt, const struct route_in *in, struct route_out 
         if (in->ihcl < 0) {
             if (!media_is(ct, cn, "application/json"))
                 return C_TYPE_JSON;
-            *e = body_v2_json(in->body, in->body_len, &rt->scratch, rt->max_images, &out->images);
+            *e = body_v2_json(in->body, in->body_len, &rt->model, &rt->scratch, rt->max_images,
+                              &out->images);
             return -1;
         }
         if (!media_is(ct, cn, "application/octet-stream") && !media_is(ct, cn, "application/json") &&
             !media_is(ct, cn, "application/vnd.sagemaker-triton.binary+json"))
             return C_TYPE_V2BIN;
-        *e = body_v2_binary(in->body, in->body_len, (size_t)in->ihcl, &rt->scratch, rt->max_images,
-                            &out->images);
+        *e = body_v2_binary(in->body, in->body_len, (size_t)in->ihcl, &rt->model, &rt->scratch,
+                            rt->max_images, &out->images);
         return -1;
     default: /* ROUTE_TORCH */
         if (media_is(ct, cn, "multipart/form-data")) {
@@ -328,6 +345,15 @@ static int remembered(struct routes *rt, const struct route_in *in, struct route
     return c;
 }
 
+/* GET /v2/models/NAME[/versions/V]: the metadata, or 404 for another
+ * model or version. */
+static int meta(const struct routes *rt, const char *name, size_t n, const char *ver, size_t vn)
+{
+    if (!model_is(&rt->model, name, n) || (ver && !(vn == 1 && *ver == MODEL_VERSION[0])))
+        return C_NO_MODEL;
+    return C_META;
+}
+
 void routes_dispatch(struct routes *rt, const struct route_in *in, struct route_out *out)
 {
     const char *u = in->url;
@@ -344,10 +370,26 @@ void routes_dispatch(struct routes *rt, const struct route_in *in, struct route_
         health = C_READY;
     else if (equals(u, n, "/ping"))
         health = C_PING;
+    else if (prefix(u, n, v2p.path, v2p.len) && !memchr(u + v2p.len, '/', n - v2p.len))
+        health = meta(rt, u + v2p.len, n - v2p.len, NULL, 0);
+    else if (prefix(u, n, v2p.path, v2p.len)) {
+        /* NAME/versions/V */
+        const char *name = u + v2p.len, *slash = memchr(name, '/', n - v2p.len);
+        size_t rest = n - v2p.len - (size_t)(slash - name);
+        if (rest > 10 && !memcmp(slash, "/versions/", 10) && !memchr(slash + 10, '/', rest - 10))
+            health = meta(rt, name, (size_t)(slash - name), slash + 10, rest - 10);
+    }
     if (health >= 0) {
         canned(rt, get ? health : C_METHOD_GET, out);
         if (get)
-            out->route = health == C_HEALTH ? ROUTE_HEALTH : health == C_READY ? ROUTE_READY : ROUTE_PING;
+            out->route = health == C_HEALTH  ? ROUTE_HEALTH
+                         : health == C_READY ? ROUTE_READY
+                         : health == C_PING  ? ROUTE_PING
+                                             : ROUTE_META;
+        if (get && health == C_HEALTH && rt->grpc_requests) {
+            out->grpc_requests = *rt->grpc_requests;
+            out->grpc_errors = *rt->grpc_errors;
+        }
         return;
     }
     if (equals(u, n, "/score")) {
@@ -489,6 +531,14 @@ int routes_render(const struct route_out *out, int64_t compute_us, int conn, str
     int scored = out->status == 200 && out->route >= ROUTE_SCORE && out->route <= ROUTE_TORCH;
     if (scored) {
         if (render_body(out, compute_us, body))
+            return -ENOMEM;
+        *bp = body->p;
+        *bn = body->len;
+    } else if (out->route == ROUTE_HEALTH && out->body_len > 0) {
+        /* The pre-built object, its closing brace replaced by the counters. */
+        if (sbuf_put(body, out->body, out->body_len - 1) || sbuf_puts(body, ", \"grpc_requests\": ") ||
+            sbuf_putu(body, out->grpc_requests) || sbuf_puts(body, ", \"grpc_errors\": ") ||
+            sbuf_putu(body, out->grpc_errors) || sbuf_put(body, "}", 1))
             return -ENOMEM;
         *bp = body->p;
         *bn = body->len;

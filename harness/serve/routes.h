@@ -22,6 +22,7 @@ enum route_id {
     ROUTE_HEALTH,   /* GET /: a JSON status */
     ROUTE_READY,    /* GET /v2/health/ready, /v2/health/live: 200, empty */
     ROUTE_PING,     /* GET /ping: TorchServe's health */
+    ROUTE_META,     /* GET /v2/models/NAME[/versions/V]: the model's metadata */
 };
 
 /* Answers decided before a request reaches the routes. */
@@ -58,14 +59,20 @@ struct route_out {
     const char *body;       /* a pre-built body (errors, health), or NULL */
     size_t body_len;
     const char *allow;      /* 405: the Allow header value */
+    uint64_t grpc_requests; /* ROUTE_HEALTH: the gRPC counters when it was asked */
+    uint64_t grpc_errors;
 };
 
 struct routes;
 
-/* `model`, `device` and `replicas` appear in GET /. A scoring request of
- * more than `max_images` images is answered 400. 0 or -ENOMEM. */
-int routes_create(struct routes **out, const char *model, const char *device, unsigned replicas,
-                  int fail_status, uint64_t max_body, unsigned max_images);
+/* `model`, `device` and `replicas` appear in GET /; `model` and `px` (its
+ * input height and width, 0 for 224) make the metadata (model.h) that GET
+ * /v2/models/NAME answers and V2 tensors are checked against. A scoring
+ * request of more than `max_images` images is answered 400. 0 or -ENOMEM. */
+int routes_create(struct routes **out, const char *model, unsigned px, const char *device,
+                  unsigned replicas, int fail_status, uint64_t max_body, unsigned max_images);
+/* GET / reports these gRPC counters (httpd's, read at each request). */
+void routes_watch_grpc(struct routes *rt, const uint64_t *requests, const uint64_t *errors);
 /* A canned error answer (head and body, Connection: close) as one
  * NUL-terminated string of *len bytes, for sending with a single
  * non-blocking write before a close. */

@@ -3,8 +3,9 @@
  * the loop, signals and the --stats line. The one file of serve that
  * prints; it runs on the process's main thread, which is the loop thread.
  *
- * Modules: opts (flags), profile (profiles.json), routes + body (what is
- * answered), sim (the queueing model), tfd (its clock), httpd (sockets).
+ * Modules: opts (flags), profile (profiles.json), model (its metadata),
+ * routes + body (what is answered), sim (the queueing model), tfd (its
+ * clock), httpd (sockets, HTTP/1.1), h2 (gRPC over HTTP/2).
  */
 #include "serve/serve.h"
 
@@ -52,7 +53,7 @@ static void stats_tick(uv_timer_t *t)
     fprintf(stderr,
             "loadgen serve: %llds %llu req/s (ok %llu, 4xx %llu, 5xx %llu, reset %llu) conns %u "
             "queued %u computing %u held %u batches %llu mean %.1f max %u timer late mean %lld us "
-            "max %lld us timeouts %llu busy %llu refused %llu\n",
+            "max %lld us timeouts %llu busy %llu refused %llu grpc %llu (non-zero status %llu)\n",
             (long long)((lg_now_us() - s->started_us) / 1000000),
             (unsigned long long)(h.requests - s->last_requests), (unsigned long long)h.ok,
             (unsigned long long)h.client_errors, (unsigned long long)h.server_errors,
@@ -60,7 +61,8 @@ static void stats_tick(uv_timer_t *t)
             (unsigned long long)m.batches, m.batches ? (double)m.batch_images / (double)m.batches : 0.0,
             m.batch_max, (long long)(h.wakes ? h.late_sum_us / (int64_t)h.wakes : 0),
             (long long)h.late_max_us, (unsigned long long)h.timeouts,
-            (unsigned long long)h.busy, (unsigned long long)h.refused);
+            (unsigned long long)h.busy, (unsigned long long)h.refused,
+            (unsigned long long)h.grpc_requests, (unsigned long long)h.grpc_errors);
     s->last_requests = h.requests;
 }
 
@@ -91,9 +93,17 @@ static int simulation(const struct serve_opts *o, struct sim_config *sc, char *e
         .freeze_us = o->freeze_us,
         .seed = o->seed,
     };
-    if (o->fixed_us < 0) {
-        char path[PATH_MAX];
-        const char *file = o->profile;
+    char path[PATH_MAX];
+    const char *file = o->profile;
+    if (o->fixed_us >= 0) {
+        /* No service times needed, but the model's input size (its
+         * metadata) still comes from its profile when there is one. */
+        struct sim_profile p;
+        char ignored[LG_ERRLEN];
+        if ((file || !profile_find(path, sizeof path, ignored)) &&
+            !profile_load(file ? file : path, o->model, o->device, &p, ignored))
+            sc->prof.input_px = p.input_px;
+    } else {
         if (!file) {
             if (profile_find(path, sizeof path, err))
                 return -1;
@@ -156,7 +166,7 @@ int serve_main(int argc, char **argv)
         fputs("loadgen serve: cannot start the event loop\n", stderr);
         return LG_EXIT_FAIL;
     }
-    if (routes_create(&routes, o.model, o.device == SIM_GPU ? "gpu" : "cpu", o.replicas,
+    if (routes_create(&routes, o.model, sc.prof.input_px, o.device == SIM_GPU ? "gpu" : "cpu", o.replicas,
                       o.fail_status, o.max_body, o.max_images)) {
         fputs("loadgen serve: out of memory\n", stderr);
         rc = LG_EXIT_FAIL;
@@ -171,7 +181,13 @@ int serve_main(int argc, char **argv)
         .idle_timeout_ms = o.idle_timeout_us / 1000,
         .send_timeout_ms = o.send_timeout_us / 1000,
     };
-    if (httpd_create(&s.httpd, &s.loop, o.host, o.port, routes, &sc, &lim, err)) {
+    struct httpd_grpc grpc = {
+        .model = o.model,
+        .px = sc.prof.input_px,
+        .max_images = o.max_images,
+        .fail_status = o.fail_status,
+    };
+    if (httpd_create(&s.httpd, &s.loop, o.host, o.port, routes, &sc, &lim, &grpc, err)) {
         fprintf(stderr, "loadgen serve: %s\n", err);
         rc = LG_EXIT_FAIL;
         goto out;

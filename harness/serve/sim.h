@@ -24,6 +24,7 @@ struct sim_profile {
     double jitter;            /* service time is scaled by 1 + jitter * U(-1, 1) */
     unsigned max_batch;       /* GPU: most images one batch takes (>= 1) */
     int64_t batch_window_us;  /* GPU: wait after a batch for the next one to fill */
+    unsigned input_px;        /* the model's input height = width, pixels (its metadata) */
 };
 
 struct sim_config {
@@ -50,6 +51,7 @@ struct sim_req {
     unsigned replica;         /* replica that serves it: from sim_assign */
     unsigned char skip;       /* answered without compute (errors, health, faults) */
     unsigned char stalled;    /* drawn to be answered late */
+    unsigned char stream;     /* owned by an HTTP/2 stream (h2.c), not a connection */
 };
 
 enum sim_fate { SIM_SERVE, SIM_FAIL, SIM_RESET };

@@ -83,9 +83,9 @@ static struct server *server_start(int64_t fixed_us, double fail_rate, double re
     };
     if (!s || uv_loop_init(&s->loop) != 0)
         fail_msg("cannot start the server loop");
-    if (routes_create(&s->routes, "resnet50", "gpu", 1, 503, lim.max_body, 64) != 0)
+    if (routes_create(&s->routes, "resnet50", 0, "gpu", 1, 503, lim.max_body, 64) != 0)
         fail_msg("routes_create");
-    if (httpd_create(&s->httpd, &s->loop, "127.0.0.1", 0, s->routes, &sc, &lim, err) != 0)
+    if (httpd_create(&s->httpd, &s->loop, "127.0.0.1", 0, s->routes, &sc, &lim, NULL, err) != 0)
         fail_msg("httpd_create: %s", err);
     s->quit.data = s;
     uv_async_init(&s->loop, &s->quit, server_quit);

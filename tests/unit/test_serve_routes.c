@@ -27,6 +27,8 @@ static char b64_jpeg[64], b64_png[64], b64_text[64];
 
 /* --max-images for these tests: one more than this is refused. */
 #define MAX_IMAGES 4
+/* The model's input is [N, PX, PX, 3]: one pixel keeps the JSON short. */
+#define PX 1
 
 static int setup(void **state)
 {
@@ -34,7 +36,7 @@ static int setup(void **state)
     b64_png[base64_encode(png, sizeof png, b64_png)] = '\0';
     b64_text[base64_encode(text, sizeof text - 1, b64_text)] = '\0';
     struct routes *rt;
-    assert_int_equal(routes_create(&rt, "resnet50", "gpu", 1, 503, 1024, MAX_IMAGES), 0);
+    assert_int_equal(routes_create(&rt, "resnet50", PX, "gpu", 1, 503, 1024, MAX_IMAGES), 0);
     *state = rt;
     return 0;
 }
@@ -152,9 +154,10 @@ static void v2_json_checks_tensors_against_their_shape(void **state)
     o = post(state, "/v2/models/resnet50/versions/1/infer", "application/json", body, 0);
     assert_error(&o, 400, "matching the shape");
     o = post(state, "/v2/models/r/infer", "application/json",
-             "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, 2], \"datatype\": \"FP32\", \"data\": [[0.5, 1]]}]}", 0);
+             "{\"inputs\": [{\"name\": \"input_1\", \"shape\": [2, 1, 1, 3], \"datatype\": \"FP32\", "
+             "\"data\": [[[[0.5, 1, 0]]], [[[1, 1, 1]]]]}]}", 0);
     assert_int_equal(o.status, 200);
-    assert_int_equal(o.images, 1);
+    assert_int_equal(o.images, 2);
     o = post(state, "/v2/models/r/infer", "application/json", "{\"inputs\": []}", 0);
     assert_int_equal(o.status, 400);
     o = post(state, "/v2/models/r/infer", "application/octet-stream", "{}", 0);
@@ -272,7 +275,7 @@ static void images_past_max_images_are_400_in_every_format(void **state)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"", i ? ", " : "", b64_jpeg);
             snprintf(inst + strlen(inst), sizeof inst - strlen(inst), "%s{\"b64\": \"%s\"}", i ? ", " : "",
                      b64_jpeg);
-            snprintf(fp + strlen(fp), sizeof fp - strlen(fp), "%s[0.5]", i ? ", " : "");
+            snprintf(fp + strlen(fp), sizeof fp - strlen(fp), "%s0.5, 0, 1", i ? ", " : "");
         }
         snprintf(body, sizeof body, "{\"input\": [%s]}", list);
         struct route_out o = post(state, "/score", "application/json", body, 0);
@@ -286,8 +289,8 @@ static void images_past_max_images_are_400_in_every_format(void **state)
         o = post(state, "/v2/models/m/infer", "application/json", body, 0);
         assert_int_equal(o.status, want);
         snprintf(body, sizeof body,
-                 "{\"inputs\": [{\"name\": \"x\", \"shape\": [%d, 1], \"datatype\": \"FP32\", \"data\": [%s]}]}",
-                 k, fp);
+                 "{\"inputs\": [{\"name\": \"input_1\", \"shape\": [%d, 1, 1, 3], \"datatype\": \"FP32\", "
+                 "\"data\": [%s]}]}", k, fp);
         o = post(state, "/v2/models/m/infer", "application/json", body, 0);
         assert_int_equal(o.status, want);
         if (want == 400)
@@ -452,7 +455,8 @@ static void rendered_answers_carry_length_time_and_connection(void **state)
     assert_non_null(strstr(b, "\"time_ms\": 12.345}"));
 
     o = post(state, "/v2/models/my\"model/infer", "application/json",
-             "{\"inputs\": [{\"name\": \"x\", \"shape\": [1], \"datatype\": \"FP32\", \"data\": [1]}]}", 0);
+             "{\"inputs\": [{\"name\": \"input_1\", \"shape\": [1, 1, 1, 3], \"datatype\": \"FP32\", "
+             "\"data\": [1, 2, 3]}]}", 0);
     assert_int_equal(routes_render(&o, 0, 0, &head, &ans, &bp, &bn), 0);
     snprintf(b, sizeof b, "%.*s", (int)bn, bp);
     assert_non_null(strstr(b, "\"model_name\": \"my_model\""));
@@ -480,6 +484,80 @@ static void rendered_answers_carry_length_time_and_connection(void **state)
     sbuf_free(&ans);
 }
 
+static struct route_out get(void **state, const char *url)
+{
+    struct route_in in = {.method = HTTP_GET, .url = url, .url_len = strlen(url), .ctype = "",
+                          .ihcl = -1};
+    struct route_out o;
+    routes_dispatch(*state, &in, &o);
+    return o;
+}
+
+/* GET /v2/models/NAME is KServe v2 metadata of serve's model, the same as
+ * gRPC ModelMetadata; another name or version is a 404. */
+static void v2_metadata_route_answers_the_model_and_404s_others(void **state)
+{
+    static const char want[] =
+        "{\"name\": \"resnet50\", \"versions\": [\"1\"], \"platform\": \"tensorflow_savedmodel\", "
+        "\"inputs\": [{\"name\": \"input_1\", \"datatype\": \"FP32\", \"shape\": [-1, 1, 1, 3]}], "
+        "\"outputs\": [{\"name\": \"predictions\", \"datatype\": \"FP32\", \"shape\": [-1, 1000]}]}";
+    struct route_out o = get(state, "/v2/models/resnet50");
+    assert_int_equal(o.status, 200);
+    assert_int_equal(o.route, ROUTE_META);
+    assert_int_equal(o.body_len, strlen(want));
+    assert_memory_equal(o.body, want, o.body_len);
+    o = get(state, "/v2/models/resnet50/versions/1");
+    assert_int_equal(o.status, 200);
+    assert_memory_equal(o.body, want, o.body_len);
+    o = get(state, "/v2/models/resnet5");
+    assert_error(&o, 404, "unknown model");
+    o = get(state, "/v2/models/resnet50/versions/2");
+    assert_error(&o, 404, "unknown model");
+}
+
+/* A numeric V2 tensor must fit the metadata: name, datatype, [N, PX, PX, 3]. */
+static void v2_numeric_tensors_that_do_not_fit_the_model_are_400(void **state)
+{
+    static const char *const bad[] = {
+        "{\"name\": \"x\", \"shape\": [1, 1, 1, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}",
+        "{\"name\": \"input_1\", \"shape\": [1, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}",
+        "{\"name\": \"input_1\", \"shape\": [1, 1, 1, 3], \"datatype\": \"FP64\", \"data\": [1, 2, 3]}",
+        "{\"name\": \"input_1\", \"shape\": [1, 1, 3, 1], \"datatype\": \"UINT8\", \"data\": [1, 2, 3]}",
+    };
+    char body[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(body, sizeof body, "{\"inputs\": [%s]}", bad[i]);
+        struct route_out o = post(state, "/v2/models/m/infer", "application/json", body, 0);
+        assert_error(&o, 400, "does not fit the model");
+    }
+    static const char *const good[] = {"FP16", "UINT8", "INT64"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(body, sizeof body, "{\"inputs\": [{\"name\": \"input_1\", \"shape\": [1, 1, 1, 3], "
+                 "\"datatype\": \"%s\", \"data\": [1, 2, 3]}]}", good[i]);
+        struct route_out o = post(state, "/v2/models/m/infer", "application/json", body, 0);
+        assert_int_equal(o.status, 200);
+    }
+}
+
+/* GET / carries the gRPC counters it watches. */
+static void health_reports_grpc_counters(void **state)
+{
+    uint64_t req = 12, errs = 3;
+    routes_watch_grpc(*state, &req, &errs);
+    struct route_out o = get(state, "/");
+    struct sbuf head = {0}, ans = {0};
+    const char *bp;
+    size_t bn;
+    assert_int_equal(routes_render(&o, 0, 0, &head, &ans, &bp, &bn), 0);
+    char b[512];
+    snprintf(b, sizeof b, "%.*s", (int)bn, bp);
+    assert_non_null(strstr(b, "\"Healthy\""));
+    assert_non_null(strstr(b, ", \"grpc_requests\": 12, \"grpc_errors\": 3}"));
+    routes_watch_grpc(*state, NULL, NULL);
+    sbuf_free(&head);
+    sbuf_free(&ans);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +576,9 @@ int main(void)
         cmocka_unit_test(health_unknown_paths_and_wrong_methods),
         cmocka_unit_test(a_body_seen_before_gets_the_same_verdict),
         cmocka_unit_test(rendered_answers_carry_length_time_and_connection),
+        cmocka_unit_test(v2_metadata_route_answers_the_model_and_404s_others),
+        cmocka_unit_test(v2_numeric_tensors_that_do_not_fit_the_model_are_400),
+        cmocka_unit_test(health_reports_grpc_counters),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
