@@ -231,6 +231,10 @@ static int read_value(const struct ctx *x, const struct tensor_spec *spec, int b
     } else if (!cJSON_IsArray(v)) {
         return fail(x, "a value is a list, {\"content\": [...]} or {\"b64\": \"...\"}");
     }
+    if (b64 && !cJSON_IsString(b64))
+        return fail(x, "\"b64\" must be a string of base64");
+    if (content && !cJSON_IsArray(content))
+        return fail(x, "\"content\" must be a list of values");
     int64_t es[TENSOR_MAX_DIMS];
     unsigned en = 0;
     int rc;
@@ -241,8 +245,6 @@ static int read_value(const struct ctx *x, const struct tensor_spec *spec, int b
     t->dtype = spec->dtype;
     size_t start = b->len, count = 0;
     if (b64) {
-        if (!cJSON_IsString(b64))
-            return fail(x, "\"b64\" must be a string of base64");
         size_t n = strlen(b64->valuestring);
         if (buf_reserve(b, 4 + n / 4 * 3 + 3) < 0)
             return lg_err(x->err, "out of memory reading %s", x->what), -ENOMEM;
@@ -263,8 +265,6 @@ static int read_value(const struct ctx *x, const struct tensor_spec *spec, int b
             count = (size_t)got / sz;
         }
         b->len = at + (size_t)got;
-    } else if (!cJSON_IsArray(content)) {
-        return fail(x, "\"content\" must be a list of values");
     } else if ((rc = put_list(x, spec->dtype, content, b, &count)) < 0) {
         return rc;
     }
