@@ -403,6 +403,20 @@ static int flag_shape(void *o, const struct flag *f, const char *v, char *err)
     return 0;
 }
 
+static int flag_normalize(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct tensor_options *t = &CFG(o)->tensor;
+    static const char *const names[] = {[TENSOR_NORM_NONE] = "none", [TENSOR_NORM_UNIT] = "unit",
+                                        [TENSOR_NORM_IMAGENET] = "imagenet"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(v, names[i]) == 0) {
+            t->normalize = (enum tensor_norm)i;
+            t->normalize_given = 1;
+            return 0;
+        }
+    return flags_errf(err, f, v, "unknown; use none, unit or imagenet");
+}
+
 static int flag_input_data(void *o, const struct flag *f, const char *v, char *err)
 {
     if (access(v, R_OK) != 0)
@@ -414,17 +428,14 @@ static int flag_input_data(void *o, const struct flag *f, const char *v, char *e
 /* The tensor flags against each other and the format, before anything is
  * fetched or sent; what depends on the model's metadata is checked once
  * it is read (run.c). */
-static int check_tensor_flags(const struct run_config *cfg, int have_normalize,
-                              int have_input_name, int have_images, char *err)
+static int check_tensor_flags(const struct run_config *cfg, int have_input_name, int have_images,
+                              char *err)
 {
     const struct tensor_options *t = &cfg->tensor;
     enum payload_format f = cfg->payload.format;
-    if (!tensor_options_active(t)) {
-        if (have_normalize)
-            return lg_err(err, "--normalize: applies to images made into tensors; give "
-                               "--datatype (e.g. FP32) and --shape too");
+    int have_normalize = t->normalize_given;
+    if (!tensor_options_active(t))
         return 0;
-    }
     if (cfg->payload.body_file || cfg->payload.body_data || cfg->get)
         return lg_err(err, "--datatype/--shape/--input-data build the body; drop --body-file, "
                            "--data and --method GET");
@@ -445,7 +456,7 @@ static int check_tensor_flags(const struct run_config *cfg, int have_normalize,
     }
     if (t->dtype == TENSOR_BYTES)
         return lg_err(err, "--datatype BYTES sends each encoded image as it is; drop --shape "
-                           "(and --normalize), or give a number type such as FP32");
+                           "and --normalize, or give a number type such as FP32");
     if (t->dtype != TENSOR_NONE && t->ndims) {
         struct tensor_spec spec = {.dtype = t->dtype, .ndims = t->ndims};
         struct tensor_image img;
@@ -671,10 +682,6 @@ static int flag_run_main(void *o, const struct flag *f, const char *v, char *err
 
 _Static_assert(sizeof(size_t) == sizeof(uint64_t), "--synthetic is stored as a count");
 static const char *const engines[] = {"auto", "native", "curl", NULL};
-static const char *const norms[] = {"none", "unit", "imagenet", NULL};
-_Static_assert(TENSOR_NORM_NONE == 0 && TENSOR_NORM_UNIT == 1 && TENSOR_NORM_IMAGENET == 2 &&
-                   sizeof(enum tensor_norm) == sizeof(int),
-               "--normalize is an index into norms[]");
 _Static_assert(ENGINE_AUTO == 0 && ENGINE_NATIVE == 1 && ENGINE_CURL == 2 &&
                    sizeof(enum engine_kind) == sizeof(int),
                "--engine is an index into engines[]");
@@ -753,9 +760,9 @@ static const struct flag flags[] = {
     {"shape", NULL, FLAG_CALL, 0, 0, 0, "DIMS",
      "the tensor's shape, e.g. 1,224,224,3 (NHWC) or 1,3,224,224\n(NCHW); the first "
      "dimension is the batch (-1 or 1: --batch)", .call = flag_shape},
-    {"normalize", NULL, FLAG_CHOICE, C(tensor.normalize), 0, 0, "none|unit|imagenet",
-     "tensor pixels as 0..255 (default), 0..1, or ImageNet's\n(x/255 - mean) / std",
-     .choices = norms},
+    {"normalize", NULL, FLAG_CALL, 0, 0, 0, "none|unit|imagenet",
+     "images as tensors of pixels 0..255 (default), 0..1, or\nImageNet's (x/255 - mean) / std",
+     .call = flag_normalize},
     {"input-data", NULL, FLAG_CALL, 0, 0, 0, "FILE",
      "perf_analyzer's JSON ({\"data\": [{\"INPUT0\": [...]}, ...]}):\n"
      "its entries as tensors, cycled over requests", .call = flag_input_data},
@@ -871,7 +878,7 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
 #define SEEN(name) seen[flags_index(&run_cmd, name)]
     int have_n = SEEN("requests"), have_d = SEEN("duration"), have_rate = SEEN("rate"),
         have_threads = SEEN("threads"), have_format = SEEN("format"), have_out = SEEN("out"),
-        have_normalize = SEEN("normalize"), have_input_name = SEEN("input-name"),
+        have_input_name = SEEN("input-name"),
         have_images = SEEN("images") || SEEN("images-list") || SEEN("synthetic") ||
                       SEEN("image-size") || SEEN("save-synthetic");
 #undef SEEN
@@ -939,7 +946,7 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
                    CLI_ERROR;
         cfg->payload.format = PAYLOAD_NONE;
     }
-    if (check_tensor_flags(cfg, have_normalize, have_input_name, have_images, err) < 0)
+    if (check_tensor_flags(cfg, have_input_name, have_images, err) < 0)
         return CLI_ERROR;
     if (cfg->checks.server_time_header && cfg->checks.server_time_json)
         return lg_err(err, "--server-time-header and --server-time-json: give one or the other"),

@@ -173,8 +173,10 @@ static int parse_dims(const struct ctx *x, const cJSON *s, int64_t *shape, unsig
 static int dim_ok(int64_t want, int64_t got) { return want < 0 || want == got; }
 
 /* The sample's shape from the template and the entry's own shape (when it
- * gave one), perf_analyzer's way: an entry's shape leaves the batch out. */
-static int resolve_shape(const struct ctx *x, const struct tensor_spec *spec, int bd,
+ * gave one), perf_analyzer's way: an entry's shape leaves the batch out.
+ * A template from the model is strict (the entry must fit it); one from
+ * --shape alone (`loose`) is only the shape of values that give none. */
+static int resolve_shape(const struct ctx *x, const struct tensor_spec *spec, int bd, int loose,
                          const int64_t *es, unsigned en, int given, struct tensor *t)
 {
     char want[160], got[160];
@@ -190,23 +192,23 @@ static int resolve_shape(const struct ctx *x, const struct tensor_spec *spec, in
                 return fail(x, "the model's shape %s is variable; give \"shape\" in the entry", want);
         memcpy(t->shape, ts, tn * sizeof *ts);
         t->ndims = tn;
-    } else if (tn == 0) {
-        memcpy(t->shape, es, en * sizeof *es);
-        t->ndims = en;
-    } else if (bd && en + 1 == tn) {
+    } else if (bd && (en + 1 == tn || (loose && en != tn))) {
+        if (en + 1 > TENSOR_MAX_DIMS)
+            return fail(x, "shape %s and a batch dimension: more than %d dimensions", got,
+                        TENSOR_MAX_DIMS);
         t->shape[0] = 1;
         memcpy(t->shape + 1, es, en * sizeof *es);
-        t->ndims = tn;
-    } else if (en == tn) {
+        t->ndims = en + 1;
+    } else if (en == tn || loose) {
         if (bd && es[0] != 1)
             return fail(x, "shape %s puts %lld in the batch dimension; give one sample per entry "
                         "and --batch K", got, (long long)es[0]);
         memcpy(t->shape, es, en * sizeof *es);
-        t->ndims = tn;
+        t->ndims = en;
     } else {
         return fail(x, "shape %s does not fit the model's %s", got, want);
     }
-    for (unsigned i = bd; i < tn && given; i++)
+    for (unsigned i = bd; i < tn && given && !loose; i++)
         if (!dim_ok(ts[i], t->shape[i]))
             return fail(x, "shape %s does not fit the model's %s", got, want);
     if (bd)
@@ -218,7 +220,8 @@ static int resolve_shape(const struct ctx *x, const struct tensor_spec *spec, in
 }
 
 /* One input's value of one entry, appended to b. */
-static int read_value(const struct ctx *x, const struct tensor_spec *spec, int bd, const cJSON *v,
+static int read_value(const struct ctx *x, const struct tensor_spec *spec, int bd, int loose,
+                      const cJSON *v,
                       struct buf *b, struct tensor *t)
 {
     const cJSON *content = v, *b64 = NULL, *shape = NULL;
@@ -240,7 +243,7 @@ static int read_value(const struct ctx *x, const struct tensor_spec *spec, int b
     int rc;
     if (shape && (rc = parse_dims(x, shape, es, &en)) < 0)
         return rc;
-    if ((rc = resolve_shape(x, spec, bd, es, en, shape != NULL, t)) < 0)
+    if ((rc = resolve_shape(x, spec, bd, loose, es, en, shape != NULL, t)) < 0)
         return rc;
     t->dtype = spec->dtype;
     size_t start = b->len, count = 0;
@@ -360,7 +363,7 @@ int inputdata_parse(struct tensor_set **out, const char *what, const char *text,
     if ((rc = input_list(&x, data->child, want, specs, &ninputs)) < 0)
         goto fail;
     /* A batch dimension when every input's template starts with one. */
-    int bd = 1;
+    int bd = 1, loose = !(want->model && want->model->ninputs);
     for (size_t k = 0; k < ninputs; k++) {
         struct ctx xi = x;
         xi.input = specs[k].name;
@@ -402,7 +405,7 @@ int inputdata_parse(struct tensor_set **out, const char *what, const char *text,
                 rc = fail(&x, "missing; every entry gives every input");
                 goto fail;
             }
-            if ((rc = read_value(&x, &specs[k], bd, v, &b, &s->t[x.entry * ninputs + k])) < 0)
+            if ((rc = read_value(&x, &specs[k], bd, loose, v, &b, &s->t[x.entry * ninputs + k])) < 0)
                 goto fail;
         }
     }

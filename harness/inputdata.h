@@ -13,6 +13,11 @@
  * the batch dimension, as perf_analyzer's does (the full shape, with 1
  * there, is taken too). BYTES values are strings, sent as their bytes.
  *
+ * The template of each input's shape is the model's (from its metadata,
+ * or --shape over it): every value must fit it. Without a model, --shape
+ * is only the shape of values that give none, and whether there is a
+ * batch dimension: its first dimension is -1 or 1.
+ *
  * Every value is checked against its input's datatype (range, whole
  * numbers, FP16 overflow) and shape before anything is sent. Pure but for
  * reading the file: no network, no output.
@@ -32,9 +37,10 @@
 
 /* What the inputs must be. `model` (may be NULL or empty) is the model's
  * inputs from its metadata, with --datatype and --shape already applied:
- * then every entry must give exactly those inputs. Without a model, every
- * input takes `fallback`'s datatype and shape (either may be unknown: a
- * value then needs its own "shape"; the datatype must be known). */
+ * then every entry must give exactly those inputs, in shapes that fit.
+ * Without a model, every input takes `fallback`'s datatype and shape
+ * (either may be unknown: a value then needs its own "shape"; the datatype
+ * must be known). */
 struct inputdata_want {
     const struct tensor_model *model;
     const struct tensor_spec *fallback;

@@ -62,7 +62,8 @@ int tensor_dtype_is_float(enum tensor_dtype d)
 
 int tensor_options_active(const struct tensor_options *o)
 {
-    return (o->dtype != TENSOR_NONE && o->dtype != TENSOR_BYTES) || o->ndims || o->input_data;
+    return (o->dtype != TENSOR_NONE && o->dtype != TENSOR_BYTES) || o->ndims || o->input_data ||
+           o->normalize_given;
 }
 
 int tensor_options_need_metadata(const struct tensor_options *o)

@@ -126,11 +126,12 @@ struct tensor_options {
     unsigned ndims;                  /* --shape; 0 when not given */
     int64_t shape[TENSOR_MAX_DIMS];
     enum tensor_norm normalize;      /* --normalize */
+    int normalize_given;             /* --normalize was given: images as tensors */
     const char *input_data;          /* --input-data FILE, or NULL */
 };
 
 /* 1 when the flags ask for tensors (--datatype other than BYTES, --shape,
- * --input-data); 0 for today's BYTES bodies. */
+ * --normalize, --input-data); 0 for today's BYTES bodies. */
 int tensor_options_active(const struct tensor_options *o);
 
 /* Whether the flags leave something to read from the model's metadata:

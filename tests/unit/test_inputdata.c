@@ -195,12 +195,23 @@ static void counts_and_shapes_must_agree(void **state)
     struct inputdata_want w = {NULL, &fb};
     parse_fails("{\"data\": [{\"IN\": [1, 2, 3, 4]}, {\"IN\": [1, 2, 3, 4, 5]}]}", &w,
                 "entry 1, input IN: 5 values, but the shape [1,2,2] holds 4");
+    /* The model's shape is strict; --shape alone is only the shape of
+     * values that give none (and says there is a batch dimension). */
+    struct tensor_set *ok = parse_ok("{\"data\": [{\"IN\": {\"content\": [1, 2, 3], \"shape\": [3]}}]}", &w);
+    assert_true(tensor_at(ok, 0, 0)->ndims == 2 && tensor_at(ok, 0, 0)->shape[0] == 1 &&
+                tensor_at(ok, 0, 0)->shape[1] == 3);
+    tensor_set_destroy(ok);
+    struct tensor_model m = {.ninputs = 1};
+    m.inputs[0] = fb;
+    snprintf(m.inputs[0].name, sizeof m.inputs[0].name, "IN");
+    w.model = &m;
     parse_fails("{\"data\": [{\"IN\": {\"content\": [1, 2, 3], \"shape\": [3]}}]}", &w,
                 "shape [3] does not fit the model's [-1,2,2]");
     parse_fails("{\"data\": [{\"IN\": {\"content\": [1, 2, 3, 4], \"shape\": [4, 1]}}]}", &w,
                 "shape [4,1] does not fit");
     parse_fails("{\"data\": [{\"IN\": {\"content\": [1, 2, 3, 4, 5, 6, 7, 8], \"shape\": [2, 2, 2]}}]}",
                 &w, "puts 2 in the batch dimension");
+    w.model = NULL;
     parse_fails("{\"data\": [{\"IN\": {\"content\": [1], \"shape\": [0]}}]}", &w,
                 "\"shape\" dimension 1 is not a whole number");
     /* No shape anywhere for a list. */
