@@ -95,13 +95,13 @@ static int put_value(const struct ctx *x, enum tensor_dtype d, const cJSON *v, s
         [TENSOR_INT64] = {-9223372036854775808.0, 9223372036854774784.0},
     };
     switch (d) {
-    case TENSOR_FP16: {
-        uint16_t h = tensor_fp16_from_float((float)n);
-        if ((h & 0x7c00) == 0x7c00 || fabs(n) > FLT_MAX)
+    case TENSOR_FP16:
+        /* 65520 and up round to infinity (checked before the cast: a
+         * double beyond float's range has no float value). */
+        if (fabs(n) >= 65520)
             return fail(x, "%.17g is beyond FP16's largest value, 65504", n);
-        u = h;
+        u = tensor_fp16_from_float((float)n);
         break;
-    }
     case TENSOR_FP32: {
         if (fabs(n) > FLT_MAX)
             return fail(x, "%.17g is beyond FP32's largest value", n);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "engine.h"
 
 int meta_url(const char *infer_url, char *out, size_t len)
 {
@@ -158,6 +159,9 @@ int meta_fetch(const struct meta_request *q, struct tensor_model *out, char *err
     }
     if (q->cacert)
         curl_easy_setopt(h, CURLOPT_CAINFO, q->cacert);
+    /* A server that speaks only h2c answers its metadata only in HTTP/2. */
+    if (q->http2 == ENGINE_HTTP2_PRIOR_KNOWLEDGE)
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
     CURLcode cc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

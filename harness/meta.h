@@ -26,6 +26,7 @@ struct meta_request {
     size_t nheaders;
     const char *user_agent;         /* or NULL */
     int insecure;
+    int http2;                      /* the run's --http2 / --http2-prior-knowledge */
     const char *cacert;             /* or NULL */
     long timeout_ms, connect_timeout_ms; /* the run's; capped at META_TIMEOUT_MS */
 };

@@ -87,7 +87,7 @@ static int fetch_model(const struct run_config *cfg, struct tensor_model *model,
     const struct meta_request q = {
         .infer_url = cfg->url, .public_url = cfg->target, .headers = cfg->headers,
         .nheaders = cfg->nheaders, .user_agent = cfg->user_agent, .insecure = cfg->insecure,
-        .cacert = cfg->cacert, .timeout_ms = cfg->timeout_ms,
+        .http2 = cfg->http2, .cacert = cfg->cacert, .timeout_ms = cfg->timeout_ms,
         .connect_timeout_ms = cfg->connect_timeout_ms,
     };
     int rc = meta_fetch(&q, model, err);
