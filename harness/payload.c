@@ -325,8 +325,11 @@ static void emit_body_header(const struct build *b, size_t first, struct out *o)
 /* ---- tensors ------------------------------------------------------------------ */
 
 /* The text of float values already written: a tensor from images has at
- * most 3 x 256 distinct values, so nearly every element is a lookup. */
-#define NUMCACHE_SLOTS 4096
+ * most 3 x 256 distinct values, so nearly every element is a lookup. Open
+ * addressing over 4x more slots than that; a value that finds no slot
+ * within a few probes takes its home slot's place. */
+#define NUMCACHE_SLOTS 16384 /* a power of two */
+#define NUMCACHE_PROBES 8
 struct numcache {
     struct {
         uint64_t bits;
@@ -386,22 +389,42 @@ static size_t shortest_text(enum tensor_dtype d, uint64_t bits, char *buf, size_
     return (size_t)n;
 }
 
-static void put_float(struct numcache *c, enum tensor_dtype d, uint64_t bits, size_t sample,
-                      struct out *o)
+/* The text of a float value of type d, from the cache; NULL (and the
+ * sample noted) for NaN or infinity, which JSON cannot write. */
+static inline const char *float_text(struct numcache *c, enum tensor_dtype d, uint64_t bits,
+                                     size_t sample, size_t *len)
 {
     if (!is_finite_bits(d, bits)) {
         if (c->bad == SIZE_MAX)
             c->bad = sample;
+        return NULL;
+    }
+    size_t home = (size_t)((bits * 0x9E3779B97F4A7C15ull) >> 40) & (NUMCACHE_SLOTS - 1), h = home;
+    for (int i = 0; i < NUMCACHE_PROBES; i++, h = (h + 1) & (NUMCACHE_SLOTS - 1)) {
+        if (c->slot[h].dtype == d && c->slot[h].bits == bits)
+            break;
+        if (c->slot[h].dtype == 0 || i == NUMCACHE_PROBES - 1) {
+            h = c->slot[h].dtype == 0 ? h : home;
+            c->slot[h].len = (unsigned char)shortest_text(d, bits, c->slot[h].text,
+                                                          sizeof c->slot[h].text);
+            c->slot[h].bits = bits;
+            c->slot[h].dtype = (unsigned char)d;
+            break;
+        }
+    }
+    *len = c->slot[h].len;
+    return c->slot[h].text;
+}
+
+static void put_float(struct numcache *c, enum tensor_dtype d, uint64_t bits, size_t sample,
+                      struct out *o)
+{
+    size_t len;
+    const char *text = float_text(c, d, bits, sample, &len);
+    if (text)
+        put(o, text, len);
+    else
         put_str(o, "0"); /* refused after the sizing pass */
-        return;
-    }
-    size_t h = (size_t)((bits * 0x9E3779B97F4A7C15ull) >> 52) % NUMCACHE_SLOTS;
-    if (c->slot[h].dtype != d || c->slot[h].bits != bits) {
-        c->slot[h].len = (unsigned char)shortest_text(d, bits, c->slot[h].text, sizeof c->slot[h].text);
-        c->slot[h].bits = bits;
-        c->slot[h].dtype = (unsigned char)d;
-    }
-    put(o, c->slot[h].text, c->slot[h].len);
 }
 
 static void put_int(struct out *o, uint64_t u, int neg)
@@ -472,6 +495,37 @@ static const unsigned char *put_element(const struct build *b, enum tensor_dtype
         break;
     }
     return p + sz;
+}
+
+/* A tensor's elements as a run of JSON numbers, each after a comma but
+ * for the body's very first. FP32, the common case of a tensor made from
+ * images, has a loop of its own: a cache lookup and a copy per element. */
+static void put_data(const struct build *b, const struct tensor *t, size_t sample, int first,
+                     struct out *o)
+{
+    const unsigned char *p = t->data;
+    if (t->dtype != TENSOR_FP32) {
+        for (size_t e = 0; e < t->elements; e++) {
+            if (e || !first)
+                put(o, ",", 1);
+            p = put_element(b, t->dtype, p, sample, o);
+        }
+        return;
+    }
+    for (size_t e = 0; e < t->elements; e++, p += 4) {
+        uint32_t w = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        size_t len, comma = e || !first;
+        const char *text = float_text(b->cache, TENSOR_FP32, w, sample, &len);
+        if (!text) {
+            text = "0"; /* refused after the sizing pass */
+            len = 1;
+        }
+        if (o->p && comma)
+            o->p[o->n] = ',';
+        if (o->p)
+            memcpy(o->p + o->n + comma, text, len);
+        o->n += comma + len;
+    }
 }
 
 /* Sample j of the body that starts at sample `first`, input k. */
@@ -567,13 +621,7 @@ static void emit_tensor_body(const struct build *b, size_t first, struct out *o)
             put_str(o, ",\"data\":[");
             for (unsigned j = 0; j < b->batch; j++) {
                 const struct tensor *t = sample_tensor(b, first, j, k);
-                const unsigned char *p = t->data;
-                size_t sample = (first + j) % b->ts->count;
-                for (size_t e = 0; e < t->elements; e++) {
-                    if (e || j)
-                        put_str(o, ",");
-                    p = put_element(b, t->dtype, p, sample, o);
-                }
+                put_data(b, t, (first + j) % b->ts->count, j == 0, o);
             }
             put_str(o, "]}");
         }
