@@ -434,6 +434,8 @@ fail:
     free(b.p);
     tensor_set_destroy(s);
     cJSON_Delete(doc);
+    if (rc < 0 && err) /* input names are the file's: one printable line */
+        lg_printable(err);
     return rc;
 }
 

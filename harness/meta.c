@@ -90,6 +90,8 @@ int meta_parse(const char *what, const char *json, size_t len, struct tensor_mod
         out->ninputs += rc == 0;
     }
     cJSON_Delete(doc);
+    if (rc < 0 && err) /* names and datatypes are the server's: one printable line */
+        lg_printable(err);
     return rc;
 }
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -323,24 +324,29 @@ void tensor_from_rgb(const unsigned char *rgb, const struct tensor_image *img, u
 
 void tensor_resize_rgb(const unsigned char *src, int sw, int sh, unsigned char *dst, int dw, int dh)
 {
+    if (sw == dw && sh == dh) { /* the IDCT's scale may land on the size */
+        memcpy(dst, src, (size_t)sw * (size_t)sh * 3);
+        return;
+    }
     /* Source coordinate of a destination pixel's centre, clamped to the
      * image: the half-pixel convention of OpenCV's INTER_LINEAR. */
+    double sx = (double)sw / dw, sy = (double)sh / dh;
     for (int y = 0; y < dh; y++) {
-        double fy = ((double)y + 0.5) * sh / dh - 0.5;
+        double fy = ((double)y + 0.5) * sy - 0.5;
         fy = fy < 0 ? 0 : fy > sh - 1 ? sh - 1 : fy;
         int y0 = (int)fy, y1 = y0 + 1 < sh ? y0 + 1 : y0;
         double wy = fy - y0;
         const unsigned char *r0 = src + (size_t)y0 * (size_t)sw * 3, *r1 = src + (size_t)y1 * (size_t)sw * 3;
+        unsigned char *out = dst + (size_t)y * (size_t)dw * 3;
         for (int x = 0; x < dw; x++) {
-            double fx = ((double)x + 0.5) * sw / dw - 0.5;
+            double fx = ((double)x + 0.5) * sx - 0.5;
             fx = fx < 0 ? 0 : fx > sw - 1 ? sw - 1 : fx;
             int x0 = (int)fx, x1 = x0 + 1 < sw ? x0 + 1 : x0;
             double wx = fx - x0;
             for (int c = 0; c < 3; c++) {
                 double top = r0[x0 * 3 + c] + (r0[x1 * 3 + c] - r0[x0 * 3 + c]) * wx;
                 double bot = r1[x0 * 3 + c] + (r1[x1 * 3 + c] - r1[x0 * 3 + c]) * wx;
-                double v = top + (bot - top) * wy;
-                dst[((size_t)y * (size_t)dw + (size_t)x) * 3 + (size_t)c] = (unsigned char)(v + 0.5);
+                out[x * 3 + c] = (unsigned char)(top + (bot - top) * wy + 0.5);
             }
         }
     }
@@ -420,6 +426,22 @@ int tensor_decode_rgb(const unsigned char *jpeg, size_t len, int width, int heig
 
 /* ---- the set from a corpus ---------------------------------------------------- */
 
+/* Hundreds of MB written once: in 2 MiB pages where the kernel allows it
+ * (transparent huge pages on madvise), the first touch of each costs one
+ * fault instead of 512, which on a VM is most of the time to fill them. */
+static void *alloc_huge(size_t n)
+{
+    void *p = malloc(n);
+    long page = sysconf(_SC_PAGESIZE);
+    if (p && page > 0 && n >= (4u << 20)) {
+        uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+        uintptr_t e = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
+        if (e > a)
+            madvise((void *)a, e - a, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+    }
+    return p;
+}
+
 void tensor_set_destroy(struct tensor_set *s)
 {
     if (!s)
@@ -455,7 +477,7 @@ int tensor_set_from_corpus(struct tensor_set **out, const struct corpus *c,
     unsigned char *rgb = malloc(elements);
     if (s) {
         s->t = calloc(c->count, sizeof *s->t);
-        s->block = malloc(namelen + len * c->count);
+        s->block = alloc_huge(namelen + len * c->count);
     }
     if (!s || !rgb || !s->t || !s->block) {
         free(rgb);
