@@ -121,6 +121,16 @@ EOF
 expect_eq "the bytes sent: FP32 NCHW = UINT8 NHWC normalised, FP16 = UINT8/255 (round to even)" \
   "$(tail -1 "$T/verify.txt")" verified
 
+capture "tfserving instances" --format tfserving --datatype UINT8 --shape 1,24,32,3 \
+  --synthetic 1 --seed 7 --batch 2
+expect_eq "tfserving: two instances nested [24][32][3], the same values as kserve-v2" "$(python3 -c '
+import json, sys
+inst = json.load(open(sys.argv[1]))["instances"]
+u8 = json.load(open(sys.argv[2]))["inputs"][0]["data"]
+flat = [v for row in inst[0] for px in row for v in px]
+print(len(inst), len(inst[0]), len(inst[0][0]), len(inst[0][0][0]), flat == u8, inst[0] == inst[1])
+' "$T/cap/0.body" "$T/u8.json")" "2 24 32 3 True True"
+
 capture "--input-data binary --batch 3" --format kserve-v2-binary --datatype FP32 --shape -1,6 \
   --batch 3 --input-data "$T/in.json"
 python3 - "$T" >"$T/verify2.txt" 2>&1 <<'EOF'
