@@ -309,13 +309,12 @@ static int input_list(const struct ctx *x0, const cJSON *first, const struct inp
     return 0;
 }
 
-static int names_text(const struct tensor_spec *s, size_t n, char *buf, size_t len)
+static void names_text(const struct tensor_spec *s, size_t n, char *buf, size_t len)
 {
     size_t at = 0;
     buf[0] = '\0';
     for (size_t k = 0; k < n && at < len; k++)
         at += (size_t)snprintf(buf + at, len - at, k ? ", %s" : "%s", s[k].name);
-    return 0;
 }
 
 int inputdata_parse(struct tensor_set **out, const char *what, const char *text, size_t len,

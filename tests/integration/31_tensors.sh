@@ -235,6 +235,14 @@ no_send "--input-data with --images" "drop --images" \
 no_send "--normalize in json-b64" "tensors go in --format kserve-v2" \
   --url "$NG/v2/models/resnet50/infer" --normalize unit
 
+no_send "--input-data with --input-name" "names the inputs; drop --input-name" \
+  --url "$NG/v2/models/resnet50/infer" --format kserve-v2 --input-data "$T/in.json" --input-name x
+no_send "--datatype BYTES with --shape" "--datatype BYTES sends each encoded image as it is" \
+  --url "$NG/v2/models/resnet50/infer" --format kserve-v2 --datatype BYTES --shape 1,8,8,3
+no_send "--input-data unreadable" "--input-data $T/nope.json: cannot read it" \
+  --url "$NG/v2/models/resnet50/infer" --format kserve-v2 --input-data "$T/nope.json"
+no_send "tensors and --body-file" "drop --body-file" \
+  --url "$NG/v2/models/resnet50/infer" --datatype FP32 --shape 1,8,8,3 --body-file "$T/in.json"
 # 5. today's bodies are untouched: no tensor flag, no metadata fetch
 gets=$(grep -c 'GET /v2/models/' "$NGINX_LOG")
 lg --threads 2 -n 10 --no-out -q --url "$NG/v2/models/resnet50/infer" --format kserve-v2 \
