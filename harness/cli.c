@@ -752,7 +752,7 @@ static const struct flag flags[] = {
      .call = flag_content_type},
     {"field", NULL, FLAG_STRING, C(payload.field), 1, 0, "F", "multipart: the form field (default data)"},
     {"input-name", NULL, FLAG_STRING, C(payload.input_name), 1, 0, "N",
-     "kserve-v2: the input's name (default INPUT; with tensors,\nthe model's only input)"},
+     "kserve-v2: the input's name (default INPUT; for tensors,\nfrom the model's metadata)"},
     {"datatype", NULL, FLAG_CALL, 0, 0, 0, "T",
      "kserve-v2, tfserving: send images as tensors of FP32, FP16,\nUINT8, INT64, ... (BYTES: "
      "the encoded image, the default);\nwhat is not given is read from GET /v2/models/NAME",

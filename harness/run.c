@@ -82,7 +82,7 @@ static int fetch_model(const struct run_config *cfg, struct tensor_model *model,
                        const struct tensor_model **m, char *err)
 {
     *m = NULL;
-    if (!tensor_options_need_metadata(&cfg->tensor))
+    if (!tensor_options_need_metadata(&cfg->tensor, cfg->payload.input_name))
         return 0;
     const struct meta_request q = {
         .infer_url = cfg->url, .public_url = cfg->target, .headers = cfg->headers,

@@ -67,9 +67,9 @@ int tensor_options_active(const struct tensor_options *o)
            o->normalize_given;
 }
 
-int tensor_options_need_metadata(const struct tensor_options *o)
+int tensor_options_need_metadata(const struct tensor_options *o, const char *input_name)
 {
-    return o->dtype == TENSOR_NONE || (!o->input_data && o->ndims == 0);
+    return o->dtype == TENSOR_NONE || (!o->input_data && (o->ndims == 0 || !input_name));
 }
 
 void tensor_model_apply(struct tensor_model *m, const struct tensor_options *o)

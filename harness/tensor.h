@@ -135,9 +135,10 @@ struct tensor_options {
 int tensor_options_active(const struct tensor_options *o);
 
 /* Whether the flags leave something to read from the model's metadata:
- * the datatype (always needed), and for images the shape (an input-data
- * value may carry its own). */
-int tensor_options_need_metadata(const struct tensor_options *o);
+ * the datatype (always needed), and for images the shape and the input's
+ * name (`input_name`, --input-name, or NULL); an input-data file names
+ * its inputs and its values may carry their shapes. */
+int tensor_options_need_metadata(const struct tensor_options *o, const char *input_name);
 /* --datatype and --shape, when given, replace every input's in m. */
 void tensor_model_apply(struct tensor_model *m, const struct tensor_options *o);
 /* The input images fill: the one named `name` (--input-name; NULL: the

@@ -20,17 +20,18 @@ run_ok() {
 }
 
 # 1. images as tensors, every format that carries them, one and four a request
-run_ok "FP32 NHWC imagenet kserve-v2" "$T/a.csv" --url "$URL" --format kserve-v2 \
+# (--input-name: loadgen serve has no metadata to name the input)
+run_ok "FP32 NHWC imagenet kserve-v2" "$T/a.csv" --url "$URL" --format kserve-v2 --input-name IN \
   --datatype FP32 --shape 1,64,64,3 --normalize imagenet --synthetic 10
-run_ok "UINT8 NCHW kserve-v2-binary --batch 4" "$T/b.csv" --url "$URL" --format kserve-v2-binary \
+run_ok "UINT8 NCHW kserve-v2-binary --batch 4" "$T/b.csv" --url "$URL" --input-name IN --format kserve-v2-binary \
   --datatype UINT8 --shape -1,3,32,32 --batch 4 --synthetic 10
 expect_eq "--batch 4: 4 images a request" "$(awk -v i="$(csv_col "$T/b.csv" images_per_s)" \
   -v r="$(csv_col "$T/b.csv" throughput_rps)" 'BEGIN { printf "%.2f", i / r }')" 4.00
 expect_eq "UINT8 binary: 200 x 4 x 3x32x32 bytes of tensors and their headers" \
   "$(awk -v b="$(csv_col "$T/b.csv" bytes_sent)" 'BEGIN { print (b > 200 * 12288 && b < 200 * 12800) }')" 1
-run_ok "FP16 kserve-v2 --batch 4" "$T/c.csv" --url "$URL" --format kserve-v2 \
+run_ok "FP16 kserve-v2 --batch 4" "$T/c.csv" --url "$URL" --input-name IN --format kserve-v2 \
   --datatype FP16 --shape 1,16,16,3 --normalize unit --batch 4 --synthetic 6
-run_ok "INT64 kserve-v2-binary" "$T/d.csv" --url "$URL" --format kserve-v2-binary \
+run_ok "INT64 kserve-v2-binary" "$T/d.csv" --url "$URL" --input-name IN --format kserve-v2-binary \
   --datatype INT64 --shape 1,8,8,3 --synthetic 3
 expect_eq "format column stays the format" "$(csv_col "$T/d.csv" format)" kserve-v2-binary
 
@@ -72,18 +73,19 @@ for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$CAP_PORT") 2>/dev/null && bre
 CAP=http://127.0.0.1:$CAP_PORT/v2/models/m/infer
 
 capture() { # capture NAME ARGS...: one request; its body is $T/cap/0.body
+  # (images need --input-name: the capture server has no metadata)
   rm -f "$T/cap/"*
   local name=$1; shift
   lg --threads 1 -n 1 --no-out -q --url "$CAP" "$@" >"$T/out.txt" 2>&1
   expect_eq "$name: sent" "$?" 0
 }
 
-capture "UINT8 NHWC" --format kserve-v2 --datatype UINT8 --shape 1,24,32,3 --synthetic 1 --seed 7
+capture "UINT8 NHWC" --format kserve-v2 --input-name IN --datatype UINT8 --shape 1,24,32,3 --synthetic 1 --seed 7
 cp "$T/cap/0.body" "$T/u8.json"
-capture "FP32 NCHW imagenet binary" --format kserve-v2-binary --datatype FP32 \
+capture "FP32 NCHW imagenet binary" --format kserve-v2-binary --input-name IN --datatype FP32 \
   --shape 1,3,24,32 --normalize imagenet --synthetic 1 --seed 7
 cp "$T/cap/0.body" "$T/f32.bin"; cp "$T/cap/0.ihcl" "$T/f32.ihcl"
-capture "FP16 NHWC unit" --format kserve-v2-binary --datatype FP16 --shape 1,24,32,3 \
+capture "FP16 NHWC unit" --format kserve-v2-binary --input-name IN --datatype FP16 --shape 1,24,32,3 \
   --normalize unit --synthetic 1 --seed 7
 cp "$T/cap/0.body" "$T/f16.bin"; cp "$T/cap/0.ihcl" "$T/f16.ihcl"
 # The same image: the FP32 NCHW tensor must be the UINT8 NHWC one moved to
@@ -121,7 +123,7 @@ EOF
 expect_eq "the bytes sent: FP32 NCHW = UINT8 NHWC normalised, FP16 = UINT8/255 (round to even)" \
   "$(tail -1 "$T/verify.txt")" verified
 
-capture "tfserving instances" --format tfserving --datatype UINT8 --shape 1,24,32,3 \
+capture "tfserving instances" --format tfserving --input-name IN --datatype UINT8 --shape 1,24,32,3 \
   --synthetic 1 --seed 7 --batch 2
 expect_eq "tfserving: two instances nested [24][32][3], the same values as kserve-v2" "$(python3 -c '
 import json, sys
@@ -180,6 +182,12 @@ run_ok "datatype and shape from GET /v2/models/resnet50" "$T/g.csv" \
   --url "$NG/v2/models/resnet50/infer" --format kserve-v2-binary --normalize imagenet --synthetic 4
 expect_eq "metadata read once, then 200 requests to /infer" \
   "$(grep -c 'GET /v2/models/resnet50 ' "$NGINX_LOG") $(infers)" "1 200"
+gets=$(grep -c 'GET /v2/models/resnet50 ' "$NGINX_LOG")
+run_ok "--datatype and --shape given: the input's name from the metadata" "$T/h.csv" \
+  --url "$NG/v2/models/resnet50/infer" --format kserve-v2-binary --datatype FP32 \
+  --shape -1,3,32,32 --synthetic 2
+expect_eq "the metadata read for the name" "$(grep -c 'GET /v2/models/resnet50 ' "$NGINX_LOG")" \
+  $((gets + 1))
 rm -f "$T/cap/"*
 lg --threads 1 -n 1 --no-out -q --url "$NG/v2/models/resnet50/infer" --format kserve-v2 \
   --datatype UINT8 --synthetic 1 >/dev/null 2>&1
@@ -228,7 +236,7 @@ no_send "tensors in json-b64" "tensors go in --format kserve-v2" \
 no_send "--normalize imagenet into UINT8" "which UINT8 cannot hold" \
   --url "$NG/v2/models/resnet50/infer" --format kserve-v2 --datatype UINT8 --shape 1,8,8,3 \
   --normalize imagenet
-no_send "--batch 4 without a batch dimension" "--batch 4: input INPUT's shape [8,8,3] has no batch dimension" \
+no_send "--batch 4 without a batch dimension" "--batch 4: input input's shape [8,8,3] has no batch dimension" \
   --url "$NG/v2/models/resnet50/infer" --format kserve-v2 --datatype FP32 --shape 8,8,3 --batch 4
 no_send "--input-data with --images" "drop --images" \
   --url "$NG/v2/models/resnet50/infer" --format kserve-v2 --input-data "$T/in.json" --synthetic 5

@@ -378,11 +378,14 @@ static void image_input_comes_from_the_model_or_the_flags(void **state)
     tensor_model_apply(&m, &o); /* the flags win over the metadata */
     assert_int_equal(tensor_model_image_input(&m, &o, "b", &s, err), 0);
     assert_true(s.dtype == TENSOR_FP32 && s.ndims == 2);
-    assert_int_equal(tensor_options_need_metadata(&o), 0);
+    assert_int_equal(tensor_options_need_metadata(&o, "b"), 0);
+    assert_int_equal(tensor_options_need_metadata(&o, NULL), 1); /* the name is the model's */
     o.ndims = 0;
-    assert_int_equal(tensor_options_need_metadata(&o), 1);
-    o.input_data = "x.json"; /* entries may carry their own shapes */
-    assert_int_equal(tensor_options_need_metadata(&o), 0);
+    assert_int_equal(tensor_options_need_metadata(&o, "b"), 1);
+    o.input_data = "x.json"; /* it names the inputs; values may carry their shapes */
+    assert_int_equal(tensor_options_need_metadata(&o, NULL), 0);
+    o.dtype = TENSOR_NONE;
+    assert_int_equal(tensor_options_need_metadata(&o, NULL), 1);
 }
 
 int main(void)
