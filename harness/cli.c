@@ -412,6 +412,94 @@ static int flag_data(void *o, const struct flag *f, const char *v, char *err)
     return 0;
 }
 
+static int method_bodiless(const char *m);
+
+static int flag_datatype(void *o, const struct flag *f, const char *v, char *err)
+{
+    if (tensor_parse_dtype(v, &CFG(o)->tensor.dtype) < 0)
+        return flags_errf(err, f, v, "unknown; use FP32, FP16, UINT8, INT64 or BYTES (or BOOL, "
+                                     "INT8, INT16, INT32, UINT16, UINT32, UINT64, FP64)");
+    return 0;
+}
+
+static int flag_shape(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct tensor_options *t = &CFG(o)->tensor;
+    char why[LG_ERRLEN];
+    if (tensor_parse_shape(v, t->shape, &t->ndims, why) < 0)
+        return flags_errf(err, f, v, "%s", why);
+    return 0;
+}
+
+static int flag_normalize(void *o, const struct flag *f, const char *v, char *err)
+{
+    struct tensor_options *t = &CFG(o)->tensor;
+    static const char *const names[] = {[TENSOR_NORM_NONE] = "none", [TENSOR_NORM_UNIT] = "unit",
+                                        [TENSOR_NORM_IMAGENET] = "imagenet"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(v, names[i]) == 0) {
+            t->normalize = (enum tensor_norm)i;
+            t->normalize_given = 1;
+            return 0;
+        }
+    return flags_errf(err, f, v, "unknown; use none, unit or imagenet");
+}
+
+static int flag_input_data(void *o, const struct flag *f, const char *v, char *err)
+{
+    if (access(v, R_OK) != 0)
+        return flags_errf(err, f, v, "cannot read it: %s", strerror(errno));
+    CFG(o)->tensor.input_data = v;
+    return 0;
+}
+
+/* The tensor flags against each other and the format, before anything is
+ * fetched or sent; what depends on the model's metadata is checked once
+ * it is read (run.c). */
+static int check_tensor_flags(const struct run_config *cfg, int have_input_name, int have_images,
+                              char *err)
+{
+    const struct tensor_options *t = &cfg->tensor;
+    enum payload_format f = cfg->payload.format;
+    int have_normalize = t->normalize_given;
+    if (!tensor_options_active(t))
+        return 0;
+    if (cfg->payload.body_file || cfg->payload.body_data ||
+        method_bodiless(cfg->method))
+        return lg_err(err, "--datatype/--shape/--input-data build the body; drop --body-file, "
+                           "--data and --method GET");
+    if (f != PAYLOAD_KSERVE_V2 && f != PAYLOAD_KSERVE_V2_BINARY && f != PAYLOAD_TFSERVING)
+        return lg_err(err, "--datatype/--shape/--input-data: tensors go in --format kserve-v2, "
+                           "kserve-v2-binary or tfserving, not %s", payload_format_name(f));
+    if (t->input_data) {
+        if (have_images)
+            return lg_err(err, "--input-data %s gives the values; drop --images, --images-list "
+                               "and --synthetic", t->input_data);
+        if (have_normalize)
+            return lg_err(err, "--input-data %s: its values are sent as they are; drop "
+                               "--normalize", t->input_data);
+        if (have_input_name)
+            return lg_err(err, "--input-data %s names the inputs; drop --input-name",
+                          t->input_data);
+        return 0;
+    }
+    if (t->dtype == TENSOR_BYTES)
+        return lg_err(err, "--datatype BYTES sends each encoded image as it is; drop --shape "
+                           "and --normalize, or give a number type such as FP32");
+    if (t->dtype != TENSOR_NONE && t->ndims) {
+        struct tensor_spec spec = {.dtype = t->dtype, .ndims = t->ndims};
+        struct tensor_image img;
+        int batch_dim;
+        char why[LG_ERRLEN];
+        memcpy(spec.shape, t->shape, sizeof spec.shape);
+        snprintf(spec.name, sizeof spec.name, "%s",
+                 cfg->payload.input_name ? cfg->payload.input_name : "INPUT");
+        if (tensor_image_plan(&spec, t->normalize, &img, &batch_dim, why) < 0)
+            return lg_err(err, "--datatype %s --shape: %s", tensor_dtype_name(t->dtype), why);
+    }
+    return 0;
+}
+
 /* Any method, upper-cased as hey does: a token of RFC 9110 letters. */
 static int flag_method(void *o, const struct flag *f, const char *v, char *err)
 {
@@ -711,7 +799,21 @@ static const struct flag flags[] = {
     {"content-type", "T", FLAG_CALL, 0, 0, 0, "TYPE", "the body's Content-Type (raw, --body-file, --data)",
      .call = flag_content_type},
     {"field", NULL, FLAG_STRING, C(payload.field), 1, 0, "F", "multipart: the form field (default data)"},
-    {"input-name", NULL, FLAG_STRING, C(payload.input_name), 1, 0, "N", "kserve-v2: the input's name (default INPUT)"},
+    {"input-name", NULL, FLAG_STRING, C(payload.input_name), 1, 0, "N",
+     "kserve-v2: the input's name (default INPUT; for tensors,\nfrom the model's metadata)"},
+    {"datatype", NULL, FLAG_CALL, 0, 0, 0, "T",
+     "kserve-v2, tfserving: send images as tensors of FP32, FP16,\nUINT8, INT64, ... (BYTES: "
+     "the encoded image, the default);\nwhat is not given is read from GET /v2/models/NAME",
+     .call = flag_datatype},
+    {"shape", NULL, FLAG_CALL, 0, 0, 0, "DIMS",
+     "the tensor's shape, e.g. 1,224,224,3 (NHWC) or 1,3,224,224\n(NCHW); the first "
+     "dimension is the batch (-1 or 1: --batch)", .call = flag_shape},
+    {"normalize", NULL, FLAG_CALL, 0, 0, 0, "none|unit|imagenet",
+     "images as tensors of pixels 0..255 (default), 0..1, or\nImageNet's (x/255 - mean) / std",
+     .call = flag_normalize},
+    {"input-data", NULL, FLAG_CALL, 0, 0, 0, "FILE",
+     "perf_analyzer's JSON ({\"data\": [{\"INPUT0\": [...]}, ...]}):\n"
+     "its entries as tensors, cycled over requests", .call = flag_input_data},
     {"batch", NULL, FLAG_UINT, C(payload.batch), 1, 4096, "K", "images per request (formats that allow it)"},
     {"body-file", NULL, FLAG_STRING, C(payload.body_file), 1, 0, "FILE", "send this fixed body instead of images"},
     {"data", "D", FLAG_CALL, 0, 0, 0, "@FILE|TEXT", "send this body (curl's --data): a file's, or the text",
@@ -831,8 +933,9 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
 #define SEEN(name) seen[flags_index(&run_cmd, name)]
     int have_n = SEEN("requests"), have_d = SEEN("duration"), have_rate = SEEN("rate"),
         have_threads = SEEN("threads"), have_format = SEEN("format"), have_out = SEEN("out"),
+        have_input_name = SEEN("input-name"),
         have_images = SEEN("images") || SEEN("images-list") || SEEN("synthetic") ||
-                      SEEN("image-size") || have_format;
+                      SEEN("image-size") || SEEN("save-synthetic");
 #undef SEEN
     const char *threads_spec = cfg->parse.threads, *rate_spec = cfg->parse.rate;
     if (!cfg->url)
@@ -892,14 +995,17 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
         cfg->payload.format = PAYLOAD_FILE;
     }
     int bodiless = method_bodiless(cfg->method);
-    if (bodiless == 2 && (cfg->payload.body_file || cfg->payload.body_data || have_images))
+    if (bodiless == 2 &&
+        (cfg->payload.body_file || cfg->payload.body_data || have_images || have_format))
         return lg_err(err, "--method %s sends no body; drop --images/--synthetic/--body-file/--data/"
                            "--format", cfg->method), CLI_ERROR;
-    if (bodiless == 1 && have_images)
+    if (bodiless == 1 && (have_images || have_format))
         return lg_err(err, "--method %s sends no images; give a body with --data or --body-file, "
                            "or drop --images/--synthetic/--format", cfg->method), CLI_ERROR;
     if (bodiless && !cfg->payload.body_file && !cfg->payload.body_data)
         cfg->payload.format = PAYLOAD_NONE;
+    if (check_tensor_flags(cfg, have_input_name, have_images, err) < 0)
+        return CLI_ERROR;
     if (cfg->checks.server_time_header && cfg->checks.server_time_json)
         return lg_err(err, "--server-time-header and --server-time-json: give one or the other"),
                CLI_ERROR;

@@ -17,6 +17,7 @@
 #include "corpus.h"
 #include "engine.h"
 #include "payload.h"
+#include "tensor.h"
 
 #define CLI_MAX_HEADERS 64
 #define CLI_MAX_LEVELS 1024
@@ -43,6 +44,7 @@ struct run_config {
 
     struct corpus_options corpus;
     struct payload_options payload;
+    struct tensor_options tensor;  /* --datatype, --shape, --normalize, --input-data */
     char method[24];               /* --method, upper case; "" = POST (GET for -m GET) */
     unsigned fail_fast;            /* --fail-fast N; 0 = never give up */
     const char *save_synthetic;

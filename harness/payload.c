@@ -20,6 +20,13 @@
  *   kserve-v2[-binary] one BYTES input of shape [K];
  *   raw               one image per request: --batch > 1 is refused.
  *
+ * Tensors (opt->tensors): payload p carries samples p*K .. p*K+K-1 of the
+ * set the same way, each input's K samples back to back under one shape
+ * whose batch dimension says K. JSON numbers are written in the shortest
+ * form that reads back to the same value (a tensor made from images holds
+ * at most 768 distinct values, so a small cache of their text makes the
+ * JSON bodies a copy rather than a printf per element).
+ *
  * Threading: built once on the main thread; read-only afterwards and shared
  * by every engine thread without locks.
  */
@@ -153,10 +160,14 @@ static void put_disposition_text(struct out *o, const char *s)
 
 #define BOUNDARY_LEN 24 /* "loadgen-" + 16 hex digits */
 
+struct numcache;
+
 struct build {
     const struct corpus *c;
     const struct payload_options *opt;
     unsigned batch;
+    const struct tensor_set *ts;     /* tensors instead of images, or NULL */
+    struct numcache *cache;          /* tensors: the text of numbers seen */
     /* json-b64: the template split around its one "{{b64}}" */
     const char *head, *tail;
     size_t head_len;
@@ -176,10 +187,17 @@ static size_t binary_data_size(const struct build *b, size_t first)
     return n;
 }
 
+static void emit_tensor_body(const struct build *b, size_t first, struct out *o);
+static void emit_tensor_binary_json(const struct build *b, size_t first, struct out *o);
+
 /* The JSON part of a kserve-v2-binary body (its length goes in the
  * Inference-Header-Content-Length header). */
 static void emit_v2_binary_json(const struct build *b, size_t first, struct out *o)
 {
+    if (b->ts) {
+        emit_tensor_binary_json(b, first, o);
+        return;
+    }
     put_str(o, "{\"inputs\":[{\"name\":\"");
     put_json_text(o, b->opt->input_name);
     put_str(o, "\",\"shape\":[");
@@ -192,6 +210,10 @@ static void emit_v2_binary_json(const struct build *b, size_t first, struct out 
 static void emit_body(const struct build *b, size_t first, struct out *o)
 {
     const struct payload_options *opt = b->opt;
+    if (b->ts) {
+        emit_tensor_body(b, first, o);
+        return;
+    }
     switch (opt->format) {
     case PAYLOAD_JSON_B64:
         put(o, b->head, b->head_len);
@@ -298,6 +320,367 @@ static void emit_body_header(const struct build *b, size_t first, struct out *o)
     put_str(o, V2_HEADER_LEN);
     put_num(o, json.n);
     put(o, "", 1);
+}
+
+/* ---- tensors ------------------------------------------------------------------ */
+
+/* The text of float values already written: a tensor from images has at
+ * most 3 x 256 distinct values, so nearly every element is a lookup. Open
+ * addressing over 4x more slots than that; a value that finds no slot
+ * within a few probes takes its home slot's place. */
+#define NUMCACHE_SLOTS 16384 /* a power of two */
+#define NUMCACHE_PROBES 8
+struct numcache {
+    struct {
+        uint64_t bits;
+        unsigned char dtype;          /* 0: empty */
+        unsigned char len;
+        char text[30];
+    } slot[NUMCACHE_SLOTS];
+    size_t bad;                       /* first sample with NaN or infinity, or SIZE_MAX */
+};
+
+static uint64_t load_le(const unsigned char *p, size_t n)
+{
+    uint64_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        u |= (uint64_t)p[i] << (8 * i);
+    return u;
+}
+
+static int is_finite_bits(enum tensor_dtype d, uint64_t bits)
+{
+    if (d == TENSOR_FP16)
+        return (bits & 0x7c00) != 0x7c00;
+    if (d == TENSOR_FP32)
+        return (bits & 0x7f800000) != 0x7f800000;
+    return (bits & 0x7ff0000000000000ull) != 0x7ff0000000000000ull;
+}
+
+/* The shortest %g text that reads back to the same value of type d. */
+static size_t shortest_text(enum tensor_dtype d, uint64_t bits, char *buf, size_t len)
+{
+    int n = 0;
+    for (int p = 1; p <= 17; p++) {
+        if (d == TENSOR_FP16) {
+            n = snprintf(buf, len, "%.*g", p, (double)tensor_fp16_to_float((uint16_t)bits));
+            if (tensor_fp16_from_float(strtof(buf, NULL)) == bits)
+                break;
+        } else if (d == TENSOR_FP32) {
+            uint32_t w = (uint32_t)bits, back;
+            float f, g;
+            memcpy(&f, &w, sizeof f);
+            n = snprintf(buf, len, "%.*g", p, (double)f);
+            g = strtof(buf, NULL);
+            memcpy(&back, &g, sizeof back);
+            if (back == w)
+                break;
+        } else {
+            double v, g;
+            uint64_t back;
+            memcpy(&v, &bits, sizeof v);
+            n = snprintf(buf, len, "%.*g", p, v);
+            g = strtod(buf, NULL);
+            memcpy(&back, &g, sizeof back);
+            if (back == bits)
+                break;
+        }
+    }
+    return (size_t)n;
+}
+
+/* The text of a float value of type d, from the cache; NULL (and the
+ * sample noted) for NaN or infinity, which JSON cannot write. */
+static inline const char *float_text(struct numcache *c, enum tensor_dtype d, uint64_t bits,
+                                     size_t sample, size_t *len)
+{
+    if (!is_finite_bits(d, bits)) {
+        if (c->bad == SIZE_MAX)
+            c->bad = sample;
+        return NULL;
+    }
+    size_t home = (size_t)((bits * 0x9E3779B97F4A7C15ull) >> 40) & (NUMCACHE_SLOTS - 1), h = home;
+    for (int i = 0; i < NUMCACHE_PROBES; i++, h = (h + 1) & (NUMCACHE_SLOTS - 1)) {
+        if (c->slot[h].dtype == d && c->slot[h].bits == bits)
+            break;
+        if (c->slot[h].dtype == 0 || i == NUMCACHE_PROBES - 1) {
+            h = c->slot[h].dtype == 0 ? h : home;
+            c->slot[h].len = (unsigned char)shortest_text(d, bits, c->slot[h].text,
+                                                          sizeof c->slot[h].text);
+            c->slot[h].bits = bits;
+            c->slot[h].dtype = (unsigned char)d;
+            break;
+        }
+    }
+    *len = c->slot[h].len;
+    return c->slot[h].text;
+}
+
+static void put_float(struct numcache *c, enum tensor_dtype d, uint64_t bits, size_t sample,
+                      struct out *o)
+{
+    size_t len;
+    const char *text = float_text(c, d, bits, sample, &len);
+    if (text)
+        put(o, text, len);
+    else
+        put_str(o, "0"); /* refused after the sizing pass */
+}
+
+static void put_int(struct out *o, uint64_t u, int neg)
+{
+    char buf[24], *p = buf + sizeof buf;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (neg)
+        *--p = '-';
+    put(o, p, (size_t)(buf + sizeof buf - p));
+}
+
+/* A JSON string of n bytes: as put_json_text, by length. */
+static void put_json_bytes(struct out *o, const unsigned char *s, size_t n)
+{
+    put_str(o, "\"");
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"' || s[i] == '\\') {
+            char esc[2] = {'\\', (char)s[i]};
+            put(o, esc, 2);
+        } else if (s[i] < 0x20) {
+            char esc[8];
+            put(o, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", s[i]));
+        } else {
+            put(o, s + i, 1);
+        }
+    }
+    put_str(o, "\"");
+}
+
+/* One element at p as JSON; returns the next element. BYTES elements are
+ * strings in kserve-v2, {"b64": ...} in tfserving (TF Serving's binary). */
+static const unsigned char *put_element(const struct build *b, enum tensor_dtype d,
+                                        const unsigned char *p, size_t sample, struct out *o)
+{
+    size_t sz = tensor_dtype_size(d);
+    uint64_t u = load_le(p, sz);
+    switch (d) {
+    case TENSOR_BYTES: {
+        size_t n = (size_t)load_le(p, 4);
+        if (b->opt->format == PAYLOAD_TFSERVING) {
+            put_str(o, "{\"b64\":\"");
+            if (o->p)
+                base64_encode(p + 4, n, o->p + o->n);
+            o->n += base64_encoded_len(n);
+            put_str(o, "\"}");
+        } else {
+            put_json_bytes(o, p + 4, n);
+        }
+        return p + 4 + n;
+    }
+    case TENSOR_BOOL:
+        put_str(o, u ? "true" : "false");
+        break;
+    case TENSOR_FP16: case TENSOR_FP32: case TENSOR_FP64:
+        put_float(b->cache, d, u, sample, o);
+        break;
+    case TENSOR_INT8: case TENSOR_INT16: case TENSOR_INT32: case TENSOR_INT64: {
+        /* sign-extend from the top bit of its size */
+        uint64_t sign = 1ull << (8 * sz - 1);
+        int64_t v = (int64_t)((u ^ sign) - sign);
+        put_int(o, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
+        break;
+    }
+    default:
+        put_int(o, u, 0);
+        break;
+    }
+    return p + sz;
+}
+
+/* A tensor's elements as a run of JSON numbers, each after a comma but
+ * for the body's very first. FP32, the common case of a tensor made from
+ * images, has a loop of its own: a cache lookup and a copy per element. */
+static void put_data(const struct build *b, const struct tensor *t, size_t sample, int first,
+                     struct out *o)
+{
+    const unsigned char *p = t->data;
+    if (t->dtype != TENSOR_FP32) {
+        for (size_t e = 0; e < t->elements; e++) {
+            if (e || !first)
+                put(o, ",", 1);
+            p = put_element(b, t->dtype, p, sample, o);
+        }
+        return;
+    }
+    for (size_t e = 0; e < t->elements; e++, p += 4) {
+        uint32_t w = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        size_t len, comma = e || !first;
+        const char *text = float_text(b->cache, TENSOR_FP32, w, sample, &len);
+        if (!text) {
+            text = "0"; /* refused after the sizing pass */
+            len = 1;
+        }
+        if (o->p && comma)
+            o->p[o->n] = ',';
+        if (o->p)
+            memcpy(o->p + o->n + comma, text, len);
+        o->n += comma + len;
+    }
+}
+
+/* Sample j of the body that starts at sample `first`, input k. */
+static const struct tensor *sample_tensor(const struct build *b, size_t first, unsigned j, size_t k)
+{
+    return tensor_at(b->ts, (first + j) % b->ts->count, k);
+}
+
+static void put_shape(const struct build *b, const struct tensor *t, struct out *o)
+{
+    put_str(o, "[");
+    for (unsigned i = 0; i < t->ndims; i++) {
+        if (i)
+            put_str(o, ",");
+        put_num(o, i == 0 && b->ts->batch_dim ? b->batch : (size_t)t->shape[i]);
+    }
+    put_str(o, "]");
+}
+
+static void put_input_head(const struct build *b, const struct tensor *t, struct out *o)
+{
+    put_str(o, "{\"name\":\"");
+    put_json_text(o, t->name);
+    put_str(o, "\",\"shape\":");
+    put_shape(b, t, o);
+    put_str(o, ",\"datatype\":\"");
+    put_str(o, tensor_dtype_name(t->dtype));
+    put_str(o, "\"");
+}
+
+/* Dimensions dim.. of t as nested lists, from p; returns past them. */
+static const unsigned char *put_nested(const struct build *b, const struct tensor *t, unsigned dim,
+                                       const unsigned char *p, size_t sample, struct out *o)
+{
+    if (dim == t->ndims)
+        return put_element(b, t->dtype, p, sample, o);
+    put_str(o, "[");
+    for (int64_t i = 0; i < t->shape[dim]; i++) {
+        if (i)
+            put_str(o, ",");
+        p = put_nested(b, t, dim + 1, p, sample, o);
+    }
+    put_str(o, "]");
+    return p;
+}
+
+/* tfserving: one instance (a sample without its batch dimension), or
+ * with no batch dimension the whole tensor; {"NAME": ...} per input when
+ * the model has several. */
+static void put_tf_value(const struct build *b, size_t first, unsigned j, struct out *o)
+{
+    size_t n = b->ts->ninputs, sample = (first + j) % b->ts->count;
+    if (n > 1)
+        put_str(o, "{");
+    for (size_t k = 0; k < n; k++) {
+        const struct tensor *t = sample_tensor(b, first, j, k);
+        if (n > 1) {
+            put_str(o, k ? ",\"" : "\"");
+            put_json_text(o, t->name);
+            put_str(o, "\":");
+        }
+        put_nested(b, t, b->ts->batch_dim ? 1 : 0, t->data, sample, o);
+    }
+    if (n > 1)
+        put_str(o, "}");
+}
+
+static void emit_tensor_binary_json(const struct build *b, size_t first, struct out *o)
+{
+    put_str(o, "{\"inputs\":[");
+    for (size_t k = 0; k < b->ts->ninputs; k++) {
+        size_t size = 0;
+        for (unsigned j = 0; j < b->batch; j++)
+            size += sample_tensor(b, first, j, k)->len;
+        put_str(o, k ? "," : "");
+        put_input_head(b, sample_tensor(b, first, 0, k), o);
+        put_str(o, ",\"parameters\":{\"binary_data_size\":");
+        put_num(o, size);
+        put_str(o, "}}");
+    }
+    put_str(o, "]}");
+}
+
+static void emit_tensor_body(const struct build *b, size_t first, struct out *o)
+{
+    size_t n = b->ts->ninputs;
+    switch (b->opt->format) {
+    case PAYLOAD_KSERVE_V2:
+        put_str(o, "{\"inputs\":[");
+        for (size_t k = 0; k < n; k++) {
+            put_str(o, k ? "," : "");
+            put_input_head(b, sample_tensor(b, first, 0, k), o);
+            put_str(o, ",\"data\":[");
+            for (unsigned j = 0; j < b->batch; j++) {
+                const struct tensor *t = sample_tensor(b, first, j, k);
+                put_data(b, t, (first + j) % b->ts->count, j == 0, o);
+            }
+            put_str(o, "]}");
+        }
+        put_str(o, "]}");
+        break;
+    case PAYLOAD_KSERVE_V2_BINARY:
+        emit_tensor_binary_json(b, first, o);
+        for (size_t k = 0; k < n; k++)
+            for (unsigned j = 0; j < b->batch; j++)
+                put(o, sample_tensor(b, first, j, k)->data, sample_tensor(b, first, j, k)->len);
+        break;
+    default: /* PAYLOAD_TFSERVING: check_tensors allows no other */
+        if (b->ts->batch_dim) {
+            put_str(o, "{\"instances\":[");
+            for (unsigned j = 0; j < b->batch; j++) {
+                put_str(o, j ? "," : "");
+                put_tf_value(b, first, j, o);
+            }
+            put_str(o, "]}");
+        } else {
+            put_str(o, "{\"inputs\":");
+            put_tf_value(b, first, 0, o);
+            put_str(o, "}");
+        }
+        break;
+    }
+}
+
+/* The set against the format and --batch: every body's K samples must
+ * share each input's shape. */
+static int check_tensors(const struct build *b, char *err)
+{
+    const struct tensor_set *ts = b->ts;
+    enum payload_format f = b->opt->format;
+    char s0[160], s1[160];
+    if (f != PAYLOAD_KSERVE_V2 && f != PAYLOAD_KSERVE_V2_BINARY && f != PAYLOAD_TFSERVING)
+        return lg_err(err, "--format %s sends encoded images; tensors (--datatype, --shape, "
+                      "--input-data) go in kserve-v2, kserve-v2-binary or tfserving",
+                      payload_format_name(f));
+    if (ts->count == 0 || ts->ninputs == 0)
+        return lg_err(err, "no tensors to send");
+    if (b->batch > 1 && !ts->batch_dim)
+        return lg_err(err, "--batch %u: input %s's shape %s has no batch dimension (-1 or 1 "
+                      "first); give --shape -1,... or --batch 1", b->batch, ts->t[0].name,
+                      tensor_shape_text(ts->t[0].shape, ts->t[0].ndims, s0, sizeof s0));
+    size_t bodies = (ts->count + b->batch - 1) / b->batch;
+    for (size_t i = 0; i < bodies && b->batch > 1; i++)
+        for (unsigned j = 1; j < b->batch; j++)
+            for (size_t k = 0; k < ts->ninputs; k++) {
+                const struct tensor *a = sample_tensor(b, i * b->batch, 0, k);
+                const struct tensor *c = sample_tensor(b, i * b->batch, j, k);
+                if (a->ndims != c->ndims || memcmp(a->shape, c->shape, a->ndims * sizeof *a->shape))
+                    return lg_err(err, "--batch %u: entries %zu and %zu of input %s have shapes "
+                                  "%s and %s; a batch needs one shape", b->batch,
+                                  i * b->batch % ts->count, (i * b->batch + j) % ts->count, a->name,
+                                  tensor_shape_text(a->shape, a->ndims, s0, sizeof s0),
+                                  tensor_shape_text(c->shape, c->ndims, s1, sizeof s1));
+            }
+    return 0;
 }
 
 /* ---- checks before encoding --------------------------------------------------- */
@@ -454,7 +837,8 @@ static struct payload_set *new_set(size_t count, size_t arena_len)
 static int build_images(struct payload_set **out, struct build *b, char *err)
 {
     const struct payload_options *opt = b->opt;
-    size_t count = (b->c->count + b->batch - 1) / b->batch;
+    size_t items = b->ts ? b->ts->count : b->c->count;
+    size_t count = (items + b->batch - 1) / b->batch;
     int per_body_header = opt->format == PAYLOAD_KSERVE_V2_BINARY;
 
     /* Pass 1: sizes only. */
@@ -467,6 +851,18 @@ static int build_images(struct payload_set **out, struct build *b, char *err)
             emit_body_header(b, i * b->batch, &m);
     }
 
+    /* Tensors in JSON are several times their raw size: refuse what cannot
+     * fit in half the memory rather than swap. */
+    double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (b->ts && ram > 0 && (double)m.n > ram / 2)
+        return lg_err(err, "--format %s: %zu bodies of tensors need %.1f GB, more than half of "
+                      "this machine's %.1f GB; use fewer images or entries%s",
+                      payload_format_name(opt->format), count, (double)m.n / 1e9, ram / 1e9,
+                      opt->format == PAYLOAD_KSERVE_V2 ? ", or kserve-v2-binary" : "");
+    if (b->ts && b->cache->bad != SIZE_MAX)
+        return lg_err(err, "--format %s: sample %zu holds NaN or infinity, which JSON cannot "
+                      "write; use --format kserve-v2-binary", payload_format_name(opt->format),
+                      b->cache->bad);
     struct payload_set *s = new_set(count, m.n);
     if (!s)
         return lg_err(err, "out of memory: %zu payloads need %zu MB; use fewer or smaller images",
@@ -606,8 +1002,20 @@ int payload_build(struct payload_set **out, const struct corpus *c,
         return 0;
     }
 
-    struct build b = {.c = c, .opt = &opt, .batch = batch};
+    struct build b = {.c = c, .opt = &opt, .batch = batch, .ts = opt.tensors};
     char *owned = NULL;
+    if (b.ts) {
+        int rc = check_tensors(&b, err);
+        if (rc == 0 && !(b.cache = malloc(sizeof *b.cache)))
+            rc = lg_err(err, "out of memory");
+        if (rc == 0) {
+            memset(b.cache->slot, 0, sizeof b.cache->slot);
+            b.cache->bad = SIZE_MAX;
+            rc = build_images(out, &b, err);
+        }
+        free(b.cache);
+        return rc;
+    }
     int rc = check_options(&b, err);
     if (rc == 0 && opt.format == PAYLOAD_JSON_B64)
         rc = prepare_template(&b, &owned, err);

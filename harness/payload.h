@@ -11,6 +11,13 @@
  * instances; kserve-v2[-binary] as one BYTES input of shape [K]; raw
  * refuses K > 1. Every body and header lives in one arena (payload_set
  * .arena), so the corpus may be destroyed once payload_build returns.
+ *
+ * Tensors (payload_options.tensors, from --datatype/--shape/--input-data):
+ * kserve-v2 sends each input as {"name","shape","datatype","data":[flat
+ * values]}, kserve-v2-binary as Triton's binary tensor extension (the JSON
+ * with parameters.binary_data_size, then the raw little-endian bytes), and
+ * tfserving as {"instances": [...]} of nested lists by shape. With --batch
+ * K a body carries K consecutive samples and the batch dimension says K.
  */
 #ifndef LOADGEN_PAYLOAD_H
 #define LOADGEN_PAYLOAD_H
@@ -18,6 +25,7 @@
 #include <stddef.h>
 
 #include "corpus.h"
+#include "tensor.h"
 
 enum payload_format {
     PAYLOAD_JSON_B64,          /* {"input": "<b64>"}: the study's Flask app */
@@ -71,6 +79,10 @@ struct payload_options {
     const char *body_file;     /* PAYLOAD_FILE: path of a regular file of at most
                                 * PAYLOAD_MAX_BODY_FILE_BYTES */
     unsigned batch;            /* images per request, >= 1 (0 is taken as 1) */
+    /* kserve-v2, kserve-v2-binary, tfserving: send these samples as
+     * tensors instead of the corpus's encoded images; NULL for today's
+     * bodies. Only read by payload_build. */
+    const struct tensor_set *tensors;
 };
 
 struct payload_set {
@@ -84,7 +96,8 @@ struct payload_set {
 };
 
 /* 0, or -1 with a one-line message in err (e.g. "--batch 4: format raw sends
- * one image per request; use multipart, tfserving or kserve-v2"). */
+ * one image per request; use multipart, tfserving or kserve-v2"). With
+ * opt->tensors the corpus is not read (may be NULL). */
 int payload_build(struct payload_set **out, const struct corpus *c,
                   const struct payload_options *opt, char *err);
 void payload_destroy(struct payload_set *s);

@@ -24,6 +24,8 @@
 #include "corpus.h"
 #include "engine.h"
 #include "fileio.h"
+#include "inputdata.h"
+#include "meta.h"
 #include "payload.h"
 #include "progress.h"
 #include "report.h"
@@ -73,11 +75,59 @@ static void print_error(char *err)
     fprintf(stderr, "loadgen: %s\n", lg_printable(err));
 }
 
+/* Tensor mode, first: the model's inputs from its metadata, read once
+ * when the flags leave something out (*m NULL otherwise). Before any
+ * corpus is loaded, and nothing is sent to the infer URL before it. */
+static int fetch_model(const struct run_config *cfg, struct tensor_model *model,
+                       const struct tensor_model **m, char *err)
+{
+    *m = NULL;
+    if (!tensor_options_need_metadata(&cfg->tensor, cfg->payload.input_name))
+        return 0;
+    const struct meta_request q = {
+        .infer_url = cfg->url, .public_url = cfg->target, .headers = cfg->headers,
+        .nheaders = cfg->nheaders, .user_agent = cfg->user_agent, .insecure = cfg->insecure,
+        .http2 = cfg->http2, .cacert = cfg->cacert, .timeout_ms = cfg->timeout_ms,
+        .connect_timeout_ms = cfg->connect_timeout_ms,
+    };
+    int rc = meta_fetch(&q, model, err);
+    if (rc < 0)
+        return rc;
+    tensor_model_apply(model, &cfg->tensor);
+    *m = model;
+    return 0;
+}
+
+/* Then the samples, from --input-data or from the corpus's images. */
+static int make_tensors(const struct run_config *cfg, const struct tensor_model *m,
+                        const struct corpus *corpus, struct tensor_set **out, char *err)
+{
+    const struct tensor_options *to = &cfg->tensor;
+    if (to->input_data) {
+        struct tensor_spec fallback = {.dtype = to->dtype, .ndims = to->ndims};
+        memcpy(fallback.shape, to->shape, sizeof fallback.shape);
+        const struct inputdata_want want = {m, &fallback};
+        return inputdata_load(out, to->input_data, &want, err);
+    }
+    struct tensor_spec spec;
+    int rc = tensor_model_image_input(m, to, cfg->payload.input_name, &spec, err);
+    return rc < 0 ? rc : tensor_set_from_corpus(out, corpus, &spec, to->normalize, err);
+}
+
 static int prepare_payloads(const struct run_config *cfg, struct payload_set **out)
 {
     char err[LG_ERRLEN];
     struct corpus *corpus = NULL;
-    if (cfg->payload.format != PAYLOAD_FILE && cfg->payload.format != PAYLOAD_NONE) {
+    struct tensor_set *tensors = NULL;
+    struct tensor_model model;
+    const struct tensor_model *m = NULL;
+    int tensor_mode = tensor_options_active(&cfg->tensor);
+    if (tensor_mode && fetch_model(cfg, &model, &m, err) < 0) {
+        print_error(err);
+        return LG_EXIT_USAGE;
+    }
+    if (cfg->payload.format != PAYLOAD_FILE && cfg->payload.format != PAYLOAD_NONE &&
+        !cfg->tensor.input_data) {
         if (corpus_load(&corpus, &cfg->corpus, err) < 0) {
             print_error(err);
             return LG_EXIT_USAGE;
@@ -95,9 +145,22 @@ static int prepare_payloads(const struct run_config *cfg, struct payload_set **o
             return LG_EXIT_USAGE;
         }
     }
-    int rc = payload_build(out, corpus, &cfg->payload, err);
-    /* Payloads own copies of every byte they send: the corpus can go. */
+    if (tensor_mode && make_tensors(cfg, m, corpus, &tensors, err) < 0) {
+        print_error(err);
+        corpus_destroy(corpus);
+        return LG_EXIT_USAGE;
+    }
+    if (tensor_mode) { /* the tensors hold what is sent: the images can go now */
+        corpus_destroy(corpus);
+        corpus = NULL;
+    }
+    struct payload_options po = cfg->payload;
+    po.tensors = tensors;
+    int rc = payload_build(out, corpus, &po, err);
+    /* Payloads own copies of every byte they send: the corpus and the
+     * tensors can go. */
     corpus_destroy(corpus);
+    tensor_set_destroy(tensors);
     if (rc < 0) {
         print_error(err);
         return LG_EXIT_USAGE;

@@ -59,6 +59,8 @@ static const struct flag flags[] = {
     {"model", NULL, FLAG_STRING, O(model), 1, 0, "NAME",
      "mobilenet_v2|nasnet_mobile|resnet50|resnet152|nasnet_large|zero\n"
      "(default resnet50; any model in the profiles file)"},
+    {"input-px", NULL, FLAG_UINT, O(input_px), 1, 4096, "PX",
+     "the model's input is [-1, PX, PX, 3] FP32 (default: the profile's,\n224 for most)"},
     {"device", NULL, FLAG_CALL, 0, 0, 0, "gpu|cpu", "(default gpu)", .call = device},
     {"replicas", NULL, FLAG_UINT, O(replicas), 1, 100000, "N", "pods behind a round-robin Service (default 1)"},
     {"cores", NULL, FLAG_UINT, O(cores), 1, 100000, "K", "cores per CPU replica (default 1)"},

@@ -17,6 +17,7 @@ struct serve_opts {
     unsigned replicas;        /* --replicas */
     unsigned cores;           /* --cores, per CPU replica */
     unsigned max_batch;       /* --max-batch; 0 = the profile's */
+    unsigned input_px;        /* --input-px; 0 = the profile's (224 without one) */
     int64_t batch_window_us;  /* --batch-window; -1 = the profile's */
     const char *profile;      /* --profile FILE; NULL = profile_find */
     int64_t fixed_us;         /* --fixed-latency; -1 = off */

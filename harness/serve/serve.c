@@ -117,6 +117,8 @@ static int simulation(const struct serve_opts *o, struct sim_config *sc, char *e
         if (sc->prof.base_us == 0 && sc->prof.per_image_us == 0)
             sc->fixed_us = 0;
     }
+    if (o->input_px)
+        sc->prof.input_px = o->input_px;
     if (o->max_batch)
         sc->prof.max_batch = o->max_batch;
     if (o->batch_window_us >= 0)

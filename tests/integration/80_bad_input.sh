@@ -124,7 +124,7 @@ expect-status out of range  | --expect-status 99     | --url "$URL" --expect-sta
 expect-json empty part      | a..b                   | --url "$URL" --expect-json a..b
 format unknown              | --format nope          | --url "$URL" --format nope
 arrival unknown             | --arrival burst        | --url "$URL" --arrival burst -R 10
-method unknown              | --method PUT           | --url "$URL" --method PUT
+method unknown              | --method P/UT          | --url "$URL" --method P/UT
 images: missing folder      | $T/fx/nothing          | --url "$URL" --images "$T/fx/nothing"
 images: a file              | $T/fx/afile            | --url "$URL" --images "$T/fx/afile"
 images: empty folder        | $T/fx/empty            | --url "$URL" --images "$T/fx/empty"

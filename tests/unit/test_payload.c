@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include "common.h"
 #include "corpus.h"
 #include "payload.h"
+#include "tensor.h"
 
 #define FIXTURES "tests/fixtures/payload/"
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -502,6 +504,176 @@ static void format_names_round_trip(void **state)
     assert_int_equal(payload_parse_format("", &f), -EINVAL);
 }
 
+/* ---- tensors ---------------------------------------------------------------- */
+
+/* A set of n samples of one input over caller-owned bytes. */
+static struct tensor_set tensor_set_of(struct tensor *t, size_t n, int batch_dim)
+{
+    struct tensor_set s = {.t = t, .count = n, .ninputs = 1, .batch_dim = batch_dim};
+    for (size_t i = 0; i < n; i++)
+        s.total_bytes += t[i].len;
+    return s;
+}
+
+static void body_is(const struct payload *p, const char *want)
+{
+    if (p->len != strlen(want) || memcmp(p->body, want, p->len) != 0)
+        fail_msg("body \"%.*s\", want \"%s\"", (int)p->len, p->body, want);
+}
+
+static void kserve_v2_carries_tensors_as_flat_data(void **state)
+{
+    (void)state;
+    static const unsigned char a[] = {1, 2, 3, 4, 5, 6}, b[] = {7, 8, 9, 10, 11, 255};
+    struct tensor t[2] = {
+        {"IN", TENSOR_UINT8, 3, {1, 2, 3}, 6, a, 6},
+        {"IN", TENSOR_UINT8, 3, {1, 2, 3}, 6, b, 6},
+    };
+    struct tensor_set ts = tensor_set_of(t, 2, 1);
+    struct payload_options opt = {.format = PAYLOAD_KSERVE_V2, .tensors = &ts};
+    struct payload_set *s = build_ok(NULL, &opt);
+    assert_int_equal(s->count, 2);
+    body_is(&s->items[0], "{\"inputs\":[{\"name\":\"IN\",\"shape\":[1,2,3],\"datatype\":\"UINT8\","
+                          "\"data\":[1,2,3,4,5,6]}]}");
+    assert_string_equal(s->items[0].headers[0], "Content-Type: application/json");
+    payload_destroy(s);
+    /* --batch 2: one body, the batch dimension says 2, the data follow on */
+    opt.batch = 2;
+    s = build_ok(NULL, &opt);
+    assert_int_equal(s->count, 1);
+    assert_int_equal(s->items[0].images, 2);
+    body_is(&s->items[0], "{\"inputs\":[{\"name\":\"IN\",\"shape\":[2,2,3],\"datatype\":\"UINT8\","
+                          "\"data\":[1,2,3,4,5,6,7,8,9,10,11,255]}]}");
+    payload_destroy(s);
+    /* --batch 3 wraps around the samples, as images do */
+    opt.batch = 3;
+    s = build_ok(NULL, &opt);
+    body_is(&s->items[0], "{\"inputs\":[{\"name\":\"IN\",\"shape\":[3,2,3],\"datatype\":\"UINT8\","
+                          "\"data\":[1,2,3,4,5,6,7,8,9,10,11,255,1,2,3,4,5,6]}]}");
+    payload_destroy(s);
+}
+
+/* The shortest text that reads back to the same value: the figures are
+ * Python's repr for FP64, and for FP32 and FP16 the shortest %g that
+ * struct.pack('f'/'e') reads back to the same bits. */
+static void floats_are_written_short_and_exact(void **state)
+{
+    (void)state;
+    float f[6] = {0.1f, 1.0f / 3, -2.1179039f, 255.0f, 1e-7f, -0.0f};
+    uint16_t h[2] = {0x3555, 0x0001};
+    double d[2] = {0.1, 1.0 / 3};
+    int64_t i64[3] = {INT64_MIN, -1, INT64_MAX};
+    unsigned char bools[2] = {1, 0};
+    struct tensor t[5] = {
+        {"F", TENSOR_FP32, 1, {6}, 6, (unsigned char *)f, sizeof f},
+        {"H", TENSOR_FP16, 1, {2}, 2, (unsigned char *)h, sizeof h},
+        {"D", TENSOR_FP64, 1, {2}, 2, (unsigned char *)d, sizeof d},
+        {"I", TENSOR_INT64, 1, {3}, 3, (unsigned char *)i64, sizeof i64},
+        {"B", TENSOR_BOOL, 1, {2}, 2, bools, 2},
+    };
+    struct tensor_set ts = {.t = t, .count = 1, .ninputs = 5};
+    struct payload_options opt = {.format = PAYLOAD_KSERVE_V2, .tensors = &ts};
+    struct payload_set *s = build_ok(NULL, &opt);
+    body_is(&s->items[0],
+            "{\"inputs\":[{\"name\":\"F\",\"shape\":[6],\"datatype\":\"FP32\",\"data\":"
+            "[0.1,0.33333334,-2.117904,255,1e-07,-0]},"
+            "{\"name\":\"H\",\"shape\":[2],\"datatype\":\"FP16\",\"data\":[0.3333,6e-08]},"
+            "{\"name\":\"D\",\"shape\":[2],\"datatype\":\"FP64\",\"data\":[0.1,0.3333333333333333]},"
+            "{\"name\":\"I\",\"shape\":[3],\"datatype\":\"INT64\",\"data\":"
+            "[-9223372036854775808,-1,9223372036854775807]},"
+            "{\"name\":\"B\",\"shape\":[2],\"datatype\":\"BOOL\",\"data\":[true,false]}]}");
+    payload_destroy(s);
+    /* NaN cannot be written in JSON; the binary extension carries it. */
+    f[2] = NAN;
+    build_fails(NULL, &opt, "NaN or infinity");
+    opt.format = PAYLOAD_KSERVE_V2_BINARY;
+    s = build_ok(NULL, &opt);
+    payload_destroy(s);
+}
+
+static void v2_binary_carries_the_raw_bytes_after_the_json(void **state)
+{
+    (void)state;
+    float a[2] = {1.0f, -2.5f}, b[2] = {0.5f, 3.0f};
+    struct tensor t[2] = {
+        {"x", TENSOR_FP32, 2, {1, 2}, 2, (unsigned char *)a, sizeof a},
+        {"x", TENSOR_FP32, 2, {1, 2}, 2, (unsigned char *)b, sizeof b},
+    };
+    struct tensor_set ts = tensor_set_of(t, 2, 1);
+    struct payload_options opt = {.format = PAYLOAD_KSERVE_V2_BINARY, .tensors = &ts, .batch = 2};
+    struct payload_set *s = build_ok(NULL, &opt);
+    const char *json = "{\"inputs\":[{\"name\":\"x\",\"shape\":[2,2],\"datatype\":\"FP32\","
+                       "\"parameters\":{\"binary_data_size\":16}}]}";
+    size_t jl = strlen(json);
+    const struct payload *p = &s->items[0];
+    assert_int_equal(p->len, jl + 16);
+    assert_memory_equal(p->body, json, jl);
+    /* little-endian IEEE 754: 1.0 = 00 00 80 3F, -2.5 = 00 00 20 C0, ... */
+    static const unsigned char raw[16] = {0, 0, 0x80, 0x3F, 0, 0, 0x20, 0xC0,
+                                          0, 0, 0, 0x3F,    0, 0, 0x40, 0x40};
+    assert_memory_equal(p->body + jl, raw, 16);
+    char want[64];
+    snprintf(want, sizeof want, "Inference-Header-Content-Length: %zu", jl);
+    assert_string_equal(p->headers[1], want);
+    assert_string_equal(p->headers[0], "Content-Type: application/octet-stream");
+    payload_destroy(s);
+}
+
+static void tfserving_nests_each_instance_by_its_shape(void **state)
+{
+    (void)state;
+    static const unsigned char a[] = {1, 2, 3, 4, 5, 6};
+    struct tensor t[1] = {{"IN", TENSOR_UINT8, 3, {1, 2, 3}, 6, a, 6}};
+    struct tensor_set ts = tensor_set_of(t, 1, 1);
+    struct payload_options opt = {.format = PAYLOAD_TFSERVING, .tensors = &ts, .batch = 2};
+    struct payload_set *s = build_ok(NULL, &opt);
+    body_is(&s->items[0], "{\"instances\":[[[1,2,3],[4,5,6]],[[1,2,3],[4,5,6]]]}");
+    payload_destroy(s);
+    /* no batch dimension: the whole tensor as "inputs" */
+    ts.batch_dim = 0;
+    opt.batch = 1;
+    s = build_ok(NULL, &opt);
+    body_is(&s->items[0], "{\"inputs\":[[[1,2,3],[4,5,6]]]}");
+    payload_destroy(s);
+    /* BYTES: strings in kserve-v2 (escaped), {"b64": ...} in tfserving */
+    static const unsigned char bytes[] = {3, 0, 0, 0, 'a', '"', 'b', 1, 0, 0, 0, '\n'};
+    struct tensor bt[2] = {{"s", TENSOR_BYTES, 2, {1, 2}, 2, bytes, sizeof bytes},
+                           {"n", TENSOR_UINT8, 1, {1}, 1, a, 1}};
+    struct tensor_set bs = {.t = bt, .count = 1, .ninputs = 2, .batch_dim = 1};
+    opt.tensors = &bs;
+    s = build_ok(NULL, &opt);
+    body_is(&s->items[0], "{\"instances\":[{\"s\":[{\"b64\":\"YSJi\"},{\"b64\":\"Cg==\"}],\"n\":1}]}");
+    payload_destroy(s);
+    opt.format = PAYLOAD_KSERVE_V2;
+    s = build_ok(NULL, &opt);
+    body_is(&s->items[0], "{\"inputs\":[{\"name\":\"s\",\"shape\":[1,2],\"datatype\":\"BYTES\","
+                          "\"data\":[\"a\\\"b\",\"\\u000a\"]},{\"name\":\"n\",\"shape\":[1],"
+                          "\"datatype\":\"UINT8\",\"data\":[1]}]}");
+    payload_destroy(s);
+}
+
+static void tensors_refuse_what_the_format_or_batch_cannot_carry(void **state)
+{
+    (void)state;
+    static const unsigned char a[] = {1, 2, 3, 4, 5, 6};
+    struct tensor t[2] = {{"IN", TENSOR_UINT8, 2, {1, 6}, 6, a, 6},
+                          {"IN", TENSOR_UINT8, 2, {1, 3}, 3, a, 3}};
+    struct tensor_set ts = tensor_set_of(t, 2, 1);
+    struct payload_options opt = {.format = PAYLOAD_JSON_B64, .tensors = &ts};
+    build_fails(NULL, &opt, "tensors (--datatype, --shape, --input-data) go in kserve-v2");
+    opt.format = PAYLOAD_RAW;
+    build_fails(NULL, &opt, "--format raw sends encoded images");
+    opt.format = PAYLOAD_KSERVE_V2;
+    opt.batch = 2;
+    build_fails(NULL, &opt, "entries 0 and 1 of input IN have shapes [1,6] and [1,3]");
+    ts.batch_dim = 0;
+    build_fails(NULL, &opt, "--batch 2: input IN's shape [1,6] has no batch dimension");
+    opt.batch = 1; /* one sample per request: different shapes are fine */
+    struct payload_set *s = build_ok(NULL, &opt);
+    assert_int_equal(s->count, 2);
+    payload_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +692,11 @@ int main(void)
         cmocka_unit_test(none_is_one_empty_body_without_headers),
         cmocka_unit_test(image_formats_need_images),
         cmocka_unit_test(format_names_round_trip),
+        cmocka_unit_test(kserve_v2_carries_tensors_as_flat_data),
+        cmocka_unit_test(floats_are_written_short_and_exact),
+        cmocka_unit_test(v2_binary_carries_the_raw_bytes_after_the_json),
+        cmocka_unit_test(tfserving_nests_each_instance_by_its_shape),
+        cmocka_unit_test(tensors_refuse_what_the_format_or_batch_cannot_carry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
