@@ -37,25 +37,25 @@ static int parse_levels(const char *flag, const char *s, int is_rate, struct run
     int rc = units_parse_range(s, is_rate, &r);
     if (rc < 0) {
         if (!is_rate && strchr(s, ':') == NULL)
-            return lg_err(err, "%s %s: not a positive whole number; write N or START:END[:STEP]",
+            return lg_err(err, -EINVAL, "%s %s: not a positive whole number; write N or START:END[:STEP]",
                           flag, s);
-        return lg_err(err, "%s %s: %s; write START:END[:STEP] with START <= END and STEP > 0",
+        return lg_err(err, -EINVAL, "%s %s: %s; write START:END[:STEP] with START <= END and STEP > 0",
                       flag, s, rc == -ERANGE ? "too large" : "not a valid level or range");
     }
     if (r.start <= 0)
-        return lg_err(err, "%s %s: must be at least 1", flag, s);
+        return lg_err(err, -EINVAL, "%s %s: must be at least 1", flag, s);
     if (!is_rate && r.end > 1000000)
-        return lg_err(err, "%s %s: more than 1000000 requests in flight; use several client machines",
+        return lg_err(err, -EINVAL, "%s %s: more than 1000000 requests in flight; use several client machines",
                       flag, s);
     /* Past about 1e16 a step of 1 no longer moves a double: refuse what no
      * single client sends long before that. */
     if (is_rate && r.end > 10000000)
-        return lg_err(err, "%s %s: more than 10000000 requests/s; use several client machines",
+        return lg_err(err, -EINVAL, "%s %s: more than 10000000 requests/s; use several client machines",
                       flag, s);
     size_t n = 0;
     for (double v = r.start; v <= r.end + 1e-9; v += r.step) {
         if (n == CLI_MAX_LEVELS)
-            return lg_err(err, "%s %s: more than %d levels; use a larger STEP", flag, s,
+            return lg_err(err, -EINVAL, "%s %s: more than %d levels; use a larger STEP", flag, s,
                           CLI_MAX_LEVELS);
         if (is_rate)
             cfg->rates[n++] = v;
@@ -70,11 +70,11 @@ static int parse_count(const char *flag, const char *s, uint64_t min, uint64_t *
 {
     int rc = units_parse_count(s, out);
     if (rc == -ERANGE)
-        return lg_err(err, "%s %s: too large", flag, s);
+        return lg_err(err, -EINVAL, "%s %s: too large", flag, s);
     if (rc < 0)
-        return lg_err(err, "%s %s: not a whole number; write e.g. 1000 or 10k", flag, s);
+        return lg_err(err, -EINVAL, "%s %s: not a whole number; write e.g. 1000 or 10k", flag, s);
     if (*out < min)
-        return lg_err(err, "%s %s: must be at least %llu", flag, s, (unsigned long long)min);
+        return lg_err(err, -EINVAL, "%s %s: must be at least %llu", flag, s, (unsigned long long)min);
     return 0;
 }
 
@@ -102,29 +102,29 @@ static int parse_slo(const char *s, struct run_config *cfg, char *err)
 {
     char buf[256];
     if (strlen(s) >= sizeof buf)
-        return lg_err(err, "--slo: too long");
+        return lg_err(err, -EINVAL, "--slo: too long");
     strcpy(buf, s);
     char *save = NULL;
     for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(t, '=');
         char *end;
         if (!eq || (t[0] != 'p' && t[0] != 'P'))
-            return lg_err(err, "--slo %s: write pNN=DURATION, e.g. p99=500ms,p50=100ms", s);
+            return lg_err(err, -EINVAL, "--slo %s: write pNN=DURATION, e.g. p99=500ms,p50=100ms", s);
         *eq = '\0';
         /* p999 means 99.9, as in the CSV's lat_p999_ms. */
         double pct = strcmp(t + 1, "999") == 0 ? 99.9 : strtod(t + 1, &end);
         if (strcmp(t + 1, "999") != 0 && (*end || end == t + 1 || !(pct > 0 && pct <= 100)))
-            return lg_err(err, "--slo %s: '%s' is not a percentile; write p50, p99 or p99.9", s, t);
+            return lg_err(err, -EINVAL, "--slo %s: '%s' is not a percentile; write p50, p99 or p99.9", s, t);
         int64_t us;
         if (units_parse_duration(eq + 1, &us) < 0 || us <= 0 || us > MAX_DURATION_US)
-            return lg_err(err, "--slo %s: '%s' is not a duration; write e.g. 500ms", s, eq + 1);
+            return lg_err(err, -EINVAL, "--slo %s: '%s' is not a duration; write e.g. 500ms", s, eq + 1);
         if (cfg->nslo == CLI_MAX_SLO)
-            return lg_err(err, "--slo %s: at most %d thresholds", s, CLI_MAX_SLO);
+            return lg_err(err, -EINVAL, "--slo %s: at most %d thresholds", s, CLI_MAX_SLO);
         cfg->slo_pct[cfg->nslo] = pct;
         cfg->slo_us[cfg->nslo++] = us;
     }
     if (cfg->nslo == 0)
-        return lg_err(err, "--slo: empty; write e.g. p99=500ms");
+        return lg_err(err, -EINVAL, "--slo: empty; write e.g. p99=500ms");
     return 0;
 }
 
@@ -165,12 +165,12 @@ static int check_header(const char *h, size_t index, char *err)
 {
     const char *colon = strchr(h, ':');
     if (!colon || colon == h)
-        return lg_err(err, "--header #%zu: no 'Name:' part; write --header 'Name: value'", index);
+        return lg_err(err, -EINVAL, "--header #%zu: no 'Name:' part; write --header 'Name: value'", index);
     if (!is_token(h, (size_t)(colon - h)))
-        return lg_err(err, "--header #%zu: the name has a space, a control character or one of "
+        return lg_err(err, -EINVAL, "--header #%zu: the name has a space, a control character or one of "
                            "\"(),/;<=>?@[\\]{}; write --header 'Name: value'", index);
     if (has_control(colon + 1))
-        return lg_err(err, "--header #%zu: the value has a control character (CR or LF, a tab, "
+        return lg_err(err, -EINVAL, "--header #%zu: the value has a control character (CR or LF, a tab, "
                            "...); a header is one line of printable text", index);
     return 0;
 }
@@ -181,16 +181,16 @@ static int check_output(const char *flag, const char *path, char *err)
 {
     char buf[4096];
     if (strlen(path) >= sizeof buf || !*path)
-        return lg_err(err, "%s: the path is empty or too long", flag);
+        return lg_err(err, -EINVAL, "%s: the path is empty or too long", flag);
     strcpy(buf, path);
     const char *dir = dirname(buf);
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return lg_err(err, "%s %s: folder '%s' does not exist; create it first", flag, path, dir);
+        return lg_err(err, -EINVAL, "%s %s: folder '%s' does not exist; create it first", flag, path, dir);
     if (access(dir, W_OK) != 0)
-        return lg_err(err, "%s %s: folder '%s' is not writable", flag, path, dir);
+        return lg_err(err, -EINVAL, "%s %s: folder '%s' is not writable", flag, path, dir);
     if (stat(path, &st) == 0 && (S_ISDIR(st.st_mode) || access(path, W_OK) != 0))
-        return lg_err(err, "%s %s: %s", flag, path,
+        return lg_err(err, -EINVAL, "%s %s: %s", flag, path,
                       S_ISDIR(st.st_mode) ? "is a folder; give a file name" : "is not writable");
     return 0;
 }
@@ -239,27 +239,27 @@ static int check_url(const char *raw, char *err)
     /* curl reads "http:///x" as host "x"; a user who wrote that forgot it. */
     const char *sep = strstr(raw, "://");
     if (sep && (sep[3] == '/' || sep[3] == ':' || sep[3] == '@' || sep[3] == '\0'))
-        return lg_err(err, "--url %s: no host; write http://HOST[:PORT]/score", url);
+        return lg_err(err, -EINVAL, "--url %s: no host; write http://HOST[:PORT]/score", url);
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
     int rc = 0;
     if (!u)
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     if (curl_url_set(u, CURLUPART_URL, raw, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
-        rc = lg_err(err, "--url %s: not a URL; write http://HOST[:PORT]/score", url);
+        rc = lg_err(err, -EINVAL, "--url %s: not a URL; write http://HOST[:PORT]/score", url);
     else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
-        rc = lg_err(err, "--url %s: scheme '%s' is not supported; use http:// or https://", url,
+        rc = lg_err(err, -EINVAL, "--url %s: scheme '%s' is not supported; use http:// or https://", url,
                     scheme);
     else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host)
-        rc = lg_err(err, "--url %s: no host; write http://HOST[:PORT]/score", url);
+        rc = lg_err(err, -EINVAL, "--url %s: no host; write http://HOST[:PORT]/score", url);
     /* An '@' that curl did not take for the user-info's end is a password
      * with an unencoded '/' or '@' in it (http://u:12/ss@host): curl would
      * send it in the path, and the target written to every output would
      * hold it. */
     char target[sizeof ((struct run_config *)0)->target];
     if (rc == 0 && strchr(cli_public_url(raw, target, sizeof target), '@'))
-        rc = lg_err(err, "--url %s: an '@' outside the user-info; write it as %%40 (in a "
+        rc = lg_err(err, -EINVAL, "--url %s: an '@' outside the user-info; write it as %%40 (in a "
                          "password too)", url);
     curl_free(scheme);
     curl_free(host);
@@ -294,11 +294,10 @@ static int positional_url(void *o, const char *arg, char *err)
 {
     struct run_config *cfg = o;
     if (cfg->url && !strstr(arg, "://"))
-        return lg_err(err, "'%s': unexpected argument; flags start with -- (see loadgen --help)",
-                      arg), -EINVAL;
+        return lg_err(err, -EINVAL, "'%s': unexpected argument; flags start with -- (see loadgen --help)",
+                      arg);
     if (cfg->url) /* not quoted: a URL may hold a password */
-        return lg_err(err, "a second URL; loadgen sends to one (a scenario file runs several)"),
-               -EINVAL;
+        return lg_err(err, -EINVAL, "a second URL; loadgen sends to one (a scenario file runs several)");
     static const struct flag url_flag = {"url"};
     return set_url(cfg, &url_flag, arg, err);
 }
@@ -424,7 +423,7 @@ static int flag_bearer_env(void *o, const struct flag *f, const char *v, char *e
         return flags_errf(err, f, NULL, "more than %d headers", CLI_MAX_HEADERS);
     char *h = malloc(strlen(key) + 32);
     if (!h)
-        return lg_err(err, "out of memory"), -ENOMEM;
+        return lg_err(err, -ENOMEM, "out of memory");
     sprintf(h, "Authorization: Bearer %s", key);
     cfg->owned_headers[cfg->nowned++] = h;
     cfg->headers[cfg->nheaders++] = h;
@@ -782,7 +781,7 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
 #undef SEEN
     const char *threads_spec = cfg->parse.threads, *rate_spec = cfg->parse.rate;
     if (!cfg->url)
-        return lg_err(err, "no URL; write e.g. loadgen http://127.0.0.1:8080/score (or --url URL)"),
+        return lg_err(err, -EINVAL, "no URL; write e.g. loadgen http://127.0.0.1:8080/score (or --url URL)"),
                CLI_ERROR;
     if (check_url(cfg->url, err) < 0)
         return CLI_ERROR;
@@ -811,7 +810,7 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
         }
     } else if (have_threads && strcmp(threads_spec, "auto") == 0) {
         if (cfg->nslo == 0 && cfg->max_error_rate < 0)
-            return lg_err(err, "--threads auto: give the limits to search against, e.g. "
+            return lg_err(err, -EINVAL, "--threads auto: give the limits to search against, e.g. "
                                "--slo p99=500ms --max-error-rate 1%%"), CLI_ERROR;
         cfg->auto_threads = 1;
         cfg->levels[0] = 1;
@@ -820,37 +819,37 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
         return CLI_ERROR;
 
     if (cfg->payload.body_file && (cfg->corpus.dir || cfg->corpus.list_file))
-        return lg_err(err, "--body-file and --images: give one or the other"), CLI_ERROR;
+        return lg_err(err, -EINVAL, "--body-file and --images: give one or the other"), CLI_ERROR;
     if (cfg->corpus.dir && cfg->corpus.list_file)
-        return lg_err(err, "--images and --images-list: give one or the other"), CLI_ERROR;
+        return lg_err(err, -EINVAL, "--images and --images-list: give one or the other"), CLI_ERROR;
     if (cfg->payload.body_data) {
         if (have_format || cfg->corpus.dir || cfg->corpus.list_file)
-            return lg_err(err, "--data sends the text as it is; drop --format and --images"),
+            return lg_err(err, -EINVAL, "--data sends the text as it is; drop --format and --images"),
                    CLI_ERROR;
         cfg->payload.format = PAYLOAD_FILE;
     }
     if (cfg->payload.body_file) {
         if (have_format)
-            return lg_err(err, "--body-file sends the file as it is; drop --format"), CLI_ERROR;
+            return lg_err(err, -EINVAL, "--body-file sends the file as it is; drop --format"), CLI_ERROR;
         if (access(cfg->payload.body_file, R_OK) != 0)
-            return lg_err(err, "--body-file %s: cannot read it: %s", cfg->payload.body_file,
+            return lg_err(err, -errno, "--body-file %s: cannot read it: %s", cfg->payload.body_file,
                           strerror(errno)), CLI_ERROR;
         cfg->payload.format = PAYLOAD_FILE;
     }
     if (cfg->get) {
         if (cfg->payload.body_file || cfg->payload.body_data || cfg->corpus.dir ||
             cfg->corpus.list_file || have_format)
-            return lg_err(err, "--method GET sends no body; drop --images/--body-file/--format"),
+            return lg_err(err, -EINVAL, "--method GET sends no body; drop --images/--body-file/--format"),
                    CLI_ERROR;
         cfg->payload.format = PAYLOAD_NONE;
     }
     if (cfg->checks.server_time_header && cfg->checks.server_time_json)
-        return lg_err(err, "--server-time-header and --server-time-json: give one or the other"),
+        return lg_err(err, -EINVAL, "--server-time-header and --server-time-json: give one or the other"),
                CLI_ERROR;
     const char *why;
     if (cfg->engine == ENGINE_NATIVE &&
         (why = h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders)))
-        return lg_err(err, "--engine native: %s; use --engine curl or auto", why), CLI_ERROR;
+        return lg_err(err, -EINVAL, "--engine native: %s; use --engine curl or auto", why), CLI_ERROR;
 
     /* The default results folder is ours to create; a folder the user
      * named must already exist. */
@@ -869,7 +868,7 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
         double need = (double)cfg->corpus.synthetic * cfg->corpus.width * cfg->corpus.height * 0.5 * 2.4;
         double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
         if (ram > 0 && need > ram / 2)
-            return lg_err(err, "--synthetic %zu --image-size %dx%d: about %.1f GB of images and "
+            return lg_err(err, -EINVAL, "--synthetic %zu --image-size %dx%d: about %.1f GB of images and "
                                "bodies, more than half of this machine's %.1f GB; use fewer or "
                                "smaller images", cfg->corpus.synthetic, cfg->corpus.width,
                           cfg->corpus.height, need / 1e9, ram / 1e9), CLI_ERROR;
@@ -881,13 +880,13 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
         double need = (double)cfg->requests * (double)sizeof(struct stats_request) * 2;
         double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
         if (ram > 0 && need > ram / 2)
-            return lg_err(err, "--requests %llu --requests-log: about %.1f GB of request rows in "
+            return lg_err(err, -EINVAL, "--requests %llu --requests-log: about %.1f GB of request rows in "
                                "memory, more than half of this machine's %.1f GB; send fewer "
                                "requests per level or drop --requests-log",
                           (unsigned long long)cfg->requests, need / 1e9, ram / 1e9), CLI_ERROR;
     }
     if (cfg->save_synthetic && (cfg->corpus.dir || cfg->corpus.list_file))
-        return lg_err(err, "--save-synthetic writes the synthetic corpus; drop --images"), CLI_ERROR;
+        return lg_err(err, -EINVAL, "--save-synthetic writes the synthetic corpus; drop --images"), CLI_ERROR;
     return CLI_RUN;
 }
 

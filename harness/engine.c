@@ -1064,13 +1064,13 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
     const struct engine_config *c = &e->cfg;
     s->loop = l;
     if (e->keep_reply && !(s->reply = malloc(s->reply_cap = KEEP_REPLY_INITIAL)))
-        return lg_err(err, "out of memory for reply buffers");
+        return lg_err(err, -ENOMEM, "out of memory for reply buffers");
     if (e->native) {
         h1_conn_init(l->h1, &s->h1, s);
         return 0;
     }
     if (!(s->easy = curl_easy_init()) || !(s->errbuf = calloc(1, CURL_ERROR_SIZE)))
-        return lg_err(err, "cannot create a libcurl handle (out of memory?)");
+        return lg_err(err, -ENOMEM, "cannot create a libcurl handle (out of memory?)");
     CURL *h = s->easy;
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
     /* A parsed URL saves curl parsing the string again for every request. */
@@ -1146,34 +1146,35 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
         if (l->reply_budget < KEEP_REPLY_BUDGET / e->nloops)
             l->reply_budget = KEEP_REPLY_BUDGET / e->nloops;
     }
-    if (uv_loop_init(&l->uv) != 0)
-        return lg_err(err, "cannot create an event loop");
+    int rc = uv_loop_init(&l->uv);
+    if (rc != 0)
+        return lg_err(err, rc, "cannot create an event loop");
     l->uv_ready = 1;
     uv_timer_init(&l->uv, &l->grace_timer);
     uv_async_init(&l->uv, &l->wake, woken);
     l->grace_timer.data = l->wake.data = l;
     l->pacer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (l->pacer_fd < 0 || uv_poll_init(&l->uv, &l->pacer_poll, l->pacer_fd) != 0)
-        return lg_err(err, "cannot create a timerfd for the pacer: %s", strerror(errno));
+        return lg_err(err, -errno, "cannot create a timerfd for the pacer: %s", strerror(errno));
     l->pacer_ready = 1;
     l->pacer_poll.data = l;
     if (e->native) {
         if (!(l->h1 = malloc(sizeof *l->h1)))
-            return lg_err(err, "out of memory for read buffers");
+            return lg_err(err, -ENOMEM, "out of memory for read buffers");
         h1_loop_init(l->h1, &l->uv, &e->target, &h1_hooks, e->cfg.timeout_ms,
                      e->cfg.connect_timeout_ms, e->want_headers);
     }
     /* The native transport needs no multi handles. */
     l->nshards = e->native ? 0 : (nslots + SHARD_SLOTS - 1) / SHARD_SLOTS;
     if (l->nshards && !(l->shards = calloc(l->nshards, sizeof *l->shards)))
-        return lg_err(err, "out of memory for %u multi handles", l->nshards);
+        return lg_err(err, -ENOMEM, "out of memory for %u multi handles", l->nshards);
     for (unsigned k = 0; k < l->nshards; k++) {
         struct shard *sh = &l->shards[k];
         sh->loop = l;
         uv_timer_init(&l->uv, &sh->timer);
         sh->timer.data = sh;
         if (!(sh->multi = curl_multi_init()))
-            return lg_err(err, "cannot create a libcurl multi handle");
+            return lg_err(err, -ENOMEM, "cannot create a libcurl multi handle");
         curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, socket_watch);
         curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh);
         curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, timer_set);
@@ -1185,7 +1186,7 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
     l->free_slots = calloc(nslots, sizeof *l->free_slots);
     l->stats = stats_create(e->cfg.keep_log, e->cfg.expected_requests / e->nloops + 16);
     if (!l->slots || !l->free_slots || !l->stats)
-        return lg_err(err, "out of memory for %u request slots", nslots);
+        return lg_err(err, -ENOMEM, "out of memory for %u request slots", nslots);
     for (unsigned i = 0; i < nslots; i++) {
         l->slots[i].shard = l->shards ? &l->shards[i / SHARD_SLOTS] : NULL;
         if (slot_init(e, l, &l->slots[i], err) < 0)
@@ -1253,7 +1254,7 @@ static int build_lists(struct engine *e, size_t nuser, struct curl_slist ***out,
     const struct payload_set *ps = e->cfg.payloads;
     struct curl_slist **lists = *out = calloc(ps->count, sizeof *lists);
     if (!lists)
-        return lg_err(err, "out of memory for header lists");
+        return lg_err(err, -ENOMEM, "out of memory for header lists");
     for (size_t i = 0; i < ps->count; i++) {
         const struct payload *p = &ps->items[i];
         if (i > 0) {
@@ -1288,7 +1289,7 @@ static int build_lists(struct engine *e, size_t nuser, struct curl_slist ***out,
         continue;
     oom:
         curl_slist_free_all(l);
-        return lg_err(err, "out of memory for header lists");
+        return lg_err(err, -ENOMEM, "out of memory for header lists");
     }
     return 0;
 }
@@ -1333,7 +1334,7 @@ int engine_fd_budget(unsigned connections, unsigned loops, int native, char *err
     if (rl.rlim_cur >= want)
         return 0;
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
-        return lg_err(err, "%u connections need %llu file descriptors but the hard limit is %llu; "
+        return lg_err(err, -EMFILE, "%u connections need %llu file descriptors but the hard limit is %llu; "
                            "raise it (ulimit -Hn %llu as root, or LimitNOFILE=) or use fewer",
                       connections, (unsigned long long)need, (unsigned long long)rl.rlim_max,
                       (unsigned long long)need);
@@ -1344,7 +1345,7 @@ int engine_fd_budget(unsigned connections, unsigned loops, int native, char *err
     rlim_t had = rl.rlim_cur;
     rl.rlim_cur = want;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && had < need)
-        return lg_err(err, "cannot raise the open-file limit to %llu: %s; run ulimit -n %llu first",
+        return lg_err(err, -errno, "cannot raise the open-file limit to %llu: %s; run ulimit -n %llu first",
                       (unsigned long long)need, strerror(errno), (unsigned long long)need);
     return 0;
 }
@@ -1366,7 +1367,7 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
     pthread_once(&once, curl_setup);
     struct engine *e = calloc(1, sizeof *e);
     if (!e) {
-        lg_err(err, "out of memory");
+        lg_err(err, -ENOMEM, "out of memory");
         return NULL;
     }
     e->cfg = *cfg;
@@ -1385,7 +1386,7 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
     e->nloops = loops;
     e->native = engine_native(cfg);
     if (cfg->engine == ENGINE_NATIVE && !e->native) {
-        lg_err(err, "--engine native: %s; use --engine curl or auto",
+        lg_err(err, -EINVAL, "--engine native: %s; use --engine curl or auto",
                h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders));
         goto fail;
     }
@@ -1419,7 +1420,7 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
     if (e->url && curl_url_get(e->url, CURLUPART_URL, &e->origin_url, 0) == CURLUE_OK)
         e->origin_ok = origin_of(e->origin_url, &e->origin) == 0;
     if (!(e->loops = calloc(loops, sizeof *e->loops))) {
-        lg_err(err, "out of memory");
+        lg_err(err, -ENOMEM, "out of memory");
         goto fail;
     }
     for (unsigned i = 0; i < loops; i++) {
@@ -1461,7 +1462,7 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
                engine_tick_fn *tick, void *tick_arg, char *err)
 {
     if (ph->concurrency > e->cfg.max_slots)
-        return lg_err(err, "%u requests in flight asked of an engine made for %u", ph->concurrency,
+        return lg_err(err, -EINVAL, "%u requests in flight asked of an engine made for %u", ph->concurrency,
                       e->cfg.max_slots);
     unsigned active = e->nloops;
     if (ph->concurrency < active)
@@ -1541,7 +1542,7 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
     stats_reset(out, e->origin_us);
     for (unsigned i = 0; i < started; i++)
         if (stats_merge(out, e->loops[i].stats) < 0)
-            return lg_err(err, "out of memory merging results");
+            return lg_err(err, -ENOMEM, "out of memory merging results");
     out->slot_min = UINT64_MAX;
     out->slot_max = 0;
     for (unsigned i = 0; i < started; i++)
@@ -1553,12 +1554,12 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
     if (out->slot_min == UINT64_MAX)
         out->slot_min = 0;
     if (started < active)
-        return lg_err(err, "cannot start event-loop thread %u: %s", started, strerror(errno));
+        return lg_err(err, -errno, "cannot start event-loop thread %u: %s", started, strerror(errno));
     int fd_errno = atomic_load(&e->fd_errno);
     if (fd_errno) {
         struct rlimit rl = {0};
         getrlimit(RLIMIT_NOFILE, &rl);
-        return lg_err(err, "%u in flight: cannot open a connection: %s (the open-file limit is %llu); "
+        return lg_err(err, -fd_errno, "%u in flight: cannot open a connection: %s (the open-file limit is %llu); "
                            "this is loadgen's limit, not the server's: raise it with ulimit -n, "
                            "or run fewer requests in flight",
                       ph->concurrency, strerror(fd_errno), (unsigned long long)rl.rlim_cur);

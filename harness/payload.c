@@ -329,20 +329,20 @@ static int prepare_template(struct build *b, char **owned, char *err)
         struct out o = {NULL, 0};
         emit_flat_template(b, &o);
         if (!(*owned = malloc(o.n)))
-            return lg_err(err, "out of memory building the JSON template");
+            return lg_err(err, -ENOMEM, "out of memory building the JSON template");
         o = (struct out){*owned, 0};
         emit_flat_template(b, &o);
         t = *owned;
     }
     size_t n = count_marks(t);
     if (n != 1 && !b->opt->json_template)
-        return lg_err(err, "--input-key '%s': contains " B64_MARK "; choose another key",
+        return lg_err(err, -EINVAL, "--input-key '%s': contains " B64_MARK "; choose another key",
                       b->opt->input_key);
     if (n == 0)
-        return lg_err(err, "--json-template '%s': no " B64_MARK " placeholder; put it where the "
+        return lg_err(err, -EINVAL, "--json-template '%s': no " B64_MARK " placeholder; put it where the "
                       "base64 image goes, e.g. {\"input\": {\"image\": \"" B64_MARK "\"}}", t);
     if (n > 1)
-        return lg_err(err, "--json-template '%s': %zu " B64_MARK " placeholders; use exactly one "
+        return lg_err(err, -EINVAL, "--json-template '%s': %zu " B64_MARK " placeholders; use exactly one "
                       "(with --batch K it expands to K images)", t, n);
     const char *mark = strstr(t, B64_MARK);
     b->head = t;
@@ -377,7 +377,7 @@ static int pick_boundary(struct build *b, char *err)
         if (!clash)
             return 0;
     }
-    return lg_err(err, "--format multipart: every candidate boundary occurs in the images; "
+    return lg_err(err, -EINVAL, "--format multipart: every candidate boundary occurs in the images; "
                   "use --format raw or another format");
 }
 
@@ -386,17 +386,17 @@ static int check_options(struct build *b, char *err)
     const struct payload_options *opt = b->opt;
     const struct corpus *c = b->c;
     if (!c || c->count == 0)
-        return lg_err(err, "--format %s: no images to encode; give --images DIR or --synthetic N",
+        return lg_err(err, -EINVAL, "--format %s: no images to encode; give --images DIR or --synthetic N",
                       payload_format_name(opt->format));
     if (opt->format == PAYLOAD_RAW && b->batch > 1)
-        return lg_err(err, "--batch %u: format raw sends one image per request; use multipart, "
+        return lg_err(err, -EINVAL, "--batch %u: format raw sends one image per request; use multipart, "
                       "tfserving, kserve-v2 or kserve-v2-binary", b->batch);
     if (opt->content_type && strpbrk(opt->content_type, "\r\n"))
-        return lg_err(err, "--content-type: contains a line break; give one media type, e.g. image/jpeg");
+        return lg_err(err, -EINVAL, "--content-type: contains a line break; give one media type, e.g. image/jpeg");
     if (opt->format == PAYLOAD_KSERVE_V2_BINARY)
         for (size_t i = 0; i < c->count; i++)
             if (c->items[i].len > UINT32_MAX)
-                return lg_err(err, "--format kserve-v2-binary: %s is %zu bytes, above the 4 GiB a "
+                return lg_err(err, -EINVAL, "--format kserve-v2-binary: %s is %zu bytes, above the 4 GiB a "
                               "BYTES element can hold; use smaller images", c->items[i].name,
                               c->items[i].len);
     if (opt->format == PAYLOAD_MULTIPART)
@@ -423,13 +423,13 @@ static int check_json(const struct build *b, const struct payload *p, char *err)
         return 0;
     }
     if (opt->format == PAYLOAD_JSON_B64 && opt->json_template && b->batch > 1)
-        return lg_err(err, "--json-template '%s' with --batch %u: not valid JSON once " B64_MARK
+        return lg_err(err, -EINVAL, "--json-template '%s' with --batch %u: not valid JSON once " B64_MARK
                       " holds %u images; put \"" B64_MARK "\" inside a list, e.g. "
                       "{\"images\": [\"" B64_MARK "\"]}", opt->json_template, b->batch, b->batch);
     if (opt->format == PAYLOAD_JSON_B64 && opt->json_template)
-        return lg_err(err, "--json-template '%s': not valid JSON once " B64_MARK " is replaced; "
+        return lg_err(err, -EINVAL, "--json-template '%s': not valid JSON once " B64_MARK " is replaced; "
                       "quote it (\"" B64_MARK "\") and check the braces", opt->json_template);
-    return lg_err(err, "--format %s: the encoded body is not valid JSON (a bug: please report it)",
+    return lg_err(err, -EINVAL, "--format %s: the encoded body is not valid JSON (a bug: please report it)",
                   payload_format_name(opt->format));
 }
 
@@ -469,7 +469,7 @@ static int build_images(struct payload_set **out, struct build *b, char *err)
 
     struct payload_set *s = new_set(count, m.n);
     if (!s)
-        return lg_err(err, "out of memory: %zu payloads need %zu MB; use fewer or smaller images",
+        return lg_err(err, -ENOMEM, "out of memory: %zu payloads need %zu MB; use fewer or smaller images",
                       count, m.n >> 20);
 
     /* Pass 2: the same calls, writing. */
@@ -523,44 +523,44 @@ static int build_file(struct payload_set **out, const struct payload_options *op
     const char *path = opt->body_file;
     char *body;
     if (opt->content_type && strpbrk(opt->content_type, "\r\n"))
-        return lg_err(err, "--content-type: contains a line break; give one media type, e.g. image/jpeg");
+        return lg_err(err, -EINVAL, "--content-type: contains a line break; give one media type, e.g. image/jpeg");
     if (opt->body_data) { /* -D TEXT: the body as given */
         size_t blen = strlen(opt->body_data);
         if (!(*out = single_set(opt, blen, batch, &body)))
-            return lg_err(err, "out of memory");
+            return lg_err(err, -ENOMEM, "out of memory");
         memcpy(body, opt->body_data, blen);
         return 0;
     }
     if (!path)
-        return lg_err(err, "--format file: no --body-file; give the file to send as the body");
+        return lg_err(err, -EINVAL, "--format file: no --body-file; give the file to send as the body");
     /* O_NONBLOCK: a FIFO with no writer must not block the open; the fstat
      * refuses it. A regular file ignores the flag. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
-        return lg_err(err, "--body-file %s: cannot open (%s); give a readable file", path, strerror(errno));
+        return lg_err(err, -errno, "--body-file %s: cannot open (%s); give a readable file", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return lg_err(err, "--body-file %s: cannot stat (%s); give a readable file", path, strerror(e));
+        return lg_err(err, -e, "--body-file %s: cannot stat (%s); give a readable file", path, strerror(e));
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return lg_err(err, "--body-file %s: not a regular file (%s); give the file whose bytes are "
+        return lg_err(err, -EINVAL, "--body-file %s: not a regular file (%s); give the file whose bytes are "
                       "the body", path, fileio_type_name(st.st_mode));
     }
     /* Checked before a byte is allocated: a sparse 2 GB file costs nothing
      * on disk and 2 GB here. */
     if ((uint64_t)st.st_size > PAYLOAD_MAX_BODY_FILE_BYTES) {
         close(fd);
-        return lg_err(err, "--body-file %s: %lld bytes, over the limit of %u MiB; send a smaller body",
+        return lg_err(err, -EINVAL, "--body-file %s: %lld bytes, over the limit of %u MiB; send a smaller body",
                       path, (long long)st.st_size, PAYLOAD_MAX_BODY_FILE_BYTES >> 20);
     }
     size_t blen = (size_t)st.st_size;
     struct payload_set *s = single_set(opt, blen, batch, &body);
     if (!s) {
         close(fd);
-        return lg_err(err, "--body-file %s: out of memory for %zu MB; use a smaller body", path, blen >> 20);
+        return lg_err(err, -ENOMEM, "--body-file %s: out of memory for %zu MB; use a smaller body", path, blen >> 20);
     }
     size_t got = 0;
     ssize_t r = 1;
@@ -574,7 +574,7 @@ static int build_file(struct payload_set **out, const struct payload_options *op
     close(fd);
     if (got < blen) {
         payload_destroy(s);
-        return lg_err(err, "--body-file %s: read %zu of %zu bytes (%s); is it changing?", path, got,
+        return lg_err(err, r < 0 ? -e : -EIO, "--body-file %s: read %zu of %zu bytes (%s); is it changing?", path, got,
                       blen, r < 0 ? strerror(e) : "end of file");
     }
     *out = s;
@@ -600,7 +600,7 @@ int payload_build(struct payload_set **out, const struct corpus *c,
     if (opt.format == PAYLOAD_NONE) {
         struct payload_set *s = new_set(1, 0);
         if (!s)
-            return lg_err(err, "out of memory");
+            return lg_err(err, -ENOMEM, "out of memory");
         s->items[0] = (struct payload){s->arena, 0, batch, {NULL, NULL}};
         *out = s;
         return 0;
@@ -697,11 +697,11 @@ int payload_build_heads(struct payload_set *s, const struct payload_head_spec *h
     for (size_t i = 0; i < s->count; i++)
         emit_head(h, &s->items[i], &m);
     if (!s->heads && !(s->heads = calloc(s->count, sizeof *s->heads)))
-        return lg_err(err, "out of memory for request heads");
+        return lg_err(err, -ENOMEM, "out of memory for request heads");
     /* Bodies and headers keep their offsets; the arena may move. */
     size_t *at = malloc(s->count * (PAYLOAD_MAX_HEADERS + 1) * sizeof *at);
     if (!at)
-        return lg_err(err, "out of memory for request heads");
+        return lg_err(err, -ENOMEM, "out of memory for request heads");
     for (size_t i = 0; i < s->count; i++) {
         const struct payload *p = &s->items[i];
         size_t *a = at + i * (PAYLOAD_MAX_HEADERS + 1);
@@ -712,7 +712,7 @@ int payload_build_heads(struct payload_set *s, const struct payload_head_spec *h
     char *arena = realloc(s->arena, s->bodies_len + m.n);
     if (!arena) {
         free(at);
-        return lg_err(err, "out of memory for request heads (%zu KB)", m.n >> 10);
+        return lg_err(err, -ENOMEM, "out of memory for request heads (%zu KB)", m.n >> 10);
     }
     s->arena = arena;
     s->arena_len = s->bodies_len + m.n;

@@ -174,26 +174,26 @@ static int append_locked(const char *path, const char *header, struct schema_buf
                          const char *what, char *err)
 {
     if (b->failed)
-        return lg_err(err, "%s %s: out of memory formatting results", what, path);
+        return lg_err(err, -ENOMEM, "%s %s: out of memory formatting results", what, path);
     int to_stdout = strcmp(path, "-") == 0;
     /* O_NONBLOCK for the open only: a FIFO nobody reads fails at once
      * (ENXIO) instead of hanging the run after its level. */
     int fd = to_stdout ? STDOUT_FILENO
                        : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0666);
     if (fd < 0)
-        return lg_err(err, "%s %s: cannot open: %s", what, path,
+        return lg_err(err, -errno, "%s %s: cannot open: %s", what, path,
                       errno == ENXIO ? "a FIFO that nothing reads" : strerror(errno));
     if (!to_stdout)
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     int rc = 0;
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        rc = lg_err(err, "%s %s: cannot open: %s", what, path, strerror(errno));
+        rc = lg_err(err, -errno, "%s %s: cannot open: %s", what, path, strerror(errno));
         goto out;
     }
     int regular = S_ISREG(st.st_mode) && !to_stdout;
     if (regular && (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0)) {
-        rc = lg_err(err, "%s %s: cannot lock: %s", what, path, strerror(errno));
+        rc = lg_err(err, -errno, "%s %s: cannot lock: %s", what, path, strerror(errno));
         goto out;
     }
     /* Prepend the header into the same write so that a reader never sees a
@@ -202,7 +202,7 @@ static int append_locked(const char *path, const char *header, struct schema_buf
         size_t hl = strlen(header);
         char *p = malloc(hl + b->len);
         if (!p) {
-            rc = lg_err(err, "%s %s: out of memory", what, path);
+            rc = lg_err(err, -ENOMEM, "%s %s: out of memory", what, path);
             goto out;
         }
         memcpy(p, header, hl);
@@ -218,7 +218,7 @@ static int append_locked(const char *path, const char *header, struct schema_buf
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            rc = lg_err(err, "%s %s: write failed: %s", what, path,
+            rc = lg_err(err, n < 0 ? -errno : -ENOSPC, "%s %s: write failed: %s", what, path,
                         n < 0 ? strerror(errno) : "no space written");
             /* Leave no partial row behind: cut the file back. */
             if (regular && ftruncate(fd, st.st_size) != 0)
@@ -228,7 +228,7 @@ static int append_locked(const char *path, const char *header, struct schema_buf
         off += (size_t)n;
     }
     if (rc == 0 && regular && fsync(fd) != 0 && errno != EINVAL)
-        rc = lg_err(err, "%s %s: cannot flush to disk: %s", what, path, strerror(errno));
+        rc = lg_err(err, -errno, "%s %s: cannot flush to disk: %s", what, path, strerror(errno));
 out:
     if (!to_stdout)
         close(fd);
@@ -244,7 +244,7 @@ int report_csv_append_as(const char *flag, const char *path, const struct report
     report_record(lv, ts, &rec);
     schema_csv_row(&b, &rec);
     schema_csv_header(&h);
-    int rc = h.failed ? lg_err(err, "%s %s: out of memory", flag, path)
+    int rc = h.failed ? lg_err(err, -ENOMEM, "%s %s: out of memory", flag, path)
                       : append_locked(path, h.p, &b, flag, err);
     free(h.p);
     free(b.p);
@@ -555,7 +555,7 @@ int report_json_write(struct report_json *j, char *err)
 {
     char *text = cJSON_Print(j->root);
     if (!text)
-        return lg_err(err, "%s %s: out of memory", j->flag, j->path);
+        return lg_err(err, -ENOMEM, "%s %s: out of memory", j->flag, j->path);
     int rc = fileio_write_atomic(j->flag, j->path, text, strlen(text), err);
     free(text);
     return rc;
@@ -564,7 +564,7 @@ int report_json_write(struct report_json *j, char *err)
 int report_json_add(struct report_json *j, const struct report_level *lv, char *err)
 {
     if (report_json_append(j, lv, NULL) < 0)
-        return lg_err(err, "%s %s: out of memory", j->flag, j->path);
+        return lg_err(err, -ENOMEM, "%s %s: out of memory", j->flag, j->path);
     j->pending = 1;
     return j->stream ? 0 : report_json_finish(j, err);
 }

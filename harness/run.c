@@ -171,7 +171,7 @@ static int measure_until_stable(struct run_state *rs, struct engine_phase *ph, u
     stats_reset(rs->stats, rs->win[first % 3]->origin_us);
     for (unsigned k = first; k < w; k++)
         if (stats_merge(rs->stats, rs->win[k % 3]) < 0)
-            return lg_err(err, "out of memory merging windows");
+            return lg_err(err, -ENOMEM, "out of memory merging windows");
     rs->stats->slot_min = rs->win[(w - 1) % 3]->slot_min;
     rs->stats->slot_max = rs->win[(w - 1) % 3]->slot_max;
     return 0;

@@ -321,7 +321,7 @@ int schema_csv_map(struct schema_header *h, char **f, int n, enum schema_mode mo
                 break;
             }
         if (h->at[i] < 0 && c->csv && needed(c, mode))
-            return lg_err(err, "%s: missing column '%s'; was it written by loadgen --out?", where,
+            return lg_err(err, -EINVAL, "%s: missing column '%s'; was it written by loadgen --out?", where,
                           c->csv);
     }
     return 0;
@@ -334,20 +334,20 @@ static int check_number(const struct schema_col *c, double v, const char *shown,
                         const char *where, const char *name, int csv, char *err)
 {
     if (!isfinite(v))
-        return csv ? lg_err(err, "%s: %s: '%s' is not a number", where, name, shown)
-                   : lg_err(err, "%s: %s is not a finite number; a loadgen result has no such "
+        return csv ? lg_err(err, -EINVAL, "%s: %s: '%s' is not a number", where, name, shown)
+                   : lg_err(err, -EINVAL, "%s: %s is not a finite number; a loadgen result has no such "
                             "figure: the file was edited or is damaged", where, name);
     /* Every figure of a result is a count, rate, time or price. */
     if (v < 0)
-        return csv ? lg_err(err, "%s: %s: %s is negative; a loadgen summary has no negative "
+        return csv ? lg_err(err, -EINVAL, "%s: %s: %s is negative; a loadgen summary has no negative "
                             "figures: the file was edited or is damaged", where, name, shown)
-                   : lg_err(err, "%s: %s is negative; a loadgen result has no such figure: the "
+                   : lg_err(err, -EINVAL, "%s: %s is negative; a loadgen result has no such figure: the "
                             "file was edited or is damaged", where, name);
     if (c->type == SCHEMA_COUNT && v > MAX_COUNT)
-        return lg_err(err, "%s: %s: %s is more than any count or clock (2^53); the file was "
+        return lg_err(err, -EINVAL, "%s: %s: %s is more than any count or clock (2^53); the file was "
                       "edited or is damaged", where, name, shown);
     if (c->type == SCHEMA_COUNT && v != floor(v))
-        return lg_err(err, "%s: %s: %s is not a whole number (a count); the file was edited "
+        return lg_err(err, -EINVAL, "%s: %s: %s is not a whole number (a count); the file was edited "
                       "or is damaged", where, name, shown);
     return 0;
 }
@@ -364,7 +364,7 @@ static int check_enum(const struct schema_col *c, const char *s, const char *whe
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
                  v == c->values ? "" : v[1] ? ", " : " or ", *v);
     }
-    return lg_err(err, "%s: %s: '%s' is not %s", where, name, s, list);
+    return lg_err(err, -EINVAL, "%s: %s: '%s' is not %s", where, name, s, list);
 }
 
 /* Needed columns that are present must have a value, except where the
@@ -383,8 +383,8 @@ static int check_empties(const struct schema_level *rec, const int *present,
             empty = !**text_at(rec, c);
         if (!empty)
             continue;
-        return csv ? lg_err(err, "%s: column '%s' is empty", where, c->csv)
-                   : lg_err(err, "%s: '%s' is null; the file is not a whole loadgen result",
+        return csv ? lg_err(err, -EINVAL, "%s: column '%s' is empty", where, c->csv)
+                   : lg_err(err, -EINVAL, "%s: '%s' is null; the file is not a whole loadgen result",
                             where, c->json);
     }
     return 0;
@@ -443,7 +443,7 @@ int schema_json_read(struct schema_level *rec, const cJSON *o, enum schema_mode 
     int present[SCHEMA_MAX_COLS] = {0};
     schema_level_init(rec);
     if (!cJSON_IsObject(o))
-        return lg_err(err, "%s is not an object; the file is not a whole loadgen result", where);
+        return lg_err(err, -EINVAL, "%s is not an object; the file is not a whole loadgen result", where);
     for (size_t k = 0; k < 2 * schema_ncols; k++) {
         size_t i = k % schema_ncols;
         const struct schema_col *c = &schema_cols[i];
@@ -454,14 +454,14 @@ int schema_json_read(struct schema_level *rec, const cJSON *o, enum schema_mode 
         snprintf(name, sizeof name, "'%s'", c->json);
         if (!v) {
             if (needed(c, mode))
-                return lg_err(err, "%s: '%s' is missing; the file is not a whole loadgen result",
+                return lg_err(err, -EINVAL, "%s: '%s' is missing; the file is not a whole loadgen result",
                               where, c->json);
             continue;
         }
         present[i] = 1;
         if (is_text(c)) {
             if (!cJSON_IsString(v))
-                return lg_err(err, "%s: '%s' is not a string", where, c->json);
+                return lg_err(err, -EINVAL, "%s: '%s' is not a string", where, c->json);
             if (c->type == SCHEMA_ENUM && check_enum(c, v->valuestring, where, name, err) < 0)
                 return -1;
             *text_at(rec, c) = v->valuestring;
@@ -470,7 +470,7 @@ int schema_json_read(struct schema_level *rec, const cJSON *o, enum schema_mode 
         if (cJSON_IsNull(v))
             continue;
         if (!cJSON_IsNumber(v))
-            return lg_err(err, "%s: '%s' is not a number", where, c->json);
+            return lg_err(err, -EINVAL, "%s: '%s' is not a number", where, c->json);
         char shown[32];
         snprintf(shown, sizeof shown, "%.6g", v->valuedouble);
         if (check_number(c, v->valuedouble, shown, where, name, 0, err) < 0)

@@ -465,7 +465,7 @@ int chartbars_draw(struct chart_ctx *c)
     else if ((rc = chart_throughput_bars(c, p)) == 0 && (rc = chart_cost(c, p, q)) == 0)
         rc = chart_regions(c, p);
     if (rc == -ENOMEM)
-        lg_err(c->err, "out of memory");
+        lg_err(c->err, -ENOMEM, "out of memory");
     free(p);
     free(q);
     return rc;

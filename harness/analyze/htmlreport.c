@@ -161,7 +161,7 @@ static int write_png(FILE *f, const char *path, char *err)
     while ((n = fread(buf, 1, sizeof buf, in)) > 0)
         fwrite(out, 1, base64_encode(buf, n, out), f);
     if (ferror(in))
-        rc = lg_err(err, "%s: read error", path);
+        rc = lg_err(err, -EIO, "%s: read error", path);
     fclose(in);
     return rc;
 }
@@ -226,7 +226,7 @@ static int write_runs(FILE *f, const struct results *r, char *err)
     struct run_info *runs = calloc(r->nrows + 1, sizeof *runs);
     size_t n = 0;
     if (!runs)
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     for (size_t i = 0; i < r->nrows; i++) {
         const struct results_row *w = &r->rows[i];
         double lv = w->open_loop ? w->rate_rps : w->concurrency;

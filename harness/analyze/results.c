@@ -31,14 +31,14 @@ static const char *const known_models[] = {
 static int check_stat(const struct stat *st, const char *path, size_t max_bytes, char *err)
 {
     if (S_ISDIR(st->st_mode))
-        return lg_err(err, "%s: is a folder; give a results file", path);
+        return lg_err(err, -EINVAL, "%s: is a folder; give a results file", path);
     if (!S_ISREG(st->st_mode))
-        return lg_err(err, "%s: not a regular file (%s); give a results file", path,
+        return lg_err(err, -EINVAL, "%s: not a regular file (%s); give a results file", path,
                       S_ISFIFO(st->st_mode)   ? "a FIFO"
                       : S_ISSOCK(st->st_mode) ? "a socket"
                                               : "a device");
     if ((unsigned long long)st->st_size > max_bytes)
-        return lg_err(err, "%s: %lld bytes; at most %zu MiB of results are read from a file",
+        return lg_err(err, -EINVAL, "%s: %lld bytes; at most %zu MiB of results are read from a file",
                       path, (long long)st->st_size, max_bytes >> 20);
     return 0;
 }
@@ -47,7 +47,7 @@ int results_check_file(const char *path, size_t max_bytes, char *err)
 {
     struct stat st;
     if (stat(path, &st) < 0)
-        return lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+        return lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
     return check_stat(&st, path, max_bytes, err);
 }
 
@@ -59,17 +59,17 @@ FILE *results_fopen(const char *path, size_t max_bytes, char *err)
     struct stat st;
     FILE *fp;
     if (fd < 0) {
-        lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+        lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     if (fstat(fd, &st) < 0) {
-        lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+        lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
         goto fail;
     }
     if (check_stat(&st, path, max_bytes, err) < 0)
         goto fail;
     if (!(fp = fdopen(fd, "r"))) {
-        lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+        lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
         goto fail;
     }
     return fp;
@@ -198,7 +198,7 @@ static int row_from(struct results_row *row, const struct schema_level *rec, con
     for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
         size_t n = strlen(text[i].src);
         if (n >= RESULTS_TEXT)
-            return lg_err(err, "%s: %s%s' is %zu bytes long; at most %d fit", where,
+            return lg_err(err, -EINVAL, "%s: %s%s' is %zu bytes long; at most %d fit", where,
                           csv ? "column '" : "'", text[i].name, n, RESULTS_TEXT - 1);
         memcpy(text[i].dst, text[i].src, n + 1);
     }
@@ -216,7 +216,7 @@ static int row_from(struct results_row *row, const struct schema_level *rec, con
     row->lat_p99_ms = rec->lat_p99_ms;
     row->cost_per_hour = rec->cost_per_hour;
     if (rec->cycle < 1 || rec->cycle > 1e9)
-        return lg_err(err, "%s: %s: %g is not a cycle number (1, 2, ...)", where,
+        return lg_err(err, -EINVAL, "%s: %s: %g is not a cycle number (1, 2, ...)", where,
                       csv ? "column 'cycle'" : "'cycle'", rec->cycle);
     row->cycle = (int)rec->cycle;
     row->open_loop = strcmp(rec->mode, "open") == 0;
@@ -279,17 +279,17 @@ int results_load_csv(struct results *r, const char *path, char *err)
     struct schema_header h = {0};
     int have_header = 0, rc = 0;
     if (!src) {
-        rc = lg_err(err, "%s: out of memory", path);
+        rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
         goto done;
     }
     while ((len = read_record(&line, &cap, fp, &lineno, &total)) != -1) {
         if (len == -2) {
-            rc = lg_err(err, "%s: out of memory", path);
+            rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
             goto done;
         }
         /* The size was checked at open; a file still being written grows. */
         if (total > RESULTS_MAX_BYTES) {
-            rc = lg_err(err, "%s: more than %zu MiB; at most that is read from a file", path,
+            rc = lg_err(err, -EINVAL, "%s: more than %zu MiB; at most that is read from a file", path,
                         RESULTS_MAX_BYTES >> 20);
             goto done;
         }
@@ -297,7 +297,7 @@ int results_load_csv(struct results *r, const char *path, char *err)
             continue;
         int n = schema_csv_split(line, f, SCHEMA_MAX_FIELDS);
         if (n < 0) {
-            rc = lg_err(err, "%s:%zu: more than %d columns; not a loadgen summary CSV", path,
+            rc = lg_err(err, -EINVAL, "%s:%zu: more than %d columns; not a loadgen summary CSV", path,
                         lineno, SCHEMA_MAX_FIELDS);
             goto done;
         }
@@ -310,7 +310,7 @@ int results_load_csv(struct results *r, const char *path, char *err)
             continue;
         }
         if (!have_header) {
-            rc = lg_err(err, "%s:%zu: expected the header line 'run_id,timestamp,label,...' "
+            rc = lg_err(err, -EINVAL, "%s:%zu: expected the header line 'run_id,timestamp,label,...' "
                         "first; was it written by loadgen --out?", path, lineno);
             goto done;
         }
@@ -325,7 +325,7 @@ int results_load_csv(struct results *r, const char *path, char *err)
         }
         struct results_row *row = new_row(r);
         if (!row) {
-            rc = lg_err(err, "%s: out of memory", path);
+            rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
             goto done;
         }
         row->source = src;
@@ -344,14 +344,14 @@ int results_load_csv(struct results *r, const char *path, char *err)
         nrows++;
     }
     if (ferror(fp))
-        rc = lg_err(err, "%s: read error: %s", path, strerror(errno));
+        rc = lg_err(err, -errno, "%s: read error: %s", path, strerror(errno));
     else if (lineno == 0)
-        rc = lg_err(err, "%s: empty file; expected a loadgen summary CSV (loadgen --out)", path);
+        rc = lg_err(err, -EINVAL, "%s: empty file; expected a loadgen summary CSV (loadgen --out)", path);
     else if (nrows == 0 && nskipped)
-        rc = lg_err(err, "%s: no usable row (%zu skipped; the first: %s)", path, nskipped,
+        rc = lg_err(err, -EINVAL, "%s: no usable row (%zu skipped; the first: %s)", path, nskipped,
                     first_skip);
     else if (nrows == 0)
-        rc = lg_err(err, "%s: a header but no rows; did the run finish a level?", path);
+        rc = lg_err(err, -EINVAL, "%s: a header but no rows; did the run finish a level?", path);
     else
         r->ncsv++;
 done:
@@ -376,14 +376,14 @@ static int json_num(double *dst, const cJSON *o, const char *k, int need, const 
     const cJSON *v = item(o, k);
     if (cJSON_IsNumber(v)) {
         if (!isfinite(v->valuedouble) || v->valuedouble < 0)
-            return lg_err(err, "%s: levels[%zu]: '%s' is %s; a loadgen result has no such "
+            return lg_err(err, -EINVAL, "%s: levels[%zu]: '%s' is %s; a loadgen result has no such "
                           "figure: the file was edited or is damaged", path, lvl, k,
                           v->valuedouble < 0 ? "negative" : "not a finite number");
         *dst = v->valuedouble;
         return 0;
     }
     if (need || (v && !cJSON_IsNull(v)))
-        return lg_err(err, "%s: levels[%zu]: '%s' %s", path, lvl, k,
+        return lg_err(err, -EINVAL, "%s: levels[%zu]: '%s' %s", path, lvl, k,
                       v ? "is not a number" : "is missing");
     *dst = NAN;
     return 0;
@@ -402,7 +402,7 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
         return -1;
     double start = rec.start_wall_us, end = rec.end_wall_us;
     if (start > 0x1p62 || end > 0x1p62)
-        return lg_err(err, "%s: levels[%zu]: 'start_wall_us' or 'end_wall_us' is past any "
+        return lg_err(err, -EINVAL, "%s: levels[%zu]: 'start_wall_us' or 'end_wall_us' is past any "
                       "clock; the file was edited or is damaged", path, i);
     l->start_wall_us = isnan(start) ? 0 : (int64_t)start;
     l->end_wall_us = isnan(end) ? 0 : (int64_t)end;
@@ -411,7 +411,7 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
     if (cJSON_IsArray(pct) && cJSON_GetArraySize(pct) > 0) {
         l->pct = calloc((size_t)cJSON_GetArraySize(pct), sizeof *l->pct);
         if (!l->pct)
-            return lg_err(err, "%s: out of memory", path);
+            return lg_err(err, -ENOMEM, "%s: out of memory", path);
         cJSON_ArrayForEach(e, pct)
         {
             double p = NAN, ms = NAN;
@@ -424,7 +424,7 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
     if (cJSON_IsArray(tl) && cJSON_GetArraySize(tl) > 0) {
         l->ticks = calloc((size_t)cJSON_GetArraySize(tl), sizeof *l->ticks);
         if (!l->ticks)
-            return lg_err(err, "%s: out of memory", path);
+            return lg_err(err, -ENOMEM, "%s: out of memory", path);
         cJSON_ArrayForEach(e, tl)
         {
             struct results_tick *t = &l->ticks[l->nticks++];
@@ -444,43 +444,43 @@ int results_load_json(struct results *r, const char *path, char *err)
     size_t len;
     if (results_check_file(path, RESULTS_MAX_BYTES, err) < 0)
         return -1;
-    char *text = fileio_read(NULL, path, RESULTS_MAX_BYTES, &len, err);
-    if (!text)
-        return -1;
-    int rc = 0;
+    char *text;
+    int rc = fileio_read(NULL, path, RESULTS_MAX_BYTES, &text, &len, err);
+    if (rc < 0)
+        return rc;
     const char *src = keep_source(r, path);
     cJSON *doc = cJSON_ParseWithLength(text, len);
     if (!src) {
-        rc = lg_err(err, "%s: out of memory", path);
+        rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
         goto done;
     }
     if (!doc) {
         const char *at = cJSON_GetErrorPtr();
         if (len == 0)
-            rc = lg_err(err, "%s: empty file; expected a loadgen JSON result (loadgen --json)",
+            rc = lg_err(err, -EINVAL, "%s: empty file; expected a loadgen JSON result (loadgen --json)",
                         path);
         else
-            rc = lg_err(err, "%s: not valid JSON near byte %td; was it written by loadgen --json?",
+            rc = lg_err(err, -EINVAL, "%s: not valid JSON near byte %td; was it written by loadgen --json?",
                         path, at && at >= text && at <= text + len ? at - text : (ptrdiff_t)0);
         goto done;
     }
     const cJSON *ver = item(doc, "schema_version"), *levels = item(doc, "levels");
     if (!cJSON_IsNumber(ver) || !cJSON_IsArray(levels)) {
-        rc = lg_err(err, "%s: no schema_version or levels; was it written by loadgen --json?",
+        rc = lg_err(err, -EINVAL, "%s: no schema_version or levels; was it written by loadgen --json?",
                     path);
         goto done;
     }
     if (ver->valuedouble != 1) {
-        rc = lg_err(err, "%s: schema_version %g; this loadgen reads version 1: use the "
+        rc = lg_err(err, -EINVAL, "%s: schema_version %g; this loadgen reads version 1: use the "
                     "loadgen that wrote it", path, ver->valuedouble);
         goto done;
     }
     if (cJSON_GetArraySize(levels) == 0) {
-        rc = lg_err(err, "%s: no levels; did the run finish a level?", path);
+        rc = lg_err(err, -EINVAL, "%s: no levels; did the run finish a level?", path);
         goto done;
     }
     if (grow((void **)&r->runs, &r->runs_cap, r->nruns + 1, sizeof *r->runs) < 0) {
-        rc = lg_err(err, "%s: out of memory", path);
+        rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
         goto done;
     }
     struct results_run *run = &r->runs[r->nruns];
@@ -493,7 +493,7 @@ int results_load_json(struct results *r, const char *path, char *err)
         snprintf(run->version, sizeof run->version, "%s", s->valuestring);
     run->levels = calloc((size_t)cJSON_GetArraySize(levels), sizeof *run->levels);
     if (!run->levels) {
-        rc = lg_err(err, "%s: out of memory", path);
+        rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
         goto done;
     }
     r->nruns++; /* from here results_destroy() frees what the levels hold */
@@ -546,7 +546,7 @@ static int load_dir(struct results *r, const char *dir, char *err)
 {
     DIR *d = opendir(dir);
     if (!d)
-        return lg_err(err, "%s: cannot open: %s", dir, strerror(errno));
+        return lg_err(err, -errno, "%s: cannot open: %s", dir, strerror(errno));
     char **names = NULL;
     size_t n = 0, cap = 0, used = 0;
     int rc = 0;
@@ -556,7 +556,7 @@ static int load_dir(struct results *r, const char *dir, char *err)
             continue;
         if (grow((void **)&names, &cap, n + 1, sizeof *names) < 0 ||
             !(names[n] = malloc(strlen(dir) + strlen(de->d_name) + 2))) {
-            rc = lg_err(err, "%s: out of memory", dir);
+            rc = lg_err(err, -ENOMEM, "%s: out of memory", dir);
             goto done;
         }
         sprintf(names[n++], "%s/%s", dir, de->d_name);
@@ -570,7 +570,7 @@ static int load_dir(struct results *r, const char *dir, char *err)
             continue;
         }
         if (strstr(why, "out of memory")) {
-            rc = lg_err(err, "%s", why);
+            rc = lg_err(err, -EINVAL, "%s", why);
             goto done;
         }
         /* Drop what the refused file added, then say why it was skipped. */
@@ -586,9 +586,9 @@ static int load_dir(struct results *r, const char *dir, char *err)
         add_note(r, "skipped %s", why);
     }
     if (used == 0 && r->nnotes)
-        rc = lg_err(err, "%s: no usable loadgen result in it (%s)", dir, r->notes[r->nnotes - 1]);
+        rc = lg_err(err, -EINVAL, "%s: no usable loadgen result in it (%s)", dir, r->notes[r->nnotes - 1]);
     else if (used == 0)
-        rc = lg_err(err, "%s: no loadgen summary CSV or JSON result in it", dir);
+        rc = lg_err(err, -EINVAL, "%s: no loadgen summary CSV or JSON result in it", dir);
 done:
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -601,7 +601,7 @@ int results_load(struct results *r, const char *path, char *err)
 {
     struct stat st;
     if (stat(path, &st) < 0)
-        return lg_err(err, "%s: %s", path, strerror(errno));
+        return lg_err(err, -errno, "%s: %s", path, strerror(errno));
     return S_ISDIR(st.st_mode) ? load_dir(r, path, err) : load_file(r, path, err);
 }
 
@@ -842,21 +842,21 @@ int results_finish(struct results *r, char *err)
             for (size_t j = 0; j < r->runs[i].nlevels; j++) {
                 struct results_row *row = new_row(r);
                 if (!row)
-                    return lg_err(err, "out of memory");
+                    return lg_err(err, -ENOMEM, "out of memory");
                 *row = r->runs[i].levels[j].row;
             }
     if (r->nrows == 0)
-        return lg_err(err, "no results to show; give a summary CSV (loadgen --out) or a JSON "
+        return lg_err(err, -EINVAL, "no results to show; give a summary CSV (loadgen --out) or a JSON "
                       "result (loadgen --json)");
     if (build_values(r) < 0)
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     qsort_r(r->rows, r->nrows, sizeof *r->rows, row_cmp, r);
     drop_repeats(r);
     /* Rows were sorted in value order, so the lists come out the same. */
     if (build_values(r) < 0 || build_groups(r) < 0)
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     if (r->ngroups == 0)
-        return lg_err(err, "every level in the input was interrupted or failed; nothing complete "
+        return lg_err(err, -EINVAL, "every level in the input was interrupted or failed; nothing complete "
                       "to show");
     return 0;
 }

@@ -704,21 +704,21 @@ int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port
 {
     struct httpd *h = calloc(1, sizeof *h);
     if (!h)
-        return lg_err(err, "out of memory"), -ENOMEM;
+        return lg_err(err, -ENOMEM, "out of memory");
     h->loop = loop;
     h->routes = routes;
     h->lim = *lim;
     int rc = sim_create(&h->sim, simcfg, done, h);
     if (rc) {
         free(h);
-        return lg_err(err, "out of memory"), rc;
+        return lg_err(err, -ENOMEM, "out of memory"), rc;
     }
     struct sockaddr_storage addr;
     if (uv_ip4_addr(host, port, (struct sockaddr_in *)&addr) &&
         uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr)) {
         sim_destroy(h->sim);
         free(h);
-        return lg_err(err, "--listen %s: not an IP address; give e.g. 127.0.0.1:8080", host), -EINVAL;
+        return lg_err(err, -EINVAL, "--listen %s: not an IP address; give e.g. 127.0.0.1:8080", host);
     }
     uv_tcp_init(loop, &h->listener);
     h->listener.data = h;
@@ -730,7 +730,7 @@ int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port
         h->tfd.data = h;
     }
     if (rc) {
-        lg_err(err, "--listen %s:%d: %s; pick another port or --port 0", host, port, uv_strerror(rc));
+        lg_err(err, rc, "--listen %s:%d: %s; pick another port or --port 0", host, port, uv_strerror(rc));
         uv_close((uv_handle_t *)&h->listener, NULL);
         uv_run(loop, UV_RUN_DEFAULT); /* runs the close callback: h is then free to go */
         sim_destroy(h->sim);

@@ -25,12 +25,12 @@ static int field(const cJSON *o, const char *key, double lo, double hi, int requ
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!v) {
         if (required)
-            return lg_err(err, "%s: missing \"%s\"; add it (a number)", where, key);
+            return lg_err(err, -EINVAL, "%s: missing \"%s\"; add it (a number)", where, key);
         *out = def;
         return 0;
     }
     if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi)
-        return lg_err(err, "%s: \"%s\" must be a number from %g to %g", where, key, lo, hi);
+        return lg_err(err, -EINVAL, "%s: \"%s\" must be a number from %g to %g", where, key, lo, hi);
     *out = v->valuedouble;
     return 0;
 }
@@ -55,23 +55,23 @@ int profile_parse(const char *json, size_t len, const char *name, const char *mo
     int rc = -1;
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root)
-        return lg_err(err, "%s: not valid JSON near byte %zu; fix the file or give another with --profile",
+        return lg_err(err, -EINVAL, "%s: not valid JSON near byte %zu; fix the file or give another with --profile",
                       name, (size_t)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - json : 0));
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
     if (!cJSON_IsObject(models)) {
-        lg_err(err, "%s: no \"models\" object; see scenarios/README.md for the format", name);
+        lg_err(err, -EINVAL, "%s: no \"models\" object; see scenarios/README.md for the format", name);
         goto out;
     }
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(models, model);
     if (!m) {
         char names[256];
         list_models(models, names, sizeof names);
-        lg_err(err, "--model %s: not in %s; choose one of %s", model, name, names);
+        lg_err(err, -EINVAL, "--model %s: not in %s; choose one of %s", model, name, names);
         goto out;
     }
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(m, dev);
     if (!cJSON_IsObject(d)) {
-        lg_err(err, "--model %s: %s has no \"%s\" profile; add one or pick the other --device",
+        lg_err(err, -EINVAL, "--model %s: %s has no \"%s\" profile; add one or pick the other --device",
                model, name, dev);
         goto out;
     }
@@ -100,7 +100,7 @@ int profile_load(const char *path, const char *model, enum sim_device device,
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return lg_err(err, "--profile %s: %s; give an existing profiles file", path, strerror(errno));
+        return lg_err(err, -errno, "--profile %s: %s; give an existing profiles file", path, strerror(errno));
     char *text = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
@@ -110,7 +110,7 @@ int profile_load(const char *path, const char *model, enum sim_device device,
             if (!p) {
                 free(text);
                 fclose(f);
-                return lg_err(err, "--profile %s: out of memory", path);
+                return lg_err(err, -ENOMEM, "--profile %s: out of memory", path);
             }
             text = p;
         }
@@ -121,7 +121,7 @@ int profile_load(const char *path, const char *model, enum sim_device device,
     }
     int bad = ferror(f);
     fclose(f);
-    int rc = bad ? lg_err(err, "--profile %s: read error; check the file", path)
+    int rc = bad ? lg_err(err, -EIO, "--profile %s: read error; check the file", path)
                  : profile_parse(text, len, path, model, device, out, err);
     free(text);
     return rc;
@@ -147,6 +147,6 @@ int profile_find(char *buf, size_t len, char *err)
     }
     if ((size_t)snprintf(buf, len, "%s/%s", LOADGEN_DATADIR, rel) < len && access(buf, R_OK) == 0)
         return 0;
-    return lg_err(err, "no profiles file in ./%s, next to the executable or in %s/scenarios; "
+    return lg_err(err, -EINVAL, "no profiles file in ./%s, next to the executable or in %s/scenarios; "
                   "give one with --profile FILE", rel, LOADGEN_DATADIR);
 }

@@ -132,7 +132,7 @@ static void missing_column_is_named_with_the_file(void **state)
     fclose(f);
     struct results *r = results_create();
     char err[LG_ERRLEN], want[LG_ERRLEN];
-    assert_int_equal(load_one(r, "old.csv", err), -1);
+    assert_int_equal(load_one(r, "old.csv", err), -EINVAL);
     snprintf(want, sizeof want,
              "%s: missing column 'images_per_s'; was it written by loadgen --out?",
              path("old.csv"));
@@ -149,11 +149,11 @@ static void empty_file_and_header_only_are_refused(void **state)
     fclose(f);
     struct results *r = results_create();
     char err[LG_ERRLEN];
-    assert_int_equal(load_one(r, "empty.csv", err), -1);
+    assert_int_equal(load_one(r, "empty.csv", err), -EINVAL);
     assert_non_null(strstr(err, "empty.csv: empty file"));
-    assert_int_equal(load_one(r, "header.csv", err), -1);
+    assert_int_equal(load_one(r, "header.csv", err), -EINVAL);
     assert_non_null(strstr(err, "header.csv: a header but no rows"));
-    assert_int_equal(results_finish(r, err), -1);
+    assert_int_equal(results_finish(r, err), -EINVAL);
     assert_non_null(strstr(err, "no results to show"));
     results_destroy(r);
 }
@@ -257,7 +257,7 @@ static void a_file_without_the_header_is_refused(void **state)
     fclose(f);
     struct results *r = results_create();
     char err[LG_ERRLEN];
-    assert_int_equal(load_one(r, "history.csv", err), -1);
+    assert_int_equal(load_one(r, "history.csv", err), -EINVAL);
     assert_non_null(strstr(err, "history.csv:1: expected the header line"));
     results_destroy(r);
 }
@@ -271,7 +271,7 @@ static void bad_numbers_and_modes_name_line_and_column(void **state)
     fclose(f);
     struct results *r = results_create();
     char err[LG_ERRLEN];
-    assert_int_equal(load_one(r, "bad.csv", err), -1);
+    assert_int_equal(load_one(r, "bad.csv", err), -EINVAL);
     assert_non_null(strstr(err, "bad.csv:2: column 'cost_per_hour': 'abc' is not a number"));
     f = create("mode.csv");
     fputs(HEADER, f);
@@ -279,7 +279,7 @@ static void bad_numbers_and_modes_name_line_and_column(void **state)
           "60,70,90,95,99,39,0.1,1000,2000,,,,complete,200,0,,,90\n",
           f);
     fclose(f);
-    assert_int_equal(load_one(r, "mode.csv", err), -1);
+    assert_int_equal(load_one(r, "mode.csv", err), -EINVAL);
     assert_non_null(strstr(err, "mode.csv:2: column 'mode': 'half-open' is not closed or open"));
     results_destroy(r);
 }
@@ -430,9 +430,9 @@ static void json_of_another_version_or_shape_is_refused(void **state)
     fclose(f);
     struct results *r = results_create();
     char err[LG_ERRLEN];
-    assert_int_equal(load_one(r, "v2.json", err), -1);
+    assert_int_equal(load_one(r, "v2.json", err), -EINVAL);
     assert_non_null(strstr(err, "schema_version 2; this loadgen reads version 1"));
-    assert_int_equal(load_one(r, "broken.json", err), -1);
+    assert_int_equal(load_one(r, "broken.json", err), -EINVAL);
     assert_non_null(strstr(err, "not valid JSON"));
     assert_int_equal(load_one(r, "nolabel.json", err), -1);
     assert_non_null(strstr(err, "levels[0]: 'label' is missing"));
@@ -492,9 +492,9 @@ static void negative_and_infinite_figures_are_refused(void **state)
     write_json_with("future.json", "1795000000000000", "1e300");
     struct results *r = results_create();
     char err[LG_ERRLEN];
-    assert_int_equal(load_one(r, "neg.csv", err), -1);
+    assert_int_equal(load_one(r, "neg.csv", err), -EINVAL);
     assert_non_null(strstr(err, "neg.csv:2: column 'images_per_s': -5 is negative"));
-    assert_int_equal(load_one(r, "negcost.csv", err), -1);
+    assert_int_equal(load_one(r, "negcost.csv", err), -EINVAL);
     assert_non_null(strstr(err, "negcost.csv:2: column 'cost_per_hour': -0.9 is negative"));
     assert_int_equal(load_one(r, "neg.json", err), -1);
     assert_non_null(strstr(err, "neg.json: levels[0]: 'images_per_s' is negative"));

@@ -168,7 +168,7 @@ static void a_failed_level_has_empty_figures_and_a_complete_one_may_not(void **s
     schema_csv_row(&row, &out);
     row.p[--row.len] = '\0';
     schema_csv_split(row.p, f, SCHEMA_MAX_FIELDS);
-    assert_int_equal(schema_csv_read(&in, &h, f, SCHEMA_READ_LENIENT, "t.csv:2", err), -1);
+    assert_int_equal(schema_csv_read(&in, &h, f, SCHEMA_READ_LENIENT, "t.csv:2", err), -EINVAL);
     assert_string_equal(err, "t.csv:2: column 'images_per_s' is empty");
 
     /* JSON writes them as null, and reads null back for a failed level. */
@@ -179,7 +179,7 @@ static void a_failed_level_has_empty_figures_and_a_complete_one_may_not(void **s
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "latency_ms"), "p99")));
     assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_STRICT, "t.json: levels[0]", err), 0);
     cJSON_ReplaceItemInObject(o, "status", cJSON_CreateString(SCHEMA_STATUS_COMPLETE));
-    assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_LENIENT, "t.json: levels[0]", err), -1);
+    assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_LENIENT, "t.json: levels[0]", err), -EINVAL);
     assert_non_null(strstr(err, "t.json: levels[0]: 'images_per_s' is null"));
     cJSON_Delete(o);
     free(copy);
@@ -197,11 +197,11 @@ static void the_strict_reader_needs_what_merge_needs_and_the_lenient_one_does_no
     cJSON_DeleteItemFromObject(o, "bytes_recv");
     assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_LENIENT, "t.json: levels[0]", err), 0);
     assert_true(isnan(in.bytes_recv));
-    assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_STRICT, "t.json: levels[0]", err), -1);
+    assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_STRICT, "t.json: levels[0]", err), -EINVAL);
     assert_string_equal(err, "t.json: levels[0]: 'bytes_recv' is missing; the file is not a "
                              "whole loadgen result");
     cJSON_DeleteItemFromObject(o, "label");
-    assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_LENIENT, "t.json: levels[0]", err), -1);
+    assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_LENIENT, "t.json: levels[0]", err), -EINVAL);
     assert_non_null(strstr(err, "'label' is missing"));
     cJSON_Delete(o);
 }

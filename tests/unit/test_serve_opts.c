@@ -201,9 +201,9 @@ static void a_broken_profile_says_what_to_fix(void **state)
     const char *neg = "{\"models\": {\"a\": {\"gpu\": {\"base_ms\": -1, \"per_image_ms\": 2}}}}";
     assert_int_equal(profile_parse(neg, strlen(neg), "p.json", "a", SIM_GPU, &p, err), -1);
     assert_non_null(strstr(err, "\"base_ms\" must be a number from 0"));
-    assert_int_equal(profile_parse("{", 1, "p.json", "a", SIM_GPU, &p, err), -1);
+    assert_int_equal(profile_parse("{", 1, "p.json", "a", SIM_GPU, &p, err), -EINVAL);
     assert_non_null(strstr(err, "p.json: not valid JSON"));
-    assert_int_equal(profile_load("/nonexistent/profiles.json", "a", SIM_GPU, &p, err), -1);
+    assert_int_equal(profile_load("/nonexistent/profiles.json", "a", SIM_GPU, &p, err), -ENOENT);
     assert_non_null(strstr(err, "--profile /nonexistent/profiles.json: No such file"));
 }
 
