@@ -87,9 +87,9 @@ static int parse_image_size(const char *s, int *w, int *h)
         const char *start = s;
         for (; *s >= '0' && *s <= '9'; s++)
             if ((v[i] = v[i] * 10 + (*s - '0')) > 8192)
-                return -1;
+                return -EINVAL;
         if (s == start || *s != (i == 0 ? 'x' : '\0') || v[i] < 8)
-            return -1;
+            return -EINVAL;
         s++;
     }
     *w = v[0];

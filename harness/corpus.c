@@ -136,6 +136,7 @@ static int kind_of(const unsigned char *sig, size_t n, enum corpus_kind *kind)
     return 0;
 }
 
+/* Reads until n bytes or the end: the count, or a negative errno. */
 static ssize_t read_full(int fd, unsigned char *buf, size_t n)
 {
     size_t got = 0;
@@ -144,7 +145,7 @@ static ssize_t read_full(int fd, unsigned char *buf, size_t n)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            return -1;
+            return -errno;
         if (r == 0)
             break;
         got += (size_t)r;
@@ -187,7 +188,7 @@ static int read_image(const char *path, struct block *b, size_t *len, enum corpu
         goto out;
     }
     if ((n = read_full(fd, sig, sizeof sig)) < 0) {
-        rc = -errno;
+        rc = (int)n;
         goto out;
     }
     rc = 0;
@@ -208,7 +209,7 @@ static int read_image(const char *path, struct block *b, size_t *len, enum corpu
             goto out;
         ssize_t r = read_full(fd, b->p + b->len + got, b->cap - b->len - got);
         if (r < 0) {
-            rc = -errno;
+            rc = (int)r;
             goto out;
         }
         if (r == 0)
@@ -636,7 +637,7 @@ static int compress_one(struct jpeg_compress_struct *cinfo, struct jpeg_fail *jf
                         const struct canvas *cv, unsigned char **out, unsigned long *size)
 {
     if (setjmp(jf->jump))
-        return -1;
+        return -EIO;
     jpeg_mem_dest(cinfo, out, size);
     jpeg_start_compress(cinfo, TRUE);
     while (cinfo->next_scanline < cinfo->image_height) {
@@ -653,7 +654,7 @@ static int setup_compress(struct jpeg_compress_struct *cinfo, struct jpeg_fail *
     jf->pub.error_exit = jpeg_error_jump;
     jf->pub.output_message = jpeg_message_drop;
     if (setjmp(jf->jump))
-        return -1;
+        return -EIO;
     jpeg_create_compress(cinfo);
     cinfo->image_width = (JDIMENSION)w;
     cinfo->image_height = (JDIMENSION)h;
@@ -774,7 +775,7 @@ int corpus_load(struct corpus **out, const struct corpus_options *opt, char *err
     }
     if (rc != 0) {
         corpus_destroy(c);
-        return -1;
+        return rc;
     }
     if (opt->shuffle)
         shuffle(c, opt->seed);

@@ -394,14 +394,14 @@ static int timer_set(CURLM *multi, long timeout_ms, void *userp)
 /* ---- requests ----------------------------------------------------------- */
 
 /* Reply body bytes, from either transport: counted, kept when a check
- * needs them. -1 stops the reply: past --max-reply or the loop's reply
- * budget (too_big), or out of memory. */
+ * needs them. A negative errno stops the reply: -EMSGSIZE past --max-reply
+ * or the loop's reply budget (too_big), -ENOMEM out of memory. */
 static int slot_body(struct slot *s, const char *ptr, size_t len)
 {
     s->body_bytes += len;
     if (s->body_bytes > s->loop->e->cfg.checks.max_reply_bytes) {
         s->too_big = 1;
-        return -1;
+        return -EMSGSIZE;
     }
     if (s->reply) {
         if (s->reply_len + len > s->reply_cap) {
@@ -411,11 +411,11 @@ static int slot_body(struct slot *s, const char *ptr, size_t len)
                 cap *= 2;
             if (l->reply_grown + (cap - s->reply_cap) > l->reply_budget) {
                 s->too_big = 1;
-                return -1;
+                return -EMSGSIZE;
             }
             char *p = realloc(s->reply, cap);
             if (!p)
-                return -1; /* counted as reset: out of memory is not the server's fault */
+                return -ENOMEM; /* counted as reset: out of memory is not the server's fault */
             l->reply_grown += cap - s->reply_cap;
             s->reply = p;
             s->reply_cap = cap;
@@ -615,7 +615,7 @@ static void reply_shrink(struct slot *s)
 }
 
 /* The origin (scheme, host, port) of an absolute URL as curl writes it,
- * pointing into the URL; -1 unless the scheme is http or https. */
+ * pointing into the URL; -EINVAL unless the scheme is http or https. */
 static int origin_of(const char *url, struct origin *o)
 {
     const char *p;
@@ -624,7 +624,7 @@ static int origin_of(const char *url, struct origin *o)
     else if (strncasecmp(url, "https://", 8) == 0)
         o->https = 1, p = url + 8;
     else
-        return -1;
+        return -EINVAL;
     const char *end = p + strcspn(p, "/?#"), *port = NULL;
     for (const char *q = p; q < end; q++)
         if (*q == '@')
@@ -632,7 +632,7 @@ static int origin_of(const char *url, struct origin *o)
     if (*p == '[') {
         const char *rb = memchr(p, ']', (size_t)(end - p));
         if (!rb)
-            return -1;
+            return -EINVAL;
         o->hostlen = (size_t)(rb + 1 - p);
         port = rb + 1 < end ? rb + 1 : NULL;
     } else {
@@ -643,14 +643,14 @@ static int origin_of(const char *url, struct origin *o)
     o->port = o->https ? 443 : 80;
     if (port) {
         if (*port++ != ':')
-            return -1;
+            return -EINVAL;
         if (port < end)
             o->port = 0;
         for (; port < end; port++) {
             if (*port < '0' || *port > '9')
-                return -1;
+                return -EINVAL;
             if ((o->port = o->port * 10 + (*port - '0')) > 65535)
-                return -1;
+                return -EINVAL;
         }
     }
     return 0;
@@ -1189,8 +1189,8 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
         return lg_err(err, -ENOMEM, "out of memory for %u request slots", nslots);
     for (unsigned i = 0; i < nslots; i++) {
         l->slots[i].shard = l->shards ? &l->shards[i / SHARD_SLOTS] : NULL;
-        if (slot_init(e, l, &l->slots[i], err) < 0)
-            return -1;
+        if ((rc = slot_init(e, l, &l->slots[i], err)) < 0)
+            return rc;
     }
     return 0;
 }
@@ -1361,15 +1361,15 @@ static void curl_setup(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-struct engine *engine_create(const struct engine_config *cfg, char *err)
+int engine_create(const struct engine_config *cfg, struct engine **out, char *err)
 {
+    *out = NULL;
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, curl_setup);
     struct engine *e = calloc(1, sizeof *e);
-    if (!e) {
-        lg_err(err, -ENOMEM, "out of memory");
-        return NULL;
-    }
+    if (!e)
+        return lg_err(err, -ENOMEM, "out of memory");
+    int rc;
     e->cfg = *cfg;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -1386,12 +1386,12 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
     e->nloops = loops;
     e->native = engine_native(cfg);
     if (cfg->engine == ENGINE_NATIVE && !e->native) {
-        lg_err(err, -EINVAL, "--engine native: %s; use --engine curl or auto",
-               h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders));
+        rc = lg_err(err, -EINVAL, "--engine native: %s; use --engine curl or auto",
+                    h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders));
         goto fail;
     }
     if (e->native) {
-        if (h1_target_init(&e->target, cfg->url, err) < 0)
+        if ((rc = h1_target_init(&e->target, cfg->url, err)) < 0)
             goto fail;
         struct payload_head_spec hs = {
             .target = e->target.request_target,
@@ -1400,14 +1400,14 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
             .headers = cfg->headers,
             .nheaders = cfg->nheaders,
         };
-        if (payload_build_heads(cfg->payloads, &hs, err) < 0)
+        if ((rc = payload_build_heads(cfg->payloads, &hs, err)) < 0)
             goto fail;
     } else {
-        if (build_lists(e, cfg->nheaders, &e->lists, err) < 0)
+        if ((rc = build_lists(e, cfg->nheaders, &e->lists, err)) < 0)
             goto fail;
         if (!cfg->follow || !cfg->nheaders)
             e->bare = e->lists;
-        else if (build_lists(e, 0, &e->bare, err) < 0)
+        else if ((rc = build_lists(e, 0, &e->bare, err)) < 0)
             goto fail;
     }
     /* Left NULL when curl cannot parse it: CURLOPT_URL then reports why. */
@@ -1420,19 +1420,20 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
     if (e->url && curl_url_get(e->url, CURLUPART_URL, &e->origin_url, 0) == CURLUE_OK)
         e->origin_ok = origin_of(e->origin_url, &e->origin) == 0;
     if (!(e->loops = calloc(loops, sizeof *e->loops))) {
-        lg_err(err, -ENOMEM, "out of memory");
+        rc = lg_err(err, -ENOMEM, "out of memory");
         goto fail;
     }
     for (unsigned i = 0; i < loops; i++) {
         e->loops[i].id = i;
         unsigned share = cfg->max_slots / loops + (i < cfg->max_slots % loops);
-        if (loop_init(e, &e->loops[i], share ? share : 1, err) < 0)
+        if ((rc = loop_init(e, &e->loops[i], share ? share : 1, err)) < 0)
             goto fail;
     }
-    return e;
+    *out = e;
+    return 0;
 fail:
     engine_destroy(e);
-    return NULL;
+    return rc;
 }
 
 void engine_destroy(struct engine *e)

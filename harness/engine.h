@@ -88,9 +88,11 @@ typedef void engine_tick_fn(void *arg, uint64_t done, uint64_t errors);
 
 struct engine;
 
-struct engine *engine_create(const struct engine_config *cfg, char *err);
+/* Builds the loops, slots and handles into *out. Returns 0, or a negative
+ * errno with err set. */
+int engine_create(const struct engine_config *cfg, struct engine **out, char *err);
 /* Runs one phase to completion (or until *stop) and leaves its merged result
- * in `out` (reset first). Returns 0, or -1 with err set. */
+ * in `out` (reset first). Returns 0, or a negative errno with err set. */
 int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *out,
                engine_tick_fn *tick, void *tick_arg, char *err);
 /* "native" or "curl": the transport engine_create chose. */
@@ -104,8 +106,8 @@ int engine_native(const struct engine_config *cfg);
 
 /* Raise RLIMIT_NOFILE to what `connections` over `loops` event loops need
  * (their sockets, each loop's own descriptors, and with libcurl (`native`
- * 0) each multi handle's); -1 with err naming the limit and how to raise it
- * when the hard limit is too low. Nothing is sent before. Should the limit
+ * 0) each multi handle's); -EMFILE with err naming the limit and how to
+ * raise it when the hard limit is too low (or the error of setrlimit). Nothing is sent before. Should the limit
  * still run out mid-run, on either transport, engine_run stops and says so
  * rather than count `connect` errors. */
 int engine_fd_budget(unsigned connections, unsigned loops, int native, char *err);

@@ -82,8 +82,9 @@ struct payload_set {
     struct payload_head *heads;/* one per item; NULL until payload_build_heads */
 };
 
-/* 0, or -1 with a one-line message in err (e.g. "--batch 4: format raw sends
- * one image per request; use multipart, tfserving or kserve-v2"). */
+/* 0, or a negative errno with a one-line message in err (e.g. "--batch 4:
+ * format raw sends one image per request; use multipart, tfserving or
+ * kserve-v2"). */
 int payload_build(struct payload_set **out, const struct corpus *c,
                   const struct payload_options *opt, char *err);
 void payload_destroy(struct payload_set *s);
@@ -92,7 +93,7 @@ void payload_destroy(struct payload_set *s);
  * the user's headers, the payload's, Content-Length. As libcurl does, a user
  * header replaces the built-in one of the same name, and "Name:" with no
  * value removes it. Built once, before the first request; a second call
- * replaces the heads. 0, or -1 with err set (out of memory). */
+ * replaces the heads. 0, or -ENOMEM with err set. */
 int payload_build_heads(struct payload_set *s, const struct payload_head_spec *h, char *err);
 /* "json-b64", "raw", "multipart", "tfserving" (alias "kserve-v1"),
  * "kserve-v2", "kserve-v2-binary", "file", "none" <-> enum; -EINVAL for an

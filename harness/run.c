@@ -141,7 +141,8 @@ static double spread(const double v[3])
 
 /* Measure windows until throughput and p50 of the last three agree within
  * --stability (perf_analyzer's rule), then merge those three into
- * rs->stats. Returns 0, or -1 with err set; *windows counts what ran. */
+ * rs->stats. Returns 0, or a negative errno with err set; *windows counts
+ * what ran. */
 static int measure_until_stable(struct run_state *rs, struct engine_phase *ph, unsigned *windows,
                                 int *stable, char *err)
 {
@@ -154,8 +155,9 @@ static int measure_until_stable(struct run_state *rs, struct engine_phase *ph, u
     unsigned w = 0;
     while (w < cfg->max_windows && !stop_requested) {
         struct stats *st = rs->win[w % 3];
-        if (engine_run(rs->engine, ph, st, progress_tick, &rs->progress, err) < 0)
-            return -1;
+        int rc = engine_run(rs->engine, ph, st, progress_tick, &rs->progress, err);
+        if (rc < 0)
+            return rc;
         double d = stats_duration_s(st);
         rps[w % 3] = d > 0 ? (double)st->requests / d : 0;
         p50[w % 3] = (double)hist_percentile(st->h[STATS_LATENCY], 50);
@@ -504,7 +506,7 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
     rs.format = payload_format_name(cfg->payload.format);
     snprintf(rs.run_id, sizeof rs.run_id, "%s", shared->run_id);
 
-    if (!(rs.engine = engine_create(&ec, err))) {
+    if (engine_create(&ec, &rs.engine, err) < 0) {
         print_error(err);
         rc = LG_EXIT_FAIL;
         goto out;

@@ -267,7 +267,7 @@ int schema_csv_split(char *line, char **f, int max)
     char *p = line;
     for (;;) {
         if (n == max)
-            return -1;
+            return -E2BIG;
         if (*p == '"') {
             char *w = ++p;
             f[n++] = w;
@@ -393,7 +393,7 @@ static int check_empties(const struct schema_level *rec, const int *present,
 int schema_csv_read(struct schema_level *rec, const struct schema_header *h, char **f,
                     enum schema_mode mode, const char *where, char *err)
 {
-    int present[SCHEMA_MAX_COLS] = {0};
+    int present[SCHEMA_MAX_COLS] = {0}, rc;
     schema_level_init(rec);
     /* What every reader needs is checked first, so that its message wins. */
     for (size_t k = 0; k < 2 * schema_ncols; k++) {
@@ -407,8 +407,8 @@ int schema_csv_read(struct schema_level *rec, const struct schema_header *h, cha
         if (is_text(c)) {
             if (s[0] == '\'' && (formula_lead(s[1]) || (s[1] == '\'' && formula_lead(s[2]))))
                 s++; /* the guard the writer added */
-            if (c->type == SCHEMA_ENUM && check_enum(c, s, where, name, err) < 0)
-                return -1;
+            if (c->type == SCHEMA_ENUM && (rc = check_enum(c, s, where, name, err)) < 0)
+                return rc;
             *text_at(rec, c) = s;
             continue;
         }
@@ -419,8 +419,8 @@ int schema_csv_read(struct schema_level *rec, const struct schema_header *h, cha
         double v = strtod(s, &end);
         if (end == s || *end || errno == ERANGE)
             v = NAN;
-        if (check_number(c, v, s, where, name, 1, err) < 0)
-            return -1;
+        if ((rc = check_number(c, v, s, where, name, 1, err)) < 0)
+            return rc;
         *num_at(rec, c) = v;
     }
     return check_empties(rec, present, mode, where, 1, err);
@@ -440,7 +440,7 @@ static const cJSON *json_find(const cJSON *o, const char *path)
 int schema_json_read(struct schema_level *rec, const cJSON *o, enum schema_mode mode,
                      const char *where, char *err)
 {
-    int present[SCHEMA_MAX_COLS] = {0};
+    int present[SCHEMA_MAX_COLS] = {0}, rc;
     schema_level_init(rec);
     if (!cJSON_IsObject(o))
         return lg_err(err, -EINVAL, "%s is not an object; the file is not a whole loadgen result", where);
@@ -462,8 +462,8 @@ int schema_json_read(struct schema_level *rec, const cJSON *o, enum schema_mode 
         if (is_text(c)) {
             if (!cJSON_IsString(v))
                 return lg_err(err, -EINVAL, "%s: '%s' is not a string", where, c->json);
-            if (c->type == SCHEMA_ENUM && check_enum(c, v->valuestring, where, name, err) < 0)
-                return -1;
+            if (c->type == SCHEMA_ENUM && (rc = check_enum(c, v->valuestring, where, name, err)) < 0)
+                return rc;
             *text_at(rec, c) = v->valuestring;
             continue;
         }
@@ -473,8 +473,8 @@ int schema_json_read(struct schema_level *rec, const cJSON *o, enum schema_mode 
             return lg_err(err, -EINVAL, "%s: '%s' is not a number", where, c->json);
         char shown[32];
         snprintf(shown, sizeof shown, "%.6g", v->valuedouble);
-        if (check_number(c, v->valuedouble, shown, where, name, 0, err) < 0)
-            return -1;
+        if ((rc = check_number(c, v->valuedouble, shown, where, name, 0, err)) < 0)
+            return rc;
         *num_at(rec, c) = v->valuedouble;
     }
     return check_empties(rec, present, mode, where, 0, err);

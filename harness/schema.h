@@ -127,7 +127,7 @@ int schema_json_level(cJSON *o, const struct schema_level *rec);
 #define SCHEMA_MAX_FIELDS 256
 
 /* Splits one CSV record in place (quoted fields may hold commas, quotes
- * and line breaks): the number of fields, or -1 past `max`. */
+ * and line breaks): the number of fields, or -E2BIG past `max`. */
 int schema_csv_split(char *line, char **f, int max);
 /* Whether `line` ends inside a quoted field: the record goes on in the
  * next line. */

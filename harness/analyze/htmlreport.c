@@ -150,14 +150,14 @@ static void write_compare(FILE *f, const struct compare_table *t)
 
 static int write_png(FILE *f, const char *path, char *err)
 {
-    FILE *in = results_fopen(path, HTMLREPORT_MAX_CHART_BYTES, err);
-    if (!in)
-        return -1;
+    FILE *in;
+    int rc = results_fopen(path, HTMLREPORT_MAX_CHART_BYTES, &in, err);
+    if (rc < 0)
+        return rc;
     /* base64 by whole 3-byte groups, so chunks concatenate cleanly. */
     unsigned char buf[3 * 4096];
     char out[4 * 4096];
     size_t n;
-    int rc = 0;
     while ((n = fread(buf, 1, sizeof buf, in)) > 0)
         fwrite(out, 1, base64_encode(buf, n, out), f);
     if (ferror(in))
@@ -180,8 +180,9 @@ static int write_charts(FILE *f, const struct plot_out *charts, const char *why_
         fputs("<figure><img alt=\"", f);
         esc(f, c->title);
         fputs("\" src=\"data:image/png;base64,", f);
-        if (write_png(f, c->path, err) < 0)
-            return -1;
+        int rc = write_png(f, c->path, err);
+        if (rc < 0)
+            return rc;
         fputs("\"><figcaption>", f);
         esc(f, c->title);
         fputs("</figcaption></figure>\n", f);
@@ -312,8 +313,9 @@ int htmlreport_write(FILE *f, const struct results *r, const struct compare_tabl
         fputs("</p>\n", f);
     }
     write_compare(f, t);
-    if (write_charts(f, charts, why_no_charts, err) < 0 || write_runs(f, r, err) < 0)
-        return -1;
+    int rc;
+    if ((rc = write_charts(f, charts, why_no_charts, err)) < 0 || (rc = write_runs(f, r, err)) < 0)
+        return rc;
     fputs("</body>\n</html>\n", f);
     return 0;
 }

@@ -137,7 +137,7 @@ static int read_count(uint64_t *dst, const cJSON *o, const char *k)
     const cJSON *v = item(o, k);
     if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > MAX_COUNT ||
         v->valuedouble != floor(v->valuedouble))
-        return -1;
+        return -EINVAL;
     *dst = (uint64_t)v->valuedouble;
     return 0;
 }
@@ -274,8 +274,9 @@ static int level_read(struct mfile *f, struct mlevel *l, const cJSON *o, size_t 
     l->json = o;
     l->index = i;
     snprintf(where, sizeof where, "%s: levels[%zu]", f->name, i);
-    if (schema_json_read(rec, o, SCHEMA_READ_STRICT, where, err) < 0)
-        return -1;
+    int rc = schema_json_read(rec, o, SCHEMA_READ_STRICT, where, err);
+    if (rc < 0)
+        return rc;
     lv->run_id = f->run_id;
     lv->label = rec->label;
     lv->region = rec->region;
@@ -291,27 +292,27 @@ static int level_read(struct mfile *f, struct mlevel *l, const cJSON *o, size_t 
     lv->unstable = strcmp(rec->status, SCHEMA_STATUS_UNSTABLE) == 0;
     lv->under_rate = strcmp(rec->status, SCHEMA_STATUS_UNDER_RATE) == 0;
     lv->cost_per_hour = isnan(rec->cost_per_hour) ? -1 : rec->cost_per_hour;
-    if (to_unsigned(&lv->concurrency, rec->concurrency, "concurrency", f, i, err) < 0 ||
-        to_unsigned(&lv->cycle, rec->cycle, "cycle", f, i, err) < 0 ||
+    if ((rc = to_unsigned(&lv->concurrency, rec->concurrency, "concurrency", f, i, err)) < 0 ||
+        (rc = to_unsigned(&lv->cycle, rec->cycle, "cycle", f, i, err)) < 0 ||
         (!isnan(rec->windows) &&
-         to_unsigned(&lv->windows, rec->windows, "windows", f, i, err) < 0))
-        return -1;
+         (rc = to_unsigned(&lv->windows, rec->windows, "windows", f, i, err)) < 0))
+        return rc;
     /* What each client ran: a merged result's own client level, else the
      * level itself. */
     l->client_concurrency = lv->concurrency;
     l->client_rate = lv->rate;
-    if ((!isnan(rec->client_concurrency) &&
-         to_unsigned(&l->client_concurrency, rec->client_concurrency, "client_concurrency", f,
-                     i, err) < 0))
-        return -1;
+    if (!isnan(rec->client_concurrency) &&
+        (rc = to_unsigned(&l->client_concurrency, rec->client_concurrency, "client_concurrency",
+                          f, i, err)) < 0)
+        return rc;
     if (!isnan(rec->client_rate))
         l->client_rate = rec->client_rate;
     if (lv->end_wall_us < lv->start_wall_us)
         return lg_err(err, -EINVAL, "%s: levels[%zu]: end_wall_us is before start_wall_us; the file was "
                       "edited or is damaged", f->name, i);
     lv->test_no = (unsigned)i + 1;
-    if (timeline_check(f, i, item(o, SCHEMA_JSON_TIMELINE), err) < 0)
-        return -1;
+    if ((rc = timeline_check(f, i, item(o, SCHEMA_JSON_TIMELINE), err)) < 0)
+        return rc;
     return level_stats(f, l, scratch, err);
 }
 
@@ -410,7 +411,7 @@ int merge_add_text(struct merge *m, const char *name, const char *text, size_t l
 {
     struct mfile f = {0};
     struct stats *scratch = NULL;
-    int rc = -1;
+    int rc;
     if (m->nfiles == m->capfiles) {
         size_t cap = m->capfiles ? m->capfiles * 2 : 8;
         struct mfile *p = realloc(m->files, cap * sizeof *p);
@@ -420,36 +421,36 @@ int merge_add_text(struct merge *m, const char *name, const char *text, size_t l
         m->capfiles = cap;
     }
     if (!(f.name = strdup(name)) || !(scratch = stats_create(0, 0))) {
-        lg_err(err, -ENOMEM, "%s: out of memory", name);
+        rc = lg_err(err, -ENOMEM, "%s: out of memory", name);
         goto done;
     }
     if (!(f.doc = cJSON_ParseWithLength(text, len))) {
         const char *at = cJSON_GetErrorPtr();
         if (len == 0)
-            lg_err(err, -EINVAL, "%s: empty file; give a file written by loadgen --json", name);
+            rc = lg_err(err, -EINVAL, "%s: empty file; give a file written by loadgen --json", name);
         else
-            lg_err(err, -EINVAL, "%s: not JSON (error near byte %td); give a file written by loadgen "
-                   "--json", name, at && at >= text && at <= text + len ? at - text : (ptrdiff_t)0);
+            rc = lg_err(err, -EINVAL, "%s: not JSON (error near byte %td); give a file written by "
+                        "loadgen --json", name, at && at >= text && at <= text + len ? at - text : (ptrdiff_t)0);
         goto done;
     }
-    if (file_header(m, &f, err) < 0)
+    if ((rc = file_header(m, &f, err)) < 0)
         goto done;
     const cJSON *levels = item(f.doc, "levels"), *e;
     if (!(f.levels = calloc((size_t)cJSON_GetArraySize(levels), sizeof *f.levels))) {
-        lg_err(err, -ENOMEM, "%s: out of memory", name);
+        rc = lg_err(err, -ENOMEM, "%s: out of memory", name);
         goto done;
     }
     cJSON_ArrayForEach(e, levels)
     {
         struct mlevel *l = &f.levels[f.nlevels];
-        if (level_read(&f, l, e, f.nlevels, scratch, err) < 0)
+        if ((rc = level_read(&f, l, e, f.nlevels, scratch, err)) < 0)
             goto done;
         for (size_t k = 0; k < f.nlevels; k++)
             if (same_level(&f.levels[k], l)) {
                 char d[96];
-                lg_err(err, -EINVAL, "%s: levels[%zu] and levels[%zu] are both %s; a result to merge "
-                       "holds each level once", name, k, f.nlevels,
-                       level_desc(l, d, sizeof d));
+                rc = lg_err(err, -EINVAL, "%s: levels[%zu] and levels[%zu] are both %s; a result "
+                            "to merge holds each level once", name, k, f.nlevels,
+                            level_desc(l, d, sizeof d));
                 goto done;
             }
         f.nlevels++;
@@ -466,11 +467,9 @@ done:
 int merge_add_file(struct merge *m, const char *path, char *err)
 {
     size_t len;
-    if (results_check_file(path, RESULTS_MAX_BYTES, err) < 0)
-        return -1;
     char *text;
-    int rc = fileio_read(NULL, path, RESULTS_MAX_BYTES, &text, &len, err);
-    if (rc < 0)
+    int rc = results_check_file(path, RESULTS_MAX_BYTES, err);
+    if (rc < 0 || (rc = fileio_read(NULL, path, RESULTS_MAX_BYTES, &text, &len, err)) < 0)
         return rc;
     rc = merge_add_text(m, path, text, len, err);
     free(text);
@@ -722,8 +721,9 @@ static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, cha
     g->lv.format = g->text[4];
     for (size_t f = 0; f < m->nfiles; f++) {
         const struct mlevel *l = member(m, g, f);
-        if (level_stats(&m->files[f], l, scratch, err) < 0)
-            return -1;
+        int rc = level_stats(&m->files[f], l, scratch, err);
+        if (rc < 0)
+            return rc;
         struct report_level lv = l->lv;
         struct report_figures fig;
         lv.st = scratch;
@@ -762,16 +762,15 @@ int merge_finish(struct merge *m, char *err)
 {
     if (m->nfiles == 0)
         return lg_err(err, -EINVAL, "no results to merge; give the files written by loadgen --json");
-    if (match_levels(m, err) < 0)
-        return -1;
-    for (size_t j = 0; j < m->ngroups; j++)
-        if (check_window(m, &m->groups[j], err) < 0)
-            return -1;
+    int rc = match_levels(m, err);
+    for (size_t j = 0; j < m->ngroups && rc == 0; j++)
+        rc = check_window(m, &m->groups[j], err);
+    if (rc < 0)
+        return rc;
     struct stats *scratch = stats_create(0, 0);
     if (!scratch)
         return lg_err(err, -ENOMEM, "out of memory");
     report_run_id(m->run_id, sizeof m->run_id);
-    int rc = 0;
     for (size_t j = 0; j < m->ngroups && rc == 0; j++)
         rc = combine(m, &m->groups[j], scratch, err);
     stats_destroy(scratch);

@@ -51,31 +51,30 @@ int results_check_file(const char *path, size_t max_bytes, char *err)
     return check_stat(&st, path, max_bytes, err);
 }
 
-FILE *results_fopen(const char *path, size_t max_bytes, char *err)
+int results_fopen(const char *path, size_t max_bytes, FILE **fp, char *err)
 {
     /* O_NONBLOCK: opening a FIFO to read would wait for a writer. It has
      * no effect on the regular file that is all this goes on to read. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
-    FILE *fp;
-    if (fd < 0) {
-        lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
+    int rc;
+    *fp = NULL;
+    if (fd < 0)
+        return lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
     if (fstat(fd, &st) < 0) {
-        lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
+        rc = lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
         goto fail;
     }
-    if (check_stat(&st, path, max_bytes, err) < 0)
+    if ((rc = check_stat(&st, path, max_bytes, err)) < 0)
         goto fail;
-    if (!(fp = fdopen(fd, "r"))) {
-        lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
+    if (!(*fp = fdopen(fd, "r"))) {
+        rc = lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
         goto fail;
     }
-    return fp;
+    return 0;
 fail:
     close(fd);
-    return NULL;
+    return rc;
 }
 
 struct results *results_create(void)
@@ -232,7 +231,8 @@ static int row_from(struct results_row *row, const struct schema_level *rec, con
 }
 
 /* Reads one CSV record, which a quoted line break continues on the next
- * line, without its line end: its length, or -1 at the end. */
+ * line, without its line end: its length, -1 at the end (as getline), or
+ * -ENOMEM. */
 static ssize_t read_record(char **line, size_t *cap, FILE *fp, size_t *lineno, size_t *total)
 {
     ssize_t len = getline(line, cap, fp);
@@ -251,7 +251,7 @@ static ssize_t read_record(char **line, size_t *cap, FILE *fp, size_t *lineno, s
         char *joined = realloc(*line, (size_t)len + (size_t)n + 1);
         if (!joined) {
             free(more);
-            return -2;
+            return -ENOMEM;
         }
         memcpy(joined + len, more, (size_t)n + 1);
         free(more);
@@ -268,22 +268,23 @@ static ssize_t read_record(char **line, size_t *cap, FILE *fp, size_t *lineno, s
 
 int results_load_csv(struct results *r, const char *path, char *err)
 {
-    FILE *fp = results_fopen(path, RESULTS_MAX_BYTES, err);
-    if (!fp)
-        return -1;
+    FILE *fp;
+    int rc = results_fopen(path, RESULTS_MAX_BYTES, &fp, err);
+    if (rc < 0)
+        return rc;
     const char *src = keep_source(r, path);
     char *line = NULL, *f[SCHEMA_MAX_FIELDS];
     size_t cap = 0, lineno = 0, nrows = 0, nskipped = 0, total = 0;
     char first_skip[LG_ERRLEN] = "";
     ssize_t len;
     struct schema_header h = {0};
-    int have_header = 0, rc = 0;
+    int have_header = 0;
     if (!src) {
         rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
         goto done;
     }
     while ((len = read_record(&line, &cap, fp, &lineno, &total)) != -1) {
-        if (len == -2) {
+        if (len == -ENOMEM) {
             rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
             goto done;
         }
@@ -395,11 +396,12 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
     struct schema_level rec;
     char where[LG_ERRLEN / 2];
     snprintf(where, sizeof where, "%s: levels[%zu]", path, i);
-    if (schema_json_read(&rec, o, SCHEMA_READ_LENIENT, where, err) < 0)
-        return -1;
+    int rc = schema_json_read(&rec, o, SCHEMA_READ_LENIENT, where, err);
+    if (rc < 0)
+        return rc;
     rec.run_id = l->row.run_id; /* the document's */
-    if (row_from(&l->row, &rec, where, 0, err) < 0)
-        return -1;
+    if ((rc = row_from(&l->row, &rec, where, 0, err)) < 0)
+        return rc;
     double start = rec.start_wall_us, end = rec.end_wall_us;
     if (start > 0x1p62 || end > 0x1p62)
         return lg_err(err, -EINVAL, "%s: levels[%zu]: 'start_wall_us' or 'end_wall_us' is past any "
@@ -415,8 +417,9 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
         cJSON_ArrayForEach(e, pct)
         {
             double p = NAN, ms = NAN;
-            if (json_num(&p, e, "p", 1, path, i, err) || json_num(&ms, e, "ms", 1, path, i, err))
-                return -1;
+            if ((rc = json_num(&p, e, "p", 1, path, i, err)) < 0 ||
+                (rc = json_num(&ms, e, "ms", 1, path, i, err)) < 0)
+                return rc;
             l->pct[l->npct++] = (struct results_pct){p, ms};
         }
     }
@@ -428,12 +431,12 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
         cJSON_ArrayForEach(e, tl)
         {
             struct results_tick *t = &l->ticks[l->nticks++];
-            if (json_num(&t->t_s, e, "t", 1, path, i, err) ||
-                json_num(&t->completions, e, "completions", 1, path, i, err) ||
-                json_num(&t->errors, e, "errors", 0, path, i, err) ||
-                json_num(&t->p50_ms, e, "p50_ms", 0, path, i, err) ||
-                json_num(&t->p99_ms, e, "p99_ms", 0, path, i, err))
-                return -1;
+            if ((rc = json_num(&t->t_s, e, "t", 1, path, i, err)) < 0 ||
+                (rc = json_num(&t->completions, e, "completions", 1, path, i, err)) < 0 ||
+                (rc = json_num(&t->errors, e, "errors", 0, path, i, err)) < 0 ||
+                (rc = json_num(&t->p50_ms, e, "p50_ms", 0, path, i, err)) < 0 ||
+                (rc = json_num(&t->p99_ms, e, "p99_ms", 0, path, i, err)) < 0)
+                return rc;
         }
     }
     return 0;
@@ -442,11 +445,9 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
 int results_load_json(struct results *r, const char *path, char *err)
 {
     size_t len;
-    if (results_check_file(path, RESULTS_MAX_BYTES, err) < 0)
-        return -1;
     char *text;
-    int rc = fileio_read(NULL, path, RESULTS_MAX_BYTES, &text, &len, err);
-    if (rc < 0)
+    int rc = results_check_file(path, RESULTS_MAX_BYTES, err);
+    if (rc < 0 || (rc = fileio_read(NULL, path, RESULTS_MAX_BYTES, &text, &len, err)) < 0)
         return rc;
     const char *src = keep_source(r, path);
     cJSON *doc = cJSON_ParseWithLength(text, len);
@@ -518,9 +519,10 @@ done:
  * or device is refused here, before either reader waits on it. */
 static int load_file(struct results *r, const char *path, char *err)
 {
-    FILE *fp = results_fopen(path, RESULTS_MAX_BYTES, err);
-    if (!fp)
-        return -1;
+    FILE *fp;
+    int rc = results_fopen(path, RESULTS_MAX_BYTES, &fp, err);
+    if (rc < 0)
+        return rc;
     int c;
     while ((c = fgetc(fp)) == ' ' || c == '\n' || c == '\r' || c == '\t')
         ;

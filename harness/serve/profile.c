@@ -52,37 +52,38 @@ int profile_parse(const char *json, size_t len, const char *name, const char *mo
 {
     const char *dev = device == SIM_GPU ? "gpu" : "cpu";
     char where[256];
-    int rc = -1;
+    int rc;
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root)
         return lg_err(err, -EINVAL, "%s: not valid JSON near byte %zu; fix the file or give another with --profile",
                       name, (size_t)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - json : 0));
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
     if (!cJSON_IsObject(models)) {
-        lg_err(err, -EINVAL, "%s: no \"models\" object; see scenarios/README.md for the format", name);
+        rc = lg_err(err, -EINVAL, "%s: no \"models\" object; see scenarios/README.md for the format", name);
         goto out;
     }
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(models, model);
     if (!m) {
         char names[256];
         list_models(models, names, sizeof names);
-        lg_err(err, -EINVAL, "--model %s: not in %s; choose one of %s", model, name, names);
+        rc = lg_err(err, -EINVAL, "--model %s: not in %s; choose one of %s", model, name, names);
         goto out;
     }
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(m, dev);
     if (!cJSON_IsObject(d)) {
-        lg_err(err, -EINVAL, "--model %s: %s has no \"%s\" profile; add one or pick the other --device",
-               model, name, dev);
+        rc = lg_err(err, -EINVAL, "--model %s: %s has no \"%s\" profile; add one or pick the other "
+                    "--device", model, name, dev);
         goto out;
     }
     snprintf(where, sizeof where, "%s: models.%s.%s", name, model, dev);
     double base = 0, per = 0, jitter = 0, batch = 1, window = 0;
-    if (field(d, "base_ms", 0, 3600e3, 1, 0, &base, where, err) ||
-        field(d, "per_image_ms", 0, 3600e3, 1, 0, &per, where, err) ||
-        field(d, "jitter", 0, 0.99, 0, 0, &jitter, where, err))
+    if ((rc = field(d, "base_ms", 0, 3600e3, 1, 0, &base, where, err)) < 0 ||
+        (rc = field(d, "per_image_ms", 0, 3600e3, 1, 0, &per, where, err)) < 0 ||
+        (rc = field(d, "jitter", 0, 0.99, 0, 0, &jitter, where, err)) < 0)
         goto out;
-    if (device == SIM_GPU && (field(d, "max_batch", 1, 65536, 0, 32, &batch, where, err) ||
-                              field(d, "batch_window_ms", 0, 60e3, 0, 0, &window, where, err)))
+    if (device == SIM_GPU &&
+        ((rc = field(d, "max_batch", 1, 65536, 0, 32, &batch, where, err)) < 0 ||
+         (rc = field(d, "batch_window_ms", 0, 60e3, 0, 0, &window, where, err)) < 0))
         goto out;
     out->base_us = (int64_t)(base * 1000 + 0.5);
     out->per_image_us = (int64_t)(per * 1000 + 0.5);
@@ -147,6 +148,6 @@ int profile_find(char *buf, size_t len, char *err)
     }
     if ((size_t)snprintf(buf, len, "%s/%s", LOADGEN_DATADIR, rel) < len && access(buf, R_OK) == 0)
         return 0;
-    return lg_err(err, -EINVAL, "no profiles file in ./%s, next to the executable or in %s/scenarios; "
+    return lg_err(err, -ENOENT, "no profiles file in ./%s, next to the executable or in %s/scenarios; "
                   "give one with --profile FILE", rel, LOADGEN_DATADIR);
 }

@@ -94,13 +94,14 @@ static int simulation(const struct serve_opts *o, struct sim_config *sc, char *e
     if (o->fixed_us < 0) {
         char path[PATH_MAX];
         const char *file = o->profile;
+        int rc;
         if (!file) {
-            if (profile_find(path, sizeof path, err))
-                return -1;
+            if ((rc = profile_find(path, sizeof path, err)) < 0)
+                return rc;
             file = path;
         }
-        if (profile_load(file, o->model, o->device, &sc->prof, err))
-            return -1;
+        if ((rc = profile_load(file, o->model, o->device, &sc->prof, err)) < 0)
+            return rc;
         /* A profile that costs nothing (the "zero" model) answers from the
          * read callback: no timer, nothing between the client and the
          * socket but parsing. */

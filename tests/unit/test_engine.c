@@ -138,7 +138,7 @@ static void client_start(struct client *c, const char *url, unsigned slots, long
         .checks = {.max_reply_bytes = 1 << 20},
         .stop = &stop_flag,
     };
-    if (!(c->engine = engine_create(&cfg, err)))
+    if (engine_create(&cfg, &c->engine, err) < 0)
         fail_msg("engine_create: %s", err);
     if (!(c->stats = stats_create(0, 0)))
         fail_msg("stats_create");

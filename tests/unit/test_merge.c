@@ -126,8 +126,9 @@ static int merge_texts(struct merge *m, char **texts, size_t n, char *err)
     for (size_t i = 0; i < n; i++) {
         char name[16];
         snprintf(name, sizeof name, "%c.json", (char)('a' + i));
-        if (merge_add_text(m, name, texts[i], strlen(texts[i]), err) < 0)
-            return -1;
+        int rc = merge_add_text(m, name, texts[i], strlen(texts[i]), err);
+        if (rc < 0)
+            return rc;
     }
     return merge_finish(m, err);
 }
@@ -148,7 +149,7 @@ static void expect_refusal(char **texts, size_t n, const char *want)
 {
     struct merge *m = merge_create();
     char err[LG_ERRLEN] = "";
-    assert_int_equal(merge_texts(m, texts, n, err), -1);
+    assert_int_equal(merge_texts(m, texts, n, err), -EINVAL);
     if (!strstr(err, want))
         fail_msg("message \"%s\" does not contain \"%s\"", err, want);
     merge_destroy(m);
@@ -574,9 +575,9 @@ static void merge_add_file_refuses_a_fifo_and_a_file_over_the_cap(void **state)
     assert_int_equal(ftruncate(fileno(f), (off_t)RESULTS_MAX_BYTES + 1), 0);
     fclose(f);
     struct merge *m = merge_create();
-    assert_int_equal(merge_add_file(m, fifo, err), -1);
+    assert_int_equal(merge_add_file(m, fifo, err), -EINVAL);
     assert_non_null(strstr(err, "a.json: not a regular file (a FIFO)"));
-    assert_int_equal(merge_add_file(m, big, err), -1);
+    assert_int_equal(merge_add_file(m, big, err), -EINVAL);
     assert_non_null(strstr(err, "b.json: 67108865 bytes; at most 64 MiB"));
     merge_destroy(m);
     unlink(fifo);

@@ -434,7 +434,7 @@ static void json_of_another_version_or_shape_is_refused(void **state)
     assert_non_null(strstr(err, "schema_version 2; this loadgen reads version 1"));
     assert_int_equal(load_one(r, "broken.json", err), -EINVAL);
     assert_non_null(strstr(err, "not valid JSON"));
-    assert_int_equal(load_one(r, "nolabel.json", err), -1);
+    assert_int_equal(load_one(r, "nolabel.json", err), -EINVAL);
     assert_non_null(strstr(err, "levels[0]: 'label' is missing"));
     results_destroy(r);
 }
@@ -496,13 +496,13 @@ static void negative_and_infinite_figures_are_refused(void **state)
     assert_non_null(strstr(err, "neg.csv:2: column 'images_per_s': -5 is negative"));
     assert_int_equal(load_one(r, "negcost.csv", err), -EINVAL);
     assert_non_null(strstr(err, "negcost.csv:2: column 'cost_per_hour': -0.9 is negative"));
-    assert_int_equal(load_one(r, "neg.json", err), -1);
+    assert_int_equal(load_one(r, "neg.json", err), -EINVAL);
     assert_non_null(strstr(err, "neg.json: levels[0]: 'images_per_s' is negative"));
-    assert_int_equal(load_one(r, "inf.json", err), -1);
+    assert_int_equal(load_one(r, "inf.json", err), -EINVAL);
     assert_non_null(strstr(err, "inf.json: levels[0]: 'throughput_rps' is not a finite number"));
-    assert_int_equal(load_one(r, "negpct.json", err), -1);
+    assert_int_equal(load_one(r, "negpct.json", err), -EINVAL);
     assert_non_null(strstr(err, "negpct.json: levels[0]: 'ms' is negative"));
-    assert_int_equal(load_one(r, "future.json", err), -1);
+    assert_int_equal(load_one(r, "future.json", err), -EINVAL);
     assert_non_null(strstr(err, "future.json: levels[0]: 'start_wall_us': 1e+300 is more than any "
                               "count or clock"));
     results_destroy(r);
@@ -523,11 +523,11 @@ static void devices_fifos_and_huge_files_are_refused_and_passed_over_in_a_folder
     char err[LG_ERRLEN];
     /* Named: refused at once, not read until memory runs out or a writer
      * comes. */
-    assert_int_equal(results_load(r, "/dev/zero", err), -1);
+    assert_int_equal(results_load(r, "/dev/zero", err), -EINVAL);
     assert_string_equal(err, "/dev/zero: not a regular file (a device); give a results file");
-    assert_int_equal(load_one(r, "fifo.csv", err), -1);
+    assert_int_equal(load_one(r, "fifo.csv", err), -EINVAL);
     assert_non_null(strstr(err, "fifo.csv: not a regular file (a FIFO)"));
-    assert_int_equal(load_one(r, "huge.json", err), -1);
+    assert_int_equal(load_one(r, "huge.json", err), -EINVAL);
     assert_non_null(strstr(err, "huge.json: 67108865 bytes; at most 64 MiB"));
     /* In a folder: passed over with a note, the summary still read. */
     assert_int_equal(results_load(r, dir, err), 0);
