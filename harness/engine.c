@@ -190,6 +190,8 @@ struct engine {
     int keep_reply;            /* a check needs the body */
     int want_headers;          /* a check needs a header */
     _Atomic int fd_errno;      /* a loop ran out of descriptors mid-phase */
+    _Atomic int pacer_errno;   /* a loop could not arm its open-loop pacer */
+    _Atomic uint64_t unrecorded; /* requests stats_record found no memory for */
     int native;                /* slots use h1.c, not libcurl */
     struct h1_target target;   /* native: where requests go */
 };
@@ -755,7 +757,13 @@ static void request_finish(struct loop *l, struct slot *s, struct stats_request 
     r->image = (uint32_t)s->index;
     r->latency_us = clamp_us(now - s->intended_us);
     uint64_t took_us = (uint64_t)(now - s->start_us), server_us;
-    stats_record(l->stats, r, s->payload->images, took_us, now);
+    if (stats_record(l->stats, r, s->payload->images, took_us, now) < 0) {
+        /* No memory for its second of the timeline or its log entry: the
+         * level's figures would not add up, so the phase stops and
+         * engine_run fails it (the levels before it are kept). */
+        atomic_fetch_add_explicit(&l->e->unrecorded, 1, memory_order_relaxed);
+        loop_stop(l);
+    }
     const struct engine_checks *ck = &l->e->cfg.checks;
     double server_ms = s->server_ms;
     if (ck->server_time_json && complete)
@@ -904,6 +912,15 @@ static const struct h1_hooks h1_hooks = {h1_header, h1_body, h1_done};
 
 /* ---- open loop ---------------------------------------------------------- */
 
+/* The pacer cannot fire: no request would be sent on time again, so the
+ * phase stops and engine_run says why. */
+static void pacer_failed(struct loop *l, int code)
+{
+    int none = 0;
+    atomic_compare_exchange_strong(&l->e->pacer_errno, &none, code);
+    loop_stop(l);
+}
+
 static void pacer_arm(struct loop *l)
 {
     struct itimerspec its = {0};
@@ -911,7 +928,8 @@ static void pacer_arm(struct loop *l)
     its.it_value.tv_nsec = (l->next_intended % 1000000) * 1000;
     if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
         its.it_value.tv_nsec = 1; /* 0 would disarm */
-    timerfd_settime(l->pacer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+    if (timerfd_settime(l->pacer_fd, TFD_TIMER_ABSTIME, &its, NULL) != 0)
+        pacer_failed(l, errno);
 }
 
 /* Send every request whose intended time has come, while slots are free.
@@ -1031,7 +1049,9 @@ static void *loop_main(void *arg)
         for (unsigned i = l->concurrency; i-- > 0;)
             l->free_slots[l->nfree++] = i;
         l->next_intended = l->e->origin_us + l->pacer_offset_us + pacer_next(&l->pacer);
-        uv_poll_start(&l->pacer_poll, UV_READABLE, pacer_fired);
+        int rc = uv_poll_start(&l->pacer_poll, UV_READABLE, pacer_fired);
+        if (rc != 0)
+            pacer_failed(l, -rc);
         sends_due(l);
     } else {
         for (unsigned i = 0; i < l->concurrency; i++)
@@ -1149,13 +1169,19 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
     int rc = uv_loop_init(&l->uv);
     if (rc != 0)
         return lg_err(err, rc, "cannot create an event loop");
+    /* The async handle first: should it fail (no eventfd), the loop holds
+     * no handle yet and closes at once. uv_timer_init cannot fail. */
+    if ((rc = uv_async_init(&l->uv, &l->wake, woken)) != 0) {
+        uv_loop_close(&l->uv);
+        return lg_err(err, rc, "cannot create an event loop: %s", uv_strerror(rc));
+    }
     l->uv_ready = 1;
     uv_timer_init(&l->uv, &l->grace_timer);
-    uv_async_init(&l->uv, &l->wake, woken);
     l->grace_timer.data = l->wake.data = l;
     l->pacer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (l->pacer_fd < 0 || uv_poll_init(&l->uv, &l->pacer_poll, l->pacer_fd) != 0)
-        return lg_err(err, -errno, "cannot create a timerfd for the pacer: %s", strerror(errno));
+    rc = l->pacer_fd < 0 ? -errno : uv_poll_init(&l->uv, &l->pacer_poll, l->pacer_fd);
+    if (rc != 0)
+        return lg_err(err, rc, "cannot create a timerfd for the pacer: %s", strerror(-rc));
     l->pacer_ready = 1;
     l->pacer_poll.data = l;
     if (e->native) {
@@ -1195,8 +1221,19 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
     return 0;
 }
 
-static void loop_destroy(struct loop *l)
+/* Appends an open handle's type to the list in `arg` (a LG_ERRLEN buffer). */
+static void name_open_handle(uv_handle_t *h, void *arg)
 {
+    char *list = arg;
+    size_t n = strlen(list);
+    if (!uv_is_closing(h))
+        snprintf(list + n, LG_ERRLEN - n, "%s%s", n ? ", " : "", uv_handle_type_name(h->type));
+}
+
+/* 0, or -EBUSY with err naming the handles the loop still held (a bug). */
+static int loop_destroy(struct loop *l, char *err)
+{
+    int rc = 0;
     if (l->slots) {
         for (unsigned i = 0; i < l->nslots; i++)
             if (l->slots[i].busy && l->slots[i].easy)
@@ -1232,8 +1269,13 @@ static void loop_destroy(struct loop *l)
             uv_close((uv_handle_t *)&l->pacer_poll, NULL);
         uv_run(&l->uv, UV_RUN_DEFAULT);
         /* Every handle we made is closed by now; a busy loop here is a bug
-         * that valgrind and the tests would show as a leak. */
-        uv_loop_close(&l->uv);
+         * that the tests check for (engine_destroy's code). */
+        if (uv_loop_close(&l->uv) != 0) {
+            char open[LG_ERRLEN] = "";
+            uv_walk(&l->uv, name_open_handle, open);
+            rc = lg_err(err, -EBUSY, "event loop %u: handles left open at teardown (%s); "
+                        "a bug: please report it", l->id, *open ? open : "closing");
+        }
     }
     if (l->pacer_fd >= 0)
         close(l->pacer_fd);
@@ -1243,6 +1285,7 @@ static void loop_destroy(struct loop *l)
     free(l->slots);
     free(l->free_slots);
     stats_destroy(l->stats);
+    return rc;
 }
 
 /* Build the header list of each payload: the first `nuser` of the user's
@@ -1432,16 +1475,20 @@ int engine_create(const struct engine_config *cfg, struct engine **out, char *er
     *out = e;
     return 0;
 fail:
-    engine_destroy(e);
+    engine_destroy(e, NULL); /* err keeps the first failure */
     return rc;
 }
 
-void engine_destroy(struct engine *e)
+int engine_destroy(struct engine *e, char *err)
 {
+    int rc = 0;
     if (!e)
-        return;
-    for (unsigned i = 0; e->loops && i < e->nloops; i++)
-        loop_destroy(&e->loops[i]);
+        return 0;
+    for (unsigned i = 0; e->loops && i < e->nloops; i++) {
+        int lrc = loop_destroy(&e->loops[i], err);
+        if (rc == 0)
+            rc = lrc;
+    }
     free(e->loops);
     curl_url_cleanup(e->url); /* after the easy handles that point at it */
     h1_target_free(&e->target);
@@ -1452,6 +1499,7 @@ void engine_destroy(struct engine *e)
     free_lists(e->lists, e->cfg.payloads->count);
     curl_free(e->origin_url);
     free(e);
+    return rc;
 }
 
 const char *engine_name(const struct engine *e)
@@ -1470,6 +1518,8 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
         active = ph->concurrency ? ph->concurrency : 1;
     atomic_store(&e->next_index, 0);
     atomic_store(&e->fd_errno, 0);
+    atomic_store(&e->pacer_errno, 0);
+    atomic_store(&e->unrecorded, 0);
     e->origin_us = lg_now_us();
     e->running = active; /* no loop runs yet: no lock needed */
     for (unsigned i = 0; i < active; i++) {
@@ -1496,8 +1546,10 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
         stats_reset(l->stats, e->origin_us);
     }
     unsigned started = 0;
+    int terr = 0; /* pthread functions return the error; errno is not set */
     for (; started < active; started++)
-        if (pthread_create(&e->loops[started].thread, NULL, loop_main, &e->loops[started]) != 0)
+        if ((terr = pthread_create(&e->loops[started].thread, NULL, loop_main,
+                                   &e->loops[started])) != 0)
             break;
     if (started < active) {
         /* Stop what did start, then report. */
@@ -1522,7 +1574,8 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
         if (pthread_cond_timedwait(&e->done, &e->lock, &until) != ETIMEDOUT)
             continue;
         pthread_mutex_unlock(&e->lock);
-        if (!stop_sent && ((e->cfg.stop && *e->cfg.stop) || atomic_load(&e->fd_errno))) {
+        if (!stop_sent && ((e->cfg.stop && *e->cfg.stop) || atomic_load(&e->fd_errno) ||
+                           atomic_load(&e->pacer_errno) || atomic_load(&e->unrecorded))) {
             for (unsigned i = 0; i < started; i++)
                 uv_async_send(&e->loops[i].wake);
             stop_sent = 1;
@@ -1538,8 +1591,15 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
         pthread_mutex_lock(&e->lock);
     }
     pthread_mutex_unlock(&e->lock);
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(e->loops[i].thread, NULL);
+    int jerr = 0;
+    for (unsigned i = 0; i < started; i++) {
+        int r = pthread_join(e->loops[i].thread, NULL);
+        if (r != 0 && jerr == 0)
+            jerr = r;
+    }
+    /* A loop not joined may still write its stats: do not merge them. */
+    if (jerr)
+        return lg_err(err, -jerr, "cannot join an event-loop thread: %s", strerror(jerr));
     stats_reset(out, e->origin_us);
     for (unsigned i = 0; i < started; i++)
         if (stats_merge(out, e->loops[i].stats) < 0)
@@ -1555,7 +1615,7 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
     if (out->slot_min == UINT64_MAX)
         out->slot_min = 0;
     if (started < active)
-        return lg_err(err, -errno, "cannot start event-loop thread %u: %s", started, strerror(errno));
+        return lg_err(err, -terr, "cannot start event-loop thread %u: %s", started, strerror(terr));
     int fd_errno = atomic_load(&e->fd_errno);
     if (fd_errno) {
         struct rlimit rl = {0};
@@ -1565,5 +1625,15 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
                            "or run fewer requests in flight",
                       ph->concurrency, strerror(fd_errno), (unsigned long long)rl.rlim_cur);
     }
+    int pacer_errno = atomic_load(&e->pacer_errno);
+    if (pacer_errno)
+        return lg_err(err, -pacer_errno, "--rate %g: cannot arm the open-loop pacer: %s", ph->rate,
+                      strerror(pacer_errno));
+    uint64_t unrecorded = atomic_load(&e->unrecorded);
+    if (unrecorded)
+        return lg_err(err, -ENOMEM, "out of memory recording results: %llu requests are missing "
+                      "from the timeline%s; run a shorter level%s", (unsigned long long)unrecorded,
+                      e->cfg.keep_log ? " or the request log" : "",
+                      e->cfg.keep_log ? " or without --requests-log" : "");
     return 0;
 }

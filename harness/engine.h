@@ -97,8 +97,10 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
                engine_tick_fn *tick, void *tick_arg, char *err);
 /* "native" or "curl": the transport engine_create chose. */
 const char *engine_name(const struct engine *e);
-/* Closes every connection and handle; uv_loop_close must succeed. */
-void engine_destroy(struct engine *e);
+/* Closes every connection and handle (accepts NULL). Returns 0, or -EBUSY
+ * with err naming the handles a loop still held (uv_loop_close failed: a
+ * bug). */
+int engine_destroy(struct engine *e, char *err);
 
 /* 1 when engine_create would pick the native transport for `cfg` (its
  * engine, url, http2, follow and headers are read). */

@@ -573,7 +573,11 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
 out:
     if (stop_requested && rc == LG_EXIT_OK)
         rc = LG_EXIT_INTERRUPTED;
-    engine_destroy(rs.engine);
+    if (engine_destroy(rs.engine, err) < 0) {
+        print_error(err);
+        if (rc == LG_EXIT_OK)
+            rc = LG_EXIT_FAIL;
+    }
     stats_destroy(rs.stats);
     stats_destroy(rs.scratch);
     for (int i = 0; i < 3; i++)

@@ -146,7 +146,9 @@ static void client_start(struct client *c, const char *url, unsigned slots, long
 
 static void client_stop(struct client *c)
 {
-    engine_destroy(c->engine); /* requires uv_loop_close() == 0 on every loop */
+    char err[LG_ERRLEN];
+    if (engine_destroy(c->engine, err) != 0) /* uv_loop_close() == 0 on every loop */
+        fail_msg("engine_destroy: %s", err);
     stats_destroy(c->stats);
     payload_destroy(c->payloads);
     corpus_destroy(c->corpus);
