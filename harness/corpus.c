@@ -32,6 +32,7 @@
 
 #include "common.h"
 #include "fileio.h"
+#include "sbuf.h"
 
 #define SIG_LEN 8 /* bytes read to tell JPEG and PNG apart */
 #define JPEG_QUALITY 90
@@ -247,14 +248,8 @@ static int push_path(struct path_list *l, const char *rel)
 {
     if (l->n == CORPUS_MAX_ITEMS)
         return -E2BIG;
-    if (l->n == l->cap) {
-        size_t n = l->cap ? l->cap * 2 : 64;
-        char **v = realloc(l->v, n * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        l->v = v;
-        l->cap = n;
-    }
+    if (sbuf_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v) < 0)
+        return -ENOMEM;
     if (!(l->v[l->n] = strdup(rel)))
         return -ENOMEM;
     l->n++;

@@ -170,7 +170,7 @@ static int header_due(const struct stat *st, const char *what)
  * `header` first when the file is empty. "-" is stdout; it and any other
  * file that is not a regular one get a plain write (no lock, truncation
  * or fsync, which they do not support). */
-static int append_locked(const char *path, const char *header, struct schema_buf *b,
+static int append_locked(const char *path, const char *header, struct sbuf *b,
                          const char *what, char *err)
 {
     if (b->failed)
@@ -240,7 +240,7 @@ int report_csv_append_as(const char *flag, const char *path, const struct report
 {
     struct schema_level rec;
     char ts[32];
-    struct schema_buf b = {0}, h = {0};
+    struct sbuf b = {0}, h = {0};
     report_record(lv, ts, &rec);
     schema_csv_row(&b, &rec);
     schema_csv_header(&h);
@@ -259,18 +259,18 @@ int report_csv_append(const char *path, const struct report_level *lv, char *err
 int report_requests_append(const char *path, const struct report_level *lv, char *err)
 {
     const struct stats *st = lv->st;
-    struct schema_buf b = {0}, label = {0};
+    struct sbuf b = {0}, label = {0};
     double level = lv->open_loop ? lv->rate : lv->concurrency;
     /* Completion times are monotonic from the level's origin; the level's
      * first send is on both clocks. */
     int64_t wall_origin = lv->start_wall_us - st->first_start_us + st->origin_us;
     schema_csv_text(&label, lv->label);
-    schema_bprintf(&label, "%s", ""); /* a label of "" still needs a string */
+    sbuf_printf(&label, "%s", ""); /* a label of "" still needs a string */
     for (size_t i = 0; i < st->nlog; i++) {
         const struct stats_request *r = &st->log[i];
         char wall[40];
         iso_time_ms(wall_origin + r->offset_us, wall, sizeof wall);
-        schema_bprintf(&b, "%.3f,%.6g,%u,%u,%s,%.3f,%.3f,%.3f,%llu,%llu,%u,%s,%s\n",
+        sbuf_printf(&b, "%.3f,%.6g,%u,%u,%s,%.3f,%.3f,%.3f,%llu,%llu,%u,%s,%s\n",
                        r->offset_us / 1000.0, level, r->image, r->status,
                        stats_class_name(r->class_), ms(r->latency_us), ms(r->ttfb_us),
                        ms(r->connect_us), (unsigned long long)r->bytes_sent,
@@ -291,9 +291,9 @@ int report_history_append(const char *path, const struct report_level *lv, char 
     const struct stats *st = lv->st;
     struct report_figures f;
     report_figures(lv, &f);
-    struct schema_buf b = {0};
+    struct sbuf b = {0};
     /* AITime is the old harness's mean latency in seconds. */
-    schema_bprintf(&b, "%u,%u,%u,%llu,%llu,%.6f,%.6f,%.3f,%llu,%llu\n", lv->test_no, lv->cycle,
+    sbuf_printf(&b, "%u,%u,%u,%llu,%llu,%.6f,%.6f,%.3f,%llu,%llu\n", lv->test_no, lv->cycle,
             lv->concurrency, (unsigned long long)st->requests, (unsigned long long)stats_errors(st),
             hist_mean(st->h[STATS_LATENCY]) / 1e6, f.duration_s, f.throughput_rps,
             (unsigned long long)lv->slot_max, (unsigned long long)lv->slot_min);

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "common.h"
 #include "fileio.h"
+#include "sbuf.h"
 
 /* Keys that document the file and are not flags. */
 static const char *const doc_keys[] = {"name", "description", "notes", "source", "sources", "serve"};
@@ -34,19 +35,14 @@ static int is_doc_key(const char *k)
 /* A growable argv. */
 struct args {
     char **v;
-    int n, cap;
+    size_t n, cap;
 };
 
 static int push(struct args *a, const char *s)
 {
-    if (a->n + 2 > a->cap) {
-        int cap = a->cap ? a->cap * 2 : 16;
-        char **v = realloc(a->v, (size_t)cap * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        a->v = v;
-        a->cap = cap;
-    }
+    /* One more for the NULL that ends an argv. */
+    if (sbuf_grow((void **)&a->v, &a->cap, a->n + 2, sizeof *a->v) < 0)
+        return -ENOMEM;
     if (!(a->v[a->n] = strdup(s)))
         return -ENOMEM;
     a->v[++a->n] = NULL;
@@ -55,7 +51,7 @@ static int push(struct args *a, const char *s)
 
 static void args_free(struct args *a)
 {
-    for (int i = 0; i < a->n; i++)
+    for (size_t i = 0; i < a->n; i++)
         free(a->v[i]);
     free(a->v);
     *a = (struct args){0};
@@ -315,7 +311,7 @@ int scenario_load(const char *path, const char *only, struct scenario **out, cha
             rc = lg_err(err, -ENOMEM, "out of memory");
             goto done;
         }
-        for (int k = 0; k < defaults.n; k++)
+        for (size_t k = 0; k < defaults.n; k++)
             if (push(&a, defaults.v[k]) < 0) {
                 args_free(&a);
                 rc = lg_err(err, -ENOMEM, "out of memory");
@@ -327,7 +323,7 @@ int scenario_load(const char *path, const char *only, struct scenario **out, cha
         }
         struct scenario_target *st = &s->targets[s->count++];
         st->argv = a.v;
-        st->argc = a.n;
+        st->argc = (int)a.n;
         if (!(st->label = strdup(label ? label->valuestring : ""))) {
             rc = lg_err(err, -ENOMEM, "out of memory");
             goto done;

@@ -123,43 +123,13 @@ int schema_failed(const struct schema_level *rec)
 
 /* ---- writer ------------------------------------------------------------- */
 
-void schema_bprintf(struct schema_buf *b, const char *fmt, ...)
-{
-    if (b->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap - b->len <= (size_t)n)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-}
-
 /* A spreadsheet runs a cell that starts with one of these as a formula. */
 static int formula_lead(char c)
 {
     return c && strchr("=+-@\t\r", c) != NULL;
 }
 
-void schema_csv_text(struct schema_buf *b, const char *s)
+void schema_csv_text(struct sbuf *b, const char *s)
 {
     if (!s)
         return;
@@ -168,48 +138,48 @@ void schema_csv_text(struct schema_buf *b, const char *s)
      * itself starts so gets one more, so that it reads back as written. */
     int guard = formula_lead(s[0]) || (s[0] == '\'' && formula_lead(s[1]));
     if (quote)
-        schema_bprintf(b, "\"");
+        sbuf_printf(b, "\"");
     if (guard)
-        schema_bprintf(b, "'");
+        sbuf_printf(b, "'");
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"')
-            schema_bprintf(b, "\"\"");
+            sbuf_printf(b, "\"\"");
         else if ((c < ' ' && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
-            schema_bprintf(b, "?");
+            sbuf_printf(b, "?");
         else
-            schema_bprintf(b, "%c", c);
+            sbuf_printf(b, "%c", c);
     }
     if (quote)
-        schema_bprintf(b, "\"");
+        sbuf_printf(b, "\"");
 }
 
-void schema_csv_header(struct schema_buf *b)
+void schema_csv_header(struct sbuf *b)
 {
     const char *sep = "";
     for (size_t i = 0; i < schema_ncols; i++)
         if (schema_cols[i].csv) {
-            schema_bprintf(b, "%s%s", sep, schema_cols[i].csv);
+            sbuf_printf(b, "%s%s", sep, schema_cols[i].csv);
             sep = ",";
         }
-    schema_bprintf(b, "\n");
+    sbuf_printf(b, "\n");
 }
 
-void schema_csv_row(struct schema_buf *b, const struct schema_level *rec)
+void schema_csv_row(struct sbuf *b, const struct schema_level *rec)
 {
     const char *sep = "";
     for (size_t i = 0; i < schema_ncols; i++) {
         const struct schema_col *c = &schema_cols[i];
         if (!c->csv)
             continue;
-        schema_bprintf(b, "%s", sep);
+        sbuf_printf(b, "%s", sep);
         sep = ",";
         if (is_text(c))
             schema_csv_text(b, *text_at(rec, c));
         else if (!isnan(*num_at(rec, c)))
-            schema_bprintf(b, c->fmt, *num_at(rec, c));
+            sbuf_printf(b, c->fmt, *num_at(rec, c));
     }
-    schema_bprintf(b, "\n");
+    sbuf_printf(b, "\n");
 }
 
 /* The object that holds key `path` ("a.b": a's object, made when absent),

@@ -26,6 +26,7 @@
 #include "fileio.h"
 #include "hist.h"
 #include "analyze/results.h"
+#include "sbuf.h"
 #include "schema.h"
 #include "stats.h"
 
@@ -412,14 +413,8 @@ int merge_add_text(struct merge *m, const char *name, const char *text, size_t l
     struct mfile f = {0};
     struct stats *scratch = NULL;
     int rc;
-    if (m->nfiles == m->capfiles) {
-        size_t cap = m->capfiles ? m->capfiles * 2 : 8;
-        struct mfile *p = realloc(m->files, cap * sizeof *p);
-        if (!p)
-            return lg_err(err, -ENOMEM, "%s: out of memory", name);
-        m->files = p;
-        m->capfiles = cap;
-    }
+    if (sbuf_grow((void **)&m->files, &m->capfiles, m->nfiles + 1, sizeof *m->files) < 0)
+        return lg_err(err, -ENOMEM, "%s: out of memory", name);
     if (!(f.name = strdup(name)) || !(scratch = stats_create(0, 0))) {
         rc = lg_err(err, -ENOMEM, "%s: out of memory", name);
         goto done;

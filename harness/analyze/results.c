@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "fileio.h"
+#include "sbuf.h"
 #include "schema.h"
 
 /* The study's models, smallest first: charts list them in this order. */
@@ -107,21 +108,6 @@ void results_destroy(struct results *r)
     free(r);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (!q)
-        return -ENOMEM;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 static const char *keep_source(struct results *r, const char *path)
 {
     char **s = realloc(r->sources, (r->nsources + 1) * sizeof *s);
@@ -154,7 +140,7 @@ static void add_note(struct results *r, const char *fmt, ...)
 
 static struct results_row *new_row(struct results *r)
 {
-    if (grow((void **)&r->rows, &r->rows_cap, r->nrows + 1, sizeof *r->rows) < 0)
+    if (sbuf_grow((void **)&r->rows, &r->rows_cap, r->nrows + 1, sizeof *r->rows) < 0)
         return NULL;
     struct results_row *row = &r->rows[r->nrows++];
     memset(row, 0, sizeof *row);
@@ -480,7 +466,7 @@ int results_load_json(struct results *r, const char *path, char *err)
         rc = lg_err(err, -EINVAL, "%s: no levels; did the run finish a level?", path);
         goto done;
     }
-    if (grow((void **)&r->runs, &r->runs_cap, r->nruns + 1, sizeof *r->runs) < 0) {
+    if (sbuf_grow((void **)&r->runs, &r->runs_cap, r->nruns + 1, sizeof *r->runs) < 0) {
         rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
         goto done;
     }
@@ -556,7 +542,7 @@ static int load_dir(struct results *r, const char *dir, char *err)
     while ((de = readdir(d))) {
         if (!ends_with(de->d_name, ".csv") && !ends_with(de->d_name, ".json"))
             continue;
-        if (grow((void **)&names, &cap, n + 1, sizeof *names) < 0 ||
+        if (sbuf_grow((void **)&names, &cap, n + 1, sizeof *names) < 0 ||
             !(names[n] = malloc(strlen(dir) + strlen(de->d_name) + 2))) {
             rc = lg_err(err, -ENOMEM, "%s: out of memory", dir);
             goto done;

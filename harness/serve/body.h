@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "serve/sbuf.h"
+#include "sbuf.h"
 
 enum body_err {
     BODY_OK = 0,

@@ -28,7 +28,7 @@
 #include <strings.h>
 
 #include "common.h"
-#include "serve/sbuf.h"
+#include "sbuf.h"
 #include "serve/tfd.h"
 
 #define URL_MAX 2048
