@@ -202,23 +202,6 @@ int chart_close(struct chart_ctx *c, FILE *f, const char *path)
     return 0;
 }
 
-void chart_skip(struct chart_ctx *c, const char *fmt, ...)
-{
-    /* A note that cannot be kept is dropped: it only explains a gap. */
-    char buf[LG_ERRLEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    lg_printable(buf); /* it may quote a label, which may hold anything */
-    char **s = realloc(c->out->skipped, (c->out->nskipped + 1) * sizeof *s);
-    if (!s)
-        return;
-    c->out->skipped = s;
-    if ((s[c->out->nskipped] = strdup(buf)))
-        c->out->nskipped++;
-}
-
 /* The output file of a chart: outdir/NAME.FORMAT, NAME made safe. */
 void chart_path(struct chart_ctx *c, char *path, const char *name)
 {

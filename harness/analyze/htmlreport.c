@@ -187,11 +187,11 @@ static int write_charts(FILE *f, const struct plot_out *charts, const char *why_
         esc(f, c->title);
         fputs("</figcaption></figure>\n", f);
     }
-    if (charts->nskipped) {
+    if (charts->skipped.n) {
         fputs("<p class=\"note\">Not drawn:</p>\n<ul class=\"note\">\n", f);
-        for (size_t i = 0; i < charts->nskipped; i++) {
+        for (size_t i = 0; i < charts->skipped.n; i++) {
             fputs("<li>", f);
-            esc(f, charts->skipped[i]);
+            esc(f, charts->skipped.v[i]);
             fputs("</li>\n", f);
         }
         fputs("</ul>\n", f);
@@ -307,9 +307,9 @@ int htmlreport_write(FILE *f, const struct results *r, const struct compare_tabl
     if (r->nruns)
         fprintf(f, " and %zu JSON result%s", r->nruns, r->nruns == 1 ? "" : "s");
     fputs(".</p>\n", f);
-    for (size_t i = 0; i < r->nnotes; i++) {
+    for (size_t i = 0; i < r->notes.n; i++) {
         fputs("<p class=\"note\">", f);
-        esc(f, r->notes[i]);
+        esc(f, r->notes.v[i]);
         fputs("</p>\n", f);
     }
     write_compare(f, t);

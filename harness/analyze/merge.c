@@ -79,8 +79,7 @@ struct merge {
     size_t nfiles, capfiles;
     struct mgroup *groups;
     size_t ngroups;
-    char **notes;
-    size_t nnotes;
+    struct notes notes;        /* what the merge could not keep */
     char run_id[64];
 };
 
@@ -113,9 +112,7 @@ void merge_destroy(struct merge *m)
         cJSON_Delete(g->timeline);
     }
     free(m->groups);
-    for (size_t i = 0; i < m->nnotes; i++)
-        free(m->notes[i]);
-    free(m->notes);
+    notes_free(&m->notes);
     free(m);
 }
 
@@ -473,24 +470,6 @@ int merge_add_file(struct merge *m, const char *path, char *err)
 
 /* ---- combining ----------------------------------------------------------- */
 
-static int add_note(struct merge *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int add_note(struct merge *m, const char *fmt, ...)
-{
-    char buf[LG_ERRLEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    char **p = realloc(m->notes, (m->nnotes + 1) * sizeof *p);
-    if (!p)
-        return -ENOMEM;
-    m->notes = p;
-    if (!(m->notes[m->nnotes] = strdup(buf)))
-        return -ENOMEM;
-    m->nnotes++;
-    return 0;
-}
-
 static const struct mlevel *member(const struct merge *m, const struct mgroup *g, size_t f)
 {
     return &m->files[f].levels[g->at[f]];
@@ -672,9 +651,9 @@ static int merge_cost(struct merge *m, struct mgroup *g)
             continue;
         if (cost >= 0 && c != cost) {
             g->lv.cost_per_hour = -1;
-            return add_note(m, "level %s: %s says cost_per_hour %g and %s says %g; the merged "
-                            "level has no cost", level_desc(member(m, g, 0), d, sizeof d),
-                            m->files[from].name, cost, m->files[f].name, c);
+            return notes_add(&m->notes, "level %s: %s says cost_per_hour %g and %s says %g; the merged "
+                             "level has no cost", level_desc(member(m, g, 0), d, sizeof d),
+                             m->files[from].name, cost, m->files[f].name, c);
         }
         cost = c;
         from = f;
@@ -782,14 +761,9 @@ const struct report_level *merge_level(const struct merge *m, size_t i)
     return i < m->ngroups ? &m->groups[i].lv : NULL;
 }
 
-size_t merge_nnotes(const struct merge *m)
+const struct notes *merge_notes(const struct merge *m)
 {
-    return m->nnotes;
-}
-
-const char *merge_note(const struct merge *m, size_t i)
-{
-    return i < m->nnotes ? m->notes[i] : NULL;
+    return &m->notes;
 }
 
 /* ---- writing ------------------------------------------------------------- */

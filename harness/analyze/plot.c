@@ -98,7 +98,7 @@ int plot_render(const struct results *r, const struct plot_opts *o, struct plot_
         (rc = chartlines_spectrum(&c)) < 0)
         goto done;
     if (r->nruns == 0)
-        chart_skip(&c, "no timeline: no JSON results given (loadgen --json FILE)");
+        notes_add(&c.out->skipped, "no timeline: no JSON results given (loadgen --json FILE)");
     for (size_t i = 0; i < r->nruns; i++)
         if ((rc = chartlines_timeline(&c, &r->runs[i])) < 0)
             goto done;
@@ -116,10 +116,9 @@ void plot_out_release(struct plot_out *out)
         free(out->charts[i].path);
         free(out->charts[i].title);
     }
-    for (size_t i = 0; i < out->nskipped; i++)
-        free(out->skipped[i]);
+
     free(out->charts);
-    free(out->skipped);
+    notes_free(&out->skipped);
     memset(out, 0, sizeof *out);
 }
 
@@ -155,8 +154,8 @@ int plot_main(int argc, char **argv)
     struct plot_opts o = {.outdir = a.out, .format = analyze_chart_formats[a.chart_format],
                           .at_threads = a.at_threads, .log_scale = a.log_scale};
     int prc = plot_render(a.r, &o, &out, err);
-    for (size_t i = 0; i < out.nskipped; i++)
-        fprintf(stderr, "%s: %s\n", a.name, out.skipped[i]);
+    for (size_t i = 0; i < out.skipped.n; i++)
+        fprintf(stderr, "%s: %s\n", a.name, out.skipped.v[i]);
     for (size_t i = 0; i < out.ncharts; i++)
         printf("%s\n", out.charts[i].path);
     rc = prc < 0 ? analyze_say(&a, prc == -EINVAL ? LG_EXIT_USAGE : LG_EXIT_FAIL, "%s", err)

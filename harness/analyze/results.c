@@ -96,12 +96,11 @@ void results_destroy(struct results *r)
     }
     for (size_t i = 0; i < r->nsources; i++)
         free(r->sources[i]);
-    for (size_t i = 0; i < r->nnotes; i++)
-        free(r->notes[i]);
+
     for (int d = 0; d < 3; d++)
         free(r->values[d]);
     free(r->sources);
-    free(r->notes);
+    notes_free(&r->notes);
     free(r->runs);
     free(r->rows);
     free(r->groups);
@@ -117,25 +116,6 @@ static const char *keep_source(struct results *r, const char *path)
     if (!(s[r->nsources] = strdup(path)))
         return NULL;
     return s[r->nsources++];
-}
-
-static void add_note(struct results *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void add_note(struct results *r, const char *fmt, ...)
-{
-    /* A note that cannot be stored is lost, not fatal: it only explains. */
-    char buf[LG_ERRLEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    lg_printable(buf); /* it may quote a label or file name */
-    char **n = realloc(r->notes, (r->nnotes + 1) * sizeof *n);
-    if (!n)
-        return;
-    r->notes = n;
-    if ((n[r->nnotes] = strdup(buf)))
-        r->nnotes++;
 }
 
 static struct results_row *new_row(struct results *r)
@@ -304,9 +284,9 @@ int results_load_csv(struct results *r, const char *path, char *err)
         /* A row that cannot be used is left out with a note; the good
          * rows beside it are still plotted and compared. */
         if (n != h.nfields) {
-            add_note(r, "skipped %s:%zu: %d fields but the header above has %d: rows of two "
-                        "loadgen versions mixed in one file? keep one version per file, "
-                        "each with its own header", path, lineno, n, h.nfields);
+            notes_add(&r->notes, "skipped %s:%zu: %d fields but the header above has %d: rows of two "
+                      "loadgen versions mixed in one file? keep one version per file, "
+                      "each with its own header", path, lineno, n, h.nfields);
             nskipped++;
             continue;
         }
@@ -322,7 +302,7 @@ int results_load_csv(struct results *r, const char *path, char *err)
         if (schema_csv_read(&rec, &h, f, SCHEMA_READ_LENIENT, where, why) < 0 ||
             row_from(row, &rec, where, 1, why) < 0) {
             r->nrows--;
-            add_note(r, "skipped %s", why);
+            notes_add(&r->notes, "skipped %s", why);
             if (!*first_skip)
                 snprintf(first_skip, sizeof first_skip, "%s", why);
             nskipped++;
@@ -571,10 +551,11 @@ static int load_dir(struct results *r, const char *dir, char *err)
             }
             free(run->levels);
         }
-        add_note(r, "skipped %s", why);
+        notes_add(&r->notes, "skipped %s", why);
     }
-    if (used == 0 && r->nnotes)
-        rc = lg_err(err, -EINVAL, "%s: no usable loadgen result in it (%s)", dir, r->notes[r->nnotes - 1]);
+    if (used == 0 && r->notes.n)
+        rc = lg_err(err, -EINVAL, "%s: no usable loadgen result in it (%s)", dir,
+                    r->notes.v[r->notes.n - 1]);
     else if (used == 0)
         rc = lg_err(err, -EINVAL, "%s: no loadgen summary CSV or JSON result in it", dir);
 done:
@@ -752,8 +733,8 @@ static void drop_repeats(struct results *r)
     }
     r->nrows = out;
     if (dropped)
-        add_note(r, "ignored %zu repeated row%s (same run, level and cycle given twice)",
-                 dropped, dropped == 1 ? "" : "s");
+        notes_add(&r->notes, "ignored %zu repeated row%s (same run, level and cycle given twice)",
+                  dropped, dropped == 1 ? "" : "s");
 }
 
 static int build_groups(struct results *r)
@@ -774,12 +755,12 @@ static int build_groups(struct results *r)
             if (row->failed) {
                 /* No figures to rank: saying which keeps the gap visible. */
                 r->nfailed++;
-                add_note(r, "left out %s%s%s at %g %s, cycle %d (run %s): every request failed "
-                         "(status failed), so it is not ranked", row->label,
-                         *row->region ? " in " : "", row->region,
-                         row->open_loop ? row->rate_rps : row->concurrency,
-                         row->open_loop ? "req/s" : "in flight", row->cycle,
-                         *row->run_id ? row->run_id : "?");
+                notes_add(&r->notes, "left out %s%s%s at %g %s, cycle %d (run %s): every request failed "
+                          "(status failed), so it is not ranked", row->label,
+                          *row->region ? " in " : "", row->region,
+                          row->open_loop ? row->rate_rps : row->concurrency,
+                          row->open_loop ? "req/s" : "in flight", row->cycle,
+                          *row->run_id ? row->run_id : "?");
                 continue;
             }
             if (row->interrupted) {
@@ -813,8 +794,8 @@ static int build_groups(struct results *r)
         i = j;
     }
     if (r->ninterrupted)
-        add_note(r, "left out %zu interrupted level%s (partial results)", r->ninterrupted,
-                 r->ninterrupted == 1 ? "" : "s");
+        notes_add(&r->notes, "left out %zu interrupted level%s (partial results)", r->ninterrupted,
+                  r->ninterrupted == 1 ? "" : "s");
 done:
     free(ips);
     free(p50);

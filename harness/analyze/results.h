@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "analyze/notes.h"
+
 #define RESULTS_TEXT 128 /* capacity of a text field, NUL included */
 /* The model of a row written without --model (the label of one without
  * --label is its target's host:port). */
@@ -116,8 +118,7 @@ struct results {
     size_t ninterrupted;      /* rows left out of groups: partial levels */
     size_t nfailed;           /* rows left out of groups: every request failed */
     size_t ncsv;              /* CSV files read */
-    char **notes;             /* what was skipped and why, for stderr */
-    size_t nnotes;
+    struct notes notes;       /* what was skipped and why, for stderr */
     const char **values[3];   /* distinct labels (deployment order), regions
                                  (by name), models (known by size, then as seen) */
     size_t nvalues[3];

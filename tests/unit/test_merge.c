@@ -210,7 +210,7 @@ static void counts_add_and_throughput_is_over_the_union_of_windows(void **state)
     assert_true(fabs(f.images_per_s - 90.0) < 1e-9);
     assert_true(lv->cost_per_hour == 0.9);
     assert_int_equal(lv->concurrency, 50); /* 2 clients x 25 in flight */
-    assert_int_equal(merge_nnotes(m), 0);
+    assert_int_equal(merge_notes(m)->n, 0);
     merge_destroy(m);
     free(texts[0]);
     free(texts[1]);
@@ -249,8 +249,8 @@ static void differing_costs_leave_the_merge_without_cost_and_say_so(void **state
     struct merge *m = merge_create();
     assert_int_equal(merge_texts(m, texts, 2, err), 0);
     assert_true(merge_level(m, 0)->cost_per_hour < 0);
-    assert_int_equal(merge_nnotes(m), 1);
-    assert_non_null(strstr(merge_note(m, 0), "cost_per_hour 0.9"));
+    assert_int_equal(merge_notes(m)->n, 1);
+    assert_non_null(strstr(merge_notes(m)->v[0], "cost_per_hour 0.9"));
     merge_destroy(m);
     free(texts[0]);
     free(texts[1]);

@@ -223,9 +223,9 @@ static void a_row_of_another_version_is_skipped_with_a_note(void **state)
     char err[LG_ERRLEN];
     assert_int_equal(load_one(r, "mixed.csv", err), 0);
     assert_int_equal(r->nrows, 1); /* the good row stays */
-    assert_int_equal(r->nnotes, 1);
-    assert_non_null(strstr(r->notes[0], "mixed.csv:3: 38 fields but the header above has 32"));
-    assert_non_null(strstr(r->notes[0], "mixed in one file"));
+    assert_int_equal(r->notes.n, 1);
+    assert_non_null(strstr(r->notes.v[0], "mixed.csv:3: 38 fields but the header above has 32"));
+    assert_non_null(strstr(r->notes.v[0], "mixed in one file"));
     results_destroy(r);
 }
 
@@ -319,9 +319,9 @@ static void interrupted_and_repeated_rows_stay_out_of_groups(void **state)
     assert_int_equal(r->ngroups, 1);
     assert_int_equal(r->groups[0].ips.n, 1);
     assert_float_equal(r->groups[0].ips.mean, 100, 1e-9);
-    assert_int_equal(r->nnotes, 2);
-    assert_non_null(strstr(r->notes[0], "ignored 2 repeated rows"));
-    assert_non_null(strstr(r->notes[1], "left out 1 interrupted level"));
+    assert_int_equal(r->notes.n, 2);
+    assert_non_null(strstr(r->notes.v[0], "ignored 2 repeated rows"));
+    assert_non_null(strstr(r->notes.v[1], "left out 1 interrupted level"));
     results_destroy(r);
 }
 
@@ -459,9 +459,9 @@ static void a_folder_reads_its_results_and_notes_the_rest(void **state)
     assert_int_equal(r->ncsv, 1);
     assert_int_equal(r->nruns, 1);
     assert_int_equal(r->nrows, 1); /* rows come from the CSV, not twice */
-    assert_int_equal(r->nnotes, 1);
-    assert_non_null(strstr(r->notes[0], "skipped"));
-    assert_non_null(strstr(r->notes[0], "history.csv"));
+    assert_int_equal(r->notes.n, 1);
+    assert_non_null(strstr(r->notes.v[0], "skipped"));
+    assert_non_null(strstr(r->notes.v[0], "history.csv"));
     results_destroy(r);
 }
 
@@ -533,9 +533,9 @@ static void devices_fifos_and_huge_files_are_refused_and_passed_over_in_a_folder
     assert_int_equal(results_load(r, dir, err), 0);
     assert_int_equal(results_finish(r, err), 0);
     assert_int_equal(r->nrows, 1);
-    assert_int_equal(r->nnotes, 2);
-    assert_non_null(strstr(r->notes[0], "fifo.csv: not a regular file (a FIFO)"));
-    assert_non_null(strstr(r->notes[1], "huge.json: 67108865 bytes"));
+    assert_int_equal(r->notes.n, 2);
+    assert_non_null(strstr(r->notes.v[0], "fifo.csv: not a regular file (a FIFO)"));
+    assert_non_null(strstr(r->notes.v[1], "huge.json: 67108865 bytes"));
     results_destroy(r);
 }
 
