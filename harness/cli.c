@@ -587,11 +587,15 @@ static int flag_version(void *o, const struct flag *f, const char *v, char *err)
     return FLAGS_HELP;
 }
 
-/* --scenario and --only are run_main's: listed here for --help, they
- * never reach this parser (a scenario target's argv holds neither). */
-static int flag_run_main(void *o, const struct flag *f, const char *v, char *err)
+/* --scenario is run_main's: it runs the file's targets, each parsed with
+ * the command line's flags after the file's (scenario.c refuses the key in
+ * a file). */
+static int flag_scenario(void *o, const struct flag *f, const char *v, char *err)
 {
-    return flags_errf(err, f, NULL, "only on the command line, not in a scenario file");
+    if (!*v)
+        return flags_errf(err, f, NULL, "needs a file; see scenarios/*.json");
+    CFG(o)->scenario = v;
+    return 0;
 }
 
 _Static_assert(sizeof(size_t) == sizeof(uint64_t), "--synthetic is stored as a count");
@@ -606,8 +610,8 @@ static const struct flag flags[] = {
     {.kind = FLAG_SECTION, .help = "Experiments:"},
     {"scenario", NULL, FLAG_CALL, 0, 0, 0, "FILE",
      "run every target of an experiment file (scenarios/*.json);\n"
-     "flags given here override the file's", .call = flag_run_main},
-    {"only", NULL, FLAG_CALL, 0, 0, 0, "LABEL", "just the target with this label", .call = flag_run_main},
+     "flags given here override the file's", .call = flag_scenario},
+    {"only", NULL, FLAG_STRING, C(only), 0, 0, "LABEL", "just the target with this label"},
     {.kind = FLAG_SECTION, .help = "Load:"},
     {"url", "u", FLAG_CALL, 0, 0, 0, "URL", "endpoint, http:// or https:// (or give it without --url)",
      .call = flag_url},
@@ -766,25 +770,29 @@ static void defaults(struct run_config *cfg)
     cfg->auto_max = 1024;
 }
 
-static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg, char *err)
+/* FLAGS_RUN, FLAGS_HELP, or a negative errno with err set. */
+static int parse_args(int argc, char **argv, struct run_config *cfg, int target, char *err)
 {
     defaults(cfg);
     unsigned char seen[sizeof flags / sizeof flags[0]] = {0};
     int rc = flags_parse(&run_cmd, argc, argv, cfg, seen, err);
-    if (rc == FLAGS_HELP)
-        return CLI_EXIT_OK;
-    if (rc < 0)
-        return CLI_ERROR;
+    if (rc != FLAGS_RUN)
+        return rc;
+    if (cfg->only && !cfg->scenario)
+        return lg_err(err, -EINVAL, "--only needs --scenario FILE");
+    /* The command line of a scenario: its flags are checked again with each
+     * target's, which run_main parses with cli_parse_target. */
+    if (cfg->scenario && !target)
+        return FLAGS_RUN;
 #define SEEN(name) seen[flags_index(&run_cmd, name)]
     int have_n = SEEN("requests"), have_d = SEEN("duration"), have_rate = SEEN("rate"),
         have_threads = SEEN("threads"), have_format = SEEN("format"), have_out = SEEN("out");
 #undef SEEN
     const char *threads_spec = cfg->parse.threads, *rate_spec = cfg->parse.rate;
     if (!cfg->url)
-        return lg_err(err, -EINVAL, "no URL; write e.g. loadgen http://127.0.0.1:8080/score (or --url URL)"),
-               CLI_ERROR;
-    if (check_url(cfg->url, err) < 0)
-        return CLI_ERROR;
+        return lg_err(err, -EINVAL, "no URL; write e.g. loadgen http://127.0.0.1:8080/score (or --url URL)");
+    if ((rc = check_url(cfg->url, err)) < 0)
+        return rc;
     cli_public_url(cfg->url, cfg->target, sizeof cfg->target);
     if (!*cfg->label) {
         /* A default run is named by where it went, so that plot, compare
@@ -799,57 +807,54 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
     if (have_d && !have_n)
         cfg->requests = 0;
     if (have_rate) {
-        if (parse_levels("--rate", rate_spec, 1, cfg, err) < 0)
-            return CLI_ERROR;
+        if ((rc = parse_levels("--rate", rate_spec, 1, cfg, err)) < 0)
+            return rc;
         if (have_threads) {
             /* In open loop --threads caps requests in flight, like --max-inflight. */
             uint64_t v;
-            if (parse_count("--threads", threads_spec, 1, &v, err) < 0)
-                return CLI_ERROR;
+            if ((rc = parse_count("--threads", threads_spec, 1, &v, err)) < 0)
+                return rc;
             cfg->max_inflight = (unsigned)(v > 1000000 ? 1000000 : v);
         }
     } else if (have_threads && strcmp(threads_spec, "auto") == 0) {
         if (cfg->nslo == 0 && cfg->max_error_rate < 0)
             return lg_err(err, -EINVAL, "--threads auto: give the limits to search against, e.g. "
-                               "--slo p99=500ms --max-error-rate 1%%"), CLI_ERROR;
+                               "--slo p99=500ms --max-error-rate 1%%");
         cfg->auto_threads = 1;
         cfg->levels[0] = 1;
         cfg->nlevels = 1;
-    } else if (have_threads && parse_levels("--threads", threads_spec, 0, cfg, err) < 0)
-        return CLI_ERROR;
+    } else if (have_threads && (rc = parse_levels("--threads", threads_spec, 0, cfg, err)) < 0)
+        return rc;
 
     if (cfg->payload.body_file && (cfg->corpus.dir || cfg->corpus.list_file))
-        return lg_err(err, -EINVAL, "--body-file and --images: give one or the other"), CLI_ERROR;
+        return lg_err(err, -EINVAL, "--body-file and --images: give one or the other");
     if (cfg->corpus.dir && cfg->corpus.list_file)
-        return lg_err(err, -EINVAL, "--images and --images-list: give one or the other"), CLI_ERROR;
+        return lg_err(err, -EINVAL, "--images and --images-list: give one or the other");
     if (cfg->payload.body_data) {
         if (have_format || cfg->corpus.dir || cfg->corpus.list_file)
-            return lg_err(err, -EINVAL, "--data sends the text as it is; drop --format and --images"),
-                   CLI_ERROR;
+            return lg_err(err, -EINVAL, "--data sends the text as it is; drop --format and --images");
         cfg->payload.format = PAYLOAD_FILE;
     }
     if (cfg->payload.body_file) {
         if (have_format)
-            return lg_err(err, -EINVAL, "--body-file sends the file as it is; drop --format"), CLI_ERROR;
+            return lg_err(err, -EINVAL, "--body-file sends the file as it is; drop --format");
         if (access(cfg->payload.body_file, R_OK) != 0)
             return lg_err(err, -errno, "--body-file %s: cannot read it: %s", cfg->payload.body_file,
-                          strerror(errno)), CLI_ERROR;
+                          strerror(errno));
         cfg->payload.format = PAYLOAD_FILE;
     }
     if (cfg->get) {
         if (cfg->payload.body_file || cfg->payload.body_data || cfg->corpus.dir ||
             cfg->corpus.list_file || have_format)
-            return lg_err(err, -EINVAL, "--method GET sends no body; drop --images/--body-file/--format"),
-                   CLI_ERROR;
+            return lg_err(err, -EINVAL, "--method GET sends no body; drop --images/--body-file/--format");
         cfg->payload.format = PAYLOAD_NONE;
     }
     if (cfg->checks.server_time_header && cfg->checks.server_time_json)
-        return lg_err(err, -EINVAL, "--server-time-header and --server-time-json: give one or the other"),
-               CLI_ERROR;
+        return lg_err(err, -EINVAL, "--server-time-header and --server-time-json: give one or the other");
     const char *why;
     if (cfg->engine == ENGINE_NATIVE &&
         (why = h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders)))
-        return lg_err(err, -EINVAL, "--engine native: %s; use --engine curl or auto", why), CLI_ERROR;
+        return lg_err(err, -EINVAL, "--engine native: %s; use --engine curl or auto", why);
 
     /* The default results folder is ours to create; a folder the user
      * named must already exist. */
@@ -858,8 +863,9 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
     const char *outs[][2] = {{"--out", cfg->out}, {"--json", cfg->json},
                              {"--requests-log", cfg->requests_log}, {"--history", cfg->history}};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
-        if (outs[i][1] && strcmp(outs[i][1], "-") != 0 && check_output(outs[i][0], outs[i][1], err) < 0)
-            return CLI_ERROR;
+        if (outs[i][1] && strcmp(outs[i][1], "-") != 0 &&
+            (rc = check_output(outs[i][0], outs[i][1], err)) < 0)
+            return rc;
     /* A synthetic corpus lives in memory twice while its bodies are built
      * (JPEG at roughly half a byte a pixel, then base64 of it): refuse one
      * that cannot fit rather than swap for ten minutes. */
@@ -871,7 +877,7 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
             return lg_err(err, -EINVAL, "--synthetic %zu --image-size %dx%d: about %.1f GB of images and "
                                "bodies, more than half of this machine's %.1f GB; use fewer or "
                                "smaller images", cfg->corpus.synthetic, cfg->corpus.width,
-                          cfg->corpus.height, need / 1e9, ram / 1e9), CLI_ERROR;
+                          cfg->corpus.height, need / 1e9, ram / 1e9);
     }
     /* --requests-log keeps a row per request in memory, in the engine's
      * loops and again in the level's results, sized up front by -n:
@@ -883,11 +889,11 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
             return lg_err(err, -EINVAL, "--requests %llu --requests-log: about %.1f GB of request rows in "
                                "memory, more than half of this machine's %.1f GB; send fewer "
                                "requests per level or drop --requests-log",
-                          (unsigned long long)cfg->requests, need / 1e9, ram / 1e9), CLI_ERROR;
+                          (unsigned long long)cfg->requests, need / 1e9, ram / 1e9);
     }
     if (cfg->save_synthetic && (cfg->corpus.dir || cfg->corpus.list_file))
-        return lg_err(err, -EINVAL, "--save-synthetic writes the synthetic corpus; drop --images"), CLI_ERROR;
-    return CLI_RUN;
+        return lg_err(err, -EINVAL, "--save-synthetic writes the synthetic corpus; drop --images");
+    return FLAGS_RUN;
 }
 
 int cli_check_outputs(const struct run_config *cfg, char *err)
@@ -902,12 +908,24 @@ int cli_check_outputs(const struct run_config *cfg, char *err)
     return rc;
 }
 
+static enum cli_result parse(int argc, char **argv, struct run_config *cfg, int target, char *err)
+{
+    int rc = parse_args(argc, argv, cfg, target, err);
+    if (rc < 0) {
+        lg_printable(err);
+        return CLI_ERROR;
+    }
+    return rc == FLAGS_HELP ? CLI_EXIT_OK : CLI_RUN;
+}
+
 enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *err)
 {
-    enum cli_result r = parse_args(argc, argv, cfg, err);
-    if (r == CLI_ERROR)
-        lg_printable(err);
-    return r;
+    return parse(argc, argv, cfg, 0, err);
+}
+
+enum cli_result cli_parse_target(int argc, char **argv, struct run_config *cfg, char *err)
+{
+    return parse(argc, argv, cfg, 1, err);
 }
 
 int cli_flag_takes_value(const char *name)

@@ -76,7 +76,7 @@ static int check_flag(const char *flag, const char *value, char *err)
         argv[argc++] = (char *)value;
     argv[argc++] = "--no-out";
     argv[argc] = NULL;
-    int rc = cli_parse(argc, argv, cfg, err) == CLI_RUN ? 0 : -1;
+    int rc = cli_parse(argc, argv, cfg, err) == CLI_RUN ? 0 : -EINVAL;
     cli_free(cfg);
     free(cfg);
     return rc;

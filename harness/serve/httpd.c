@@ -711,7 +711,7 @@ int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port
     int rc = sim_create(&h->sim, simcfg, done, h);
     if (rc) {
         free(h);
-        return lg_err(err, -ENOMEM, "out of memory"), rc;
+        return lg_err(err, rc, "out of memory");
     }
     struct sockaddr_storage addr;
     if (uv_ip4_addr(host, port, (struct sockaddr_in *)&addr) &&
