@@ -5,6 +5,7 @@
  */
 #include "base64.h"
 
+#include <errno.h>
 #include <stdint.h>
 
 static const char alphabet[] =
@@ -48,7 +49,7 @@ static unsigned char value_of(char c)
 long base64_decode(const char *in, size_t n, unsigned char *out)
 {
     if (n % 4 != 0)
-        return -1;
+        return -EINVAL;
     unsigned char *o = out;
     for (size_t i = 0; i < n; i += 4) {
         unsigned char a = value_of(in[i]), b = value_of(in[i + 1]);
@@ -56,11 +57,11 @@ long base64_decode(const char *in, size_t n, unsigned char *out)
         int last = i + 4 == n;
         /* '=' may appear only as the last one or two characters. */
         if (a > 63 || b > 63 || c == 255 || d == 255)
-            return -1;
+            return -EINVAL;
         if ((c == 64 || d == 64) && !last)
-            return -1;
+            return -EINVAL;
         if (c == 64 && d != 64)
-            return -1;
+            return -EINVAL;
         uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12;
         *o++ = (unsigned char)(v >> 16);
         if (c == 64)

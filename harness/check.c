@@ -44,7 +44,7 @@ int check_json_path(const char *body, size_t len, const char *path, double *numb
 {
     cJSON *root = cJSON_ParseWithLength(body, len);
     if (!root)
-        return -1;
+        return -EINVAL;
     const cJSON *node = root;
     const char *part = path;
     while (node && *part) {

@@ -15,8 +15,8 @@
 int check_path_valid(const char *path);
 
 /* 1 when `path` exists in the JSON `body` (len bytes, need not be
- * NUL-terminated), 0 when the body parses but the path is absent, -1 when
- * the body is not JSON. When found and `number` is not NULL, stores the
+ * NUL-terminated), 0 when the body parses but the path is absent, -EINVAL
+ * when the body is not JSON. When found and `number` is not NULL, stores the
  * value if it is a number (NAN otherwise). */
 int check_json_path(const char *body, size_t len, const char *path, double *number);
 

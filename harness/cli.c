@@ -39,24 +39,24 @@ static int parse_level_part(const char *flag, const char *s, int is_rate, struct
     int rc = units_parse_range(s, is_rate, &r);
     if (rc < 0) {
         if (!is_rate && strchr(s, ':') == NULL)
-            return lg_err(err, "%s %s: not a positive whole number; write N, START:END[:STEP] "
+            return lg_err(err, -EINVAL, "%s %s: not a positive whole number; write N, START:END[:STEP] "
                                "or a list such as 20,50,100", flag, s);
-        return lg_err(err, "%s %s: %s; write START:END[:STEP] with START <= END and STEP > 0",
+        return lg_err(err, -EINVAL, "%s %s: %s; write START:END[:STEP] with START <= END and STEP > 0",
                       flag, s, rc == -ERANGE ? "too large" : "not a valid level or range");
     }
     if (r.start <= 0)
-        return lg_err(err, "%s %s: must be at least 1", flag, s);
+        return lg_err(err, -EINVAL, "%s %s: must be at least 1", flag, s);
     if (!is_rate && r.end > 1000000)
-        return lg_err(err, "%s %s: more than 1000000 requests in flight; use several client machines",
+        return lg_err(err, -EINVAL, "%s %s: more than 1000000 requests in flight; use several client machines",
                       flag, s);
     /* Past about 1e16 a step of 1 no longer moves a double: refuse what no
      * single client sends long before that. */
     if (is_rate && r.end > 10000000)
-        return lg_err(err, "%s %s: more than 10000000 requests/s; use several client machines",
+        return lg_err(err, -EINVAL, "%s %s: more than 10000000 requests/s; use several client machines",
                       flag, s);
     for (double v = r.start; v <= r.end + 1e-9; v += r.step) {
         if (cfg->nlevels == CLI_MAX_LEVELS)
-            return lg_err(err, "%s %s: more than %d levels; use a larger STEP", flag, s,
+            return lg_err(err, -EINVAL, "%s %s: more than %d levels; use a larger STEP", flag, s,
                           CLI_MAX_LEVELS);
         if (is_rate)
             cfg->rates[cfg->nlevels++] = v;
@@ -76,7 +76,7 @@ static int parse_levels(const char *flag, const char *s, int is_rate, struct run
     for (const char *p = s;;) {
         size_t n = strcspn(p, ",");
         if (n == 0 || n >= sizeof part)
-            return lg_err(err, "%s %s: %s", flag, s, n ? "a level too long" : "an empty level in the list");
+            return lg_err(err, -EINVAL, "%s %s: %s", flag, s, n ? "a level too long" : "an empty level in the list");
         memcpy(part, p, n);
         part[n] = '\0';
         if (parse_level_part(flag, part, is_rate, cfg, err) < 0)
@@ -91,11 +91,11 @@ static int parse_count(const char *flag, const char *s, uint64_t min, uint64_t *
 {
     int rc = units_parse_count(s, out);
     if (rc == -ERANGE)
-        return lg_err(err, "%s %s: too large", flag, s);
+        return lg_err(err, -EINVAL, "%s %s: too large", flag, s);
     if (rc < 0)
-        return lg_err(err, "%s %s: not a whole number; write e.g. 1000 or 10k", flag, s);
+        return lg_err(err, -EINVAL, "%s %s: not a whole number; write e.g. 1000 or 10k", flag, s);
     if (*out < min)
-        return lg_err(err, "%s %s: must be at least %llu", flag, s, (unsigned long long)min);
+        return lg_err(err, -EINVAL, "%s %s: must be at least %llu", flag, s, (unsigned long long)min);
     return 0;
 }
 
@@ -108,9 +108,9 @@ static int parse_image_size(const char *s, int *w, int *h)
         const char *start = s;
         for (; *s >= '0' && *s <= '9'; s++)
             if ((v[i] = v[i] * 10 + (*s - '0')) > 8192)
-                return -1;
+                return -EINVAL;
         if (s == start || *s != (i == 0 ? 'x' : '\0') || v[i] < 8)
-            return -1;
+            return -EINVAL;
         s++;
     }
     *w = v[0];
@@ -123,29 +123,29 @@ static int parse_slo(const char *s, struct run_config *cfg, char *err)
 {
     char buf[256];
     if (strlen(s) >= sizeof buf)
-        return lg_err(err, "--slo: too long");
+        return lg_err(err, -EINVAL, "--slo: too long");
     strcpy(buf, s);
     char *save = NULL;
     for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(t, '=');
         char *end;
         if (!eq || (t[0] != 'p' && t[0] != 'P'))
-            return lg_err(err, "--slo %s: write pNN=DURATION, e.g. p99=500ms,p50=100ms", s);
+            return lg_err(err, -EINVAL, "--slo %s: write pNN=DURATION, e.g. p99=500ms,p50=100ms", s);
         *eq = '\0';
         /* p999 means 99.9, as in the CSV's lat_p999_ms. */
         double pct = strcmp(t + 1, "999") == 0 ? 99.9 : strtod(t + 1, &end);
         if (strcmp(t + 1, "999") != 0 && (*end || end == t + 1 || !(pct > 0 && pct <= 100)))
-            return lg_err(err, "--slo %s: '%s' is not a percentile; write p50, p99 or p99.9", s, t);
+            return lg_err(err, -EINVAL, "--slo %s: '%s' is not a percentile; write p50, p99 or p99.9", s, t);
         int64_t us;
         if (units_parse_duration(eq + 1, &us) < 0 || us <= 0 || us > MAX_DURATION_US)
-            return lg_err(err, "--slo %s: '%s' is not a duration; write e.g. 500ms", s, eq + 1);
+            return lg_err(err, -EINVAL, "--slo %s: '%s' is not a duration; write e.g. 500ms", s, eq + 1);
         if (cfg->nslo == CLI_MAX_SLO)
-            return lg_err(err, "--slo %s: at most %d thresholds", s, CLI_MAX_SLO);
+            return lg_err(err, -EINVAL, "--slo %s: at most %d thresholds", s, CLI_MAX_SLO);
         cfg->slo_pct[cfg->nslo] = pct;
         cfg->slo_us[cfg->nslo++] = us;
     }
     if (cfg->nslo == 0)
-        return lg_err(err, "--slo: empty; write e.g. p99=500ms");
+        return lg_err(err, -EINVAL, "--slo: empty; write e.g. p99=500ms");
     return 0;
 }
 
@@ -186,12 +186,12 @@ static int check_header(const char *h, size_t index, char *err)
 {
     const char *colon = strchr(h, ':');
     if (!colon || colon == h)
-        return lg_err(err, "--header #%zu: no 'Name:' part; write --header 'Name: value'", index);
+        return lg_err(err, -EINVAL, "--header #%zu: no 'Name:' part; write --header 'Name: value'", index);
     if (!is_token(h, (size_t)(colon - h)))
-        return lg_err(err, "--header #%zu: the name has a space, a control character or one of "
+        return lg_err(err, -EINVAL, "--header #%zu: the name has a space, a control character or one of "
                            "\"(),/;<=>?@[\\]{}; write --header 'Name: value'", index);
     if (has_control(colon + 1))
-        return lg_err(err, "--header #%zu: the value has a control character (CR or LF, a tab, "
+        return lg_err(err, -EINVAL, "--header #%zu: the value has a control character (CR or LF, a tab, "
                            "...); a header is one line of printable text", index);
     return 0;
 }
@@ -202,16 +202,16 @@ static int check_output(const char *flag, const char *path, char *err)
 {
     char buf[4096];
     if (strlen(path) >= sizeof buf || !*path)
-        return lg_err(err, "%s: the path is empty or too long", flag);
+        return lg_err(err, -EINVAL, "%s: the path is empty or too long", flag);
     strcpy(buf, path);
     const char *dir = dirname(buf);
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return lg_err(err, "%s %s: folder '%s' does not exist; create it first", flag, path, dir);
+        return lg_err(err, -EINVAL, "%s %s: folder '%s' does not exist; create it first", flag, path, dir);
     if (access(dir, W_OK) != 0)
-        return lg_err(err, "%s %s: folder '%s' is not writable", flag, path, dir);
+        return lg_err(err, -EINVAL, "%s %s: folder '%s' is not writable", flag, path, dir);
     if (stat(path, &st) == 0 && (S_ISDIR(st.st_mode) || access(path, W_OK) != 0))
-        return lg_err(err, "%s %s: %s", flag, path,
+        return lg_err(err, -EINVAL, "%s %s: %s", flag, path,
                       S_ISDIR(st.st_mode) ? "is a folder; give a file name" : "is not writable");
     return 0;
 }
@@ -260,27 +260,27 @@ static int check_url(const char *raw, char *err)
     /* curl reads "http:///x" as host "x"; a user who wrote that forgot it. */
     const char *sep = strstr(raw, "://");
     if (sep && (sep[3] == '/' || sep[3] == ':' || sep[3] == '@' || sep[3] == '\0'))
-        return lg_err(err, "--url %s: no host; write http://HOST[:PORT]/score", url);
+        return lg_err(err, -EINVAL, "--url %s: no host; write http://HOST[:PORT]/score", url);
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
     int rc = 0;
     if (!u)
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     if (curl_url_set(u, CURLUPART_URL, raw, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
-        rc = lg_err(err, "--url %s: not a URL; write http://HOST[:PORT]/score", url);
+        rc = lg_err(err, -EINVAL, "--url %s: not a URL; write http://HOST[:PORT]/score", url);
     else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
-        rc = lg_err(err, "--url %s: scheme '%s' is not supported; use http:// or https://", url,
+        rc = lg_err(err, -EINVAL, "--url %s: scheme '%s' is not supported; use http:// or https://", url,
                     scheme);
     else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host)
-        rc = lg_err(err, "--url %s: no host; write http://HOST[:PORT]/score", url);
+        rc = lg_err(err, -EINVAL, "--url %s: no host; write http://HOST[:PORT]/score", url);
     /* An '@' that curl did not take for the user-info's end is a password
      * with an unencoded '/' or '@' in it (http://u:12/ss@host): curl would
      * send it in the path, and the target written to every output would
      * hold it. */
     char target[sizeof ((struct run_config *)0)->target];
     if (rc == 0 && strchr(cli_public_url(raw, target, sizeof target), '@'))
-        rc = lg_err(err, "--url %s: an '@' outside the user-info; write it as %%40 (in a "
+        rc = lg_err(err, -EINVAL, "--url %s: an '@' outside the user-info; write it as %%40 (in a "
                          "password too)", url);
     curl_free(scheme);
     curl_free(host);
@@ -315,11 +315,10 @@ static int positional_url(void *o, const char *arg, char *err)
 {
     struct run_config *cfg = o;
     if (cfg->url && !strstr(arg, "://"))
-        return lg_err(err, "'%s': unexpected argument; flags start with -- (see loadgen --help)",
-                      arg), -EINVAL;
+        return lg_err(err, -EINVAL, "'%s': unexpected argument; flags start with -- (see loadgen --help)",
+                      arg);
     if (cfg->url) /* not quoted: a URL may hold a password */
-        return lg_err(err, "a second URL; loadgen sends to one (a scenario file runs several)"),
-               -EINVAL;
+        return lg_err(err, -EINVAL, "a second URL; loadgen sends to one (a scenario file runs several)");
     static const struct flag url_flag = {"url"};
     return set_url(cfg, &url_flag, arg, err);
 }
@@ -466,25 +465,25 @@ static int check_tensor_flags(const struct run_config *cfg, int have_input_name,
         return 0;
     if (cfg->payload.body_file || cfg->payload.body_data ||
         method_bodiless(cfg->method))
-        return lg_err(err, "--datatype/--shape/--input-data build the body; drop --body-file, "
+        return lg_err(err, -EINVAL, "--datatype/--shape/--input-data build the body; drop --body-file, "
                            "--data and --method GET");
     if (f != PAYLOAD_KSERVE_V2 && f != PAYLOAD_KSERVE_V2_BINARY && f != PAYLOAD_TFSERVING)
-        return lg_err(err, "--datatype/--shape/--input-data: tensors go in --format kserve-v2, "
+        return lg_err(err, -EINVAL, "--datatype/--shape/--input-data: tensors go in --format kserve-v2, "
                            "kserve-v2-binary or tfserving, not %s", payload_format_name(f));
     if (t->input_data) {
         if (have_images)
-            return lg_err(err, "--input-data %s gives the values; drop --images, --images-list "
+            return lg_err(err, -EINVAL, "--input-data %s gives the values; drop --images, --images-list "
                                "and --synthetic", t->input_data);
         if (have_normalize)
-            return lg_err(err, "--input-data %s: its values are sent as they are; drop "
+            return lg_err(err, -EINVAL, "--input-data %s: its values are sent as they are; drop "
                                "--normalize", t->input_data);
         if (have_input_name)
-            return lg_err(err, "--input-data %s names the inputs; drop --input-name",
+            return lg_err(err, -EINVAL, "--input-data %s names the inputs; drop --input-name",
                           t->input_data);
         return 0;
     }
     if (t->dtype == TENSOR_BYTES)
-        return lg_err(err, "--datatype BYTES sends each encoded image as it is; drop --shape "
+        return lg_err(err, -EINVAL, "--datatype BYTES sends each encoded image as it is; drop --shape "
                            "and --normalize, or give a number type such as FP32");
     if (t->dtype != TENSOR_NONE && t->ndims) {
         struct tensor_spec spec = {.dtype = t->dtype, .ndims = t->ndims};
@@ -495,7 +494,7 @@ static int check_tensor_flags(const struct run_config *cfg, int have_input_name,
         snprintf(spec.name, sizeof spec.name, "%s",
                  cfg->payload.input_name ? cfg->payload.input_name : "INPUT");
         if (tensor_image_plan(&spec, t->normalize, &img, &batch_dim, why) < 0)
-            return lg_err(err, "--datatype %s --shape: %s", tensor_dtype_name(t->dtype), why);
+            return lg_err(err, -EINVAL, "--datatype %s --shape: %s", tensor_dtype_name(t->dtype), why);
     }
     return 0;
 }
@@ -555,7 +554,7 @@ static int flag_bearer_env(void *o, const struct flag *f, const char *v, char *e
         return flags_errf(err, f, NULL, "more than %d headers", CLI_MAX_HEADERS);
     char *h = malloc(strlen(key) + 32);
     if (!h)
-        return lg_err(err, "out of memory"), -ENOMEM;
+        return lg_err(err, -ENOMEM, "out of memory");
     sprintf(h, "Authorization: Bearer %s", key);
     cfg->owned_headers[cfg->nowned++] = h;
     cfg->headers[cfg->nheaders++] = h;
@@ -719,11 +718,15 @@ static int flag_version(void *o, const struct flag *f, const char *v, char *err)
     return FLAGS_HELP;
 }
 
-/* --scenario and --only are run_main's: listed here for --help, they
- * never reach this parser (a scenario target's argv holds neither). */
-static int flag_run_main(void *o, const struct flag *f, const char *v, char *err)
+/* --scenario is run_main's: it runs the file's targets, each parsed with
+ * the command line's flags after the file's (scenario.c refuses the key in
+ * a file). */
+static int flag_scenario(void *o, const struct flag *f, const char *v, char *err)
 {
-    return flags_errf(err, f, NULL, "only on the command line, not in a scenario file");
+    if (!*v)
+        return flags_errf(err, f, NULL, "needs a file; see scenarios/*.json");
+    CFG(o)->scenario = v;
+    return 0;
 }
 
 _Static_assert(sizeof(size_t) == sizeof(uint64_t), "--synthetic is stored as a count");
@@ -738,8 +741,8 @@ static const struct flag flags[] = {
     {.kind = FLAG_SECTION, .help = "Experiments:"},
     {"scenario", NULL, FLAG_CALL, 0, 0, 0, "FILE",
      "run every target of an experiment file (scenarios/*.json);\n"
-     "flags given here override the file's", .call = flag_run_main},
-    {"only", NULL, FLAG_CALL, 0, 0, 0, "LABEL", "just the target with this label", .call = flag_run_main},
+     "flags given here override the file's", .call = flag_scenario},
+    {"only", NULL, FLAG_STRING, C(only), 0, 0, "LABEL", "just the target with this label"},
     {.kind = FLAG_SECTION, .help = "Load:"},
     {"url", "u", FLAG_CALL, 0, 0, 0, "URL", "endpoint, http:// or https:// (or give it without --url)",
      .call = flag_url},
@@ -921,15 +924,20 @@ static void defaults(struct run_config *cfg)
     cfg->auto_max = 1024;
 }
 
-static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg, char *err)
+/* FLAGS_RUN, FLAGS_HELP, or a negative errno with err set. */
+static int parse_args(int argc, char **argv, struct run_config *cfg, int target, char *err)
 {
     defaults(cfg);
     unsigned char seen[sizeof flags / sizeof flags[0]] = {0};
     int rc = flags_parse(&run_cmd, argc, argv, cfg, seen, err);
-    if (rc == FLAGS_HELP)
-        return CLI_EXIT_OK;
-    if (rc < 0)
-        return CLI_ERROR;
+    if (rc != FLAGS_RUN)
+        return rc;
+    if (cfg->only && !cfg->scenario)
+        return lg_err(err, -EINVAL, "--only needs --scenario FILE");
+    /* The command line of a scenario: its flags are checked again with each
+     * target's, which run_main parses with cli_parse_target. */
+    if (cfg->scenario && !target)
+        return FLAGS_RUN;
 #define SEEN(name) seen[flags_index(&run_cmd, name)]
     int have_n = SEEN("requests"), have_d = SEEN("duration"), have_rate = SEEN("rate"),
         have_threads = SEEN("threads"), have_format = SEEN("format"), have_out = SEEN("out"),
@@ -939,10 +947,9 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
 #undef SEEN
     const char *threads_spec = cfg->parse.threads, *rate_spec = cfg->parse.rate;
     if (!cfg->url)
-        return lg_err(err, "no URL; write e.g. loadgen http://127.0.0.1:8080/score (or --url URL)"),
-               CLI_ERROR;
-    if (check_url(cfg->url, err) < 0)
-        return CLI_ERROR;
+        return lg_err(err, -EINVAL, "no URL; write e.g. loadgen http://127.0.0.1:8080/score (or --url URL)");
+    if ((rc = check_url(cfg->url, err)) < 0)
+        return rc;
     cli_public_url(cfg->url, cfg->target, sizeof cfg->target);
     if (!*cfg->label) {
         /* A default run is named by where it went, so that plot, compare
@@ -957,75 +964,73 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
     if (have_d && !have_n)
         cfg->requests = 0;
     if (have_rate) {
-        if (parse_levels("--rate", rate_spec, 1, cfg, err) < 0)
-            return CLI_ERROR;
+        if ((rc = parse_levels("--rate", rate_spec, 1, cfg, err)) < 0)
+            return rc;
         if (have_threads) {
             /* In open loop --threads caps requests in flight, like --max-inflight. */
             uint64_t v;
-            if (parse_count("--threads", threads_spec, 1, &v, err) < 0)
-                return CLI_ERROR;
+            if ((rc = parse_count("--threads", threads_spec, 1, &v, err)) < 0)
+                return rc;
             cfg->max_inflight = (unsigned)(v > 1000000 ? 1000000 : v);
         }
     } else if (have_threads && strcmp(threads_spec, "auto") == 0) {
         if (cfg->nslo == 0 && cfg->max_error_rate < 0)
-            return lg_err(err, "--threads auto: give the limits to search against, e.g. "
-                               "--slo p99=500ms --max-error-rate 1%%"), CLI_ERROR;
+            return lg_err(err, -EINVAL, "--threads auto: give the limits to search against, e.g. "
+                               "--slo p99=500ms --max-error-rate 1%%");
         cfg->auto_threads = 1;
         cfg->levels[0] = 1;
         cfg->nlevels = 1;
-    } else if (have_threads && parse_levels("--threads", threads_spec, 0, cfg, err) < 0)
-        return CLI_ERROR;
+    } else if (have_threads && (rc = parse_levels("--threads", threads_spec, 0, cfg, err)) < 0)
+        return rc;
 
     if (cfg->payload.body_file && (cfg->corpus.dir || cfg->corpus.list_file))
-        return lg_err(err, "--body-file and --images: give one or the other"), CLI_ERROR;
+        return lg_err(err, -EINVAL, "--body-file and --images: give one or the other");
     if (cfg->corpus.dir && cfg->corpus.list_file)
-        return lg_err(err, "--images and --images-list: give one or the other"), CLI_ERROR;
+        return lg_err(err, -EINVAL, "--images and --images-list: give one or the other");
     if (cfg->payload.body_data) {
         if (have_format || cfg->corpus.dir || cfg->corpus.list_file)
-            return lg_err(err, "--data sends the text as it is; drop --format and --images"),
-                   CLI_ERROR;
+            return lg_err(err, -EINVAL, "--data sends the text as it is; drop --format and --images");
         cfg->payload.format = PAYLOAD_FILE;
     }
     if (cfg->payload.body_file) {
         if (have_format)
-            return lg_err(err, "--body-file sends the file as it is; drop --format"), CLI_ERROR;
+            return lg_err(err, -EINVAL, "--body-file sends the file as it is; drop --format");
         if (access(cfg->payload.body_file, R_OK) != 0)
-            return lg_err(err, "--body-file %s: cannot read it: %s", cfg->payload.body_file,
-                          strerror(errno)), CLI_ERROR;
+            return lg_err(err, -errno, "--body-file %s: cannot read it: %s", cfg->payload.body_file,
+                          strerror(errno));
         cfg->payload.format = PAYLOAD_FILE;
     }
     int bodiless = method_bodiless(cfg->method);
     if (bodiless == 2 &&
         (cfg->payload.body_file || cfg->payload.body_data || have_images || have_format))
-        return lg_err(err, "--method %s sends no body; drop --images/--synthetic/--body-file/--data/"
-                           "--format", cfg->method), CLI_ERROR;
+        return lg_err(err, -EINVAL, "--method %s sends no body; drop --images/--synthetic/--body-file/--data/"
+                           "--format", cfg->method);
     if (bodiless == 1 && (have_images || have_format))
-        return lg_err(err, "--method %s sends no images; give a body with --data or --body-file, "
-                           "or drop --images/--synthetic/--format", cfg->method), CLI_ERROR;
+        return lg_err(err, -EINVAL, "--method %s sends no images; give a body with --data or --body-file, "
+                           "or drop --images/--synthetic/--format", cfg->method);
     if (bodiless && !cfg->payload.body_file && !cfg->payload.body_data)
         cfg->payload.format = PAYLOAD_NONE;
     if (check_tensor_flags(cfg, have_input_name, have_images, err) < 0)
         return CLI_ERROR;
     if (cfg->checks.server_time_header && cfg->checks.server_time_json)
-        return lg_err(err, "--server-time-header and --server-time-json: give one or the other"),
-               CLI_ERROR;
+        return lg_err(err, -EINVAL, "--server-time-header and --server-time-json: give one or the other");
     /* libcurl before 8.0.0 stacks a second HTTP/2 layer on a prior-knowledge
      * connection it reuses (curl issue 10634, fixed by pull request 10643):
      * each connection's first request succeeds and every later one fails
      * with "Error in the HTTP2 framing layer", multiplexed or not. */
     if (cfg->http2 == ENGINE_HTTP2_PRIOR_KNOWLEDGE &&
         curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
-        return lg_err(err, "--http2-prior-knowledge: libcurl %s cannot reuse a prior-knowledge "
+        return lg_err(err, -EINVAL, "--http2-prior-knowledge: libcurl %s cannot reuse a prior-knowledge "
                            "connection (curl issue 10634, fixed in 8.0.0); use https:// with "
                            "--http2, or a libcurl of 8.0.0 or later",
-                      curl_version_info(CURLVERSION_NOW)->version), CLI_ERROR;
+                      curl_version_info(CURLVERSION_NOW)->version);
     if (cfg->streams > 1 && !cfg->http2)
-        return lg_err(err, "--streams %u: streams share an HTTP/2 connection; add --http2 "
-                           "(or --http2-prior-knowledge)", cfg->streams), CLI_ERROR;
+        return lg_err(err, -EINVAL, "--streams %u: streams share an HTTP/2 connection; add --http2 "
+                           "(or --http2-prior-knowledge)", cfg->streams);
     const char *why;
     if (cfg->engine == ENGINE_NATIVE &&
         (why = h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders)))
-        return lg_err(err, "--engine native: %s; use --engine curl or auto", why), CLI_ERROR;
+        return lg_err(err, -EINVAL, "--engine native: %s; use --engine curl or auto", why);
 
     /* The default results folder is created by cli_prepare_outputs; a
      * folder the user named must already exist. */
@@ -1033,8 +1038,9 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
     const char *outs[][2] = {{"--out", cfg->default_out ? NULL : cfg->out}, {"--json", cfg->json},
                              {"--requests-log", cfg->requests_log}, {"--history", cfg->history}};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
-        if (outs[i][1] && strcmp(outs[i][1], "-") != 0 && check_output(outs[i][0], outs[i][1], err) < 0)
-            return CLI_ERROR;
+        if (outs[i][1] && strcmp(outs[i][1], "-") != 0 &&
+            (rc = check_output(outs[i][0], outs[i][1], err)) < 0)
+            return rc;
     /* A synthetic corpus lives in memory twice while its bodies are built
      * (JPEG at roughly half a byte a pixel, then base64 of it): refuse one
      * that cannot fit rather than swap for ten minutes. */
@@ -1043,10 +1049,10 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
         double need = (double)cfg->corpus.synthetic * cfg->corpus.width * cfg->corpus.height * 0.5 * 2.4;
         double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
         if (ram > 0 && need > ram / 2)
-            return lg_err(err, "--synthetic %zu --image-size %dx%d: about %.1f GB of images and "
+            return lg_err(err, -EINVAL, "--synthetic %zu --image-size %dx%d: about %.1f GB of images and "
                                "bodies, more than half of this machine's %.1f GB; use fewer or "
                                "smaller images", cfg->corpus.synthetic, cfg->corpus.width,
-                          cfg->corpus.height, need / 1e9, ram / 1e9), CLI_ERROR;
+                          cfg->corpus.height, need / 1e9, ram / 1e9);
     }
     /* --requests-log keeps a row per request in memory, in the engine's
      * loops and again in the level's results, sized up front by -n:
@@ -1055,22 +1061,22 @@ static enum cli_result parse_args(int argc, char **argv, struct run_config *cfg,
         double need = (double)cfg->requests * (double)sizeof(struct stats_request) * 2;
         double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
         if (ram > 0 && need > ram / 2)
-            return lg_err(err, "--requests %llu --requests-log: about %.1f GB of request rows in "
+            return lg_err(err, -EINVAL, "--requests %llu --requests-log: about %.1f GB of request rows in "
                                "memory, more than half of this machine's %.1f GB; send fewer "
                                "requests per level or drop --requests-log",
-                          (unsigned long long)cfg->requests, need / 1e9, ram / 1e9), CLI_ERROR;
+                          (unsigned long long)cfg->requests, need / 1e9, ram / 1e9);
     }
     if (cfg->save_synthetic && (cfg->corpus.dir || cfg->corpus.list_file))
-        return lg_err(err, "--save-synthetic writes the synthetic corpus; drop --images"), CLI_ERROR;
-    return CLI_RUN;
+        return lg_err(err, -EINVAL, "--save-synthetic writes the synthetic corpus; drop --images");
+    return FLAGS_RUN;
 }
 
 int cli_prepare_outputs(const struct run_config *cfg, char *err)
 {
     if (cfg->default_out) {
         if (mkdir("results", 0777) != 0 && errno != EEXIST)
-            return lg_err(err, "cannot create the results folder for %s: %s; give --out FILE "
-                               "or --no-out", DEFAULT_OUT, strerror(errno)), -EINVAL;
+            return lg_err(err, -EINVAL, "cannot create the results folder for %s: %s; give --out FILE "
+                               "or --no-out", DEFAULT_OUT, strerror(errno));
         if (check_output("--out", cfg->out, err) < 0)
             return -EINVAL;
     }
@@ -1084,12 +1090,24 @@ int cli_prepare_outputs(const struct run_config *cfg, char *err)
     return rc;
 }
 
+static enum cli_result parse(int argc, char **argv, struct run_config *cfg, int target, char *err)
+{
+    int rc = parse_args(argc, argv, cfg, target, err);
+    if (rc < 0) {
+        lg_printable(err);
+        return CLI_ERROR;
+    }
+    return rc == FLAGS_HELP ? CLI_EXIT_OK : CLI_RUN;
+}
+
 enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *err)
 {
-    enum cli_result r = parse_args(argc, argv, cfg, err);
-    if (r == CLI_ERROR)
-        lg_printable(err);
-    return r;
+    return parse(argc, argv, cfg, 0, err);
+}
+
+enum cli_result cli_parse_target(int argc, char **argv, struct run_config *cfg, char *err)
+{
+    return parse(argc, argv, cfg, 1, err);
 }
 
 int cli_flag_takes_value(const char *name)

@@ -24,6 +24,8 @@
 #define CLI_MAX_SLO 8
 
 struct run_config {
+    const char *scenario;          /* --scenario FILE: run_main runs its targets */
+    const char *only;              /* --only LABEL: just that target of the file */
     const char *url;
     char target[1024];             /* url without user-info and query: for outputs */
 
@@ -105,8 +107,13 @@ enum cli_result {
     CLI_ERROR = -1,  /* err holds the message; exit 2 */
 };
 
-/* `argv[0]` is the program or "run". Prints only --help / --version. */
+/* `argv[0]` is the program or "run". Prints only --help / --version. With
+ * --scenario, only the flags themselves are checked and cfg->scenario is
+ * set: run_main then parses each target of the file, the file's flags
+ * followed by the command line's, with cli_parse_target (which takes the
+ * command line's --scenario and --only as given and checks the rest). */
 enum cli_result cli_parse(int argc, char **argv, struct run_config *cfg, char *err);
+enum cli_result cli_parse_target(int argc, char **argv, struct run_config *cfg, char *err);
 void cli_free(struct run_config *cfg);
 /* Creates the default results folder when the summary goes there (cli_parse
  * itself touches nothing), then checks the outputs against each other and

@@ -10,6 +10,7 @@
 #ifndef LOADGEN_COMMON_H
 #define LOADGEN_COMMON_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,9 +29,14 @@ enum lg_exit {
     LG_EXIT_INTERRUPTED = 130,
 };
 
-static inline int lg_err(char *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static inline int lg_err(char *err, const char *fmt, ...)
+/* Writes one line into err (when not NULL) and returns `code`, a negative
+ * errno (-EINVAL for bad input, -ENOMEM, -EIO, ...), for
+ * `return lg_err(err, -EINVAL, "...")`. A code that is not negative
+ * (-errno after a call that failed without setting errno) becomes -EIO, so
+ * a failure never reads as success. */
+static inline int lg_err(char *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline int lg_err(char *err, int code, const char *fmt, ...)
 {
     if (err) {
         va_list ap;
@@ -38,7 +44,7 @@ static inline int lg_err(char *err, const char *fmt, ...)
         vsnprintf(err, LG_ERRLEN, fmt, ap);
         va_end(ap);
     }
-    return -1;
+    return code < 0 ? code : -EIO;
 }
 
 /* Messages quote what the user typed: keep them one printable line even

@@ -32,6 +32,7 @@
 
 #include "common.h"
 #include "fileio.h"
+#include "sbuf.h"
 
 #define SIG_LEN 8 /* bytes read to tell JPEG and PNG apart */
 #define JPEG_QUALITY 90
@@ -136,6 +137,7 @@ static int kind_of(const unsigned char *sig, size_t n, enum corpus_kind *kind)
     return 0;
 }
 
+/* Reads until n bytes or the end: the count, or a negative errno. */
 static ssize_t read_full(int fd, unsigned char *buf, size_t n)
 {
     size_t got = 0;
@@ -144,7 +146,7 @@ static ssize_t read_full(int fd, unsigned char *buf, size_t n)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            return -1;
+            return -errno;
         if (r == 0)
             break;
         got += (size_t)r;
@@ -187,7 +189,7 @@ static int read_image(const char *path, struct block *b, size_t *len, enum corpu
         goto out;
     }
     if ((n = read_full(fd, sig, sizeof sig)) < 0) {
-        rc = -errno;
+        rc = (int)n;
         goto out;
     }
     rc = 0;
@@ -208,7 +210,7 @@ static int read_image(const char *path, struct block *b, size_t *len, enum corpu
             goto out;
         ssize_t r = read_full(fd, b->p + b->len + got, b->cap - b->len - got);
         if (r < 0) {
-            rc = -errno;
+            rc = (int)r;
             goto out;
         }
         if (r == 0)
@@ -246,14 +248,8 @@ static int push_path(struct path_list *l, const char *rel)
 {
     if (l->n == CORPUS_MAX_ITEMS)
         return -E2BIG;
-    if (l->n == l->cap) {
-        size_t n = l->cap ? l->cap * 2 : 64;
-        char **v = realloc(l->v, n * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        l->v = v;
-        l->cap = n;
-    }
+    if (sbuf_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v) < 0)
+        return -ENOMEM;
     if (!(l->v[l->n] = strdup(rel)))
         return -ENOMEM;
     l->n++;
@@ -285,18 +281,18 @@ static int walk(const char *root, const char *rel, const struct visit *up, int d
     /* Each level holds two PATH_MAX buffers on the stack: a folder nested
      * thousands deep must get an error, not a stack overflow. */
     if (depth > CORPUS_MAX_DEPTH)
-        return lg_err(err, "--images %s: folders nested more than %d deep under %s; use a "
+        return lg_err(err, -EINVAL, "--images %s: folders nested more than %d deep under %s; use a "
                       "shallower folder", root, CORPUS_MAX_DEPTH, rel);
     if ((size_t)snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel) >= sizeof path)
-        return lg_err(err, "--images %s: path too long under %s; use a shallower folder", root, rel);
+        return lg_err(err, -EINVAL, "--images %s: path too long under %s; use a shallower folder", root, rel);
     DIR *d = opendir(path);
     if (!d) {
         if (!*rel && errno == ENOENT)
-            return lg_err(err, "--images %s: no such directory; give a folder of .jpg/.png files", root);
+            return lg_err(err, -EINVAL, "--images %s: no such directory; give a folder of .jpg/.png files", root);
         if (!*rel && errno == ENOTDIR)
-            return lg_err(err, "--images %s: not a directory; give a folder of .jpg/.png files "
+            return lg_err(err, -EINVAL, "--images %s: not a directory; give a folder of .jpg/.png files "
                           "(or a list of paths with --images-list)", root);
-        return lg_err(err, "--images %s: cannot open %s (%s); fix its permissions or give another folder",
+        return lg_err(err, -errno, "--images %s: cannot open %s (%s); fix its permissions or give another folder",
                       root, *rel ? rel : "it", strerror(errno));
     }
     struct stat dst;
@@ -313,7 +309,7 @@ static int walk(const char *root, const char *rel, const struct visit *up, int d
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         if ((size_t)snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name) >= sizeof sub) {
-            rc = lg_err(err, "--images %s: path too long under %s; use a shallower folder", root, rel);
+            rc = lg_err(err, -EINVAL, "--images %s: path too long under %s; use a shallower folder", root, rel);
             break;
         }
         struct stat st;
@@ -330,12 +326,12 @@ static int walk(const char *root, const char *rel, const struct visit *up, int d
         } else if (S_ISREG(st.st_mode)) {
             int r = push_path(files, sub);
             if (r == -E2BIG) {
-                rc = lg_err(err, "--images %s: more than %d files; use a smaller folder", root,
+                rc = lg_err(err, -EINVAL, "--images %s: more than %d files; use a smaller folder", root,
                             CORPUS_MAX_ITEMS);
                 break;
             }
             if (r != 0) {
-                rc = lg_err(err, "--images %s: out of memory listing files; use a smaller folder", root);
+                rc = lg_err(err, -ENOMEM, "--images %s: out of memory listing files; use a smaller folder", root);
                 break;
             }
         } else {
@@ -343,7 +339,7 @@ static int walk(const char *root, const char *rel, const struct visit *up, int d
         }
     }
     if (rc == 0 && errno != 0)
-        rc = lg_err(err, "--images %s: cannot list %s (%s); fix its permissions or give another folder",
+        rc = lg_err(err, -errno, "--images %s: cannot list %s (%s); fix its permissions or give another folder",
                     root, *rel ? rel : "it", strerror(errno));
     closedir(d);
     return rc;
@@ -364,14 +360,14 @@ static int load_dir(struct corpus *c, struct block *b, const char *dir, char *er
         char why[WHY_LEN];
         int r = read_image(path, b, &len, &kind, why);
         if (r == REFUSED) {
-            rc = lg_err(err, "--images %s: %s: %s", dir, files.v[i], why);
+            rc = lg_err(err, -EINVAL, "--images %s: %s: %s", dir, files.v[i], why);
         } else if (r < 0 && r != -ENOMEM) {
-            rc = lg_err(err, "--images %s: cannot read %s (%s); fix its permissions or remove it",
+            rc = lg_err(err, r, "--images %s: cannot read %s (%s); fix its permissions or remove it",
                         dir, files.v[i], strerror(-r));
         } else if (r == 0) {
             c->skipped++;
         } else if (r == -ENOMEM || push_item(c, &cap, files.v[i], len, kind) != 0) {
-            rc = lg_err(err, "--images %s: out of memory after %zu images (%zu MB); use fewer images",
+            rc = lg_err(err, -ENOMEM, "--images %s: out of memory after %zu images (%zu MB); use fewer images",
                         dir, c->count, c->total_bytes >> 20);
         } else {
             files.v[i] = NULL; /* the item owns the name now */
@@ -382,9 +378,9 @@ static int load_dir(struct corpus *c, struct block *b, const char *dir, char *er
     free(files.v);
     if (rc == 0 && c->count == 0) {
         if (c->skipped)
-            return lg_err(err, "--images %s: no JPEG or PNG files (%zu other file%s skipped); "
+            return lg_err(err, -EINVAL, "--images %s: no JPEG or PNG files (%zu other file%s skipped); "
                           "give a folder of .jpg/.png files", dir, c->skipped, c->skipped == 1 ? "" : "s");
-        return lg_err(err, "--images %s: the folder is empty; give a folder of .jpg/.png files", dir);
+        return lg_err(err, -EINVAL, "--images %s: the folder is empty; give a folder of .jpg/.png files", dir);
     }
     return rc;
 }
@@ -397,27 +393,27 @@ static int load_list(struct corpus *c, struct block *b, const char *list, char *
      * end: only a regular file of bounded size is read. */
     int fd = open(list, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
-        return lg_err(err, "--images-list %s: cannot open (%s); give a file with one image path per line",
+        return lg_err(err, -errno, "--images-list %s: cannot open (%s); give a file with one image path per line",
                       list, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return lg_err(err, "--images-list %s: cannot stat (%s); give a file with one image path per line",
+        return lg_err(err, -e, "--images-list %s: cannot stat (%s); give a file with one image path per line",
                       list, strerror(e));
     }
     if (!S_ISREG(st.st_mode) || st.st_size > CORPUS_MAX_LIST_BYTES) {
         close(fd);
         if (!S_ISREG(st.st_mode))
-            return lg_err(err, "--images-list %s: not a regular file (%s); give a file with one image "
+            return lg_err(err, -EINVAL, "--images-list %s: not a regular file (%s); give a file with one image "
                           "path per line", list, fileio_type_name(st.st_mode));
-        return lg_err(err, "--images-list %s: %lld bytes, over the limit of %u MiB for a list; "
+        return lg_err(err, -EINVAL, "--images-list %s: %lld bytes, over the limit of %u MiB for a list; "
                       "list fewer images", list, (long long)st.st_size, CORPUS_MAX_LIST_BYTES >> 20);
     }
     FILE *f = fdopen(fd, "r");
     if (!f) {
         close(fd);
-        return lg_err(err, "--images-list %s: out of memory", list);
+        return lg_err(err, -ENOMEM, "--images-list %s: out of memory", list);
     }
     /* One line at most PATH_MAX (+ CR LF + NUL): memory stays bounded
      * whatever the file holds, and a longer line is no path. */
@@ -429,12 +425,12 @@ static int load_list(struct corpus *c, struct block *b, const char *list, char *
         size_t n = strlen(line);
         read_bytes += n;
         if (n == sizeof line - 1 && line[n - 1] != '\n') {
-            rc = lg_err(err, "--images-list %s line %zu: longer than %d bytes; write one path per line",
+            rc = lg_err(err, -EINVAL, "--images-list %s line %zu: longer than %d bytes; write one path per line",
                         list, lineno, PATH_MAX);
             break;
         }
         if (read_bytes > CORPUS_MAX_LIST_BYTES) { /* it grew while read */
-            rc = lg_err(err, "--images-list %s: over the limit of %u MiB for a list; list fewer images",
+            rc = lg_err(err, -EINVAL, "--images-list %s: over the limit of %u MiB for a list; list fewer images",
                         list, CORPUS_MAX_LIST_BYTES >> 20);
             break;
         }
@@ -448,7 +444,7 @@ static int load_list(struct corpus *c, struct block *b, const char *list, char *
         if (p == end || *p == '#')
             continue;
         if (c->count == CORPUS_MAX_ITEMS) {
-            rc = lg_err(err, "--images-list %s line %zu: more than %d images; list fewer", list,
+            rc = lg_err(err, -EINVAL, "--images-list %s line %zu: more than %d images; list fewer", list,
                         lineno, CORPUS_MAX_ITEMS);
             break;
         }
@@ -458,24 +454,24 @@ static int load_list(struct corpus *c, struct block *b, const char *list, char *
         int r = read_image(p, b, &len, &kind, why);
         char *name = r > 0 ? strdup(p) : NULL;
         if (r == REFUSED)
-            rc = lg_err(err, "--images-list %s line %zu: %s: %s", list, lineno, p, why);
+            rc = lg_err(err, -EINVAL, "--images-list %s line %zu: %s: %s", list, lineno, p, why);
         else if (r < 0 && r != -ENOMEM)
-            rc = lg_err(err, "--images-list %s line %zu: cannot read %s (%s); fix the path (relative "
+            rc = lg_err(err, r, "--images-list %s line %zu: cannot read %s (%s); fix the path (relative "
                         "to the current directory)", list, lineno, p, strerror(-r));
         else if (r == 0)
-            rc = lg_err(err, "--images-list %s line %zu: %s is not a JPEG or PNG file; list only images",
+            rc = lg_err(err, -EINVAL, "--images-list %s line %zu: %s is not a JPEG or PNG file; list only images",
                         list, lineno, p);
         else if (!name || push_item(c, &cap, name, len, kind) != 0) {
             free(name);
-            rc = lg_err(err, "--images-list %s: out of memory after %zu images (%zu MB); list fewer images",
+            rc = lg_err(err, -ENOMEM, "--images-list %s: out of memory after %zu images (%zu MB); list fewer images",
                         list, c->count, c->total_bytes >> 20);
         }
     }
     if (rc == 0 && ferror(f))
-        rc = lg_err(err, "--images-list %s: read error (%s); check the file", list, strerror(errno));
+        rc = lg_err(err, -errno, "--images-list %s: read error (%s); check the file", list, strerror(errno));
     fclose(f);
     if (rc == 0 && c->count == 0)
-        return lg_err(err, "--images-list %s: no image paths (only blank lines and # comments); "
+        return lg_err(err, -EINVAL, "--images-list %s: no image paths (only blank lines and # comments); "
                       "write one path per line", list);
     return rc;
 }
@@ -636,7 +632,7 @@ static int compress_one(struct jpeg_compress_struct *cinfo, struct jpeg_fail *jf
                         const struct canvas *cv, unsigned char **out, unsigned long *size)
 {
     if (setjmp(jf->jump))
-        return -1;
+        return -EIO;
     jpeg_mem_dest(cinfo, out, size);
     jpeg_start_compress(cinfo, TRUE);
     while (cinfo->next_scanline < cinfo->image_height) {
@@ -653,7 +649,7 @@ static int setup_compress(struct jpeg_compress_struct *cinfo, struct jpeg_fail *
     jf->pub.error_exit = jpeg_error_jump;
     jf->pub.output_message = jpeg_message_drop;
     if (setjmp(jf->jump))
-        return -1;
+        return -EIO;
     jpeg_create_compress(cinfo);
     cinfo->image_width = (JDIMENSION)w;
     cinfo->image_height = (JDIMENSION)h;
@@ -673,24 +669,24 @@ static int synthesize(struct corpus *c, struct block *b, const struct corpus_opt
     size_t n = opt->synthetic;
     int w = opt->width, h = opt->height;
     if (n == 0)
-        return lg_err(err, "--synthetic 0: need at least one image; give N >= 1 or --images DIR");
+        return lg_err(err, -EINVAL, "--synthetic 0: need at least one image; give N >= 1 or --images DIR");
     if (w < 1 || h < 1 || w > SYNTH_MAX_SIDE || h > SYNTH_MAX_SIDE)
-        return lg_err(err, "--image-size %dx%d: each side must be 1..%d; e.g. --image-size 224x224",
+        return lg_err(err, -EINVAL, "--image-size %dx%d: each side must be 1..%d; e.g. --image-size 224x224",
                       w, h, SYNTH_MAX_SIDE);
     size_t cap = n;
     if (!(c->items = calloc(n, sizeof *c->items)))
-        return lg_err(err, "--synthetic %zu: out of memory for the image list; use fewer images", n);
+        return lg_err(err, -ENOMEM, "--synthetic %zu: out of memory for the image list; use fewer images", n);
     struct canvas cv = {malloc((size_t)w * (size_t)h * 3), malloc((size_t)w * sizeof(int)),
                         malloc((size_t)h * sizeof(int)), make_grain(w, opt->seed), w, h};
     struct jpeg_compress_struct cinfo = {0}; /* destroyable even if never set up */
     struct jpeg_fail jf;
     int rc = 0;
     if (!cv.rgb || !cv.wave_x || !cv.wave_y || !cv.grain) {
-        rc = lg_err(err, "--image-size %dx%d: out of memory for one image; use a smaller size", w, h);
+        rc = lg_err(err, -ENOMEM, "--image-size %dx%d: out of memory for one image; use a smaller size", w, h);
         goto out;
     }
     if (setup_compress(&cinfo, &jf, w, h) != 0) {
-        rc = lg_err(err, "--image-size %dx%d: libjpeg setup failed; use a smaller size", w, h);
+        rc = lg_err(err, -EINVAL, "--image-size %dx%d: libjpeg setup failed; use a smaller size", w, h);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -700,7 +696,7 @@ static int synthesize(struct corpus *c, struct block *b, const struct corpus_opt
          * and nothing is copied (if it did, its buffer is copied here). */
         size_t room = (size_t)w * (size_t)h * 3 + 1024;
         if (block_reserve(b, room) != 0) {
-            rc = lg_err(err, "--synthetic %zu: out of memory after %zu images (%zu MB); use fewer or "
+            rc = lg_err(err, -ENOMEM, "--synthetic %zu: out of memory after %zu images (%zu MB); use fewer or "
                         "smaller images", n, i, b->len >> 20);
             goto out;
         }
@@ -716,7 +712,7 @@ static int synthesize(struct corpus *c, struct block *b, const struct corpus_opt
         snprintf(name, sizeof name, "synthetic-%04zu.jpg", i + 1);
         if (bad || nomem || !(dup = strdup(name)) || push_item(c, &cap, dup, len, CORPUS_JPEG) != 0) {
             free(dup);
-            rc = lg_err(err, "--synthetic %zu: %s after %zu images; use fewer or smaller images",
+            rc = lg_err(err, -ENOMEM, "--synthetic %zu: %s after %zu images; use fewer or smaller images",
                         n, bad ? "libjpeg failed" : "out of memory", i);
             goto out;
         }
@@ -750,10 +746,10 @@ int corpus_load(struct corpus **out, const struct corpus_options *opt, char *err
 {
     *out = NULL;
     if (opt->dir && opt->list_file)
-        return lg_err(err, "--images %s and --images-list %s: give one of them", opt->dir, opt->list_file);
+        return lg_err(err, -EINVAL, "--images %s and --images-list %s: give one of them", opt->dir, opt->list_file);
     struct corpus *c = calloc(1, sizeof *c);
     if (!c)
-        return lg_err(err, "out of memory loading images");
+        return lg_err(err, -ENOMEM, "out of memory loading images");
     /* Images and the bodies built from them (base64 adds a third) must
      * fit in half the RAM, as cli.c asks of a synthetic corpus. */
     double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
@@ -774,7 +770,7 @@ int corpus_load(struct corpus **out, const struct corpus_options *opt, char *err
     }
     if (rc != 0) {
         corpus_destroy(c);
-        return -1;
+        return rc;
     }
     if (opt->shuffle)
         shuffle(c, opt->seed);
@@ -841,16 +837,16 @@ int corpus_save(const struct corpus *c, const char *dir, char *err)
 {
     char path[PATH_MAX];
     if ((size_t)snprintf(path, sizeof path, "%s", dir) >= sizeof path)
-        return lg_err(err, "--save-synthetic %s: path too long; use a shorter one", dir);
+        return lg_err(err, -EINVAL, "--save-synthetic %s: path too long; use a shorter one", dir);
     int r = make_dirs(path, 0);
     if (r != 0)
-        return lg_err(err, "--save-synthetic %s: cannot create it (%s); give a writable folder", dir, strerror(-r));
+        return lg_err(err, r, "--save-synthetic %s: cannot create it (%s); give a writable folder", dir, strerror(-r));
     for (size_t i = 0; i < c->count; i++) {
         if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, c->items[i].name) >= sizeof path)
-            return lg_err(err, "--save-synthetic %s: path too long for %s; use a shorter folder",
+            return lg_err(err, -EINVAL, "--save-synthetic %s: path too long for %s; use a shorter folder",
                           dir, c->items[i].name);
         if ((r = make_dirs(path, 1)) != 0 || (r = write_file(path, c->items[i].data, c->items[i].len)) != 0)
-            return lg_err(err, "--save-synthetic %s: cannot write %s (%s); give a writable folder with space",
+            return lg_err(err, r, "--save-synthetic %s: cannot write %s (%s); give a writable folder with space",
                           dir, path, strerror(-r));
     }
     return 0;

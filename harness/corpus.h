@@ -49,7 +49,8 @@ struct corpus_options {
 #define CORPUS_MAX_LIST_BYTES (64u << 20)  /* the --images-list file */
 #define CORPUS_MAX_DEPTH 64                /* folders nested under --images */
 
-/* 0, or -1 with a one-line message in err naming the path and the fix. */
+/* 0, or a negative errno with a one-line message in err naming the path
+ * and the fix. */
 int corpus_load(struct corpus **out, const struct corpus_options *opt, char *err);
 void corpus_destroy(struct corpus *c);
 /* --save-synthetic DIR: write every item as DIR/<name>. */

@@ -198,6 +198,8 @@ struct engine {
     _Atomic int ff_watch, gave_up;
     _Atomic unsigned ff_fails;
     _Atomic int no_streams;    /* --streams, but a reply came over HTTP/1.x */
+    _Atomic int pacer_errno;   /* a loop could not arm its open-loop pacer */
+    _Atomic uint64_t unrecorded; /* requests stats_record found no memory for */
     int native;                /* slots use h1.c, not libcurl */
     struct h1_target target;   /* native: where requests go */
 };
@@ -402,14 +404,14 @@ static int timer_set(CURLM *multi, long timeout_ms, void *userp)
 /* ---- requests ----------------------------------------------------------- */
 
 /* Reply body bytes, from either transport: counted, kept when a check
- * needs them. -1 stops the reply: past --max-reply or the loop's reply
- * budget (too_big), or out of memory. */
+ * needs them. A negative errno stops the reply: -EMSGSIZE past --max-reply
+ * or the loop's reply budget (too_big), -ENOMEM out of memory. */
 static int slot_body(struct slot *s, const char *ptr, size_t len)
 {
     s->body_bytes += len;
     if (s->body_bytes > s->loop->e->cfg.checks.max_reply_bytes) {
         s->too_big = 1;
-        return -1;
+        return -EMSGSIZE;
     }
     if (s->reply) {
         if (s->reply_len + len > s->reply_cap) {
@@ -419,11 +421,11 @@ static int slot_body(struct slot *s, const char *ptr, size_t len)
                 cap *= 2;
             if (l->reply_grown + (cap - s->reply_cap) > l->reply_budget) {
                 s->too_big = 1;
-                return -1;
+                return -EMSGSIZE;
             }
             char *p = realloc(s->reply, cap);
             if (!p)
-                return -1; /* counted as reset: out of memory is not the server's fault */
+                return -ENOMEM; /* counted as reset: out of memory is not the server's fault */
             l->reply_grown += cap - s->reply_cap;
             s->reply = p;
             s->reply_cap = cap;
@@ -623,7 +625,7 @@ static void reply_shrink(struct slot *s)
 }
 
 /* The origin (scheme, host, port) of an absolute URL as curl writes it,
- * pointing into the URL; -1 unless the scheme is http or https. */
+ * pointing into the URL; -EINVAL unless the scheme is http or https. */
 static int origin_of(const char *url, struct origin *o)
 {
     const char *p;
@@ -632,7 +634,7 @@ static int origin_of(const char *url, struct origin *o)
     else if (strncasecmp(url, "https://", 8) == 0)
         o->https = 1, p = url + 8;
     else
-        return -1;
+        return -EINVAL;
     const char *end = p + strcspn(p, "/?#"), *port = NULL;
     for (const char *q = p; q < end; q++)
         if (*q == '@')
@@ -640,7 +642,7 @@ static int origin_of(const char *url, struct origin *o)
     if (*p == '[') {
         const char *rb = memchr(p, ']', (size_t)(end - p));
         if (!rb)
-            return -1;
+            return -EINVAL;
         o->hostlen = (size_t)(rb + 1 - p);
         port = rb + 1 < end ? rb + 1 : NULL;
     } else {
@@ -651,14 +653,14 @@ static int origin_of(const char *url, struct origin *o)
     o->port = o->https ? 443 : 80;
     if (port) {
         if (*port++ != ':')
-            return -1;
+            return -EINVAL;
         if (port < end)
             o->port = 0;
         for (; port < end; port++) {
             if (*port < '0' || *port > '9')
-                return -1;
+                return -EINVAL;
             if ((o->port = o->port * 10 + (*port - '0')) > 65535)
-                return -1;
+                return -EINVAL;
         }
     }
     return 0;
@@ -786,7 +788,13 @@ static void request_finish(struct loop *l, struct slot *s, struct stats_request 
     r->image = (uint32_t)s->index;
     r->latency_us = clamp_us(now - s->intended_us);
     uint64_t took_us = (uint64_t)(now - s->start_us), server_us;
-    stats_record(l->stats, r, s->payload->images, took_us, now);
+    if (stats_record(l->stats, r, s->payload->images, took_us, now) < 0) {
+        /* No memory for its second of the timeline or its log entry: the
+         * level's figures would not add up, so the phase stops and
+         * engine_run fails it (the levels before it are kept). */
+        atomic_fetch_add_explicit(&l->e->unrecorded, 1, memory_order_relaxed);
+        loop_stop(l);
+    }
     if (atomic_load_explicit(&l->e->ff_watch, memory_order_relaxed))
         fail_fast_count(l, (enum stats_class)r->class_);
     const struct engine_checks *ck = &l->e->cfg.checks;
@@ -948,6 +956,15 @@ static const struct h1_hooks h1_hooks = {h1_header, h1_body, h1_done};
 
 /* ---- open loop ---------------------------------------------------------- */
 
+/* The pacer cannot fire: no request would be sent on time again, so the
+ * phase stops and engine_run says why. */
+static void pacer_failed(struct loop *l, int code)
+{
+    int none = 0;
+    atomic_compare_exchange_strong(&l->e->pacer_errno, &none, code);
+    loop_stop(l);
+}
+
 static void pacer_arm(struct loop *l)
 {
     struct itimerspec its = {0};
@@ -955,7 +972,8 @@ static void pacer_arm(struct loop *l)
     its.it_value.tv_nsec = (l->next_intended % 1000000) * 1000;
     if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
         its.it_value.tv_nsec = 1; /* 0 would disarm */
-    timerfd_settime(l->pacer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+    if (timerfd_settime(l->pacer_fd, TFD_TIMER_ABSTIME, &its, NULL) != 0)
+        pacer_failed(l, errno);
 }
 
 /* Send every request whose intended time has come, while slots are free.
@@ -1075,7 +1093,9 @@ static void *loop_main(void *arg)
         for (unsigned i = l->concurrency; i-- > 0;)
             l->free_slots[l->nfree++] = i;
         l->next_intended = l->e->origin_us + l->pacer_offset_us + pacer_next(&l->pacer);
-        uv_poll_start(&l->pacer_poll, UV_READABLE, pacer_fired);
+        int rc = uv_poll_start(&l->pacer_poll, UV_READABLE, pacer_fired);
+        if (rc != 0)
+            pacer_failed(l, -rc);
         sends_due(l);
     } else {
         for (unsigned i = 0; i < l->concurrency; i++)
@@ -1108,13 +1128,13 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
     const struct engine_config *c = &e->cfg;
     s->loop = l;
     if (e->keep_reply && !(s->reply = malloc(s->reply_cap = KEEP_REPLY_INITIAL)))
-        return lg_err(err, "out of memory for reply buffers");
+        return lg_err(err, -ENOMEM, "out of memory for reply buffers");
     if (e->native) {
         h1_conn_init(l->h1, &s->h1, s);
         return 0;
     }
     if (!(s->easy = curl_easy_init()) || !(s->errbuf = calloc(1, CURL_ERROR_SIZE)))
-        return lg_err(err, "cannot create a libcurl handle (out of memory?)");
+        return lg_err(err, -ENOMEM, "cannot create a libcurl handle (out of memory?)");
     CURL *h = s->easy;
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
     /* A parsed URL saves curl parsing the string again for every request. */
@@ -1202,34 +1222,41 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
         if (l->reply_budget < KEEP_REPLY_BUDGET / e->nloops)
             l->reply_budget = KEEP_REPLY_BUDGET / e->nloops;
     }
-    if (uv_loop_init(&l->uv) != 0)
-        return lg_err(err, "cannot create an event loop");
+    int rc = uv_loop_init(&l->uv);
+    if (rc != 0)
+        return lg_err(err, rc, "cannot create an event loop");
+    /* The async handle first: should it fail (no eventfd), the loop holds
+     * no handle yet and closes at once. uv_timer_init cannot fail. */
+    if ((rc = uv_async_init(&l->uv, &l->wake, woken)) != 0) {
+        uv_loop_close(&l->uv);
+        return lg_err(err, rc, "cannot create an event loop: %s", uv_strerror(rc));
+    }
     l->uv_ready = 1;
     uv_timer_init(&l->uv, &l->grace_timer);
-    uv_async_init(&l->uv, &l->wake, woken);
     l->grace_timer.data = l->wake.data = l;
     l->pacer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (l->pacer_fd < 0 || uv_poll_init(&l->uv, &l->pacer_poll, l->pacer_fd) != 0)
-        return lg_err(err, "cannot create a timerfd for the pacer: %s", strerror(errno));
+    rc = l->pacer_fd < 0 ? -errno : uv_poll_init(&l->uv, &l->pacer_poll, l->pacer_fd);
+    if (rc != 0)
+        return lg_err(err, rc, "cannot create a timerfd for the pacer: %s", strerror(-rc));
     l->pacer_ready = 1;
     l->pacer_poll.data = l;
     if (e->native) {
         if (!(l->h1 = malloc(sizeof *l->h1)))
-            return lg_err(err, "out of memory for read buffers");
+            return lg_err(err, -ENOMEM, "out of memory for read buffers");
         h1_loop_init(l->h1, &l->uv, &e->target, &h1_hooks, e->cfg.timeout_ms,
                      e->cfg.connect_timeout_ms, e->want_headers);
     }
     /* The native transport needs no multi handles. */
     l->nshards = e->native ? 0 : (nslots + SHARD_SLOTS - 1) / SHARD_SLOTS;
     if (l->nshards && !(l->shards = calloc(l->nshards, sizeof *l->shards)))
-        return lg_err(err, "out of memory for %u multi handles", l->nshards);
+        return lg_err(err, -ENOMEM, "out of memory for %u multi handles", l->nshards);
     for (unsigned k = 0; k < l->nshards; k++) {
         struct shard *sh = &l->shards[k];
         sh->loop = l;
         uv_timer_init(&l->uv, &sh->timer);
         sh->timer.data = sh;
         if (!(sh->multi = curl_multi_init()))
-            return lg_err(err, "cannot create a libcurl multi handle");
+            return lg_err(err, -ENOMEM, "cannot create a libcurl multi handle");
         curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, socket_watch);
         curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh);
         curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, timer_set);
@@ -1254,17 +1281,28 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
     l->free_slots = calloc(nslots, sizeof *l->free_slots);
     l->stats = stats_create(e->cfg.keep_log, e->cfg.expected_requests / e->nloops + 16);
     if (!l->slots || !l->free_slots || !l->stats)
-        return lg_err(err, "out of memory for %u request slots", nslots);
+        return lg_err(err, -ENOMEM, "out of memory for %u request slots", nslots);
     for (unsigned i = 0; i < nslots; i++) {
         l->slots[i].shard = l->shards ? &l->shards[i / SHARD_SLOTS] : NULL;
-        if (slot_init(e, l, &l->slots[i], err) < 0)
-            return -1;
+        if ((rc = slot_init(e, l, &l->slots[i], err)) < 0)
+            return rc;
     }
     return 0;
 }
 
-static void loop_destroy(struct loop *l)
+/* Appends an open handle's type to the list in `arg` (a LG_ERRLEN buffer). */
+static void name_open_handle(uv_handle_t *h, void *arg)
 {
+    char *list = arg;
+    size_t n = strlen(list);
+    if (!uv_is_closing(h))
+        snprintf(list + n, LG_ERRLEN - n, "%s%s", n ? ", " : "", uv_handle_type_name(h->type));
+}
+
+/* 0, or -EBUSY with err naming the handles the loop still held (a bug). */
+static int loop_destroy(struct loop *l, char *err)
+{
+    int rc = 0;
     if (l->slots) {
         for (unsigned i = 0; i < l->nslots; i++)
             if (l->slots[i].busy && l->slots[i].easy)
@@ -1300,8 +1338,13 @@ static void loop_destroy(struct loop *l)
             uv_close((uv_handle_t *)&l->pacer_poll, NULL);
         uv_run(&l->uv, UV_RUN_DEFAULT);
         /* Every handle we made is closed by now; a busy loop here is a bug
-         * that valgrind and the tests would show as a leak. */
-        uv_loop_close(&l->uv);
+         * that the tests check for (engine_destroy's code). */
+        if (uv_loop_close(&l->uv) != 0) {
+            char open[LG_ERRLEN] = "";
+            uv_walk(&l->uv, name_open_handle, open);
+            rc = lg_err(err, -EBUSY, "event loop %u: handles left open at teardown (%s); "
+                        "a bug: please report it", l->id, *open ? open : "closing");
+        }
     }
     if (l->pacer_fd >= 0)
         close(l->pacer_fd);
@@ -1311,6 +1354,7 @@ static void loop_destroy(struct loop *l)
     free(l->slots);
     free(l->free_slots);
     stats_destroy(l->stats);
+    return rc;
 }
 
 /* Build the header list of each payload: the first `nuser` of the user's
@@ -1323,7 +1367,7 @@ static int build_lists(struct engine *e, size_t nuser, struct curl_slist ***out,
     const struct payload_set *ps = e->cfg.payloads;
     struct curl_slist **lists = *out = calloc(ps->count, sizeof *lists);
     if (!lists)
-        return lg_err(err, "out of memory for header lists");
+        return lg_err(err, -ENOMEM, "out of memory for header lists");
     for (size_t i = 0; i < ps->count; i++) {
         const struct payload *p = &ps->items[i];
         if (i > 0) {
@@ -1360,7 +1404,7 @@ static int build_lists(struct engine *e, size_t nuser, struct curl_slist ***out,
         continue;
     oom:
         curl_slist_free_all(l);
-        return lg_err(err, "out of memory for header lists");
+        return lg_err(err, -ENOMEM, "out of memory for header lists");
     }
     return 0;
 }
@@ -1405,7 +1449,7 @@ int engine_fd_budget(unsigned connections, unsigned loops, int native, char *err
     if (rl.rlim_cur >= want)
         return 0;
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
-        return lg_err(err, "%u connections need %llu file descriptors but the hard limit is %llu; "
+        return lg_err(err, -EMFILE, "%u connections need %llu file descriptors but the hard limit is %llu; "
                            "raise it (ulimit -Hn %llu as root, or LimitNOFILE=) or use fewer",
                       connections, (unsigned long long)need, (unsigned long long)rl.rlim_max,
                       (unsigned long long)need);
@@ -1416,7 +1460,7 @@ int engine_fd_budget(unsigned connections, unsigned loops, int native, char *err
     rlim_t had = rl.rlim_cur;
     rl.rlim_cur = want;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && had < need)
-        return lg_err(err, "cannot raise the open-file limit to %llu: %s; run ulimit -n %llu first",
+        return lg_err(err, -errno, "cannot raise the open-file limit to %llu: %s; run ulimit -n %llu first",
                       (unsigned long long)need, strerror(errno), (unsigned long long)need);
     return 0;
 }
@@ -1432,15 +1476,15 @@ static void curl_setup(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-struct engine *engine_create(const struct engine_config *cfg, char *err)
+int engine_create(const struct engine_config *cfg, struct engine **out, char *err)
 {
+    *out = NULL;
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, curl_setup);
     struct engine *e = calloc(1, sizeof *e);
-    if (!e) {
-        lg_err(err, "out of memory");
-        return NULL;
-    }
+    if (!e)
+        return lg_err(err, -ENOMEM, "out of memory");
+    int rc;
     e->cfg = *cfg;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -1457,12 +1501,12 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
     e->nloops = loops;
     e->native = engine_native(cfg);
     if (cfg->engine == ENGINE_NATIVE && !e->native) {
-        lg_err(err, "--engine native: %s; use --engine curl or auto",
-               h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders));
+        rc = lg_err(err, -EINVAL, "--engine native: %s; use --engine curl or auto",
+                    h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders));
         goto fail;
     }
     if (e->native) {
-        if (h1_target_init(&e->target, cfg->url, err) < 0)
+        if ((rc = h1_target_init(&e->target, cfg->url, err)) < 0)
             goto fail;
         e->target.head = cfg->method && strcmp(cfg->method, "HEAD") == 0;
         struct payload_head_spec hs = {
@@ -1473,14 +1517,14 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
             .headers = cfg->headers,
             .nheaders = cfg->nheaders,
         };
-        if (payload_build_heads(cfg->payloads, &hs, err) < 0)
+        if ((rc = payload_build_heads(cfg->payloads, &hs, err)) < 0)
             goto fail;
     } else {
-        if (build_lists(e, cfg->nheaders, &e->lists, err) < 0)
+        if ((rc = build_lists(e, cfg->nheaders, &e->lists, err)) < 0)
             goto fail;
         if (!cfg->follow || !cfg->nheaders)
             e->bare = e->lists;
-        else if (build_lists(e, 0, &e->bare, err) < 0)
+        else if ((rc = build_lists(e, 0, &e->bare, err)) < 0)
             goto fail;
     }
     /* Left NULL when curl cannot parse it: CURLOPT_URL then reports why. */
@@ -1493,27 +1537,32 @@ struct engine *engine_create(const struct engine_config *cfg, char *err)
     if (e->url && curl_url_get(e->url, CURLUPART_URL, &e->origin_url, 0) == CURLUE_OK)
         e->origin_ok = origin_of(e->origin_url, &e->origin) == 0;
     if (!(e->loops = calloc(loops, sizeof *e->loops))) {
-        lg_err(err, "out of memory");
+        rc = lg_err(err, -ENOMEM, "out of memory");
         goto fail;
     }
     for (unsigned i = 0; i < loops; i++) {
         e->loops[i].id = i;
         unsigned share = cfg->max_slots / loops + (i < cfg->max_slots % loops);
-        if (loop_init(e, &e->loops[i], share ? share : 1, err) < 0)
+        if ((rc = loop_init(e, &e->loops[i], share ? share : 1, err)) < 0)
             goto fail;
     }
-    return e;
+    *out = e;
+    return 0;
 fail:
-    engine_destroy(e);
-    return NULL;
+    engine_destroy(e, NULL); /* err keeps the first failure */
+    return rc;
 }
 
-void engine_destroy(struct engine *e)
+int engine_destroy(struct engine *e, char *err)
 {
+    int rc = 0;
     if (!e)
-        return;
-    for (unsigned i = 0; e->loops && i < e->nloops; i++)
-        loop_destroy(&e->loops[i]);
+        return 0;
+    for (unsigned i = 0; e->loops && i < e->nloops; i++) {
+        int lrc = loop_destroy(&e->loops[i], err);
+        if (rc == 0)
+            rc = lrc;
+    }
     free(e->loops);
     curl_url_cleanup(e->url); /* after the easy handles that point at it */
     h1_target_free(&e->target);
@@ -1524,6 +1573,7 @@ void engine_destroy(struct engine *e)
     free_lists(e->lists, e->cfg.payloads->count);
     curl_free(e->origin_url);
     free(e);
+    return rc;
 }
 
 int engine_streams_refused(const struct engine *e)
@@ -1545,7 +1595,7 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
                engine_tick_fn *tick, void *tick_arg, char *err)
 {
     if (ph->concurrency > e->cfg.max_slots)
-        return lg_err(err, "%u requests in flight asked of an engine made for %u", ph->concurrency,
+        return lg_err(err, -EINVAL, "%u requests in flight asked of an engine made for %u", ph->concurrency,
                       e->cfg.max_slots);
     unsigned active = e->nloops;
     if (ph->concurrency < active)
@@ -1556,6 +1606,8 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
     atomic_store(&e->ff_fails, 0);
     atomic_store(&e->gave_up, 0);
     e->active = active;
+    atomic_store(&e->pacer_errno, 0);
+    atomic_store(&e->unrecorded, 0);
     e->origin_us = lg_now_us();
     e->running = active; /* no loop runs yet: no lock needed */
     for (unsigned i = 0; i < active; i++) {
@@ -1584,8 +1636,10 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
         stats_reset(l->stats, e->origin_us);
     }
     unsigned started = 0;
+    int terr = 0; /* pthread functions return the error; errno is not set */
     for (; started < active; started++)
-        if (pthread_create(&e->loops[started].thread, NULL, loop_main, &e->loops[started]) != 0)
+        if ((terr = pthread_create(&e->loops[started].thread, NULL, loop_main,
+                                   &e->loops[started])) != 0)
             break;
     if (started < active) {
         /* Stop what did start, then report. */
@@ -1611,7 +1665,8 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
             continue;
         pthread_mutex_unlock(&e->lock);
         if (!stop_sent && ((e->cfg.stop && *e->cfg.stop) || atomic_load(&e->fd_errno) ||
-                           atomic_load(&e->gave_up))) {
+                           atomic_load(&e->gave_up) || atomic_load(&e->pacer_errno) ||
+                           atomic_load(&e->unrecorded))) {
             for (unsigned i = 0; i < started; i++)
                 uv_async_send(&e->loops[i].wake);
             stop_sent = 1;
@@ -1630,12 +1685,19 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
         pthread_mutex_lock(&e->lock);
     }
     pthread_mutex_unlock(&e->lock);
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(e->loops[i].thread, NULL);
+    int jerr = 0;
+    for (unsigned i = 0; i < started; i++) {
+        int r = pthread_join(e->loops[i].thread, NULL);
+        if (r != 0 && jerr == 0)
+            jerr = r;
+    }
+    /* A loop not joined may still write its stats: do not merge them. */
+    if (jerr)
+        return lg_err(err, -jerr, "cannot join an event-loop thread: %s", strerror(jerr));
     stats_reset(out, e->origin_us);
     for (unsigned i = 0; i < started; i++)
         if (stats_merge(out, e->loops[i].stats) < 0)
-            return lg_err(err, "out of memory merging results");
+            return lg_err(err, -ENOMEM, "out of memory merging results");
     out->slot_min = UINT64_MAX;
     out->slot_max = 0;
     for (unsigned i = 0; i < started; i++)
@@ -1647,15 +1709,25 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
     if (out->slot_min == UINT64_MAX)
         out->slot_min = 0;
     if (started < active)
-        return lg_err(err, "cannot start event-loop thread %u: %s", started, strerror(errno));
+        return lg_err(err, -terr, "cannot start event-loop thread %u: %s", started, strerror(terr));
     int fd_errno = atomic_load(&e->fd_errno);
     if (fd_errno) {
         struct rlimit rl = {0};
         getrlimit(RLIMIT_NOFILE, &rl);
-        return lg_err(err, "%u in flight: cannot open a connection: %s (the open-file limit is %llu); "
+        return lg_err(err, -fd_errno, "%u in flight: cannot open a connection: %s (the open-file limit is %llu); "
                            "this is loadgen's limit, not the server's: raise it with ulimit -n, "
                            "or run fewer requests in flight",
                       ph->concurrency, strerror(fd_errno), (unsigned long long)rl.rlim_cur);
     }
+    int pacer_errno = atomic_load(&e->pacer_errno);
+    if (pacer_errno)
+        return lg_err(err, -pacer_errno, "--rate %g: cannot arm the open-loop pacer: %s", ph->rate,
+                      strerror(pacer_errno));
+    uint64_t unrecorded = atomic_load(&e->unrecorded);
+    if (unrecorded)
+        return lg_err(err, -ENOMEM, "out of memory recording results: %llu requests are missing "
+                      "from the timeline%s; run a shorter level%s", (unsigned long long)unrecorded,
+                      e->cfg.keep_log ? " or the request log" : "",
+                      e->cfg.keep_log ? " or without --requests-log" : "");
     return 0;
 }

@@ -100,9 +100,11 @@ typedef void engine_tick_fn(void *arg, const struct engine_progress *pr);
 
 struct engine;
 
-struct engine *engine_create(const struct engine_config *cfg, char *err);
+/* Builds the loops, slots and handles into *out. Returns 0, or a negative
+ * errno with err set. */
+int engine_create(const struct engine_config *cfg, struct engine **out, char *err);
 /* Runs one phase to completion (or until *stop) and leaves its merged result
- * in `out` (reset first). Returns 0, or -1 with err set. */
+ * in `out` (reset first). Returns 0, or a negative errno with err set. */
 int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *out,
                engine_tick_fn *tick, void *tick_arg, char *err);
 /* 1 when the last engine_run stopped early because its first --fail-fast
@@ -116,8 +118,10 @@ int engine_gave_up(const struct engine *e);
 int engine_streams_refused(const struct engine *e);
 /* "native" or "curl": the transport engine_create chose. */
 const char *engine_name(const struct engine *e);
-/* Closes every connection and handle; uv_loop_close must succeed. */
-void engine_destroy(struct engine *e);
+/* Closes every connection and handle (accepts NULL). Returns 0, or -EBUSY
+ * with err naming the handles a loop still held (uv_loop_close failed: a
+ * bug). */
+int engine_destroy(struct engine *e, char *err);
 
 /* 1 when engine_create would pick the native transport for `cfg` (its
  * engine, url, http2, follow and headers are read). */
@@ -125,8 +129,8 @@ int engine_native(const struct engine_config *cfg);
 
 /* Raise RLIMIT_NOFILE to what `connections` over `loops` event loops need
  * (their sockets, each loop's own descriptors, and with libcurl (`native`
- * 0) each multi handle's); -1 with err naming the limit and how to raise it
- * when the hard limit is too low. Nothing is sent before. Should the limit
+ * 0) each multi handle's); -EMFILE with err naming the limit and how to
+ * raise it when the hard limit is too low (or the error of setrlimit). Nothing is sent before. Should the limit
  * still run out mid-run, on either transport, engine_run stops and says so
  * rather than count `connect` errors. */
 int engine_fd_budget(unsigned connections, unsigned loops, int native, char *err);

@@ -25,46 +25,43 @@ const char *fileio_type_name(mode_t m)
          : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a file";
 }
 
-char *fileio_read(const char *what, const char *path, size_t max_bytes, size_t *len, char *err)
+int fileio_read(const char *what, const char *path, size_t max_bytes, char **text, size_t *len,
+                char *err)
 {
+    *text = NULL;
     /* O_NONBLOCK: opening a FIFO with no writer would wait forever, and
      * the fstat below refuses it anyway; a regular file ignores the flag. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        lg_err(err, "%s%s%s: cannot open: %s", NAME(what, path), strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        lg_err(err, "%s%s%s: cannot stat: %s", NAME(what, path), strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        lg_err(err, "%s%s%s: is a folder; give a file", NAME(what, path));
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        lg_err(err, "%s%s%s: not a regular file (%s); give a file", NAME(what, path),
-               fileio_type_name(st.st_mode));
-        return NULL;
-    }
-    if (max_bytes && (size_t)st.st_size > max_bytes) {
-        close(fd);
-        lg_err(err, "%s%s%s: %lld bytes; at most %zu are read", NAME(what, path),
-               (long long)st.st_size, max_bytes);
-        return NULL;
-    }
+    if (fd < 0)
+        return lg_err(err, -errno, "%s%s%s: cannot open: %s", NAME(what, path), strerror(errno));
     char *buf = NULL;
     size_t cap = 0, n = 0;
+    int rc;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        rc = lg_err(err, -errno, "%s%s%s: cannot stat: %s", NAME(what, path), strerror(errno));
+        goto fail;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rc = lg_err(err, -EINVAL, "%s%s%s: is a folder; give a file", NAME(what, path));
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = lg_err(err, -EINVAL, "%s%s%s: not a regular file (%s); give a file", NAME(what, path),
+                    fileio_type_name(st.st_mode));
+        goto fail;
+    }
+    if (max_bytes && (size_t)st.st_size > max_bytes) {
+        rc = lg_err(err, -EFBIG, "%s%s%s: %lld bytes; at most %zu are read", NAME(what, path),
+                    (long long)st.st_size, max_bytes);
+        goto fail;
+    }
     for (;;) {
         if (cap - n < 65536 + 1) {
             cap = cap ? cap * 2 : 131072;
             char *p = realloc(buf, cap);
             if (!p) {
-                lg_err(err, "%s%s%s: out of memory", NAME(what, path));
+                rc = lg_err(err, -ENOMEM, "%s%s%s: out of memory", NAME(what, path));
                 goto fail;
             }
             buf = p;
@@ -73,25 +70,26 @@ char *fileio_read(const char *what, const char *path, size_t max_bytes, size_t *
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            lg_err(err, "%s%s%s: read error: %s", NAME(what, path), strerror(errno));
+            rc = lg_err(err, -errno, "%s%s%s: read error: %s", NAME(what, path), strerror(errno));
             goto fail;
         }
         if (got == 0)
             break;
         n += (size_t)got;
         if (max_bytes && n > max_bytes) { /* a file that grew while read */
-            lg_err(err, "%s%s%s: more than %zu bytes", NAME(what, path), max_bytes);
+            rc = lg_err(err, -EFBIG, "%s%s%s: more than %zu bytes", NAME(what, path), max_bytes);
             goto fail;
         }
     }
     close(fd);
     buf[n] = '\0';
+    *text = buf;
     *len = n;
-    return buf;
+    return 0;
 fail:
     free(buf);
     close(fd);
-    return NULL;
+    return rc;
 }
 
 static int write_all(int fd, const char *what, const char *path, const char *text, size_t len,
@@ -103,7 +101,7 @@ static int write_all(int fd, const char *what, const char *path, const char *tex
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return lg_err(err, "%s%s%s: write failed: %s", NAME(what, path),
+            return lg_err(err, n < 0 ? -errno : -ENOSPC, "%s%s%s: write failed: %s", NAME(what, path),
                           n < 0 ? strerror(errno) : "no space written");
         off += (size_t)n;
     }
@@ -141,7 +139,7 @@ static int replace_file(const char *what, const char *path, const char *real,
     size_t plen = strlen(real) + 32;
     char *tmp = malloc(plen);
     if (!tmp)
-        return lg_err(err, "%s%s%s: out of memory", NAME(what, path));
+        return lg_err(err, -ENOMEM, "%s%s%s: out of memory", NAME(what, path));
     snprintf(tmp, plen, "%s.tmp.%ld", real, (long)getpid());
     /* O_EXCL|O_NOFOLLOW: never write through a link planted at the
      * temporary name. One left by an earlier run with the same pid (pid 1
@@ -152,7 +150,7 @@ static int replace_file(const char *what, const char *path, const char *real,
         fd = open(tmp, flags, 0666);
     int rc = 0;
     if (fd < 0) {
-        rc = lg_err(err, "%s%s%s: cannot create %s: %s", NAME(what, path), tmp, strerror(errno));
+        rc = lg_err(err, -errno, "%s%s%s: cannot create %s: %s", NAME(what, path), tmp, strerror(errno));
         free(tmp);
         return rc;
     }
@@ -162,11 +160,11 @@ static int replace_file(const char *what, const char *path, const char *real,
         (void)fchmod(fd, old->st_mode & 07777);
     rc = write_all(fd, what, path, text, len, err);
     if (rc == 0 && fsync(fd) != 0 && errno != EINVAL)
-        rc = lg_err(err, "%s%s%s: cannot flush to disk: %s", NAME(what, path), strerror(errno));
+        rc = lg_err(err, -errno, "%s%s%s: cannot flush to disk: %s", NAME(what, path), strerror(errno));
     if (close(fd) != 0 && rc == 0)
-        rc = lg_err(err, "%s%s%s: close failed: %s", NAME(what, path), strerror(errno));
+        rc = lg_err(err, -errno, "%s%s%s: close failed: %s", NAME(what, path), strerror(errno));
     if (rc == 0 && rename(tmp, real) != 0)
-        rc = lg_err(err, "%s%s%s: cannot rename into place: %s", NAME(what, path), strerror(errno));
+        rc = lg_err(err, -errno, "%s%s%s: cannot rename into place: %s", NAME(what, path), strerror(errno));
     if (rc != 0)
         unlink(tmp);
     free(tmp);
@@ -181,25 +179,25 @@ static int write_in_place(const char *what, const char *path, const struct stat 
 {
     int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0 && errno == ENXIO)
-        return lg_err(err, "%s%s%s: a FIFO with no reader; start the reader first or give a file",
+        return lg_err(err, -EINVAL, "%s%s%s: a FIFO with no reader; start the reader first or give a file",
                       NAME(what, path));
     if (fd < 0)
-        return lg_err(err, "%s%s%s: cannot open: %s", NAME(what, path), strerror(errno));
+        return lg_err(err, -errno, "%s%s%s: cannot open: %s", NAME(what, path), strerror(errno));
     struct stat now;
     int rc = 0;
     if (fstat(fd, &now) != 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
-        rc = lg_err(err, "%s%s%s: replaced while being opened; try again", NAME(what, path));
+        rc = lg_err(err, -EAGAIN, "%s%s%s: replaced while being opened; try again", NAME(what, path));
         goto out;
     }
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
-        rc = lg_err(err, "%s%s%s: cannot set blocking writes: %s", NAME(what, path), strerror(errno));
+        rc = lg_err(err, -errno, "%s%s%s: cannot set blocking writes: %s", NAME(what, path), strerror(errno));
         goto out;
     }
     rc = write_all(fd, what, path, text, len, err);
 out:
     if (close(fd) != 0 && rc == 0)
-        rc = lg_err(err, "%s%s%s: close failed: %s", NAME(what, path), strerror(errno));
+        rc = lg_err(err, -errno, "%s%s%s: close failed: %s", NAME(what, path), strerror(errno));
     return rc;
 }
 
@@ -211,14 +209,14 @@ int fileio_write_atomic(const char *what, const char *path, const char *text, si
     struct stat lst, st;
     if (lstat(path, &lst) != 0) {
         if (errno != ENOENT)
-            return lg_err(err, "%s%s%s: cannot stat: %s", NAME(what, path), strerror(errno));
+            return lg_err(err, -errno, "%s%s%s: cannot stat: %s", NAME(what, path), strerror(errno));
         return replace_file(what, path, path, NULL, text, len, err);
     }
     if (stat(path, &st) != 0) {
         if (S_ISLNK(lst.st_mode) && errno == ENOENT)
-            return lg_err(err, "%s%s%s: a symlink to a file that does not exist; create the "
+            return lg_err(err, -EINVAL, "%s%s%s: a symlink to a file that does not exist; create the "
                                "target first or give another path", NAME(what, path));
-        return lg_err(err, "%s%s%s: cannot stat: %s", NAME(what, path), strerror(errno));
+        return lg_err(err, -errno, "%s%s%s: cannot stat: %s", NAME(what, path), strerror(errno));
     }
     if (is_stdout(&st))
         return write_stdout(what, path, text, len, err);
@@ -228,7 +226,7 @@ int fileio_write_atomic(const char *what, const char *path, const char *text, si
         /* Replace the link's target, beside it; the link stays. */
         char *real = realpath(path, NULL);
         if (!real)
-            return lg_err(err, "%s%s%s: cannot resolve the symlink: %s", NAME(what, path),
+            return lg_err(err, -errno, "%s%s%s: cannot resolve the symlink: %s", NAME(what, path),
                           strerror(errno));
         int rc = replace_file(what, path, real, &st, text, len, err);
         free(real);
@@ -236,7 +234,7 @@ int fileio_write_atomic(const char *what, const char *path, const char *text, si
     }
     if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
         return write_in_place(what, path, &st, text, len, err);
-    return lg_err(err, "%s%s%s: is %s; give a file", NAME(what, path), fileio_type_name(st.st_mode));
+    return lg_err(err, -EINVAL, "%s%s%s: is %s; give a file", NAME(what, path), fileio_type_name(st.st_mode));
 }
 
 /* ---- outputs that spoil each other ----------------------------------------- */
@@ -319,22 +317,22 @@ static int identify(const char *flag, const char *path, enum fileio_kind kind,
         id->ino = st.st_ino;
         id->shareable = S_ISCHR(st.st_mode);
         if (S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode))
-            return lg_err(err, "%s %s: is %s; give a file", flag, path, fileio_type_name(st.st_mode));
+            return lg_err(err, -EINVAL, "%s %s: is %s; give a file", flag, path, fileio_type_name(st.st_mode));
         if (S_ISREG(st.st_mode) && st.st_size > 0) {
             int has = sniff(path);
             if (has != (int)kind && has >= 0)
-                return lg_err(err, "%s %s: holds %s, which %s would %s; give %s its own file",
+                return lg_err(err, -EINVAL, "%s %s: holds %s, which %s would %s; give %s its own file",
                               flag, path, kind_desc[has], flag,
                               whole_file(kind) ? "replace" : "append rows of another format to",
                               flag);
             if (has < 0)
-                return lg_err(err, "%s %s: the file exists and does not hold %s; give a new file "
+                return lg_err(err, -EINVAL, "%s %s: the file exists and does not hold %s; give a new file "
                                    "or one that %s wrote", flag, path, kind_desc[kind], flag);
         }
         return 0;
     }
     if (whole_file(kind) && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
-        return lg_err(err, "%s %s: a symlink to a file that does not exist; create the target "
+        return lg_err(err, -EINVAL, "%s %s: a symlink to a file that does not exist; create the target "
                            "first or give another path", flag, path);
     /* A new file: the same folder reached two ways is one folder. A
      * folder that cannot be resolved is left to the folder check. */
@@ -363,7 +361,7 @@ int fileio_check_outputs(const char *const flags[], const char *const paths[],
 {
     struct out_id *ids = calloc(n ? n : 1, sizeof *ids);
     if (!ids)
-        return lg_err(err, "out of memory checking the output files");
+        return lg_err(err, -ENOMEM, "out of memory checking the output files");
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (!paths[i])
@@ -372,7 +370,7 @@ int fileio_check_outputs(const char *const flags[], const char *const paths[],
             break;
         for (size_t j = 0; j < i; j++)
             if (paths[j] && same_output(&ids[j], &ids[i])) {
-                rc = lg_err(err, "%s %s and %s %s name the same file; give each output its own file",
+                rc = lg_err(err, -EINVAL, "%s %s and %s %s name the same file; give each output its own file",
                             flags[j], paths[j], flags[i], paths[i]);
                 break;
             }

@@ -12,10 +12,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* The whole file, NUL-terminated, malloc'ed; *len excludes the NUL. Only a
- * regular file is read (a FIFO, device or socket is refused without
- * blocking), and one of more than max_bytes (0: no limit) is refused. */
-char *fileio_read(const char *what, const char *path, size_t max_bytes, size_t *len, char *err);
+/* The whole file into *text, NUL-terminated, malloc'ed; *len excludes the
+ * NUL. Only a regular file is read (a FIFO, device or socket is refused
+ * without blocking: -EINVAL), and one of more than max_bytes (0: no limit)
+ * is refused (-EFBIG). Returns 0, or a negative errno with err set and
+ * *text NULL. */
+int fileio_read(const char *what, const char *path, size_t max_bytes, char **text, size_t *len,
+                char *err);
 
 /* Put text at path, by what path names:
  *  - "-": written to standard output (fd 1), after stdout's buffer;

@@ -52,13 +52,13 @@ int h1_target_init(struct h1_target *t, const char *url, char *err)
 {
     memset(t, 0, sizeof *t);
     char *host = NULL, *port = NULL, *path = NULL, *query = NULL;
-    int rc = -1;
+    int rc = 0;
     CURLU *u = curl_url();
     if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-        lg_err(err, "--url: cannot take it apart for the native engine; use --engine curl");
+        rc = lg_err(err, -EINVAL, "--url: cannot take it apart for the native engine; use --engine curl");
         goto fail;
     }
     if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_OK)
@@ -70,7 +70,7 @@ int h1_target_init(struct h1_target *t, const char *url, char *err)
         snprintf(t->host, sizeof t->host, "%s:%s", host, port);
     size_t tlen = strlen(path) + (query ? strlen(query) + 1 : 0) + 1;
     if (!(t->request_target = malloc(tlen))) {
-        lg_err(err, "out of memory");
+        rc = lg_err(err, -ENOMEM, "out of memory");
         goto fail;
     }
     snprintf(t->request_target, tlen, "%s%s%s", path, query ? "?" : "", query ? query : "");
@@ -86,10 +86,9 @@ int h1_target_init(struct h1_target *t, const char *url, char *err)
     int gai = getaddrinfo(name, port, &hints, &t->addrs);
     if (gai != 0) {
         t->addrs = NULL;
-        lg_err(err, "--url: cannot resolve the host (%s); check the name", gai_strerror(gai));
+        rc = lg_err(err, -EINVAL, "--url: cannot resolve the host (%s); check the name", gai_strerror(gai));
         goto fail;
     }
-    rc = 0;
 fail:
     curl_free(host);
     curl_free(port);

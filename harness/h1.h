@@ -46,7 +46,8 @@ struct h1_target {
  * or what it cannot do, for an error message ("https://", "--http2"...). */
 const char *h1_unsupported(const char *url, int http2, int follow, const char *const *headers,
                            size_t nheaders);
-/* Parse and resolve `url` (blocking DNS, once). 0, or -1 with err set. */
+/* Parse and resolve `url` (blocking DNS, once). 0, or a negative errno
+ * with err set. */
 int h1_target_init(struct h1_target *t, const char *url, char *err);
 void h1_target_free(struct h1_target *t);
 

@@ -287,7 +287,7 @@ int hist_encode(const struct hist *h, char **out)
     return 0;
 }
 
-/* Reads a minimal varint from [*p, end); -1 when truncated, too long or
+/* Reads a minimal varint from [*p, end); -EINVAL when truncated, too long or
  * padded with a zero high byte. */
 static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
 {
@@ -295,16 +295,16 @@ static int get_varint(const unsigned char **p, const unsigned char *end, uint64_
     for (unsigned i = 0; i < 10 && *p < end; i++) {
         unsigned char b = *(*p)++;
         if (i == 9 && b > 1) /* beyond 64 bits */
-            return -1;
+            return -EINVAL;
         x |= (uint64_t)(b & 0x7f) << (7 * i);
         if (!(b & 0x80)) {
             if (i > 0 && b == 0)
-                return -1;
+                return -EINVAL;
             *v = x;
             return 0;
         }
     }
-    return -1;
+    return -EINVAL;
 }
 
 /* Reads a payload into h's totals and, when `fill`, its counts (h fresh

@@ -58,7 +58,7 @@ static int fail(const struct ctx *x, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    lg_err(x->err, "%s: entry %zu, input %s: %s", x->what, x->entry, x->input, msg);
+    lg_err(x->err, -EINVAL, "%s: entry %zu, input %s: %s", x->what, x->entry, x->input, msg);
     return -EINVAL;
 }
 
@@ -70,7 +70,7 @@ static int put_value(const struct ctx *x, enum tensor_dtype d, const cJSON *v, s
             return fail(x, "a BYTES value must be a string");
         size_t n = strlen(v->valuestring);
         if (n > UINT32_MAX || buf_reserve(b, 4 + n) < 0)
-            return lg_err(x->err, "out of memory reading %s", x->what), -ENOMEM;
+            return lg_err(x->err, -ENOMEM, "out of memory reading %s", x->what), -ENOMEM;
         for (int i = 0; i < 4; i++)
             b->p[b->len++] = (unsigned char)(n >> (8 * i));
         memcpy(b->p + b->len, v->valuestring, n);
@@ -125,7 +125,7 @@ static int put_value(const struct ctx *x, enum tensor_dtype d, const cJSON *v, s
     }
     size_t sz = tensor_dtype_size(d);
     if (buf_reserve(b, sz) < 0)
-        return lg_err(x->err, "out of memory reading %s", x->what), -ENOMEM;
+        return lg_err(x->err, -ENOMEM, "out of memory reading %s", x->what), -ENOMEM;
     for (size_t i = 0; i < sz; i++)
         b->p[b->len++] = (unsigned char)(u >> (8 * i));
     return 0;
@@ -250,7 +250,7 @@ static int read_value(const struct ctx *x, const struct tensor_spec *spec, int b
     if (b64) {
         size_t n = strlen(b64->valuestring);
         if (buf_reserve(b, 4 + n / 4 * 3 + 3) < 0)
-            return lg_err(x->err, "out of memory reading %s", x->what), -ENOMEM;
+            return lg_err(x->err, -ENOMEM, "out of memory reading %s", x->what), -ENOMEM;
         /* A BYTES value in b64 is one element: its length goes first. */
         size_t at = b->len + (spec->dtype == TENSOR_BYTES ? 4 : 0);
         long got = base64_decode(b64->valuestring, n, b->p + at);
@@ -333,28 +333,28 @@ int inputdata_parse(struct tensor_set **out, const char *what, const char *text,
         /* cJSON's error pointer says where the parse stopped. */
         const char *at = cJSON_GetErrorPtr();
         size_t off = at && at >= text && at <= text + len ? (size_t)(at - text) : 0;
-        rc = (lg_err(err, "%s: not valid JSON (near byte %zu); perf_analyzer's format is "
+        rc = (lg_err(err, -EINVAL, "%s: not valid JSON (near byte %zu); perf_analyzer's format is "
                     "{\"data\": [{\"INPUT0\": [values]}, ...]}", what, off), -EINVAL);
         goto fail;
     }
     if (!cJSON_IsArray(data) || !data->child) {
-        rc = (lg_err(err, "%s: no \"data\" list of entries; write {\"data\": [{\"INPUT0\": "
+        rc = (lg_err(err, -EINVAL, "%s: no \"data\" list of entries; write {\"data\": [{\"INPUT0\": "
                     "[values]}, ...]}", what), -EINVAL);
         goto fail;
     }
     for (const cJSON *e = data->child; e; e = e->next, x.entry++) {
         if (cJSON_IsArray(e)) {
-            rc = (lg_err(err, "%s: entry %zu: a list of steps (a sequence model's stream) is not "
+            rc = (lg_err(err, -EINVAL, "%s: entry %zu: a list of steps (a sequence model's stream) is not "
                         "supported; give one object per entry", what, x.entry), -EINVAL);
             goto fail;
         }
         if (!cJSON_IsObject(e) || !e->child) {
-            rc = (lg_err(err, "%s: entry %zu: not an object of inputs, e.g. {\"INPUT0\": [1, 2]}",
+            rc = (lg_err(err, -EINVAL, "%s: entry %zu: not an object of inputs, e.g. {\"INPUT0\": [1, 2]}",
                         what, x.entry), -EINVAL);
             goto fail;
         }
         if (++count > INPUTDATA_MAX_ENTRIES) {
-            rc = (lg_err(err, "%s: more than %d entries", what, INPUTDATA_MAX_ENTRIES), -EINVAL);
+            rc = (lg_err(err, -EINVAL, "%s: more than %d entries", what, INPUTDATA_MAX_ENTRIES), -EINVAL);
             goto fail;
         }
     }
@@ -375,7 +375,7 @@ int inputdata_parse(struct tensor_set **out, const char *what, const char *text,
     }
     s = calloc(1, sizeof *s);
     if (!s || !(s->t = calloc(count * ninputs, sizeof *s->t))) {
-        rc = (lg_err(err, "%s: out of memory for %zu entries", what, count), -ENOMEM);
+        rc = (lg_err(err, -EINVAL, "%s: out of memory for %zu entries", what, count), -ENOMEM);
         goto fail;
     }
     s->count = count;
@@ -410,7 +410,7 @@ int inputdata_parse(struct tensor_set **out, const char *what, const char *text,
     }
     /* The names after the values; then every offset becomes a pointer. */
     if (buf_reserve(&b, names_len) < 0) {
-        rc = (lg_err(err, "%s: out of memory", what), -ENOMEM);
+        rc = (lg_err(err, -EINVAL, "%s: out of memory", what), -ENOMEM);
         goto fail;
     }
     size_t name_at[TENSOR_MAX_INPUTS];
@@ -442,11 +442,12 @@ int inputdata_load(struct tensor_set **out, const char *path, const struct input
                    char *err)
 {
     size_t len;
+    char *text;
     *out = NULL;
-    char *text = fileio_read("--input-data", path, INPUTDATA_MAX_FILE_BYTES, &len, err);
-    if (!text)
-        return -EINVAL;
-    int rc = inputdata_parse(out, path, text, len, want, err);
+    int rc = fileio_read("--input-data", path, INPUTDATA_MAX_FILE_BYTES, &text, &len, err);
+    if (rc < 0)
+        return rc;
+    rc = inputdata_parse(out, path, text, len, want, err);
     free(text);
     return rc;
 }

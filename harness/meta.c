@@ -47,24 +47,23 @@ static int parse_input(const char *what, const cJSON *in, size_t i, struct tenso
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(in, "datatype");
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(in, "shape");
     if (!cJSON_IsString(name) || !*name->valuestring || strlen(name->valuestring) >= TENSOR_NAME_MAX)
-        return lg_err(err, "%s: inputs[%zu] has no \"name\" (or one over %d bytes)", what, i,
-                      TENSOR_NAME_MAX - 1), -EINVAL;
+        return lg_err(err, -EINVAL, "%s: inputs[%zu] has no \"name\" (or one over %d bytes)", what, i,
+                      TENSOR_NAME_MAX - 1);
     snprintf(s->name, sizeof s->name, "%s", name->valuestring);
     if (!cJSON_IsString(dt) || tensor_parse_dtype(dt->valuestring, &s->dtype) < 0)
-        return lg_err(err, "%s: input %s: datatype %s is not one loadgen knows (FP32, FP16, "
+        return lg_err(err, -EINVAL, "%s: input %s: datatype %s is not one loadgen knows (FP32, FP16, "
                       "UINT8, INT64, BYTES, ...); give --datatype", what, s->name,
-                      cJSON_IsString(dt) ? dt->valuestring : "(missing)"), -EINVAL;
+                      cJSON_IsString(dt) ? dt->valuestring : "(missing)");
     if (!cJSON_IsArray(shape))
-        return lg_err(err, "%s: input %s has no \"shape\" list; give --shape", what, s->name),
-               -EINVAL;
+        return lg_err(err, -EINVAL, "%s: input %s has no \"shape\" list; give --shape", what, s->name);
     s->ndims = 0;
     for (const cJSON *d = shape->child; d; d = d->next) {
         if (s->ndims == TENSOR_MAX_DIMS || !cJSON_IsNumber(d) || d->valuedouble < -1 ||
             d->valuedouble == 0 || d->valuedouble > (double)TENSOR_MAX_ELEMENTS ||
             d->valuedouble != floor(d->valuedouble))
-            return lg_err(err, "%s: input %s: the shape is not up to %d dimensions of -1 or "
+            return lg_err(err, -EINVAL, "%s: input %s: the shape is not up to %d dimensions of -1 or "
                           "1..%lld; give --shape", what, s->name, TENSOR_MAX_DIMS,
-                          TENSOR_MAX_ELEMENTS), -EINVAL;
+                          TENSOR_MAX_ELEMENTS);
         s->shape[s->ndims++] = (int64_t)d->valuedouble;
     }
     return 0;
@@ -77,14 +76,14 @@ int meta_parse(const char *what, const char *json, size_t len, struct tensor_mod
     const cJSON *inputs = doc ? cJSON_GetObjectItemCaseSensitive(doc, "inputs") : NULL;
     int rc = 0;
     if (!doc)
-        rc = (lg_err(err, "%s: not JSON; is this a KServe v2 / Triton server? Give --datatype "
+        rc = (lg_err(err, -EINVAL, "%s: not JSON; is this a KServe v2 / Triton server? Give --datatype "
                     "and --shape", what), -EINVAL);
     else if (!cJSON_IsArray(inputs) || !inputs->child)
-        rc = (lg_err(err, "%s: no \"inputs\" list (KServe v2 model metadata has one); give "
+        rc = (lg_err(err, -EINVAL, "%s: no \"inputs\" list (KServe v2 model metadata has one); give "
                     "--datatype and --shape", what), -EINVAL);
     for (const cJSON *in = inputs ? inputs->child : NULL; in && rc == 0; in = in->next) {
         if (out->ninputs == TENSOR_MAX_INPUTS)
-            rc = (lg_err(err, "%s: more than %d inputs", what, TENSOR_MAX_INPUTS), -EINVAL);
+            rc = (lg_err(err, -EINVAL, "%s: more than %d inputs", what, TENSOR_MAX_INPUTS), -EINVAL);
         else
             rc = parse_input(what, in, out->ninputs, &out->inputs[out->ninputs], err);
         out->ninputs += rc == 0;
@@ -121,8 +120,8 @@ int meta_fetch(const struct meta_request *q, struct tensor_model *out, char *err
     char url[4096], shown[1024];
     if (meta_url(q->infer_url, url, sizeof url) < 0 ||
         meta_url(q->public_url, shown, sizeof shown) < 0)
-        return lg_err(err, "%s: not a /v2/models/NAME/infer URL, so the model's metadata cannot "
-                      "be read; give --datatype and --shape", q->public_url), -EINVAL;
+        return lg_err(err, -EINVAL, "%s: not a /v2/models/NAME/infer URL, so the model's metadata cannot "
+                      "be read; give --datatype and --shape", q->public_url);
     struct reply r = {malloc(META_MAX_REPLY_BYTES + 1), 0, 0};
     struct curl_slist *headers = NULL;
     int rc = 0;
@@ -137,7 +136,7 @@ int meta_fetch(const struct meta_request *q, struct tensor_model *out, char *err
         headers = l;
     }
     if (!r.p || !h || rc < 0) {
-        rc = (lg_err(err, "out of memory fetching the model metadata"), -ENOMEM);
+        rc = (lg_err(err, -ENOMEM, "out of memory fetching the model metadata"), -ENOMEM);
         goto out;
     }
     char curl_err[CURL_ERROR_SIZE] = "";
@@ -168,14 +167,14 @@ int meta_fetch(const struct meta_request *q, struct tensor_model *out, char *err
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (r.too_long)
-        rc = (lg_err(err, "model metadata %s: the reply is over %u KiB; give --datatype and --shape",
+        rc = (lg_err(err, -EINVAL, "model metadata %s: the reply is over %u KiB; give --datatype and --shape",
                     shown, META_MAX_REPLY_BYTES >> 10), -EINVAL);
     else if (cc != CURLE_OK)
-        rc = (lg_err(err, "model metadata %s: %s; is the server up? Give --datatype and --shape "
+        rc = (lg_err(err, -EINVAL, "model metadata %s: %s; is the server up? Give --datatype and --shape "
                     "to do without it", shown, *curl_err ? curl_err : curl_easy_strerror(cc)),
               -EIO);
     else if (status != 200)
-        rc = (lg_err(err, "model metadata %s: HTTP %ld; check the model name in the URL, or give "
+        rc = (lg_err(err, -EINVAL, "model metadata %s: HTTP %ld; check the model name in the URL, or give "
                     "--datatype and --shape", shown, status), -EIO);
     else {
         char what[1100];

@@ -658,13 +658,13 @@ static int check_tensors(const struct build *b, char *err)
     enum payload_format f = b->opt->format;
     char s0[160], s1[160];
     if (f != PAYLOAD_KSERVE_V2 && f != PAYLOAD_KSERVE_V2_BINARY && f != PAYLOAD_TFSERVING)
-        return lg_err(err, "--format %s sends encoded images; tensors (--datatype, --shape, "
+        return lg_err(err, -EINVAL, "--format %s sends encoded images; tensors (--datatype, --shape, "
                       "--input-data) go in kserve-v2, kserve-v2-binary or tfserving",
                       payload_format_name(f));
     if (ts->count == 0 || ts->ninputs == 0)
-        return lg_err(err, "no tensors to send");
+        return lg_err(err, -EINVAL, "no tensors to send");
     if (b->batch > 1 && !ts->batch_dim)
-        return lg_err(err, "--batch %u: input %s's shape %s has no batch dimension (-1 or 1 "
+        return lg_err(err, -EINVAL, "--batch %u: input %s's shape %s has no batch dimension (-1 or 1 "
                       "first); give --shape -1,... or --batch 1", b->batch, ts->t[0].name,
                       tensor_shape_text(ts->t[0].shape, ts->t[0].ndims, s0, sizeof s0));
     size_t bodies = (ts->count + b->batch - 1) / b->batch;
@@ -674,7 +674,7 @@ static int check_tensors(const struct build *b, char *err)
                 const struct tensor *a = sample_tensor(b, i * b->batch, 0, k);
                 const struct tensor *c = sample_tensor(b, i * b->batch, j, k);
                 if (a->ndims != c->ndims || memcmp(a->shape, c->shape, a->ndims * sizeof *a->shape))
-                    return lg_err(err, "--batch %u: entries %zu and %zu of input %s have shapes "
+                    return lg_err(err, -EINVAL, "--batch %u: entries %zu and %zu of input %s have shapes "
                                   "%s and %s; a batch needs one shape", b->batch,
                                   i * b->batch % ts->count, (i * b->batch + j) % ts->count, a->name,
                                   tensor_shape_text(a->shape, a->ndims, s0, sizeof s0),
@@ -712,20 +712,20 @@ static int prepare_template(struct build *b, char **owned, char *err)
         struct out o = {NULL, 0};
         emit_flat_template(b, &o);
         if (!(*owned = malloc(o.n)))
-            return lg_err(err, "out of memory building the JSON template");
+            return lg_err(err, -ENOMEM, "out of memory building the JSON template");
         o = (struct out){*owned, 0};
         emit_flat_template(b, &o);
         t = *owned;
     }
     size_t n = count_marks(t);
     if (n != 1 && !b->opt->json_template)
-        return lg_err(err, "--input-key '%s': contains " B64_MARK "; choose another key",
+        return lg_err(err, -EINVAL, "--input-key '%s': contains " B64_MARK "; choose another key",
                       b->opt->input_key);
     if (n == 0)
-        return lg_err(err, "--json-template '%s': no " B64_MARK " placeholder; put it where the "
+        return lg_err(err, -EINVAL, "--json-template '%s': no " B64_MARK " placeholder; put it where the "
                       "base64 image goes, e.g. {\"input\": {\"image\": \"" B64_MARK "\"}}", t);
     if (n > 1)
-        return lg_err(err, "--json-template '%s': %zu " B64_MARK " placeholders; use exactly one "
+        return lg_err(err, -EINVAL, "--json-template '%s': %zu " B64_MARK " placeholders; use exactly one "
                       "(with --batch K it expands to K images)", t, n);
     const char *mark = strstr(t, B64_MARK);
     b->head = t;
@@ -760,7 +760,7 @@ static int pick_boundary(struct build *b, char *err)
         if (!clash)
             return 0;
     }
-    return lg_err(err, "--format multipart: every candidate boundary occurs in the images; "
+    return lg_err(err, -EINVAL, "--format multipart: every candidate boundary occurs in the images; "
                   "use --format raw or another format");
 }
 
@@ -769,17 +769,17 @@ static int check_options(struct build *b, char *err)
     const struct payload_options *opt = b->opt;
     const struct corpus *c = b->c;
     if (!c || c->count == 0)
-        return lg_err(err, "--format %s: no images to encode; give --images DIR or --synthetic N",
+        return lg_err(err, -EINVAL, "--format %s: no images to encode; give --images DIR or --synthetic N",
                       payload_format_name(opt->format));
     if (opt->format == PAYLOAD_RAW && b->batch > 1)
-        return lg_err(err, "--batch %u: format raw sends one image per request; use multipart, "
+        return lg_err(err, -EINVAL, "--batch %u: format raw sends one image per request; use multipart, "
                       "tfserving, kserve-v2 or kserve-v2-binary", b->batch);
     if (opt->content_type && strpbrk(opt->content_type, "\r\n"))
-        return lg_err(err, "--content-type: contains a line break; give one media type, e.g. image/jpeg");
+        return lg_err(err, -EINVAL, "--content-type: contains a line break; give one media type, e.g. image/jpeg");
     if (opt->format == PAYLOAD_KSERVE_V2_BINARY)
         for (size_t i = 0; i < c->count; i++)
             if (c->items[i].len > UINT32_MAX)
-                return lg_err(err, "--format kserve-v2-binary: %s is %zu bytes, above the 4 GiB a "
+                return lg_err(err, -EINVAL, "--format kserve-v2-binary: %s is %zu bytes, above the 4 GiB a "
                               "BYTES element can hold; use smaller images", c->items[i].name,
                               c->items[i].len);
     if (opt->format == PAYLOAD_MULTIPART)
@@ -806,13 +806,13 @@ static int check_json(const struct build *b, const struct payload *p, char *err)
         return 0;
     }
     if (opt->format == PAYLOAD_JSON_B64 && opt->json_template && b->batch > 1)
-        return lg_err(err, "--json-template '%s' with --batch %u: not valid JSON once " B64_MARK
+        return lg_err(err, -EINVAL, "--json-template '%s' with --batch %u: not valid JSON once " B64_MARK
                       " holds %u images; put \"" B64_MARK "\" inside a list, e.g. "
                       "{\"images\": [\"" B64_MARK "\"]}", opt->json_template, b->batch, b->batch);
     if (opt->format == PAYLOAD_JSON_B64 && opt->json_template)
-        return lg_err(err, "--json-template '%s': not valid JSON once " B64_MARK " is replaced; "
+        return lg_err(err, -EINVAL, "--json-template '%s': not valid JSON once " B64_MARK " is replaced; "
                       "quote it (\"" B64_MARK "\") and check the braces", opt->json_template);
-    return lg_err(err, "--format %s: the encoded body is not valid JSON (a bug: please report it)",
+    return lg_err(err, -EINVAL, "--format %s: the encoded body is not valid JSON (a bug: please report it)",
                   payload_format_name(opt->format));
 }
 
@@ -855,17 +855,17 @@ static int build_images(struct payload_set **out, struct build *b, char *err)
      * fit in half the memory rather than swap. */
     double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     if (b->ts && ram > 0 && (double)m.n > ram / 2)
-        return lg_err(err, "--format %s: %zu bodies of tensors need %.1f GB, more than half of "
+        return lg_err(err, -EINVAL, "--format %s: %zu bodies of tensors need %.1f GB, more than half of "
                       "this machine's %.1f GB; use fewer images or entries%s",
                       payload_format_name(opt->format), count, (double)m.n / 1e9, ram / 1e9,
                       opt->format == PAYLOAD_KSERVE_V2 ? ", or kserve-v2-binary" : "");
     if (b->ts && b->cache->bad != SIZE_MAX)
-        return lg_err(err, "--format %s: sample %zu holds NaN or infinity, which JSON cannot "
+        return lg_err(err, -EINVAL, "--format %s: sample %zu holds NaN or infinity, which JSON cannot "
                       "write; use --format kserve-v2-binary", payload_format_name(opt->format),
                       b->cache->bad);
     struct payload_set *s = new_set(count, m.n);
     if (!s)
-        return lg_err(err, "out of memory: %zu payloads need %zu MB; use fewer or smaller images",
+        return lg_err(err, -ENOMEM, "out of memory: %zu payloads need %zu MB; use fewer or smaller images",
                       count, m.n >> 20);
 
     /* Pass 2: the same calls, writing. */
@@ -919,44 +919,44 @@ static int build_file(struct payload_set **out, const struct payload_options *op
     const char *path = opt->body_file;
     char *body;
     if (opt->content_type && strpbrk(opt->content_type, "\r\n"))
-        return lg_err(err, "--content-type: contains a line break; give one media type, e.g. image/jpeg");
+        return lg_err(err, -EINVAL, "--content-type: contains a line break; give one media type, e.g. image/jpeg");
     if (opt->body_data) { /* -D TEXT: the body as given */
         size_t blen = strlen(opt->body_data);
         if (!(*out = single_set(opt, blen, batch, &body)))
-            return lg_err(err, "out of memory");
+            return lg_err(err, -ENOMEM, "out of memory");
         memcpy(body, opt->body_data, blen);
         return 0;
     }
     if (!path)
-        return lg_err(err, "--format file: no --body-file; give the file to send as the body");
+        return lg_err(err, -EINVAL, "--format file: no --body-file; give the file to send as the body");
     /* O_NONBLOCK: a FIFO with no writer must not block the open; the fstat
      * refuses it. A regular file ignores the flag. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
-        return lg_err(err, "--body-file %s: cannot open (%s); give a readable file", path, strerror(errno));
+        return lg_err(err, -errno, "--body-file %s: cannot open (%s); give a readable file", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return lg_err(err, "--body-file %s: cannot stat (%s); give a readable file", path, strerror(e));
+        return lg_err(err, -e, "--body-file %s: cannot stat (%s); give a readable file", path, strerror(e));
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return lg_err(err, "--body-file %s: not a regular file (%s); give the file whose bytes are "
+        return lg_err(err, -EINVAL, "--body-file %s: not a regular file (%s); give the file whose bytes are "
                       "the body", path, fileio_type_name(st.st_mode));
     }
     /* Checked before a byte is allocated: a sparse 2 GB file costs nothing
      * on disk and 2 GB here. */
     if ((uint64_t)st.st_size > PAYLOAD_MAX_BODY_FILE_BYTES) {
         close(fd);
-        return lg_err(err, "--body-file %s: %lld bytes, over the limit of %u MiB; send a smaller body",
+        return lg_err(err, -EINVAL, "--body-file %s: %lld bytes, over the limit of %u MiB; send a smaller body",
                       path, (long long)st.st_size, PAYLOAD_MAX_BODY_FILE_BYTES >> 20);
     }
     size_t blen = (size_t)st.st_size;
     struct payload_set *s = single_set(opt, blen, batch, &body);
     if (!s) {
         close(fd);
-        return lg_err(err, "--body-file %s: out of memory for %zu MB; use a smaller body", path, blen >> 20);
+        return lg_err(err, -ENOMEM, "--body-file %s: out of memory for %zu MB; use a smaller body", path, blen >> 20);
     }
     size_t got = 0;
     ssize_t r = 1;
@@ -970,7 +970,7 @@ static int build_file(struct payload_set **out, const struct payload_options *op
     close(fd);
     if (got < blen) {
         payload_destroy(s);
-        return lg_err(err, "--body-file %s: read %zu of %zu bytes (%s); is it changing?", path, got,
+        return lg_err(err, r < 0 ? -e : -EIO, "--body-file %s: read %zu of %zu bytes (%s); is it changing?", path, got,
                       blen, r < 0 ? strerror(e) : "end of file");
     }
     *out = s;
@@ -996,7 +996,7 @@ int payload_build(struct payload_set **out, const struct corpus *c,
     if (opt.format == PAYLOAD_NONE) {
         struct payload_set *s = new_set(1, 0);
         if (!s)
-            return lg_err(err, "out of memory");
+            return lg_err(err, -ENOMEM, "out of memory");
         s->items[0] = (struct payload){s->arena, 0, batch, {NULL, NULL}};
         *out = s;
         return 0;
@@ -1007,7 +1007,7 @@ int payload_build(struct payload_set **out, const struct corpus *c,
     if (b.ts) {
         int rc = check_tensors(&b, err);
         if (rc == 0 && !(b.cache = malloc(sizeof *b.cache)))
-            rc = lg_err(err, "out of memory");
+            rc = lg_err(err, -ENOMEM, "out of memory");
         if (rc == 0) {
             memset(b.cache->slot, 0, sizeof b.cache->slot);
             b.cache->bad = SIZE_MAX;
@@ -1108,11 +1108,11 @@ int payload_build_heads(struct payload_set *s, const struct payload_head_spec *h
     for (size_t i = 0; i < s->count; i++)
         emit_head(h, &s->items[i], &m);
     if (!s->heads && !(s->heads = calloc(s->count, sizeof *s->heads)))
-        return lg_err(err, "out of memory for request heads");
+        return lg_err(err, -ENOMEM, "out of memory for request heads");
     /* Bodies and headers keep their offsets; the arena may move. */
     size_t *at = malloc(s->count * (PAYLOAD_MAX_HEADERS + 1) * sizeof *at);
     if (!at)
-        return lg_err(err, "out of memory for request heads");
+        return lg_err(err, -ENOMEM, "out of memory for request heads");
     for (size_t i = 0; i < s->count; i++) {
         const struct payload *p = &s->items[i];
         size_t *a = at + i * (PAYLOAD_MAX_HEADERS + 1);
@@ -1123,7 +1123,7 @@ int payload_build_heads(struct payload_set *s, const struct payload_head_spec *h
     char *arena = realloc(s->arena, s->bodies_len + m.n);
     if (!arena) {
         free(at);
-        return lg_err(err, "out of memory for request heads (%zu KB)", m.n >> 10);
+        return lg_err(err, -ENOMEM, "out of memory for request heads (%zu KB)", m.n >> 10);
     }
     s->arena = arena;
     s->arena_len = s->bodies_len + m.n;

@@ -95,9 +95,9 @@ struct payload_set {
     struct payload_head *heads;/* one per item; NULL until payload_build_heads */
 };
 
-/* 0, or -1 with a one-line message in err (e.g. "--batch 4: format raw sends
- * one image per request; use multipart, tfserving or kserve-v2"). With
- * opt->tensors the corpus is not read (may be NULL). */
+/* 0, or a negative errno with a one-line message in err (e.g. "--batch 4:
+ * format raw sends one image per request; use multipart, tfserving or
+ * kserve-v2"). With opt->tensors the corpus is not read (may be NULL). */
 int payload_build(struct payload_set **out, const struct corpus *c,
                   const struct payload_options *opt, char *err);
 void payload_destroy(struct payload_set *s);
@@ -106,7 +106,7 @@ void payload_destroy(struct payload_set *s);
  * the user's headers, the payload's, Content-Length. As libcurl does, a user
  * header replaces the built-in one of the same name, and "Name:" with no
  * value removes it. Built once, before the first request; a second call
- * replaces the heads. 0, or -1 with err set (out of memory). */
+ * replaces the heads. 0, or -ENOMEM with err set. */
 int payload_build_heads(struct payload_set *s, const struct payload_head_spec *h, char *err);
 /* 1 when one of the user's "Name: value" (or "Name:") lines gives the
  * header that `name` names ("Accept", or a line "Content-Type: x"),

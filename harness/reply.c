@@ -3,6 +3,7 @@
  */
 #include "reply.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,7 @@ double reply_parse_ms(const char *v, size_t len)
 int reply_server_time(double ms, uint64_t latency_us, uint64_t *server_us)
 {
     if (!isfinite(ms) || ms < 0 || ms * 1000 > (double)latency_us + REPLY_SERVER_SLACK_US)
-        return -1;
+        return -EINVAL;
     *server_us = (uint64_t)llround(ms * 1000);
     return 0;
 }

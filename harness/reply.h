@@ -41,7 +41,7 @@ double reply_parse_ms(const char *v, size_t len);
 
 /* A server-reported compute time of `ms` for a request that took
  * `latency_us` from its send to its last byte: 0 with *server_us set, or
- * -1 when it cannot be true: not finite, negative, or longer than the
+ * -EINVAL when it cannot be true: not finite, negative, or longer than the
  * request itself (REPLY_SERVER_SLACK_US allowed for a server that rounds
  * up). A rejected value is dropped from the server-time figures; the
  * request keeps its class. */

@@ -170,30 +170,30 @@ static int header_due(const struct stat *st, const char *what)
  * `header` first when the file is empty. "-" is stdout; it and any other
  * file that is not a regular one get a plain write (no lock, truncation
  * or fsync, which they do not support). */
-static int append_locked(const char *path, const char *header, struct schema_buf *b,
+static int append_locked(const char *path, const char *header, struct sbuf *b,
                          const char *what, char *err)
 {
     if (b->failed)
-        return lg_err(err, "%s %s: out of memory formatting results", what, path);
+        return lg_err(err, -ENOMEM, "%s %s: out of memory formatting results", what, path);
     int to_stdout = strcmp(path, "-") == 0;
     /* O_NONBLOCK for the open only: a FIFO nobody reads fails at once
      * (ENXIO) instead of hanging the run after its level. */
     int fd = to_stdout ? STDOUT_FILENO
                        : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0666);
     if (fd < 0)
-        return lg_err(err, "%s %s: cannot open: %s", what, path,
+        return lg_err(err, -errno, "%s %s: cannot open: %s", what, path,
                       errno == ENXIO ? "a FIFO that nothing reads" : strerror(errno));
     if (!to_stdout)
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     int rc = 0;
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        rc = lg_err(err, "%s %s: cannot open: %s", what, path, strerror(errno));
+        rc = lg_err(err, -errno, "%s %s: cannot open: %s", what, path, strerror(errno));
         goto out;
     }
     int regular = S_ISREG(st.st_mode) && !to_stdout;
     if (regular && (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0)) {
-        rc = lg_err(err, "%s %s: cannot lock: %s", what, path, strerror(errno));
+        rc = lg_err(err, -errno, "%s %s: cannot lock: %s", what, path, strerror(errno));
         goto out;
     }
     /* Prepend the header into the same write so that a reader never sees a
@@ -202,7 +202,7 @@ static int append_locked(const char *path, const char *header, struct schema_buf
         size_t hl = strlen(header);
         char *p = malloc(hl + b->len);
         if (!p) {
-            rc = lg_err(err, "%s %s: out of memory", what, path);
+            rc = lg_err(err, -ENOMEM, "%s %s: out of memory", what, path);
             goto out;
         }
         memcpy(p, header, hl);
@@ -218,7 +218,7 @@ static int append_locked(const char *path, const char *header, struct schema_buf
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            rc = lg_err(err, "%s %s: write failed: %s", what, path,
+            rc = lg_err(err, n < 0 ? -errno : -ENOSPC, "%s %s: write failed: %s", what, path,
                         n < 0 ? strerror(errno) : "no space written");
             /* Leave no partial row behind: cut the file back. */
             if (regular && ftruncate(fd, st.st_size) != 0)
@@ -228,7 +228,7 @@ static int append_locked(const char *path, const char *header, struct schema_buf
         off += (size_t)n;
     }
     if (rc == 0 && regular && fsync(fd) != 0 && errno != EINVAL)
-        rc = lg_err(err, "%s %s: cannot flush to disk: %s", what, path, strerror(errno));
+        rc = lg_err(err, -errno, "%s %s: cannot flush to disk: %s", what, path, strerror(errno));
 out:
     if (!to_stdout)
         close(fd);
@@ -240,11 +240,11 @@ int report_csv_append_as(const char *flag, const char *path, const struct report
 {
     struct schema_level rec;
     char ts[32];
-    struct schema_buf b = {0}, h = {0};
+    struct sbuf b = {0}, h = {0};
     report_record(lv, ts, &rec);
     schema_csv_row(&b, &rec);
     schema_csv_header(&h);
-    int rc = h.failed ? lg_err(err, "%s %s: out of memory", flag, path)
+    int rc = h.failed ? lg_err(err, -ENOMEM, "%s %s: out of memory", flag, path)
                       : append_locked(path, h.p, &b, flag, err);
     free(h.p);
     free(b.p);
@@ -259,18 +259,18 @@ int report_csv_append(const char *path, const struct report_level *lv, char *err
 int report_requests_append(const char *path, const struct report_level *lv, char *err)
 {
     const struct stats *st = lv->st;
-    struct schema_buf b = {0}, label = {0};
+    struct sbuf b = {0}, label = {0};
     double level = lv->open_loop ? lv->rate : lv->concurrency;
     /* Completion times are monotonic from the level's origin; the level's
      * first send is on both clocks. */
     int64_t wall_origin = lv->start_wall_us - st->first_start_us + st->origin_us;
     schema_csv_text(&label, lv->label);
-    schema_bprintf(&label, "%s", ""); /* a label of "" still needs a string */
+    sbuf_printf(&label, "%s", ""); /* a label of "" still needs a string */
     for (size_t i = 0; i < st->nlog; i++) {
         const struct stats_request *r = &st->log[i];
         char wall[40];
         iso_time_ms(wall_origin + r->offset_us, wall, sizeof wall);
-        schema_bprintf(&b, "%.3f,%.6g,%u,%u,%s,%.3f,%.3f,%.3f,%llu,%llu,%u,%s,%s\n",
+        sbuf_printf(&b, "%.3f,%.6g,%u,%u,%s,%.3f,%.3f,%.3f,%llu,%llu,%u,%s,%s\n",
                        r->offset_us / 1000.0, level, r->image, r->status,
                        stats_class_name(r->class_), ms(r->latency_us), ms(r->ttfb_us),
                        ms(r->connect_us), (unsigned long long)r->bytes_sent,
@@ -291,9 +291,9 @@ int report_history_append(const char *path, const struct report_level *lv, char 
     const struct stats *st = lv->st;
     struct report_figures f;
     report_figures(lv, &f);
-    struct schema_buf b = {0};
+    struct sbuf b = {0};
     /* AITime is the old harness's mean latency in seconds. */
-    schema_bprintf(&b, "%u,%u,%u,%llu,%llu,%.6f,%.6f,%.3f,%llu,%llu\n", lv->test_no, lv->cycle,
+    sbuf_printf(&b, "%u,%u,%u,%llu,%llu,%.6f,%.6f,%.3f,%llu,%llu\n", lv->test_no, lv->cycle,
             lv->concurrency, (unsigned long long)st->requests, (unsigned long long)stats_errors(st),
             hist_mean(st->h[STATS_LATENCY]) / 1e6, f.duration_s, f.throughput_rps,
             (unsigned long long)lv->slot_max, (unsigned long long)lv->slot_min);
@@ -555,7 +555,7 @@ int report_json_write(struct report_json *j, char *err)
 {
     char *text = cJSON_Print(j->root);
     if (!text)
-        return lg_err(err, "%s %s: out of memory", j->flag, j->path);
+        return lg_err(err, -ENOMEM, "%s %s: out of memory", j->flag, j->path);
     int rc = fileio_write_atomic(j->flag, j->path, text, strlen(text), err);
     free(text);
     return rc;
@@ -564,7 +564,7 @@ int report_json_write(struct report_json *j, char *err)
 int report_json_add(struct report_json *j, const struct report_level *lv, char *err)
 {
     if (report_json_append(j, lv, NULL) < 0)
-        return lg_err(err, "%s %s: out of memory", j->flag, j->path);
+        return lg_err(err, -ENOMEM, "%s %s: out of memory", j->flag, j->path);
     j->pending = 1;
     return j->stream ? 0 : report_json_finish(j, err);
 }

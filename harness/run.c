@@ -218,7 +218,8 @@ static int gave_up(const struct run_state *rs, const struct stats *st)
 
 /* Measure windows until throughput and p50 of the last three agree within
  * --stability (perf_analyzer's rule), then merge those three into
- * rs->stats. Returns 0, or -1 with err set; *windows counts what ran. */
+ * rs->stats. Returns 0, or a negative errno with err set; *windows counts
+ * what ran. */
 static int measure_until_stable(struct run_state *rs, struct engine_phase *ph, unsigned *windows,
                                 int *stable, char *err)
 {
@@ -231,8 +232,9 @@ static int measure_until_stable(struct run_state *rs, struct engine_phase *ph, u
     unsigned w = 0;
     while (w < cfg->max_windows && !stop_requested) {
         struct stats *st = rs->win[w % 3];
-        if (engine_run(rs->engine, ph, st, progress_tick, &rs->progress, err) < 0)
-            return -1;
+        int rc = engine_run(rs->engine, ph, st, progress_tick, &rs->progress, err);
+        if (rc < 0)
+            return rc;
         if (engine_gave_up(rs->engine)) {
             w++;
             break;
@@ -252,7 +254,7 @@ static int measure_until_stable(struct run_state *rs, struct engine_phase *ph, u
     stats_reset(rs->stats, rs->win[first % 3]->origin_us);
     for (unsigned k = first; k < w; k++)
         if (stats_merge(rs->stats, rs->win[k % 3]) < 0)
-            return lg_err(err, "out of memory merging windows");
+            return lg_err(err, -ENOMEM, "out of memory merging windows");
     rs->stats->slot_min = rs->win[(w - 1) % 3]->slot_min;
     rs->stats->slot_max = rs->win[(w - 1) % 3]->slot_max;
     return 0;
@@ -530,17 +532,12 @@ struct run_shared {
     struct report_json *json;
 };
 
-/* One run of one target. */
-static int run_one(int argc, char **argv, struct run_shared *shared)
+/* One run of one target, from its parsed config (which it frees) and what
+ * the parse said (err holds the message of a CLI_ERROR). */
+static int run_one(struct run_config *cfg, enum cli_result parsed, char *err,
+                   struct run_shared *shared)
 {
-    struct run_config *cfg = malloc(sizeof *cfg);
-    char err[LG_ERRLEN];
-    if (!cfg) {
-        fputs("loadgen: out of memory\n", stderr);
-        return LG_EXIT_FAIL;
-    }
     int rc;
-    enum cli_result parsed = cli_parse(argc, argv, cfg, err);
     if (parsed == CLI_RUN && cli_prepare_outputs(cfg, err) < 0)
         parsed = CLI_ERROR;
     switch (parsed) {
@@ -603,7 +600,7 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
     rs.format = payload_format_name(cfg->payload.format);
     snprintf(rs.run_id, sizeof rs.run_id, "%s", shared->run_id);
 
-    if (!(rs.engine = engine_create(&ec, err))) {
+    if (engine_create(&ec, &rs.engine, err) < 0) {
         print_error(err);
         rc = LG_EXIT_FAIL;
         goto out;
@@ -670,7 +667,11 @@ static int run_one(int argc, char **argv, struct run_shared *shared)
 out:
     if (stop_requested && rc == LG_EXIT_OK)
         rc = LG_EXIT_INTERRUPTED;
-    engine_destroy(rs.engine);
+    if (engine_destroy(rs.engine, err) < 0) {
+        print_error(err);
+        if (rc == LG_EXIT_OK)
+            rc = LG_EXIT_FAIL;
+    }
     stats_destroy(rs.stats);
     stats_destroy(rs.scratch);
     for (int i = 0; i < 3; i++)
@@ -680,23 +681,6 @@ out:
     cli_free(cfg);
     free(cfg);
     return rc;
-}
-
-/* `--scenario FILE [--only LABEL]`: the value of `name` in argv ("--name V"
- * or "--name=V"), removed from argv; NULL when absent. */
-static const char *take_flag(int *argc, char **argv, const char *name)
-{
-    size_t n = strlen(name);
-    for (int i = 1; i < *argc; i++) {
-        if (strncmp(argv[i], name, n) != 0 || (argv[i][n] != '\0' && argv[i][n] != '='))
-            continue;
-        const char *v = argv[i][n] == '=' ? argv[i] + n + 1 : (i + 1 < *argc ? argv[i + 1] : "");
-        int drop = argv[i][n] == '=' || i + 1 >= *argc ? 1 : 2;
-        memmove(argv + i, argv + i + drop, (size_t)(*argc - i - drop + 1) * sizeof *argv);
-        *argc -= drop;
-        return v;
-    }
-    return NULL;
 }
 
 /* A target's argv: the file's flags first, the command line's after, so
@@ -711,27 +695,11 @@ static char **target_argv(const struct scenario_target *t, int argc, char **argv
     return av;
 }
 
-int run_main(int argc, char **argv)
+/* `--scenario FILE [--only LABEL]`: every target of the file, each with the
+ * command line's flags after the file's. */
+static int run_scenario(const char *path, const char *only, int argc, char **argv)
 {
-    const char *path = take_flag(&argc, argv, "--scenario");
-    const char *only = take_flag(&argc, argv, "--only");
-    if (!path) {
-        if (only) {
-            fputs("loadgen: --only needs --scenario FILE\n", stderr);
-            return LG_EXIT_USAGE;
-        }
-        struct run_shared one = {.json = NULL};
-        report_run_id(one.run_id, sizeof one.run_id);
-        int rc = run_one(argc, argv, &one);
-        rc = finish_json(one.json, rc);
-        report_json_destroy(one.json);
-        return rc;
-    }
     char err[LG_ERRLEN];
-    if (!*path) {
-        fputs("loadgen: --scenario: needs a file; see scenarios/*.json\n", stderr);
-        return LG_EXIT_USAGE;
-    }
     struct scenario *sc;
     if (scenario_load(path, only, &sc, err) < 0) {
         print_error(err);
@@ -745,7 +713,7 @@ int run_main(int argc, char **argv)
     for (size_t i = 0; i < sc->count; i++) {
         struct run_config *cfg = malloc(sizeof *cfg);
         char **av = target_argv(&sc->targets[i], argc, argv);
-        enum cli_result r = cfg && av ? cli_parse(sc->targets[i].argc + argc - 1, av, cfg, err)
+        enum cli_result r = cfg && av ? cli_parse_target(sc->targets[i].argc + argc - 1, av, cfg, err)
                                       : CLI_ERROR;
         if (!cfg || !av)
             snprintf(err, sizeof err, "out of memory");
@@ -776,7 +744,12 @@ int run_main(int argc, char **argv)
         fprintf(stdout, "== %s: target %zu of %zu: %s\n", path, i + 1, sc->count,
                 *t->label ? t->label : "(no label)");
         fflush(stdout);
-        int rc = run_one(t->argc + argc - 1, av, &shared);
+        struct run_config *cfg = malloc(sizeof *cfg);
+        int rc = LG_EXIT_FAIL;
+        if (cfg)
+            rc = run_one(cfg, cli_parse_target(t->argc + argc - 1, av, cfg, err), err, &shared);
+        else
+            fputs("loadgen: out of memory\n", stderr);
         free(av);
         if (rc == LG_EXIT_USAGE || rc == LG_EXIT_INTERRUPTED) {
             worst = rc;
@@ -790,4 +763,28 @@ int run_main(int argc, char **argv)
     worst = finish_json(shared.json, worst);
     report_json_destroy(shared.json);
     return worst;
+}
+
+int run_main(int argc, char **argv)
+{
+    struct run_config *cfg = malloc(sizeof *cfg);
+    char err[LG_ERRLEN];
+    if (!cfg) {
+        fputs("loadgen: out of memory\n", stderr);
+        return LG_EXIT_FAIL;
+    }
+    enum cli_result parsed = cli_parse(argc, argv, cfg, err);
+    if (parsed == CLI_RUN && cfg->scenario) {
+        /* The strings are argv's: they outlive the config. */
+        const char *path = cfg->scenario, *only = cfg->only;
+        cli_free(cfg);
+        free(cfg);
+        return run_scenario(path, only, argc, argv);
+    }
+    struct run_shared one = {.json = NULL};
+    report_run_id(one.run_id, sizeof one.run_id);
+    int rc = run_one(cfg, parsed, err, &one);
+    rc = finish_json(one.json, rc);
+    report_json_destroy(one.json);
+    return rc;
 }

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "common.h"
 #include "fileio.h"
+#include "sbuf.h"
 
 /* Keys that document the file and are not flags. */
 static const char *const doc_keys[] = {"name", "description", "notes", "source", "sources", "serve"};
@@ -34,28 +35,23 @@ static int is_doc_key(const char *k)
 /* A growable argv. */
 struct args {
     char **v;
-    int n, cap;
+    size_t n, cap;
 };
 
 static int push(struct args *a, const char *s)
 {
-    if (a->n + 2 > a->cap) {
-        int cap = a->cap ? a->cap * 2 : 16;
-        char **v = realloc(a->v, (size_t)cap * sizeof *v);
-        if (!v)
-            return -1;
-        a->v = v;
-        a->cap = cap;
-    }
+    /* One more for the NULL that ends an argv. */
+    if (sbuf_grow((void **)&a->v, &a->cap, a->n + 2, sizeof *a->v) < 0)
+        return -ENOMEM;
     if (!(a->v[a->n] = strdup(s)))
-        return -1;
+        return -ENOMEM;
     a->v[++a->n] = NULL;
     return 0;
 }
 
 static void args_free(struct args *a)
 {
-    for (int i = 0; i < a->n; i++)
+    for (size_t i = 0; i < a->n; i++)
         free(a->v[i]);
     free(a->v);
     *a = (struct args){0};
@@ -67,7 +63,7 @@ static int check_flag(const char *flag, const char *value, char *err)
 {
     struct run_config *cfg = malloc(sizeof *cfg);
     if (!cfg)
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     char *argv[8];
     int argc = 0;
     argv[argc++] = "run";
@@ -80,7 +76,7 @@ static int check_flag(const char *flag, const char *value, char *err)
         argv[argc++] = (char *)value;
     argv[argc++] = "--no-out";
     argv[argc] = NULL;
-    int rc = cli_parse(argc, argv, cfg, err) == CLI_RUN ? 0 : -1;
+    int rc = cli_parse(argc, argv, cfg, err) == CLI_RUN ? 0 : -EINVAL;
     cli_free(cfg);
     free(cfg);
     return rc;
@@ -96,21 +92,21 @@ static int add_key(const char *path, const char *where, const cJSON *item, struc
         return 0;
     if (strcmp(key, "headers") == 0) {
         if (!cJSON_IsObject(item))
-            return lg_err(err, "%s: %s.headers: must be an object of \"Name\": \"value\"", path, where);
+            return lg_err(err, -EINVAL, "%s: %s.headers: must be an object of \"Name\": \"value\"", path, where);
         for (const cJSON *h = item->child; h; h = h->next) {
             if (!cJSON_IsString(h))
-                return lg_err(err, "%s: %s.headers.%s: must be a string", path, where, h->string);
+                return lg_err(err, -EINVAL, "%s: %s.headers.%s: must be a string", path, where, h->string);
             size_t len = strlen(h->string) + strlen(h->valuestring) + 3;
             char *line = malloc(len);
             if (!line)
-                return lg_err(err, "out of memory");
+                return lg_err(err, -ENOMEM, "out of memory");
             snprintf(line, len, "%s: %s", h->string, h->valuestring);
             int rc = check_flag("--header", line, msg);
             if (rc == 0)
-                rc = push(a, "--header") || push(a, line) ? lg_err(msg, "out of memory") : 0;
+                rc = push(a, "--header") || push(a, line) ? lg_err(msg, -ENOMEM, "out of memory") : 0;
             free(line);
             if (rc < 0)
-                return lg_err(err, "%s: %s.headers.%s: %s", path, where, h->string, msg);
+                return lg_err(err, -EINVAL, "%s: %s.headers.%s: %s", path, where, h->string, msg);
         }
         return 0;
     }
@@ -121,13 +117,13 @@ static int add_key(const char *path, const char *where, const cJSON *item, struc
     int takes = cli_flag_takes_value(flag + 2);
     if (takes < 0 || strcmp(key, "scenario") == 0 || strcmp(key, "only") == 0 ||
         strcmp(key, "help") == 0 || strcmp(key, "version") == 0)
-        return lg_err(err, "%s: %s.%s: unknown key; keys are run flags without the dashes "
+        return lg_err(err, -EINVAL, "%s: %s.%s: unknown key; keys are run flags without the dashes "
                            "(see loadgen --help), or headers, notes, serve",
                       path, where, key);
     const char *v = NULL;
     if (takes == 0) {
         if (!cJSON_IsBool(item))
-            return lg_err(err, "%s: %s.%s: must be true or false", path, where, key);
+            return lg_err(err, -EINVAL, "%s: %s.%s: must be true or false", path, where, key);
         if (cJSON_IsFalse(item))
             return 0;
     } else if (cJSON_IsString(item)) {
@@ -135,28 +131,30 @@ static int add_key(const char *path, const char *where, const cJSON *item, struc
     } else if (cJSON_IsNumber(item)) {
         double d = item->valuedouble;
         if (!isfinite(d))
-            return lg_err(err, "%s: %s.%s: not a finite number", path, where, key);
+            return lg_err(err, -EINVAL, "%s: %s.%s: not a finite number", path, where, key);
         if (d == floor(d) && fabs(d) < 1e15)
             snprintf(value, sizeof value, "%.0f", d);
         else
             snprintf(value, sizeof value, "%.17g", d);
         v = value;
     } else {
-        return lg_err(err, "%s: %s.%s: must be a string or a number", path, where, key);
+        return lg_err(err, -EINVAL, "%s: %s.%s: must be a string or a number", path, where, key);
     }
     if (check_flag(flag, v, msg) < 0)
-        return lg_err(err, "%s: %s.%s: %s", path, where, key, msg);
+        return lg_err(err, -EINVAL, "%s: %s.%s: %s", path, where, key, msg);
     if (push(a, flag) < 0 || (v && push(a, v) < 0))
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     return 0;
 }
 
 static int add_object(const char *path, const char *where, const cJSON *obj, struct args *a,
                       char *err)
 {
-    for (const cJSON *k = obj->child; k; k = k->next)
-        if (add_key(path, where, k, a, err) < 0)
-            return -1;
+    for (const cJSON *k = obj->child; k; k = k->next) {
+        int rc = add_key(path, where, k, a, err);
+        if (rc < 0)
+            return rc;
+    }
     return 0;
 }
 
@@ -179,7 +177,7 @@ static int no_duplicates(const char *path, const cJSON *node, char *where, size_
     if (cJSON_IsObject(node) && n > 1) {
         const cJSON **keys = malloc(n * sizeof *keys), *dup = NULL;
         if (!keys)
-            return lg_err(err, "out of memory");
+            return lg_err(err, -ENOMEM, "out of memory");
         n = 0;
         for (const cJSON *c = node->child; c; c = c->next)
             keys[n++] = c;
@@ -189,7 +187,7 @@ static int no_duplicates(const char *path, const cJSON *node, char *where, size_
                 dup = keys[i];
         free(keys);
         if (dup)
-            return lg_err(err, "%s: %s%s%s: duplicate key; give each key once", path, where,
+            return lg_err(err, -EINVAL, "%s: %s%s%s: duplicate key; give each key once", path, where,
                           used ? "." : "", dup->string);
     }
     size_t i = 0;
@@ -203,7 +201,7 @@ static int no_duplicates(const char *path, const cJSON *node, char *where, size_
         int rc = no_duplicates(path, c, where, cap, next, err);
         where[used] = '\0';
         if (rc < 0)
-            return -1;
+            return rc;
     }
     return 0;
 }
@@ -227,29 +225,29 @@ int scenario_load(const char *path, const char *only, struct scenario **out, cha
 {
     *out = NULL;
     size_t len;
-    char *text = fileio_read("--scenario", path, SCENARIO_MAX_BYTES, &len, err);
-    if (!text)
-        return -1;
+    char *text;
+    int rc = fileio_read("--scenario", path, SCENARIO_MAX_BYTES, &text, &len, err);
+    if (rc < 0)
+        return rc;
     struct scenario *s = calloc(1, sizeof *s);
     struct args defaults = {0};
     cJSON *root = cJSON_Parse(text);
-    int rc = -1;
     if (!s) {
-        lg_err(err, "out of memory");
+        rc = lg_err(err, -ENOMEM, "out of memory");
         goto done;
     }
     if (!root) {
         int line, col;
         const char *at = cJSON_GetErrorPtr();
         where_in(text, at ? (size_t)(at - text) : 0, &line, &col);
-        lg_err(err, "%s: line %d column %d: not valid JSON", path, line, col);
+        rc = lg_err(err, -EINVAL, "%s: line %d column %d: not valid JSON", path, line, col);
         goto done;
     }
     char json_path[256] = "";
-    if (no_duplicates(path, root, json_path, sizeof json_path, 0, err) < 0)
+    if ((rc = no_duplicates(path, root, json_path, sizeof json_path, 0, err)) < 0)
         goto done;
     if (!cJSON_IsObject(root)) {
-        lg_err(err, "%s: the top level must be an object with \"targets\"", path);
+        rc = lg_err(err, -EINVAL, "%s: the top level must be an object with \"targets\"", path);
         goto done;
     }
     const cJSON *targets = NULL, *defs = NULL;
@@ -259,34 +257,34 @@ int scenario_load(const char *path, const char *only, struct scenario **out, cha
         else if (strcmp(k->string, "defaults") == 0)
             defs = k;
         else if (!is_doc_key(k->string)) {
-            lg_err(err, "%s: %s: unknown key; the top level has defaults, targets, name, "
+            rc = lg_err(err, -EINVAL, "%s: %s: unknown key; the top level has defaults, targets, name, "
                         "description, notes", path, k->string);
             goto done;
         }
     }
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
     if (!(s->name = strdup(cJSON_IsString(name) ? name->valuestring : ""))) {
-        lg_err(err, "out of memory");
+        rc = lg_err(err, -ENOMEM, "out of memory");
         goto done;
     }
     if (defs && !cJSON_IsObject(defs)) {
-        lg_err(err, "%s: defaults: must be an object", path);
+        rc = lg_err(err, -EINVAL, "%s: defaults: must be an object", path);
         goto done;
     }
     if (defs && cJSON_GetObjectItemCaseSensitive(defs, "url")) {
-        lg_err(err, "%s: defaults.url: each target has its own url; move it into targets", path);
+        rc = lg_err(err, -EINVAL, "%s: defaults.url: each target has its own url; move it into targets", path);
         goto done;
     }
-    if (defs && add_object(path, "defaults", defs, &defaults, err) < 0)
+    if (defs && (rc = add_object(path, "defaults", defs, &defaults, err)) < 0)
         goto done;
     if (!targets || !cJSON_IsArray(targets) || cJSON_GetArraySize(targets) == 0) {
-        lg_err(err, "%s: targets: %s", path,
-               targets ? "must be a non-empty list of {\"url\": ...}" : "missing");
+        rc = lg_err(err, -EINVAL, "%s: targets: %s", path,
+                    targets ? "must be a non-empty list of {\"url\": ...}" : "missing");
         goto done;
     }
     size_t n = (size_t)cJSON_GetArraySize(targets);
     if (!(s->targets = calloc(n, sizeof *s->targets))) {
-        lg_err(err, "out of memory");
+        rc = lg_err(err, -ENOMEM, "out of memory");
         goto done;
     }
     size_t i = 0;
@@ -294,45 +292,45 @@ int scenario_load(const char *path, const char *only, struct scenario **out, cha
         char where[32];
         snprintf(where, sizeof where, "targets[%zu]", i);
         if (!cJSON_IsObject(t)) {
-            lg_err(err, "%s: %s: must be an object with \"url\"", path, where);
+            rc = lg_err(err, -EINVAL, "%s: %s: must be an object with \"url\"", path, where);
             goto done;
         }
         if (!cJSON_GetObjectItemCaseSensitive(t, "url")) {
-            lg_err(err, "%s: %s.url: missing", path, where);
+            rc = lg_err(err, -EINVAL, "%s: %s.url: missing", path, where);
             goto done;
         }
         const cJSON *label = cJSON_GetObjectItemCaseSensitive(t, "label");
         if (label && !cJSON_IsString(label)) {
-            lg_err(err, "%s: %s.label: must be a string", path, where);
+            rc = lg_err(err, -EINVAL, "%s: %s.label: must be a string", path, where);
             goto done;
         }
         if (only && (!label || strcmp(label->valuestring, only) != 0))
             continue;
         struct args a = {0};
         if (push(&a, "run") < 0) {
-            lg_err(err, "out of memory");
+            rc = lg_err(err, -ENOMEM, "out of memory");
             goto done;
         }
-        for (int k = 0; k < defaults.n; k++)
+        for (size_t k = 0; k < defaults.n; k++)
             if (push(&a, defaults.v[k]) < 0) {
                 args_free(&a);
-                lg_err(err, "out of memory");
+                rc = lg_err(err, -ENOMEM, "out of memory");
                 goto done;
             }
-        if (add_object(path, where, t, &a, err) < 0) {
+        if ((rc = add_object(path, where, t, &a, err)) < 0) {
             args_free(&a);
             goto done;
         }
         struct scenario_target *st = &s->targets[s->count++];
         st->argv = a.v;
-        st->argc = a.n;
+        st->argc = (int)a.n;
         if (!(st->label = strdup(label ? label->valuestring : ""))) {
-            lg_err(err, "out of memory");
+            rc = lg_err(err, -ENOMEM, "out of memory");
             goto done;
         }
     }
     if (only && s->count == 0) {
-        lg_err(err, "--only %s: no target in %s has that label", only, path);
+        rc = lg_err(err, -EINVAL, "--only %s: no target in %s has that label", only, path);
         goto done;
     }
     rc = 0;
@@ -392,13 +390,13 @@ static int check_path(const char *key, const char *p, const char *cwd, const cha
     static const char how[] = "a scenario file may name only paths inside the working folder or "
                               "its own; give the flag on the command line to use this one";
     if (p[0] == '/')
-        return lg_err(err, "%s %s: an absolute path; %s", key, p, how);
+        return lg_err(err, -EINVAL, "%s %s: an absolute path; %s", key, p, how);
     int depth = 0;
     for (const char *c = p; *c; c += strcspn(c, "/"), c += *c == '/') {
         size_t n = strcspn(c, "/");
         if (n == 2 && c[0] == '.' && c[1] == '.') {
             if (--depth < 0)
-                return lg_err(err, "%s %s: climbs out of the working folder ('..'); %s", key, p, how);
+                return lg_err(err, -EINVAL, "%s %s: climbs out of the working folder ('..'); %s", key, p, how);
         } else if (n && !(n == 1 && c[0] == '.')) {
             depth++;
         }
@@ -406,13 +404,13 @@ static int check_path(const char *key, const char *p, const char *cwd, const cha
     char dir[PATH_MAX], real[PATH_MAX];
     struct stat st;
     if (strlen(p) >= sizeof dir)
-        return lg_err(err, "%s: the path is too long", key);
+        return lg_err(err, -EINVAL, "%s: the path is too long", key);
     strcpy(dir, p);
     if (!realpath(dirname(dir), real) || (!is_inside(real, cwd) && !is_inside(real, own)))
-        return lg_err(err, "%s %s: its folder leads outside the working folder (a symbolic "
+        return lg_err(err, -EINVAL, "%s %s: its folder leads outside the working folder (a symbolic "
                            "link?); %s", key, p, how);
     if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
-        return lg_err(err, "%s %s: a symbolic link; %s", key, p, how);
+        return lg_err(err, -EINVAL, "%s %s: a symbolic link; %s", key, p, how);
     return 0;
 }
 
@@ -432,14 +430,18 @@ int scenario_check_paths(const char *path, const struct scenario_target *t,
     };
     char cwd[PATH_MAX], own[PATH_MAX], buf[PATH_MAX];
     if (strlen(path) >= sizeof buf)
-        return lg_err(err, "%s: the path is too long", path);
+        return lg_err(err, -EINVAL, "%s: the path is too long", path);
     strcpy(buf, path);
     if (!realpath(".", cwd) || !realpath(dirname(buf), own))
-        return lg_err(err, "%s: cannot resolve the working folder or the file's: %s", path,
+        return lg_err(err, -errno, "%s: cannot resolve the working folder or the file's: %s", path,
                       strerror(errno));
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
-        if (paths[i].value && from_file(t, paths[i].value) &&
-            check_path(paths[i].key, paths[i].value, cwd, own, err) < 0)
-            return lg_printable(err), -1;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        int rc = paths[i].value && from_file(t, paths[i].value)
+                     ? check_path(paths[i].key, paths[i].value, cwd, own, err) : 0;
+        if (rc < 0) {
+            lg_printable(err);
+            return rc;
+        }
+    }
     return 0;
 }

@@ -33,7 +33,7 @@ struct scenario {
 };
 
 /* Parse and validate `path`. `only` keeps just the target with that label
- * (an error when none has it). 0, or -1 with err set. */
+ * (an error when none has it). 0, or a negative errno with err set. */
 int scenario_load(const char *path, const char *only, struct scenario **out, char *err);
 void scenario_destroy(struct scenario *s);
 
@@ -43,8 +43,8 @@ struct run_config;
  * or a body_file that `cfg` (parsed from t's argv and the command line's)
  * took from the file must be a relative path that stays inside one of
  * them and is not a symbolic link. The same flag on the command line
- * overrides the file and is not checked. 0, or -1 with err set to one line
- * naming the key and the path. */
+ * overrides the file and is not checked. 0, or a negative errno with err
+ * set to one line naming the key and the path. */
 int scenario_check_paths(const char *path, const struct scenario_target *t,
                          const struct run_config *cfg, char *err);
 

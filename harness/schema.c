@@ -123,43 +123,13 @@ int schema_failed(const struct schema_level *rec)
 
 /* ---- writer ------------------------------------------------------------- */
 
-void schema_bprintf(struct schema_buf *b, const char *fmt, ...)
-{
-    if (b->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap - b->len <= (size_t)n)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-}
-
 /* A spreadsheet runs a cell that starts with one of these as a formula. */
 static int formula_lead(char c)
 {
     return c && strchr("=+-@\t\r", c) != NULL;
 }
 
-void schema_csv_text(struct schema_buf *b, const char *s)
+void schema_csv_text(struct sbuf *b, const char *s)
 {
     if (!s)
         return;
@@ -168,48 +138,48 @@ void schema_csv_text(struct schema_buf *b, const char *s)
      * itself starts so gets one more, so that it reads back as written. */
     int guard = formula_lead(s[0]) || (s[0] == '\'' && formula_lead(s[1]));
     if (quote)
-        schema_bprintf(b, "\"");
+        sbuf_printf(b, "\"");
     if (guard)
-        schema_bprintf(b, "'");
+        sbuf_printf(b, "'");
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"')
-            schema_bprintf(b, "\"\"");
+            sbuf_printf(b, "\"\"");
         else if ((c < ' ' && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
-            schema_bprintf(b, "?");
+            sbuf_printf(b, "?");
         else
-            schema_bprintf(b, "%c", c);
+            sbuf_printf(b, "%c", c);
     }
     if (quote)
-        schema_bprintf(b, "\"");
+        sbuf_printf(b, "\"");
 }
 
-void schema_csv_header(struct schema_buf *b)
+void schema_csv_header(struct sbuf *b)
 {
     const char *sep = "";
     for (size_t i = 0; i < schema_ncols; i++)
         if (schema_cols[i].csv) {
-            schema_bprintf(b, "%s%s", sep, schema_cols[i].csv);
+            sbuf_printf(b, "%s%s", sep, schema_cols[i].csv);
             sep = ",";
         }
-    schema_bprintf(b, "\n");
+    sbuf_printf(b, "\n");
 }
 
-void schema_csv_row(struct schema_buf *b, const struct schema_level *rec)
+void schema_csv_row(struct sbuf *b, const struct schema_level *rec)
 {
     const char *sep = "";
     for (size_t i = 0; i < schema_ncols; i++) {
         const struct schema_col *c = &schema_cols[i];
         if (!c->csv)
             continue;
-        schema_bprintf(b, "%s", sep);
+        sbuf_printf(b, "%s", sep);
         sep = ",";
         if (is_text(c))
             schema_csv_text(b, *text_at(rec, c));
         else if (!isnan(*num_at(rec, c)))
-            schema_bprintf(b, c->fmt, *num_at(rec, c));
+            sbuf_printf(b, c->fmt, *num_at(rec, c));
     }
-    schema_bprintf(b, "\n");
+    sbuf_printf(b, "\n");
 }
 
 /* The object that holds key `path` ("a.b": a's object, made when absent),
@@ -267,7 +237,7 @@ int schema_csv_split(char *line, char **f, int max)
     char *p = line;
     for (;;) {
         if (n == max)
-            return -1;
+            return -E2BIG;
         if (*p == '"') {
             char *w = ++p;
             f[n++] = w;
@@ -321,7 +291,7 @@ int schema_csv_map(struct schema_header *h, char **f, int n, enum schema_mode mo
                 break;
             }
         if (h->at[i] < 0 && c->csv && needed(c, mode))
-            return lg_err(err, "%s: missing column '%s'; was it written by loadgen --out?", where,
+            return lg_err(err, -EINVAL, "%s: missing column '%s'; was it written by loadgen --out?", where,
                           c->csv);
     }
     return 0;
@@ -334,20 +304,20 @@ static int check_number(const struct schema_col *c, double v, const char *shown,
                         const char *where, const char *name, int csv, char *err)
 {
     if (!isfinite(v))
-        return csv ? lg_err(err, "%s: %s: '%s' is not a number", where, name, shown)
-                   : lg_err(err, "%s: %s is not a finite number; a loadgen result has no such "
+        return csv ? lg_err(err, -EINVAL, "%s: %s: '%s' is not a number", where, name, shown)
+                   : lg_err(err, -EINVAL, "%s: %s is not a finite number; a loadgen result has no such "
                             "figure: the file was edited or is damaged", where, name);
     /* Every figure of a result is a count, rate, time or price. */
     if (v < 0)
-        return csv ? lg_err(err, "%s: %s: %s is negative; a loadgen summary has no negative "
+        return csv ? lg_err(err, -EINVAL, "%s: %s: %s is negative; a loadgen summary has no negative "
                             "figures: the file was edited or is damaged", where, name, shown)
-                   : lg_err(err, "%s: %s is negative; a loadgen result has no such figure: the "
+                   : lg_err(err, -EINVAL, "%s: %s is negative; a loadgen result has no such figure: the "
                             "file was edited or is damaged", where, name);
     if (c->type == SCHEMA_COUNT && v > MAX_COUNT)
-        return lg_err(err, "%s: %s: %s is more than any count or clock (2^53); the file was "
+        return lg_err(err, -EINVAL, "%s: %s: %s is more than any count or clock (2^53); the file was "
                       "edited or is damaged", where, name, shown);
     if (c->type == SCHEMA_COUNT && v != floor(v))
-        return lg_err(err, "%s: %s: %s is not a whole number (a count); the file was edited "
+        return lg_err(err, -EINVAL, "%s: %s: %s is not a whole number (a count); the file was edited "
                       "or is damaged", where, name, shown);
     return 0;
 }
@@ -364,7 +334,7 @@ static int check_enum(const struct schema_col *c, const char *s, const char *whe
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
                  v == c->values ? "" : v[1] ? ", " : " or ", *v);
     }
-    return lg_err(err, "%s: %s: '%s' is not %s", where, name, s, list);
+    return lg_err(err, -EINVAL, "%s: %s: '%s' is not %s", where, name, s, list);
 }
 
 /* Needed columns that are present must have a value, except where the
@@ -383,8 +353,8 @@ static int check_empties(const struct schema_level *rec, const int *present,
             empty = !**text_at(rec, c);
         if (!empty)
             continue;
-        return csv ? lg_err(err, "%s: column '%s' is empty", where, c->csv)
-                   : lg_err(err, "%s: '%s' is null; the file is not a whole loadgen result",
+        return csv ? lg_err(err, -EINVAL, "%s: column '%s' is empty", where, c->csv)
+                   : lg_err(err, -EINVAL, "%s: '%s' is null; the file is not a whole loadgen result",
                             where, c->json);
     }
     return 0;
@@ -393,7 +363,7 @@ static int check_empties(const struct schema_level *rec, const int *present,
 int schema_csv_read(struct schema_level *rec, const struct schema_header *h, char **f,
                     enum schema_mode mode, const char *where, char *err)
 {
-    int present[SCHEMA_MAX_COLS] = {0};
+    int present[SCHEMA_MAX_COLS] = {0}, rc;
     schema_level_init(rec);
     /* What every reader needs is checked first, so that its message wins. */
     for (size_t k = 0; k < 2 * schema_ncols; k++) {
@@ -407,8 +377,8 @@ int schema_csv_read(struct schema_level *rec, const struct schema_header *h, cha
         if (is_text(c)) {
             if (s[0] == '\'' && (formula_lead(s[1]) || (s[1] == '\'' && formula_lead(s[2]))))
                 s++; /* the guard the writer added */
-            if (c->type == SCHEMA_ENUM && check_enum(c, s, where, name, err) < 0)
-                return -1;
+            if (c->type == SCHEMA_ENUM && (rc = check_enum(c, s, where, name, err)) < 0)
+                return rc;
             *text_at(rec, c) = s;
             continue;
         }
@@ -419,8 +389,8 @@ int schema_csv_read(struct schema_level *rec, const struct schema_header *h, cha
         double v = strtod(s, &end);
         if (end == s || *end || errno == ERANGE)
             v = NAN;
-        if (check_number(c, v, s, where, name, 1, err) < 0)
-            return -1;
+        if ((rc = check_number(c, v, s, where, name, 1, err)) < 0)
+            return rc;
         *num_at(rec, c) = v;
     }
     return check_empties(rec, present, mode, where, 1, err);
@@ -440,10 +410,10 @@ static const cJSON *json_find(const cJSON *o, const char *path)
 int schema_json_read(struct schema_level *rec, const cJSON *o, enum schema_mode mode,
                      const char *where, char *err)
 {
-    int present[SCHEMA_MAX_COLS] = {0};
+    int present[SCHEMA_MAX_COLS] = {0}, rc;
     schema_level_init(rec);
     if (!cJSON_IsObject(o))
-        return lg_err(err, "%s is not an object; the file is not a whole loadgen result", where);
+        return lg_err(err, -EINVAL, "%s is not an object; the file is not a whole loadgen result", where);
     for (size_t k = 0; k < 2 * schema_ncols; k++) {
         size_t i = k % schema_ncols;
         const struct schema_col *c = &schema_cols[i];
@@ -454,27 +424,27 @@ int schema_json_read(struct schema_level *rec, const cJSON *o, enum schema_mode 
         snprintf(name, sizeof name, "'%s'", c->json);
         if (!v) {
             if (needed(c, mode))
-                return lg_err(err, "%s: '%s' is missing; the file is not a whole loadgen result",
+                return lg_err(err, -EINVAL, "%s: '%s' is missing; the file is not a whole loadgen result",
                               where, c->json);
             continue;
         }
         present[i] = 1;
         if (is_text(c)) {
             if (!cJSON_IsString(v))
-                return lg_err(err, "%s: '%s' is not a string", where, c->json);
-            if (c->type == SCHEMA_ENUM && check_enum(c, v->valuestring, where, name, err) < 0)
-                return -1;
+                return lg_err(err, -EINVAL, "%s: '%s' is not a string", where, c->json);
+            if (c->type == SCHEMA_ENUM && (rc = check_enum(c, v->valuestring, where, name, err)) < 0)
+                return rc;
             *text_at(rec, c) = v->valuestring;
             continue;
         }
         if (cJSON_IsNull(v))
             continue;
         if (!cJSON_IsNumber(v))
-            return lg_err(err, "%s: '%s' is not a number", where, c->json);
+            return lg_err(err, -EINVAL, "%s: '%s' is not a number", where, c->json);
         char shown[32];
         snprintf(shown, sizeof shown, "%.6g", v->valuedouble);
-        if (check_number(c, v->valuedouble, shown, where, name, 0, err) < 0)
-            return -1;
+        if ((rc = check_number(c, v->valuedouble, shown, where, name, 0, err)) < 0)
+            return rc;
         *num_at(rec, c) = v->valuedouble;
     }
     return check_empties(rec, present, mode, where, 0, err);

@@ -23,6 +23,8 @@
 #ifndef LOADGEN_SCHEMA_H
 #define LOADGEN_SCHEMA_H
 
+#include "sbuf.h"
+
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
@@ -100,25 +102,18 @@ enum schema_mode {
 /* Text and numbers absent: "" and NaN. */
 void schema_level_init(struct schema_level *rec);
 
-/* A growable text buffer, filled for one write(). A failed allocation
- * sticks in `failed`; the caller checks once at the end. */
-struct schema_buf {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
-void schema_bprintf(struct schema_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* ---- writer ---- */
 
+/* The writers append to an sbuf (sbuf.h): a failed allocation sticks in its
+ * `failed`, which the caller checks once before the write(). */
+
 /* The summary CSV header line, '\n' included. */
-void schema_csv_header(struct schema_buf *b);
+void schema_csv_header(struct sbuf *b);
 /* One summary row from a record, '\n' included. */
-void schema_csv_row(struct schema_buf *b, const struct schema_level *rec);
+void schema_csv_row(struct sbuf *b, const struct schema_level *rec);
 /* One text cell, quoted and guarded as the file comment says; the
  * requests log and history use it for their own text columns. */
-void schema_csv_text(struct schema_buf *b, const char *s);
+void schema_csv_text(struct sbuf *b, const char *s);
 /* The scalar keys of a JSON level; -ENOMEM. */
 int schema_json_level(cJSON *o, const struct schema_level *rec);
 
@@ -127,7 +122,7 @@ int schema_json_level(cJSON *o, const struct schema_level *rec);
 #define SCHEMA_MAX_FIELDS 256
 
 /* Splits one CSV record in place (quoted fields may hold commas, quotes
- * and line breaks): the number of fields, or -1 past `max`. */
+ * and line breaks): the number of fields, or -E2BIG past `max`. */
 int schema_csv_split(char *line, char **f, int max);
 /* Whether `line` ends inside a quoted field: the record goes on in the
  * next line. */

@@ -9,17 +9,12 @@
 #include <string.h>
 
 #include "hist.h"
+#include "sbuf.h"
 
 int sweep_add(struct sweep *s, const struct report_level *lv)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        struct sweep_row *r = realloc(s->rows, cap * sizeof *r);
-        if (!r)
-            return -ENOMEM;
-        s->rows = r;
-        s->cap = cap;
-    }
+    if (sbuf_grow((void **)&s->rows, &s->cap, s->n + 1, sizeof *s->rows) < 0)
+        return -ENOMEM;
     const struct stats *st = lv->st;
     struct report_figures f;
     report_figures(lv, &f);

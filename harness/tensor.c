@@ -91,7 +91,7 @@ int tensor_model_image_input(const struct tensor_model *m, const struct tensor_o
         *out = (struct tensor_spec){.dtype = o->dtype, .ndims = o->ndims};
         memcpy(out->shape, o->shape, sizeof o->shape);
         if (strlen(name ? name : "INPUT") >= sizeof out->name)
-            return lg_err(err, "--input-name: longer than %zu bytes", sizeof out->name - 1), -EINVAL;
+            return lg_err(err, -EINVAL, "--input-name: longer than %zu bytes", sizeof out->name - 1);
         snprintf(out->name, sizeof out->name, "%s", name ? name : "INPUT");
         return 0;
     }
@@ -106,11 +106,11 @@ int tensor_model_image_input(const struct tensor_model *m, const struct tensor_o
             at += (size_t)snprintf(names + at, sizeof names - at, k ? ", %s" : "%s", m->inputs[k].name);
     }
     if (name)
-        return lg_err(err, "--input-name %s: the model has no such input (its inputs: %s)", name,
-                      names), -EINVAL;
+        return lg_err(err, -EINVAL, "--input-name %s: the model has no such input (its inputs: %s)", name,
+                      names);
     if (m->ninputs != 1)
-        return lg_err(err, "the model has %zu inputs (%s) and images fill one; give --input-name, "
-                      "or --input-data with every input", m->ninputs, names), -EINVAL;
+        return lg_err(err, -EINVAL, "the model has %zu inputs (%s) and images fill one; give --input-name, "
+                      "or --input-data with every input", m->ninputs, names);
     *out = m->inputs[0];
     return 0;
 }
@@ -182,21 +182,19 @@ int tensor_parse_shape(const char *s, int64_t shape[TENSOR_MAX_DIMS], unsigned *
         const char *q = digits;
         for (; *q >= '0' && *q <= '9'; q++)
             if ((v = v * 10 + (*q - '0')) > TENSOR_MAX_ELEMENTS)
-                return lg_err(err, "dimension %u is above %lld", n + 1, TENSOR_MAX_ELEMENTS),
-                       -EINVAL;
+                return lg_err(err, -EINVAL, "dimension %u is above %lld", n + 1, TENSOR_MAX_ELEMENTS);
         if (q == digits || (*q != ',' && *q != '\0'))
-            return lg_err(err, "dimension %u is not a whole number; write e.g. 1,224,224,3", n + 1),
-                   -EINVAL;
+            return lg_err(err, -EINVAL, "dimension %u is not a whole number; write e.g. 1,224,224,3", n + 1);
         if (neg && (v != 1 || n > 0))
-            return lg_err(err, "dimension %u is negative; only the first (the batch) may be -1",
-                          n + 1), -EINVAL;
+            return lg_err(err, -EINVAL, "dimension %u is negative; only the first (the batch) may be -1",
+                          n + 1);
         if (v == 0)
-            return lg_err(err, "dimension %u is 0; every dimension is at least 1", n + 1), -EINVAL;
+            return lg_err(err, -EINVAL, "dimension %u is 0; every dimension is at least 1", n + 1);
         if (n == TENSOR_MAX_DIMS)
-            return lg_err(err, "more than %d dimensions", TENSOR_MAX_DIMS), -EINVAL;
+            return lg_err(err, -EINVAL, "more than %d dimensions", TENSOR_MAX_DIMS);
         shape[n++] = neg ? -1 : v;
         if (!neg && (product *= v) > TENSOR_MAX_ELEMENTS)
-            return lg_err(err, "more than %lld elements", TENSOR_MAX_ELEMENTS), -EINVAL;
+            return lg_err(err, -EINVAL, "more than %lld elements", TENSOR_MAX_ELEMENTS);
         if (*q == '\0')
             break;
         p = q + 1;
@@ -225,26 +223,26 @@ int tensor_image_plan(const struct tensor_spec *spec, enum tensor_norm norm,
     const int64_t *d = spec->shape;
     unsigned n = spec->ndims;
     if (n != 3 && n != 4)
-        return lg_err(err, "input %s: shape %s is not an image's; give --shape N,H,W,3 "
-                      "(NHWC) or N,3,H,W (NCHW)", spec->name, shape), -EINVAL;
+        return lg_err(err, -EINVAL, "input %s: shape %s is not an image's; give --shape N,H,W,3 "
+                      "(NHWC) or N,3,H,W (NCHW)", spec->name, shape);
     const int64_t *hwc = d + n - 3;
     if (n == 4 && d[0] != -1 && d[0] != 1)
-        return lg_err(err, "input %s: shape %s: the batch dimension is %lld; write 1 (or -1) "
-                      "and give --batch K", spec->name, shape, (long long)d[0]), -EINVAL;
+        return lg_err(err, -EINVAL, "input %s: shape %s: the batch dimension is %lld; write 1 (or -1) "
+                      "and give --batch K", spec->name, shape, (long long)d[0]);
     for (int i = 0; i < 3; i++)
         if (hwc[i] < 1)
-            return lg_err(err, "input %s: shape %s: an image dimension is variable (-1); give "
-                          "--shape with its size, e.g. 1,224,224,3", spec->name, shape), -EINVAL;
+            return lg_err(err, -EINVAL, "input %s: shape %s: an image dimension is variable (-1); give "
+                          "--shape with its size, e.g. 1,224,224,3", spec->name, shape);
     if (hwc[2] == 3)
         *out = (struct tensor_image){.layout = TENSOR_NHWC, .height = (int)hwc[0], .width = (int)hwc[1]};
     else if (hwc[0] == 3)
         *out = (struct tensor_image){.layout = TENSOR_NCHW, .height = (int)hwc[1], .width = (int)hwc[2]};
     else
-        return lg_err(err, "input %s: shape %s has no dimension of 3 colour channels, first or "
-                      "last; write N,H,W,3 or N,3,H,W", spec->name, shape), -EINVAL;
+        return lg_err(err, -EINVAL, "input %s: shape %s has no dimension of 3 colour channels, first or "
+                      "last; write N,H,W,3 or N,3,H,W", spec->name, shape);
     if (out->height > 16384 || out->width > 16384)
-        return lg_err(err, "input %s: shape %s: images of at most 16384 x 16384", spec->name,
-                      shape), -EINVAL;
+        return lg_err(err, -EINVAL, "input %s: shape %s: images of at most 16384 x 16384", spec->name,
+                      shape);
     out->dtype = spec->dtype;
     out->normalize = norm;
     const char *dt = tensor_dtype_name(spec->dtype);
@@ -252,16 +250,16 @@ int tensor_image_plan(const struct tensor_spec *spec, enum tensor_norm norm,
     case TENSOR_UINT8: case TENSOR_UINT16: case TENSOR_UINT32: case TENSOR_UINT64:
     case TENSOR_INT16: case TENSOR_INT32: case TENSOR_INT64:
         if (norm != TENSOR_NORM_NONE)
-            return lg_err(err, "input %s: --normalize %s makes fractions, which %s cannot hold; "
+            return lg_err(err, -EINVAL, "input %s: --normalize %s makes fractions, which %s cannot hold; "
                           "use --datatype FP32 or FP16, or --normalize none", spec->name,
-                          norm == TENSOR_NORM_UNIT ? "unit" : "imagenet", dt), -EINVAL;
+                          norm == TENSOR_NORM_UNIT ? "unit" : "imagenet", dt);
         break;
     case TENSOR_FP16: case TENSOR_FP32: case TENSOR_FP64:
         break;
     default:
-        return lg_err(err, "input %s: datatype %s cannot hold pixels 0..255; use FP32, FP16, "
+        return lg_err(err, -EINVAL, "input %s: datatype %s cannot hold pixels 0..255; use FP32, FP16, "
                       "UINT8 or INT64 (BYTES sends the encoded image)", spec->name,
-                      *dt ? dt : "(none)"), -EINVAL;
+                      *dt ? dt : "(none)");
     }
     *batch_dim = n == 4;
     return 0;
@@ -380,14 +378,14 @@ int tensor_decode_rgb(const unsigned char *jpeg, size_t len, int width, int heig
         jf.pub.format_message((j_common_ptr)&cinfo, msg);
         jpeg_destroy_decompress(&cinfo);
         free(full);
-        return lg_err(err, "not a decodable JPEG (libjpeg: %s)", msg), -EINVAL;
+        return lg_err(err, -EINVAL, "not a decodable JPEG (libjpeg: %s)", msg);
     }
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, jpeg, (unsigned long)len);
     jpeg_read_header(&cinfo, TRUE);
     if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
         jpeg_destroy_decompress(&cinfo);
-        return lg_err(err, "a CMYK JPEG; convert it to RGB"), -EINVAL;
+        return lg_err(err, -EINVAL, "a CMYK JPEG; convert it to RGB");
     }
     cinfo.out_color_space = JCS_RGB; /* grey is replicated into R, G and B */
     /* The IDCT can scale by 1/2, 1/4 or 1/8 almost for free: take the
@@ -405,13 +403,13 @@ int tensor_decode_rgb(const unsigned char *jpeg, size_t len, int width, int heig
     unsigned w = cinfo.output_width, h = cinfo.output_height;
     if (cinfo.output_components != 3) {
         jpeg_destroy_decompress(&cinfo);
-        return lg_err(err, "%d colour components after decoding; give RGB or greyscale JPEGs",
-                      cinfo.output_components), -EINVAL;
+        return lg_err(err, -EINVAL, "%d colour components after decoding; give RGB or greyscale JPEGs",
+                      cinfo.output_components);
     }
     full = malloc((size_t)w * h * 3);
     if (!full) {
         jpeg_destroy_decompress(&cinfo);
-        return lg_err(err, "out of memory decoding %u x %u", w, h), -ENOMEM;
+        return lg_err(err, -ENOMEM, "out of memory decoding %u x %u", w, h), -ENOMEM;
     }
     while (cinfo.output_scanline < h) {
         JSAMPROW row = full + (size_t)cinfo.output_scanline * w * 3;
@@ -460,8 +458,7 @@ int tensor_set_from_corpus(struct tensor_set **out, const struct corpus *c,
     if ((rc = tensor_image_plan(spec, norm, &img, &batch_dim, err)) < 0)
         return rc;
     if (!c || c->count == 0)
-        return lg_err(err, "no images to make tensors of; give --images DIR or --synthetic N"),
-               -EINVAL;
+        return lg_err(err, -EINVAL, "no images to make tensors of; give --images DIR or --synthetic N");
     size_t elements = (size_t)img.height * (size_t)img.width * 3;
     size_t len = elements * tensor_dtype_size(img.dtype), namelen = strlen(spec->name) + 1;
     /* The tensors are held while the bodies are built from them: refuse a
@@ -469,7 +466,7 @@ int tensor_set_from_corpus(struct tensor_set **out, const struct corpus *c,
     double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     double need = (double)len * (double)c->count;
     if (ram > 0 && need * 2 > ram / 2)
-        return lg_err(err, "%zu images as %s %s tensors: %.1f GB, and as much again for the "
+        return lg_err(err, -EINVAL, "%zu images as %s %s tensors: %.1f GB, and as much again for the "
                       "bodies, more than half of this machine's %.1f GB; use fewer images",
                       c->count, tensor_dtype_name(img.dtype), spec->name, need / 1e9, ram / 1e9),
                -ENOMEM;
@@ -482,7 +479,7 @@ int tensor_set_from_corpus(struct tensor_set **out, const struct corpus *c,
     if (!s || !rgb || !s->t || !s->block) {
         free(rgb);
         tensor_set_destroy(s);
-        return lg_err(err, "out of memory for %zu tensors of %zu bytes", c->count, len), -ENOMEM;
+        return lg_err(err, -ENOMEM, "out of memory for %zu tensors of %zu bytes", c->count, len), -ENOMEM;
     }
     memcpy(s->block, spec->name, namelen);
     s->count = c->count;
@@ -493,12 +490,12 @@ int tensor_set_from_corpus(struct tensor_set **out, const struct corpus *c,
         struct tensor *t = &s->t[i];
         char why[LG_ERRLEN];
         if (it->kind != CORPUS_JPEG) {
-            rc = (lg_err(err, "%s: a PNG; tensors are made from JPEGs (libjpeg); convert it or "
+            rc = (lg_err(err, -EINVAL, "%s: a PNG; tensors are made from JPEGs (libjpeg); convert it or "
                         "leave it out", it->name), -EINVAL);
             break;
         }
         if ((rc = tensor_decode_rgb(it->data, it->len, img.width, img.height, rgb, why)) < 0) {
-            lg_err(err, "%s: %s", it->name, why);
+            lg_err(err, -EINVAL, "%s: %s", it->name, why);
             break;
         }
         *t = (struct tensor){.name = (const char *)s->block, .dtype = img.dtype,

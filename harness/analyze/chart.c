@@ -190,7 +190,7 @@ FILE *chart_scratch(struct chart_ctx *c, const char *what, char *path)
     snprintf(path, PATH_MAX, "%s/%02d-%s", c->tmp, ++c->seq, what);
     FILE *f = fopen(path, "w");
     if (!f)
-        lg_err(c->err, "%s: cannot write: %s", path, strerror(errno));
+        lg_err(c->err, -EIO, "%s: cannot write: %s", path, strerror(errno));
     return f;
 }
 
@@ -198,25 +198,8 @@ int chart_close(struct chart_ctx *c, FILE *f, const char *path)
 {
     int bad = ferror(f);
     if (fclose(f) != 0 || bad)
-        return lg_err(c->err, "%s: write failed (disk full?)", path);
+        return lg_err(c->err, -EIO, "%s: write failed (disk full?)", path);
     return 0;
-}
-
-void chart_skip(struct chart_ctx *c, const char *fmt, ...)
-{
-    /* A note that cannot be kept is dropped: it only explains a gap. */
-    char buf[LG_ERRLEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    lg_printable(buf); /* it may quote a label, which may hold anything */
-    char **s = realloc(c->out->skipped, (c->out->nskipped + 1) * sizeof *s);
-    if (!s)
-        return;
-    c->out->skipped = s;
-    if ((s[c->out->nskipped] = strdup(buf)))
-        c->out->nskipped++;
 }
 
 /* The output file of a chart: outdir/NAME.FORMAT, NAME made safe. */
@@ -271,10 +254,10 @@ int chart_draw(struct chart_ctx *c, FILE *pre_f, const char *pre, const char *sc
         return rc;
     struct stat st;
     if (stat(out, &st) < 0 || st.st_size == 0)
-        return lg_err(c->err, "gnuplot ran %s but wrote nothing to %s", script, out), -EIO;
+        return lg_err(c->err, -EIO, "gnuplot ran %s but wrote nothing to %s", script, out);
     struct plot_chart *ch = realloc(c->out->charts, (c->out->ncharts + 1) * sizeof *ch);
     if (!ch)
-        return lg_err(c->err, "out of memory"), -ENOMEM;
+        return lg_err(c->err, -ENOMEM, "out of memory");
     c->out->charts = ch;
     ch += c->out->ncharts;
     ch->path = strdup(out);
@@ -282,7 +265,7 @@ int chart_draw(struct chart_ctx *c, FILE *pre_f, const char *pre, const char *sc
     if (!ch->path || !ch->title) {
         free(ch->path);
         free(ch->title);
-        return lg_err(c->err, "out of memory"), -ENOMEM;
+        return lg_err(c->err, -ENOMEM, "out of memory");
     }
     c->out->ncharts++;
     return 0;

@@ -94,8 +94,6 @@ unsigned long chart_rgb(const char *hex);     /* "#rrggbb" -> 0xrrggbb */
 /* Opens tmp/NN-what for writing; path gets PATH_MAX bytes. */
 FILE *chart_scratch(struct chart_ctx *c, const char *what, char *path);
 int chart_close(struct chart_ctx *c, FILE *f, const char *path);
-/* A chart not drawn, and why: one line for stderr and the report. */
-void chart_skip(struct chart_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* outdir/NAME.FORMAT, NAME made safe for a file name. */
 void chart_path(struct chart_ctx *c, char *path, const char *name);
 /* Starts a preamble and its text file with what every script needs (fmt,

@@ -217,8 +217,8 @@ static void note_missing_level(struct chart_ctx *c, const char *what, const char
 {
     char where[RESULTS_TEXT + 32];
     chart_region_suffix(c, where, sizeof where, region);
-    chart_skip(c, "no %s chart%s: no deployment has a %g-thread level (--at-threads)", what, where,
-         c->o->at_threads);
+    notes_add(&c->out->skipped, "no %s chart%s: no deployment has a %g-thread level (--at-threads)", what, where,
+              c->o->at_threads);
 }
 
 static int chart_throughput_bars(struct chart_ctx *c, struct panel *p)
@@ -282,8 +282,8 @@ static int chart_cost(struct chart_ctx *c, struct panel *p, struct panel *q)
     for (size_t i = 0; i < r->ngroups; i++)
         any_cost |= isfinite(r->groups[i].cost_per_hour) && r->groups[i].cost_per_hour > 0;
     if (!any_cost) {
-        chart_skip(c, "no cost chart: no cost_per_hour in the results (run loadgen with "
-             "--cost-per-hour)");
+        notes_add(&c->out->skipped, "no cost chart: no cost_per_hour in the results (run loadgen with "
+                  "--cost-per-hour)");
         return 0;
     }
     for (size_t g = 0; g < r->nvalues[RESULTS_REGION]; g++) {
@@ -370,8 +370,8 @@ static int chart_regions(struct chart_ctx *c, struct panel *p)
     size_t nr = r->nvalues[RESULTS_REGION];
     if (nr < 2) {
         const char *only = nr ? r->values[RESULTS_REGION][0] : "";
-        chart_skip(c, "no region chart: the results come from one client region%s%s%s",
-             *only ? " (" : "", only, *only ? ")" : "");
+        notes_add(&c->out->skipped, "no region chart: the results come from one client region%s%s%s",
+                  *only ? " (" : "", only, *only ? ")" : "");
         return 0;
     }
     if (nr > CHART_MAX_SERIES)
@@ -452,7 +452,7 @@ static int chart_regions(struct chart_ctx *c, struct panel *p)
         drawn++;
     }
     if (!drawn)
-        chart_skip(c, "no region chart: no deployment was measured from two client regions");
+        notes_add(&c->out->skipped, "no region chart: no deployment was measured from two client regions");
     return 0;
 }
 
@@ -465,7 +465,7 @@ int chartbars_draw(struct chart_ctx *c)
     else if ((rc = chart_throughput_bars(c, p)) == 0 && (rc = chart_cost(c, p, q)) == 0)
         rc = chart_regions(c, p);
     if (rc == -ENOMEM)
-        lg_err(c->err, "out of memory");
+        lg_err(c->err, -ENOMEM, "out of memory");
     free(p);
     free(q);
     return rc;

@@ -164,11 +164,11 @@ int chartlines_spectrum(struct chart_ctx *c)
         for (size_t j = 0; j < r->runs[i].nlevels; j++)
             with_pct += r->runs[i].levels[j].npct > 0;
     if (r->nruns == 0) {
-        chart_skip(c, "no latency spectrum: no JSON results given (loadgen --json FILE)");
+        notes_add(&c->out->skipped, "no latency spectrum: no JSON results given (loadgen --json FILE)");
         return 0;
     }
     if (with_pct == 0) {
-        chart_skip(c, "no latency spectrum: the JSON results carry no percentiles");
+        notes_add(&c->out->skipped, "no latency spectrum: the JSON results carry no percentiles");
         return 0;
     }
     for (size_t m = 0; m < r->nvalues[RESULTS_MODEL]; m++) {
@@ -275,7 +275,7 @@ int chartlines_timeline(struct chart_ctx *c, const struct results_run *run)
             t0 = l->start_wall_us;
     }
     if (ticks == 0) {
-        chart_skip(c, "no timeline for %s: it has no per-second timeline", run->source);
+        notes_add(&c->out->skipped, "no timeline for %s: it has no per-second timeline", run->source);
         return 0;
     }
     char dat[PATH_MAX], pre[PATH_MAX], out[PATH_MAX], title[512], file[512];
@@ -454,8 +454,8 @@ int chartlines_scaling(struct chart_ctx *c)
         drawn++;
     }
     if (!drawn)
-        chart_skip(c, "no GPU scaling chart: it needs gpu-N deployments of two or more node counts "
-             "(labels like gpu-1, gpu-2)");
+        notes_add(&c->out->skipped, "no GPU scaling chart: it needs gpu-N deployments of two or more node counts "
+                  "(labels like gpu-1, gpu-2)");
     return 0;
 }
 
@@ -490,8 +490,8 @@ int chartlines_curve(struct chart_ctx *c)
         if (s.n == 0)
             continue;
         if (s.most < 2) {
-            chart_skip(c, "no latency-vs-throughput curve for %s: each deployment ran one level "
-                          "(sweep with --threads 10:50:10)", model);
+            notes_add(&c->out->skipped, "no latency-vs-throughput curve for %s: each deployment ran one level "
+                      "(sweep with --threads 10:50:10)", model);
             noted++;
             continue;
         }
@@ -508,6 +508,6 @@ int chartlines_curve(struct chart_ctx *c)
         drawn++;
     }
     if (!drawn && !noted && r->ngroups)
-        chart_skip(c, "no latency-vs-throughput curve: no closed-loop sweep in the results");
+        notes_add(&c->out->skipped, "no latency-vs-throughput curve: no closed-loop sweep in the results");
     return 0;
 }

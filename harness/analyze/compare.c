@@ -170,7 +170,7 @@ int compare_build(const struct results *r, enum results_dim by, const char *base
                              r->values[by][i]);
             used += w > 0 ? (size_t)w : 0;
         }
-        return lg_err(err, "--baseline %s: no %s '%s' in the results (they have: %s)", baseline,
+        return lg_err(err, -EINVAL, "--baseline %s: no %s '%s' in the results (they have: %s)", baseline,
                       compare_dim_name(by), baseline, known);
     }
     t->baseline = baseline ? baseline : default_baseline(r, by);
@@ -178,7 +178,7 @@ int compare_build(const struct results *r, enum results_dim by, const char *base
     size_t n0 = r->nvalues[t->keys[0]], n1 = r->nvalues[t->keys[1]], nb = r->nvalues[by];
     t->sections = calloc(n0 * n1 + 1, sizeof *t->sections);
     if (!t->sections)
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     for (size_t a = 0; a < n0; a++)
         for (size_t b = 0; b < n1; b++) {
             struct compare_section *s = &t->sections[t->nsections];
@@ -188,7 +188,7 @@ int compare_build(const struct results *r, enum results_dim by, const char *base
             s->rows = calloc(nb ? nb : 1, sizeof *s->rows);
             if (!s->rows) {
                 compare_release(t);
-                return lg_err(err, "out of memory");
+                return lg_err(err, -ENOMEM, "out of memory");
             }
             v[t->keys[0]] = s->key[0];
             v[t->keys[1]] = s->key[1];
@@ -226,9 +226,9 @@ int compare_build(const struct results *r, enum results_dim by, const char *base
     if (t->nsections == 0) {
         compare_release(t);
         if (at_threads > 0)
-            return lg_err(err, "--at-threads %g: no level with that many threads in the results",
+            return lg_err(err, -EINVAL, "--at-threads %g: no level with that many threads in the results",
                           at_threads);
-        return lg_err(err, "nothing to compare");
+        return lg_err(err, -EINVAL, "nothing to compare");
     }
     return 0;
 }

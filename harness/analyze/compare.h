@@ -61,8 +61,8 @@ int compare_overlap(double m1, double h1, double m2, double h2);
  * RESULTS_LABEL, else the first region or model. at_threads 0: in each
  * section, the highest level that every row has (the study's 50 threads);
  * when the rows share no level, each row's highest, marked level_differs
- * and said so in every printer. -1 with err set when the baseline is not in
- * the data or nothing is left to compare. */
+ * and said so in every printer. -EINVAL with err set when the baseline is
+ * not in the data or nothing is left to compare. */
 int compare_build(const struct results *r, enum results_dim by, const char *baseline,
                   double at_threads, struct compare_table *t, char *err);
 void compare_release(struct compare_table *t);

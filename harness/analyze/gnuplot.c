@@ -47,7 +47,7 @@ int gnuplot_scripts_dir(char *dir, size_t size, char *err)
     if (env && *env) {
         if (pick(dir, size, env))
             return 0;
-        return lg_err(err, "LOADGEN_GNUPLOT_DIR=%s: no common.gp there; point it at "
+        return lg_err(err, -ENOENT, "LOADGEN_GNUPLOT_DIR=%s: no common.gp there; point it at "
                       "loadgen's scripts/gnuplot folder", env);
     }
     char exe[PATH_MAX], cand[PATH_MAX + 32];
@@ -74,7 +74,7 @@ int gnuplot_scripts_dir(char *dir, size_t size, char *err)
     }
     if (pick(dir, size, LOADGEN_DATADIR "/gnuplot"))
         return 0;
-    return lg_err(err, "cannot find the chart scripts (common.gp) next to the binary or in "
+    return lg_err(err, -ENOENT, "cannot find the chart scripts (common.gp) next to the binary or in "
                   LOADGEN_DATADIR "/gnuplot; run `make install` or set LOADGEN_GNUPLOT_DIR");
 }
 
@@ -121,15 +121,15 @@ int gnuplot_run(const char *const *files, size_t nfiles, const char *errlog, cha
 {
     char *argv[16], exe[PATH_MAX];
     if (nfiles + 2 > sizeof argv / sizeof argv[0])
-        return lg_err(err, "too many gnuplot scripts (%zu)", nfiles), -EINVAL;
+        return lg_err(err, -EINVAL, "too many gnuplot scripts (%zu)", nfiles);
     argv[0] = "gnuplot";
     for (size_t i = 0; i < nfiles; i++)
         argv[i + 1] = (char *)files[i];
     argv[nfiles + 1] = NULL;
 
     if (find_gnuplot(exe, sizeof exe) < 0)
-        return lg_err(err, "gnuplot not found; install it with: sudo apt-get install "
-                      "gnuplot-nox"), -ENOENT;
+        return lg_err(err, -ENOENT, "gnuplot not found; install it with: sudo apt-get install "
+                      "gnuplot-nox");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     /* gnuplot reads stdin when a script ends without `exit`; give it none. */
@@ -140,21 +140,21 @@ int gnuplot_run(const char *const *files, size_t nfiles, const char *errlog, cha
     int rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
-        return lg_err(err, "cannot start gnuplot: %s", strerror(rc)), -EIO;
+        return lg_err(err, -EIO, "cannot start gnuplot: %s", strerror(rc));
 
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
-            return lg_err(err, "waiting for gnuplot: %s", strerror(errno)), -EIO;
+            return lg_err(err, -EIO, "waiting for gnuplot: %s", strerror(errno));
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     char lines[LG_ERRLEN];
     first_lines(errlog, lines, sizeof lines - 80);
     if (WIFEXITED(status))
-        lg_err(err, "gnuplot failed on %s (exit %d):%s", files[nfiles - 1],
+        lg_err(err, -EIO, "gnuplot failed on %s (exit %d):%s", files[nfiles - 1],
                WEXITSTATUS(status), lines);
     else
-        lg_err(err, "gnuplot was killed by signal %d on %s", WTERMSIG(status),
+        lg_err(err, -EIO, "gnuplot was killed by signal %d on %s", WTERMSIG(status),
                files[nfiles - 1]);
     return -EIO;
 }

@@ -150,18 +150,18 @@ static void write_compare(FILE *f, const struct compare_table *t)
 
 static int write_png(FILE *f, const char *path, char *err)
 {
-    FILE *in = results_fopen(path, HTMLREPORT_MAX_CHART_BYTES, err);
-    if (!in)
-        return -1;
+    FILE *in;
+    int rc = results_fopen(path, HTMLREPORT_MAX_CHART_BYTES, &in, err);
+    if (rc < 0)
+        return rc;
     /* base64 by whole 3-byte groups, so chunks concatenate cleanly. */
     unsigned char buf[3 * 4096];
     char out[4 * 4096];
     size_t n;
-    int rc = 0;
     while ((n = fread(buf, 1, sizeof buf, in)) > 0)
         fwrite(out, 1, base64_encode(buf, n, out), f);
     if (ferror(in))
-        rc = lg_err(err, "%s: read error", path);
+        rc = lg_err(err, -EIO, "%s: read error", path);
     fclose(in);
     return rc;
 }
@@ -180,17 +180,18 @@ static int write_charts(FILE *f, const struct plot_out *charts, const char *why_
         fputs("<figure><img alt=\"", f);
         esc(f, c->title);
         fputs("\" src=\"data:image/png;base64,", f);
-        if (write_png(f, c->path, err) < 0)
-            return -1;
+        int rc = write_png(f, c->path, err);
+        if (rc < 0)
+            return rc;
         fputs("\"><figcaption>", f);
         esc(f, c->title);
         fputs("</figcaption></figure>\n", f);
     }
-    if (charts->nskipped) {
+    if (charts->skipped.n) {
         fputs("<p class=\"note\">Not drawn:</p>\n<ul class=\"note\">\n", f);
-        for (size_t i = 0; i < charts->nskipped; i++) {
+        for (size_t i = 0; i < charts->skipped.n; i++) {
             fputs("<li>", f);
-            esc(f, charts->skipped[i]);
+            esc(f, charts->skipped.v[i]);
             fputs("</li>\n", f);
         }
         fputs("</ul>\n", f);
@@ -226,7 +227,7 @@ static int write_runs(FILE *f, const struct results *r, char *err)
     struct run_info *runs = calloc(r->nrows + 1, sizeof *runs);
     size_t n = 0;
     if (!runs)
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     for (size_t i = 0; i < r->nrows; i++) {
         const struct results_row *w = &r->rows[i];
         double lv = w->open_loop ? w->rate_rps : w->concurrency;
@@ -306,14 +307,15 @@ int htmlreport_write(FILE *f, const struct results *r, const struct compare_tabl
     if (r->nruns)
         fprintf(f, " and %zu JSON result%s", r->nruns, r->nruns == 1 ? "" : "s");
     fputs(".</p>\n", f);
-    for (size_t i = 0; i < r->nnotes; i++) {
+    for (size_t i = 0; i < r->notes.n; i++) {
         fputs("<p class=\"note\">", f);
-        esc(f, r->notes[i]);
+        esc(f, r->notes.v[i]);
         fputs("</p>\n", f);
     }
     write_compare(f, t);
-    if (write_charts(f, charts, why_no_charts, err) < 0 || write_runs(f, r, err) < 0)
-        return -1;
+    int rc;
+    if ((rc = write_charts(f, charts, why_no_charts, err)) < 0 || (rc = write_runs(f, r, err)) < 0)
+        return rc;
     fputs("</body>\n</html>\n", f);
     return 0;
 }

@@ -20,7 +20,8 @@
 void htmlreport_escape(FILE *f, const char *s);
 
 /* Writes the page. `charts` may be empty (gnuplot missing: `why_no_charts`
- * says so on the page). -1 with err set when a chart cannot be read. */
+ * says so on the page). A negative errno with err set when a chart cannot
+ * be read. */
 int htmlreport_write(FILE *f, const struct results *r, const struct compare_table *t,
                      const struct plot_out *charts, const char *why_no_charts, char *err);
 

@@ -26,6 +26,7 @@
 #include "fileio.h"
 #include "hist.h"
 #include "analyze/results.h"
+#include "sbuf.h"
 #include "schema.h"
 #include "stats.h"
 
@@ -78,8 +79,7 @@ struct merge {
     size_t nfiles, capfiles;
     struct mgroup *groups;
     size_t ngroups;
-    char **notes;
-    size_t nnotes;
+    struct notes notes;        /* what the merge could not keep */
     char run_id[64];
 };
 
@@ -112,9 +112,7 @@ void merge_destroy(struct merge *m)
         cJSON_Delete(g->timeline);
     }
     free(m->groups);
-    for (size_t i = 0; i < m->nnotes; i++)
-        free(m->notes[i]);
-    free(m->notes);
+    notes_free(&m->notes);
     free(m);
 }
 
@@ -127,7 +125,7 @@ static const cJSON *item(const cJSON *o, const char *k)
 
 static int missing(const struct mfile *f, size_t lvl, const char *k, const char *what, char *err)
 {
-    return lg_err(err, "%s: levels[%zu]: \"%s\" is missing or not %s; the file is not a whole "
+    return lg_err(err, -EINVAL, "%s: levels[%zu]: \"%s\" is missing or not %s; the file is not a whole "
                   "loadgen result", f->name, lvl, k, what);
 }
 
@@ -137,7 +135,7 @@ static int read_count(uint64_t *dst, const cJSON *o, const char *k)
     const cJSON *v = item(o, k);
     if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > MAX_COUNT ||
         v->valuedouble != floor(v->valuedouble))
-        return -1;
+        return -EINVAL;
     *dst = (uint64_t)v->valuedouble;
     return 0;
 }
@@ -162,12 +160,12 @@ static int level_stats(const struct mfile *f, const struct mlevel *l, struct sta
     uint64_t sum = 0;
     for (int c = 0; c < CLASS_COUNT; c++) {
         if (read_count(&st->by_class[c], cl, stats_class_name(c)) < 0)
-            return lg_err(err, "%s: levels[%zu]: \"classes\" has no count \"%s\"; the file is "
+            return lg_err(err, -EINVAL, "%s: levels[%zu]: \"classes\" has no count \"%s\"; the file is "
                           "not a whole loadgen result", f->name, i, stats_class_name(c));
         sum += st->by_class[c];
     }
     if (sum != st->requests)
-        return lg_err(err, "%s: levels[%zu]: the classes add up to %llu but requests is %llu; "
+        return lg_err(err, -EINVAL, "%s: levels[%zu]: the classes add up to %llu but requests is %llu; "
                       "the file was edited or is damaged", f->name, i, (unsigned long long)sum,
                       (unsigned long long)st->requests);
 
@@ -181,17 +179,17 @@ static int level_stats(const struct mfile *f, const struct mlevel *l, struct sta
         if (!v && h >= STATS_SERVER) {
             /* Written only when the run measured server time. */
             if (!(dec = hist_create(f->sig)))
-                return lg_err(err, "%s: out of memory", f->name);
+                return lg_err(err, -ENOMEM, "%s: out of memory", f->name);
         } else if (!cJSON_IsString(v)) {
-            return lg_err(err, "%s: levels[%zu]: \"histograms\" has no \"%s\"; the file is not "
+            return lg_err(err, -EINVAL, "%s: levels[%zu]: \"histograms\" has no \"%s\"; the file is not "
                           "a whole loadgen result", f->name, i, name);
         } else if (hist_decode(v->valuestring, strlen(v->valuestring), &dec) < 0) {
-            return lg_err(err, "%s: levels[%zu]: histograms.%s does not decode; the file is "
+            return lg_err(err, -EINVAL, "%s: levels[%zu]: histograms.%s does not decode; the file is "
                           "damaged", f->name, i, name);
         } else if (hist_sig(dec) != f->sig) {
             int sig = hist_sig(dec);
             hist_destroy(dec);
-            return lg_err(err, "%s: levels[%zu]: histograms.%s has sig %d but the file's "
+            return lg_err(err, -EINVAL, "%s: levels[%zu]: histograms.%s has sig %d but the file's "
                           "\"histogram\" says sig %d; the file is damaged", f->name, i, name, sig,
                           f->sig);
         }
@@ -204,13 +202,13 @@ static int level_stats(const struct mfile *f, const struct mlevel *l, struct sta
     for (int h = 0; h < STATS_HIST_COUNT; h++) {
         uint64_t n = hist_count(st->h[h]);
         if (h == STATS_LATENCY ? n != st->requests : n > st->requests)
-            return lg_err(err, "%s: levels[%zu]: the %s histogram holds %llu samples but "
+            return lg_err(err, -EINVAL, "%s: levels[%zu]: the %s histogram holds %llu samples but "
                           "requests is %llu; the file was edited or is damaged", f->name, i,
                           stats_hist_name(h), (unsigned long long)n,
                           (unsigned long long)st->requests);
     }
     if (st->images_ok > st->images)
-        return lg_err(err, "%s: levels[%zu]: images_ok (%llu) is more than images (%llu); the "
+        return lg_err(err, -EINVAL, "%s: levels[%zu]: images_ok (%llu) is more than images (%llu); the "
                       "file was edited or is damaged", f->name, i,
                       (unsigned long long)st->images_ok, (unsigned long long)st->images);
     st->first_start_us = l->lv.start_wall_us;
@@ -230,7 +228,7 @@ static int timeline_check(const struct mfile *f, size_t i, const cJSON *tl, char
             const cJSON *v = item(e, keys[k]);
             if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e9 ||
                 (k < 3 && v->valuedouble != floor(v->valuedouble)))
-                return lg_err(err, "%s: levels[%zu]: a timeline entry has no \"%s\" or a bad "
+                return lg_err(err, -EINVAL, "%s: levels[%zu]: a timeline entry has no \"%s\" or a bad "
                               "one; the file is not a whole loadgen result", f->name, i, keys[k]);
         }
     }
@@ -274,8 +272,9 @@ static int level_read(struct mfile *f, struct mlevel *l, const cJSON *o, size_t 
     l->json = o;
     l->index = i;
     snprintf(where, sizeof where, "%s: levels[%zu]", f->name, i);
-    if (schema_json_read(rec, o, SCHEMA_READ_STRICT, where, err) < 0)
-        return -1;
+    int rc = schema_json_read(rec, o, SCHEMA_READ_STRICT, where, err);
+    if (rc < 0)
+        return rc;
     lv->run_id = f->run_id;
     lv->label = rec->label;
     lv->region = rec->region;
@@ -291,27 +290,27 @@ static int level_read(struct mfile *f, struct mlevel *l, const cJSON *o, size_t 
     lv->unstable = strcmp(rec->status, SCHEMA_STATUS_UNSTABLE) == 0;
     lv->under_rate = strcmp(rec->status, SCHEMA_STATUS_UNDER_RATE) == 0;
     lv->cost_per_hour = isnan(rec->cost_per_hour) ? -1 : rec->cost_per_hour;
-    if (to_unsigned(&lv->concurrency, rec->concurrency, "concurrency", f, i, err) < 0 ||
-        to_unsigned(&lv->cycle, rec->cycle, "cycle", f, i, err) < 0 ||
+    if ((rc = to_unsigned(&lv->concurrency, rec->concurrency, "concurrency", f, i, err)) < 0 ||
+        (rc = to_unsigned(&lv->cycle, rec->cycle, "cycle", f, i, err)) < 0 ||
         (!isnan(rec->windows) &&
-         to_unsigned(&lv->windows, rec->windows, "windows", f, i, err) < 0))
-        return -1;
+         (rc = to_unsigned(&lv->windows, rec->windows, "windows", f, i, err)) < 0))
+        return rc;
     /* What each client ran: a merged result's own client level, else the
      * level itself. */
     l->client_concurrency = lv->concurrency;
     l->client_rate = lv->rate;
-    if ((!isnan(rec->client_concurrency) &&
-         to_unsigned(&l->client_concurrency, rec->client_concurrency, "client_concurrency", f,
-                     i, err) < 0))
-        return -1;
+    if (!isnan(rec->client_concurrency) &&
+        (rc = to_unsigned(&l->client_concurrency, rec->client_concurrency, "client_concurrency",
+                          f, i, err)) < 0)
+        return rc;
     if (!isnan(rec->client_rate))
         l->client_rate = rec->client_rate;
     if (lv->end_wall_us < lv->start_wall_us)
-        return lg_err(err, "%s: levels[%zu]: end_wall_us is before start_wall_us; the file was "
+        return lg_err(err, -EINVAL, "%s: levels[%zu]: end_wall_us is before start_wall_us; the file was "
                       "edited or is damaged", f->name, i);
     lv->test_no = (unsigned)i + 1;
-    if (timeline_check(f, i, item(o, SCHEMA_JSON_TIMELINE), err) < 0)
-        return -1;
+    if ((rc = timeline_check(f, i, item(o, SCHEMA_JSON_TIMELINE), err)) < 0)
+        return rc;
     return level_stats(f, l, scratch, err);
 }
 
@@ -358,51 +357,51 @@ static int file_header(const struct merge *m, struct mfile *f, char *err)
     const struct mfile *f0 = m->nfiles ? &m->files[0] : NULL;
     const cJSON *ver = item(f->doc, "schema_version"), *levels = item(f->doc, "levels");
     if (!cJSON_IsNumber(ver) || !cJSON_IsArray(levels))
-        return lg_err(err, "%s: no schema_version or levels; give a file written by loadgen "
+        return lg_err(err, -EINVAL, "%s: no schema_version or levels; give a file written by loadgen "
                       "--json", f->name);
     f->schema = ver->valuedouble;
     if (f0 && f->schema != f0->schema)
-        return lg_err(err, "%s and %s: different schema versions (%g vs %g); results from the "
+        return lg_err(err, -EINVAL, "%s and %s: different schema versions (%g vs %g); results from the "
                       "same loadgen version merge", f0->name, f->name, f0->schema, f->schema);
     if (f->schema != 1)
-        return lg_err(err, "%s: schema_version %g; this loadgen merges version 1: merge with the "
+        return lg_err(err, -EINVAL, "%s: schema_version %g; this loadgen merges version 1: merge with the "
                       "loadgen that wrote it", f->name, f->schema);
 
     const cJSON *hg = item(f->doc, "histogram");
     const cJSON *unit = item(hg, "unit"), *sig = item(hg, "sig"), *enc = item(hg, "encoding");
     if (!cJSON_IsString(unit) || !cJSON_IsNumber(sig) || !cJSON_IsString(enc))
-        return lg_err(err, "%s: no \"histogram\" settings (unit, sig, encoding); the file is not "
+        return lg_err(err, -EINVAL, "%s: no \"histogram\" settings (unit, sig, encoding); the file is not "
                       "a whole loadgen result", f->name);
     f->unit = unit->valuestring;
     f->encoding = enc->valuestring;
     f->sig = sig->valuedouble >= 1 && sig->valuedouble <= 5 ? (int)sig->valuedouble : 0;
     if (f0 && f->sig != f0->sig)
-        return lg_err(err, "%s and %s: different histogram settings (sig %d vs %d); results from "
+        return lg_err(err, -EINVAL, "%s and %s: different histogram settings (sig %d vs %d); results from "
                       "the same loadgen version merge", f0->name, f->name, f0->sig, f->sig);
     if (f0 && (strcmp(f->unit, f0->unit) || strcmp(f->encoding, f0->encoding)))
-        return lg_err(err, "%s and %s: different histogram settings (%s/%s vs %s/%s); results "
+        return lg_err(err, -EINVAL, "%s and %s: different histogram settings (%s/%s vs %s/%s); results "
                       "from the same loadgen version merge", f0->name, f->name, f0->unit,
                       f0->encoding, f->unit, f->encoding);
     if (strcmp(f->unit, "us") || strcmp(f->encoding, "v1") || f->sig == 0)
-        return lg_err(err, "%s: histograms in %s, encoding %s, sig %g; this loadgen reads us, v1, "
+        return lg_err(err, -EINVAL, "%s: histograms in %s, encoding %s, sig %g; this loadgen reads us, v1, "
                       "sig 1..5: merge with the loadgen that wrote it", f->name, f->unit,
                       f->encoding, sig->valuedouble);
 
     const cJSON *rid = item(f->doc, "run_id");
     if (!cJSON_IsString(rid))
-        return lg_err(err, "%s: no run_id; the file is not a whole loadgen result", f->name);
+        return lg_err(err, -EINVAL, "%s: no run_id; the file is not a whole loadgen result", f->name);
     f->run_id = rid->valuestring;
     for (size_t i = 0; i < m->nfiles; i++) {
         const char *twice = shared_run(&m->files[i], f);
         if (twice && strcmp(twice, m->files[i].run_id) == 0 && strcmp(twice, f->run_id) == 0)
-            return lg_err(err, "%s and %s: the same run (run_id %s); give each client's result "
+            return lg_err(err, -EINVAL, "%s and %s: the same run (run_id %s); give each client's result "
                           "once", m->files[i].name, f->name, f->run_id);
         if (twice)
-            return lg_err(err, "%s and %s: both hold run %s (one is a merge that includes it); "
+            return lg_err(err, -EINVAL, "%s and %s: both hold run %s (one is a merge that includes it); "
                           "give each client's result once", m->files[i].name, f->name, twice);
     }
     if (cJSON_GetArraySize(levels) == 0)
-        return lg_err(err, "%s: no levels; did the run finish a level?", f->name);
+        return lg_err(err, -EINVAL, "%s: no levels; did the run finish a level?", f->name);
     return 0;
 }
 
@@ -410,46 +409,40 @@ int merge_add_text(struct merge *m, const char *name, const char *text, size_t l
 {
     struct mfile f = {0};
     struct stats *scratch = NULL;
-    int rc = -1;
-    if (m->nfiles == m->capfiles) {
-        size_t cap = m->capfiles ? m->capfiles * 2 : 8;
-        struct mfile *p = realloc(m->files, cap * sizeof *p);
-        if (!p)
-            return lg_err(err, "%s: out of memory", name);
-        m->files = p;
-        m->capfiles = cap;
-    }
+    int rc;
+    if (sbuf_grow((void **)&m->files, &m->capfiles, m->nfiles + 1, sizeof *m->files) < 0)
+        return lg_err(err, -ENOMEM, "%s: out of memory", name);
     if (!(f.name = strdup(name)) || !(scratch = stats_create(0, 0))) {
-        lg_err(err, "%s: out of memory", name);
+        rc = lg_err(err, -ENOMEM, "%s: out of memory", name);
         goto done;
     }
     if (!(f.doc = cJSON_ParseWithLength(text, len))) {
         const char *at = cJSON_GetErrorPtr();
         if (len == 0)
-            lg_err(err, "%s: empty file; give a file written by loadgen --json", name);
+            rc = lg_err(err, -EINVAL, "%s: empty file; give a file written by loadgen --json", name);
         else
-            lg_err(err, "%s: not JSON (error near byte %td); give a file written by loadgen "
-                   "--json", name, at && at >= text && at <= text + len ? at - text : (ptrdiff_t)0);
+            rc = lg_err(err, -EINVAL, "%s: not JSON (error near byte %td); give a file written by "
+                        "loadgen --json", name, at && at >= text && at <= text + len ? at - text : (ptrdiff_t)0);
         goto done;
     }
-    if (file_header(m, &f, err) < 0)
+    if ((rc = file_header(m, &f, err)) < 0)
         goto done;
     const cJSON *levels = item(f.doc, "levels"), *e;
     if (!(f.levels = calloc((size_t)cJSON_GetArraySize(levels), sizeof *f.levels))) {
-        lg_err(err, "%s: out of memory", name);
+        rc = lg_err(err, -ENOMEM, "%s: out of memory", name);
         goto done;
     }
     cJSON_ArrayForEach(e, levels)
     {
         struct mlevel *l = &f.levels[f.nlevels];
-        if (level_read(&f, l, e, f.nlevels, scratch, err) < 0)
+        if ((rc = level_read(&f, l, e, f.nlevels, scratch, err)) < 0)
             goto done;
         for (size_t k = 0; k < f.nlevels; k++)
             if (same_level(&f.levels[k], l)) {
                 char d[96];
-                lg_err(err, "%s: levels[%zu] and levels[%zu] are both %s; a result to merge "
-                       "holds each level once", name, k, f.nlevels,
-                       level_desc(l, d, sizeof d));
+                rc = lg_err(err, -EINVAL, "%s: levels[%zu] and levels[%zu] are both %s; a result "
+                            "to merge holds each level once", name, k, f.nlevels,
+                            level_desc(l, d, sizeof d));
                 goto done;
             }
         f.nlevels++;
@@ -466,35 +459,16 @@ done:
 int merge_add_file(struct merge *m, const char *path, char *err)
 {
     size_t len;
-    if (results_check_file(path, RESULTS_MAX_BYTES, err) < 0)
-        return -1;
-    char *text = fileio_read(NULL, path, RESULTS_MAX_BYTES, &len, err);
-    if (!text)
-        return -1;
-    int rc = merge_add_text(m, path, text, len, err);
+    char *text;
+    int rc = results_check_file(path, RESULTS_MAX_BYTES, err);
+    if (rc < 0 || (rc = fileio_read(NULL, path, RESULTS_MAX_BYTES, &text, &len, err)) < 0)
+        return rc;
+    rc = merge_add_text(m, path, text, len, err);
     free(text);
     return rc;
 }
 
 /* ---- combining ----------------------------------------------------------- */
-
-static int add_note(struct merge *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int add_note(struct merge *m, const char *fmt, ...)
-{
-    char buf[LG_ERRLEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    char **p = realloc(m->notes, (m->nnotes + 1) * sizeof *p);
-    if (!p)
-        return -ENOMEM;
-    m->notes = p;
-    if (!(m->notes[m->nnotes] = strdup(buf)))
-        return -ENOMEM;
-    m->nnotes++;
-    return 0;
-}
 
 static const struct mlevel *member(const struct merge *m, const struct mgroup *g, size_t f)
 {
@@ -549,12 +523,12 @@ static int match_levels(struct merge *m, char *err)
     const struct mfile *f0 = &m->files[0];
     char d[96];
     if (!(m->groups = calloc(f0->nlevels, sizeof *m->groups)))
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     for (size_t j = 0; j < f0->nlevels; j++) {
         struct mgroup *g = &m->groups[m->ngroups++];
         if (!(g->at = calloc(m->nfiles, sizeof *g->at)) ||
             !(g->fig = calloc(m->nfiles, sizeof *g->fig)))
-            return lg_err(err, "out of memory");
+            return lg_err(err, -ENOMEM, "out of memory");
         const struct mlevel *want = &f0->levels[j];
         for (size_t f = 1; f < m->nfiles; f++) {
             const struct mfile *fi = &m->files[f];
@@ -562,7 +536,7 @@ static int match_levels(struct merge *m, char *err)
             while (k < fi->nlevels && !same_level(&fi->levels[k], want))
                 k++;
             if (k == fi->nlevels)
-                return lg_err(err, "%s and %s: %s has level %s and %s does not; merge results "
+                return lg_err(err, -EINVAL, "%s and %s: %s has level %s and %s does not; merge results "
                               "of one plan (the same --threads or --rate, and --cycles, on "
                               "every client)", f0->name, fi->name, f0->name,
                               level_desc(want, d, sizeof d), fi->name);
@@ -577,7 +551,7 @@ static int match_levels(struct merge *m, char *err)
             while (j < f0->nlevels && !same_level(&f0->levels[j], &fi->levels[k]))
                 j++;
             if (j == f0->nlevels)
-                return lg_err(err, "%s and %s: %s has level %s and %s does not; merge results "
+                return lg_err(err, -EINVAL, "%s and %s: %s has level %s and %s does not; merge results "
                               "of one plan (the same --threads or --rate, and --cycles, on "
                               "every client)", f0->name, fi->name, fi->name,
                               level_desc(&fi->levels[k], d, sizeof d), f0->name);
@@ -603,7 +577,7 @@ static int check_window(const struct merge *m, const struct mgroup *g, char *err
     char d[96], ends[40], starts[40];
     iso_ms(a->lv.end_wall_us, ends, sizeof ends);
     iso_ms(b->lv.start_wall_us, starts, sizeof starts);
-    return lg_err(err, "%s and %s: level %s did not run at the same time (%s ended at %s, %s "
+    return lg_err(err, -EINVAL, "%s and %s: level %s did not run at the same time (%s ended at %s, %s "
                   "started at %s); start every client with the same --start-at",
                   m->files[early].name, m->files[late].name, level_desc(a, d, sizeof d),
                   m->files[early].name, ends, m->files[late].name, starts);
@@ -677,9 +651,9 @@ static int merge_cost(struct merge *m, struct mgroup *g)
             continue;
         if (cost >= 0 && c != cost) {
             g->lv.cost_per_hour = -1;
-            return add_note(m, "level %s: %s says cost_per_hour %g and %s says %g; the merged "
-                            "level has no cost", level_desc(member(m, g, 0), d, sizeof d),
-                            m->files[from].name, cost, m->files[f].name, c);
+            return notes_add(&m->notes, "level %s: %s says cost_per_hour %g and %s says %g; the merged "
+                             "level has no cost", level_desc(member(m, g, 0), d, sizeof d),
+                             m->files[from].name, cost, m->files[f].name, c);
         }
         cost = c;
         from = f;
@@ -694,13 +668,13 @@ static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, cha
     char d[96];
     int sig = m->files[0].sig;
     if (!(g->st = stats_create(0, 0)))
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     for (int h = 0; h < STATS_HIST_COUNT; h++) {
         if (hist_sig(g->st->h[h]) == sig)
             continue;
         hist_destroy(g->st->h[h]);
         if (!(g->st->h[h] = hist_create(sig)))
-            return lg_err(err, "out of memory");
+            return lg_err(err, -ENOMEM, "out of memory");
     }
     g->lv = first->lv;
     g->lv.run_id = m->run_id;
@@ -713,7 +687,7 @@ static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, cha
     g->lv.rate = 0;
     for (size_t k = 0; k < 5; k++)
         if (!(g->text[k] = joined(m, g, k)))
-            return lg_err(err, "out of memory");
+            return lg_err(err, -ENOMEM, "out of memory");
     g->lv.label = g->text[0];
     g->lv.region = g->text[1];
     g->lv.model = g->text[2];
@@ -721,8 +695,9 @@ static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, cha
     g->lv.format = g->text[4];
     for (size_t f = 0; f < m->nfiles; f++) {
         const struct mlevel *l = member(m, g, f);
-        if (level_stats(&m->files[f], l, scratch, err) < 0)
-            return -1;
+        int rc = level_stats(&m->files[f], l, scratch, err);
+        if (rc < 0)
+            return rc;
         struct report_level lv = l->lv;
         struct report_figures fig;
         lv.st = scratch;
@@ -736,10 +711,10 @@ static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, cha
             .p99_ms = (double)hist_percentile(scratch->h[STATS_LATENCY], 99) / 1000.0,
         };
         if (stats_merge(g->st, scratch) < 0)
-            return lg_err(err, "%s: out of memory", m->files[f].name);
+            return lg_err(err, -ENOMEM, "%s: out of memory", m->files[f].name);
         if ((double)g->st->requests > MAX_COUNT || (double)g->st->images > MAX_COUNT ||
             (double)g->st->bytes_recv > MAX_COUNT || (double)g->st->bytes_sent > MAX_COUNT)
-            return lg_err(err, "%s: level %s: the merged counts pass 2^53, more than a JSON "
+            return lg_err(err, -EINVAL, "%s: level %s: the merged counts pass 2^53, more than a JSON "
                           "result holds exactly; merge fewer results at once",
                           m->files[f].name, level_desc(l, d, sizeof d));
         g->lv.interrupted |= l->lv.interrupted;
@@ -753,24 +728,23 @@ static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, cha
             g->lv.end_wall_us = l->lv.end_wall_us;
     }
     if (merge_cost(m, g) < 0 || merge_timeline(m, g) < 0)
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     return 0;
 }
 
 int merge_finish(struct merge *m, char *err)
 {
     if (m->nfiles == 0)
-        return lg_err(err, "no results to merge; give the files written by loadgen --json");
-    if (match_levels(m, err) < 0)
-        return -1;
-    for (size_t j = 0; j < m->ngroups; j++)
-        if (check_window(m, &m->groups[j], err) < 0)
-            return -1;
+        return lg_err(err, -EINVAL, "no results to merge; give the files written by loadgen --json");
+    int rc = match_levels(m, err);
+    for (size_t j = 0; j < m->ngroups && rc == 0; j++)
+        rc = check_window(m, &m->groups[j], err);
+    if (rc < 0)
+        return rc;
     struct stats *scratch = stats_create(0, 0);
     if (!scratch)
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     report_run_id(m->run_id, sizeof m->run_id);
-    int rc = 0;
     for (size_t j = 0; j < m->ngroups && rc == 0; j++)
         rc = combine(m, &m->groups[j], scratch, err);
     stats_destroy(scratch);
@@ -787,14 +761,9 @@ const struct report_level *merge_level(const struct merge *m, size_t i)
     return i < m->ngroups ? &m->groups[i].lv : NULL;
 }
 
-size_t merge_nnotes(const struct merge *m)
+const struct notes *merge_notes(const struct merge *m)
 {
-    return m->nnotes;
-}
-
-const char *merge_note(const struct merge *m, size_t i)
-{
-    return i < m->nnotes ? m->notes[i] : NULL;
+    return &m->notes;
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -868,7 +837,7 @@ int merge_write_json(const struct merge *m, const char *path, char *err)
         rc = extra ? report_json_append(j, &m->groups[i].lv, extra) : -ENOMEM;
     }
     if (rc < 0)
-        rc = lg_err(err, "-o %s: out of memory", path);
+        rc = lg_err(err, -ENOMEM, "-o %s: out of memory", path);
     else
         rc = report_json_write(j, err);
     free(names);
@@ -880,7 +849,7 @@ int merge_write_csv(const struct merge *m, const char *path, char *err)
 {
     struct stats *scratch = stats_create(0, 0);
     if (!scratch)
-        return lg_err(err, "--csv %s: out of memory", path);
+        return lg_err(err, -ENOMEM, "--csv %s: out of memory", path);
     int rc = 0;
     for (size_t j = 0; j < m->ngroups && rc == 0; j++) {
         const struct mgroup *g = &m->groups[j];

@@ -34,6 +34,7 @@
 
 #include <stddef.h>
 
+#include "analyze/notes.h"
 #include "report.h"
 
 struct merge;
@@ -55,8 +56,7 @@ size_t merge_nlevels(const struct merge *m);
 const struct report_level *merge_level(const struct merge *m, size_t i);
 
 /* Notes on what the merge could not keep (e.g. differing cost_per_hour). */
-size_t merge_nnotes(const struct merge *m);
-const char *merge_note(const struct merge *m, size_t i);
+const struct notes *merge_notes(const struct merge *m);
 
 /* The merged JSON result, written whole (temporary file, then rename). */
 int merge_write_json(const struct merge *m, const char *path, char *err);

@@ -72,8 +72,9 @@ int merge_main(int argc, char **argv)
         analyze_say(&a, rc, "%s", err);
         goto done;
     }
-    for (size_t i = 0; i < merge_nnotes(m); i++)
-        analyze_say(&a, 0, "note: %s", merge_note(m, i));
+    const struct notes *notes = merge_notes(m);
+    for (size_t i = 0; i < notes->n; i++)
+        analyze_say(&a, 0, "note: %s", notes->v[i]);
     rc = LG_EXIT_OK;
     if (merge_write_json(m, a.out, err) < 0)
         rc = analyze_say(&a, LG_EXIT_FAIL, "%s", err);

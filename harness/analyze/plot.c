@@ -30,21 +30,21 @@ static int mkdir_p(const char *path, char *err)
 {
     char buf[PATH_MAX];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return lg_err(err, "%s: path too long", path);
+        return lg_err(err, -EINVAL, "%s: path too long", path);
     for (char *p = buf + 1;; p++) {
         if (*p != '/' && *p)
             continue;
         char keep = *p;
         *p = '\0';
         if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-            return lg_err(err, "%s: cannot create: %s", buf, strerror(errno));
+            return lg_err(err, -errno, "%s: cannot create: %s", buf, strerror(errno));
         *p = keep;
         if (!keep)
             break;
     }
     struct stat st;
     if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-        return lg_err(err, "%s: not a folder", path);
+        return lg_err(err, -ENOTDIR, "%s: not a folder", path);
     return 0;
 }
 
@@ -70,7 +70,7 @@ int plot_render(const struct results *r, const struct plot_opts *o, struct plot_
     struct chart_ctx c = {.r = r, .o = o, .out = out, .err = err};
     int rc;
     if (strcmp(o->format, "png") && strcmp(o->format, "svg") && strcmp(o->format, "pdf"))
-        return lg_err(err, "--format %s: write png, svg or pdf", o->format), -EINVAL;
+        return lg_err(err, -EINVAL, "--format %s: write png, svg or pdf", o->format);
     if (gnuplot_scripts_dir(c.scripts, sizeof c.scripts, err) < 0)
         return -ENOENT;
     if (mkdir_p(o->outdir, err) < 0)
@@ -83,23 +83,22 @@ int plot_render(const struct results *r, const struct plot_opts *o, struct plot_
      * line break, and "./" before a relative one ("<cmd" is a command). */
     for (const char *p = tmp; *p; p++)
         if (*p == '\'' || (unsigned char)*p < 0x20 || *p == 0x7f)
-            return lg_err(err, "TMPDIR holds a quote or control character; set it to a plain "
-                          "folder such as /tmp"), -EINVAL;
+            return lg_err(err, -EINVAL, "TMPDIR holds a quote or control character; set it to a plain "
+                          "folder such as /tmp");
     if (snprintf(c.tmp, sizeof c.tmp, "%s%s/loadgen-plot.XXXXXX", tmp[0] == '/' ? "" : "./",
                  tmp) >= (int)sizeof c.tmp)
-        return lg_err(err, "TMPDIR=%s: too long a path for a scratch folder", tmp), -EINVAL;
+        return lg_err(err, -EINVAL, "TMPDIR=%s: too long a path for a scratch folder", tmp);
     if (!mkdtemp(c.tmp))
-        return lg_err(err, "%s: cannot create a scratch folder: %s", c.tmp, strerror(errno)),
-               -EIO;
+        return lg_err(err, -EIO, "%s: cannot create a scratch folder: %s", c.tmp, strerror(errno));
     if (chart_build_colors(&c) < 0) {
-        rc = lg_err(err, "out of memory");
+        rc = lg_err(err, -ENOMEM, "out of memory");
         goto done;
     }
     if ((rc = chartlines_throughput(&c)) < 0 || (rc = chartbars_draw(&c)) < 0 ||
         (rc = chartlines_spectrum(&c)) < 0)
         goto done;
     if (r->nruns == 0)
-        chart_skip(&c, "no timeline: no JSON results given (loadgen --json FILE)");
+        notes_add(&c.out->skipped, "no timeline: no JSON results given (loadgen --json FILE)");
     for (size_t i = 0; i < r->nruns; i++)
         if ((rc = chartlines_timeline(&c, &r->runs[i])) < 0)
             goto done;
@@ -117,10 +116,9 @@ void plot_out_release(struct plot_out *out)
         free(out->charts[i].path);
         free(out->charts[i].title);
     }
-    for (size_t i = 0; i < out->nskipped; i++)
-        free(out->skipped[i]);
+
     free(out->charts);
-    free(out->skipped);
+    notes_free(&out->skipped);
     memset(out, 0, sizeof *out);
 }
 
@@ -156,8 +154,8 @@ int plot_main(int argc, char **argv)
     struct plot_opts o = {.outdir = a.out, .format = analyze_chart_formats[a.chart_format],
                           .at_threads = a.at_threads, .log_scale = a.log_scale};
     int prc = plot_render(a.r, &o, &out, err);
-    for (size_t i = 0; i < out.nskipped; i++)
-        fprintf(stderr, "%s: %s\n", a.name, out.skipped[i]);
+    for (size_t i = 0; i < out.skipped.n; i++)
+        fprintf(stderr, "%s: %s\n", a.name, out.skipped.v[i]);
     for (size_t i = 0; i < out.ncharts; i++)
         printf("%s\n", out.charts[i].path);
     rc = prc < 0 ? analyze_say(&a, prc == -EINVAL ? LG_EXIT_USAGE : LG_EXIT_FAIL, "%s", err)

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "analyze/notes.h"
 #include "analyze/results.h"
 
 /* `loadgen plot [CSV|JSON|DIR ...] [-o DIR] ...`: a process exit code. */
@@ -30,8 +31,8 @@ struct plot_chart {
 struct plot_out {
     struct plot_chart *charts; /* in chart order */
     size_t ncharts;
-    char **skipped;            /* charts not drawn, and why */
-    size_t nskipped;
+    struct notes skipped;      /* charts not drawn, and why: a line each for
+                                  stderr and the report */
 };
 
 /* Draws every chart the results have data for. Returns 0; -ENOENT when

@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "fileio.h"
+#include "sbuf.h"
 #include "schema.h"
 
 /* The study's models, smallest first: charts list them in this order. */
@@ -31,14 +32,14 @@ static const char *const known_models[] = {
 static int check_stat(const struct stat *st, const char *path, size_t max_bytes, char *err)
 {
     if (S_ISDIR(st->st_mode))
-        return lg_err(err, "%s: is a folder; give a results file", path);
+        return lg_err(err, -EINVAL, "%s: is a folder; give a results file", path);
     if (!S_ISREG(st->st_mode))
-        return lg_err(err, "%s: not a regular file (%s); give a results file", path,
+        return lg_err(err, -EINVAL, "%s: not a regular file (%s); give a results file", path,
                       S_ISFIFO(st->st_mode)   ? "a FIFO"
                       : S_ISSOCK(st->st_mode) ? "a socket"
                                               : "a device");
     if ((unsigned long long)st->st_size > max_bytes)
-        return lg_err(err, "%s: %lld bytes; at most %zu MiB of results are read from a file",
+        return lg_err(err, -EINVAL, "%s: %lld bytes; at most %zu MiB of results are read from a file",
                       path, (long long)st->st_size, max_bytes >> 20);
     return 0;
 }
@@ -47,35 +48,34 @@ int results_check_file(const char *path, size_t max_bytes, char *err)
 {
     struct stat st;
     if (stat(path, &st) < 0)
-        return lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+        return lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
     return check_stat(&st, path, max_bytes, err);
 }
 
-FILE *results_fopen(const char *path, size_t max_bytes, char *err)
+int results_fopen(const char *path, size_t max_bytes, FILE **fp, char *err)
 {
     /* O_NONBLOCK: opening a FIFO to read would wait for a writer. It has
      * no effect on the regular file that is all this goes on to read. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
-    FILE *fp;
-    if (fd < 0) {
-        lg_err(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
+    int rc;
+    *fp = NULL;
+    if (fd < 0)
+        return lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
     if (fstat(fd, &st) < 0) {
-        lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+        rc = lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
         goto fail;
     }
-    if (check_stat(&st, path, max_bytes, err) < 0)
+    if ((rc = check_stat(&st, path, max_bytes, err)) < 0)
         goto fail;
-    if (!(fp = fdopen(fd, "r"))) {
-        lg_err(err, "%s: cannot open: %s", path, strerror(errno));
+    if (!(*fp = fdopen(fd, "r"))) {
+        rc = lg_err(err, -errno, "%s: cannot open: %s", path, strerror(errno));
         goto fail;
     }
-    return fp;
+    return 0;
 fail:
     close(fd);
-    return NULL;
+    return rc;
 }
 
 struct results *results_create(void)
@@ -96,31 +96,15 @@ void results_destroy(struct results *r)
     }
     for (size_t i = 0; i < r->nsources; i++)
         free(r->sources[i]);
-    for (size_t i = 0; i < r->nnotes; i++)
-        free(r->notes[i]);
+
     for (int d = 0; d < 3; d++)
         free(r->values[d]);
     free(r->sources);
-    free(r->notes);
+    notes_free(&r->notes);
     free(r->runs);
     free(r->rows);
     free(r->groups);
     free(r);
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (!q)
-        return -ENOMEM;
-    *p = q;
-    *cap = n;
-    return 0;
 }
 
 static const char *keep_source(struct results *r, const char *path)
@@ -134,28 +118,9 @@ static const char *keep_source(struct results *r, const char *path)
     return s[r->nsources++];
 }
 
-static void add_note(struct results *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void add_note(struct results *r, const char *fmt, ...)
-{
-    /* A note that cannot be stored is lost, not fatal: it only explains. */
-    char buf[LG_ERRLEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    lg_printable(buf); /* it may quote a label or file name */
-    char **n = realloc(r->notes, (r->nnotes + 1) * sizeof *n);
-    if (!n)
-        return;
-    r->notes = n;
-    if ((n[r->nnotes] = strdup(buf)))
-        r->nnotes++;
-}
-
 static struct results_row *new_row(struct results *r)
 {
-    if (grow((void **)&r->rows, &r->rows_cap, r->nrows + 1, sizeof *r->rows) < 0)
+    if (sbuf_grow((void **)&r->rows, &r->rows_cap, r->nrows + 1, sizeof *r->rows) < 0)
         return NULL;
     struct results_row *row = &r->rows[r->nrows++];
     memset(row, 0, sizeof *row);
@@ -198,7 +163,7 @@ static int row_from(struct results_row *row, const struct schema_level *rec, con
     for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
         size_t n = strlen(text[i].src);
         if (n >= RESULTS_TEXT)
-            return lg_err(err, "%s: %s%s' is %zu bytes long; at most %d fit", where,
+            return lg_err(err, -EINVAL, "%s: %s%s' is %zu bytes long; at most %d fit", where,
                           csv ? "column '" : "'", text[i].name, n, RESULTS_TEXT - 1);
         memcpy(text[i].dst, text[i].src, n + 1);
     }
@@ -216,7 +181,7 @@ static int row_from(struct results_row *row, const struct schema_level *rec, con
     row->lat_p99_ms = rec->lat_p99_ms;
     row->cost_per_hour = rec->cost_per_hour;
     if (rec->cycle < 1 || rec->cycle > 1e9)
-        return lg_err(err, "%s: %s: %g is not a cycle number (1, 2, ...)", where,
+        return lg_err(err, -EINVAL, "%s: %s: %g is not a cycle number (1, 2, ...)", where,
                       csv ? "column 'cycle'" : "'cycle'", rec->cycle);
     row->cycle = (int)rec->cycle;
     row->open_loop = strcmp(rec->mode, "open") == 0;
@@ -232,7 +197,8 @@ static int row_from(struct results_row *row, const struct schema_level *rec, con
 }
 
 /* Reads one CSV record, which a quoted line break continues on the next
- * line, without its line end: its length, or -1 at the end. */
+ * line, without its line end: its length, -1 at the end (as getline), or
+ * -ENOMEM. */
 static ssize_t read_record(char **line, size_t *cap, FILE *fp, size_t *lineno, size_t *total)
 {
     ssize_t len = getline(line, cap, fp);
@@ -251,7 +217,7 @@ static ssize_t read_record(char **line, size_t *cap, FILE *fp, size_t *lineno, s
         char *joined = realloc(*line, (size_t)len + (size_t)n + 1);
         if (!joined) {
             free(more);
-            return -2;
+            return -ENOMEM;
         }
         memcpy(joined + len, more, (size_t)n + 1);
         free(more);
@@ -268,28 +234,29 @@ static ssize_t read_record(char **line, size_t *cap, FILE *fp, size_t *lineno, s
 
 int results_load_csv(struct results *r, const char *path, char *err)
 {
-    FILE *fp = results_fopen(path, RESULTS_MAX_BYTES, err);
-    if (!fp)
-        return -1;
+    FILE *fp;
+    int rc = results_fopen(path, RESULTS_MAX_BYTES, &fp, err);
+    if (rc < 0)
+        return rc;
     const char *src = keep_source(r, path);
     char *line = NULL, *f[SCHEMA_MAX_FIELDS];
     size_t cap = 0, lineno = 0, nrows = 0, nskipped = 0, total = 0;
     char first_skip[LG_ERRLEN] = "";
     ssize_t len;
     struct schema_header h = {0};
-    int have_header = 0, rc = 0;
+    int have_header = 0;
     if (!src) {
-        rc = lg_err(err, "%s: out of memory", path);
+        rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
         goto done;
     }
     while ((len = read_record(&line, &cap, fp, &lineno, &total)) != -1) {
-        if (len == -2) {
-            rc = lg_err(err, "%s: out of memory", path);
+        if (len == -ENOMEM) {
+            rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
             goto done;
         }
         /* The size was checked at open; a file still being written grows. */
         if (total > RESULTS_MAX_BYTES) {
-            rc = lg_err(err, "%s: more than %zu MiB; at most that is read from a file", path,
+            rc = lg_err(err, -EINVAL, "%s: more than %zu MiB; at most that is read from a file", path,
                         RESULTS_MAX_BYTES >> 20);
             goto done;
         }
@@ -297,7 +264,7 @@ int results_load_csv(struct results *r, const char *path, char *err)
             continue;
         int n = schema_csv_split(line, f, SCHEMA_MAX_FIELDS);
         if (n < 0) {
-            rc = lg_err(err, "%s:%zu: more than %d columns; not a loadgen summary CSV", path,
+            rc = lg_err(err, -EINVAL, "%s:%zu: more than %d columns; not a loadgen summary CSV", path,
                         lineno, SCHEMA_MAX_FIELDS);
             goto done;
         }
@@ -310,22 +277,22 @@ int results_load_csv(struct results *r, const char *path, char *err)
             continue;
         }
         if (!have_header) {
-            rc = lg_err(err, "%s:%zu: expected the header line 'run_id,timestamp,label,...' "
+            rc = lg_err(err, -EINVAL, "%s:%zu: expected the header line 'run_id,timestamp,label,...' "
                         "first; was it written by loadgen --out?", path, lineno);
             goto done;
         }
         /* A row that cannot be used is left out with a note; the good
          * rows beside it are still plotted and compared. */
         if (n != h.nfields) {
-            add_note(r, "skipped %s:%zu: %d fields but the header above has %d: rows of two "
-                        "loadgen versions mixed in one file? keep one version per file, "
-                        "each with its own header", path, lineno, n, h.nfields);
+            notes_add(&r->notes, "skipped %s:%zu: %d fields but the header above has %d: rows of two "
+                      "loadgen versions mixed in one file? keep one version per file, "
+                      "each with its own header", path, lineno, n, h.nfields);
             nskipped++;
             continue;
         }
         struct results_row *row = new_row(r);
         if (!row) {
-            rc = lg_err(err, "%s: out of memory", path);
+            rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
             goto done;
         }
         row->source = src;
@@ -335,7 +302,7 @@ int results_load_csv(struct results *r, const char *path, char *err)
         if (schema_csv_read(&rec, &h, f, SCHEMA_READ_LENIENT, where, why) < 0 ||
             row_from(row, &rec, where, 1, why) < 0) {
             r->nrows--;
-            add_note(r, "skipped %s", why);
+            notes_add(&r->notes, "skipped %s", why);
             if (!*first_skip)
                 snprintf(first_skip, sizeof first_skip, "%s", why);
             nskipped++;
@@ -344,14 +311,14 @@ int results_load_csv(struct results *r, const char *path, char *err)
         nrows++;
     }
     if (ferror(fp))
-        rc = lg_err(err, "%s: read error: %s", path, strerror(errno));
+        rc = lg_err(err, -errno, "%s: read error: %s", path, strerror(errno));
     else if (lineno == 0)
-        rc = lg_err(err, "%s: empty file; expected a loadgen summary CSV (loadgen --out)", path);
+        rc = lg_err(err, -EINVAL, "%s: empty file; expected a loadgen summary CSV (loadgen --out)", path);
     else if (nrows == 0 && nskipped)
-        rc = lg_err(err, "%s: no usable row (%zu skipped; the first: %s)", path, nskipped,
+        rc = lg_err(err, -EINVAL, "%s: no usable row (%zu skipped; the first: %s)", path, nskipped,
                     first_skip);
     else if (nrows == 0)
-        rc = lg_err(err, "%s: a header but no rows; did the run finish a level?", path);
+        rc = lg_err(err, -EINVAL, "%s: a header but no rows; did the run finish a level?", path);
     else
         r->ncsv++;
 done:
@@ -376,14 +343,14 @@ static int json_num(double *dst, const cJSON *o, const char *k, int need, const 
     const cJSON *v = item(o, k);
     if (cJSON_IsNumber(v)) {
         if (!isfinite(v->valuedouble) || v->valuedouble < 0)
-            return lg_err(err, "%s: levels[%zu]: '%s' is %s; a loadgen result has no such "
+            return lg_err(err, -EINVAL, "%s: levels[%zu]: '%s' is %s; a loadgen result has no such "
                           "figure: the file was edited or is damaged", path, lvl, k,
                           v->valuedouble < 0 ? "negative" : "not a finite number");
         *dst = v->valuedouble;
         return 0;
     }
     if (need || (v && !cJSON_IsNull(v)))
-        return lg_err(err, "%s: levels[%zu]: '%s' %s", path, lvl, k,
+        return lg_err(err, -EINVAL, "%s: levels[%zu]: '%s' %s", path, lvl, k,
                       v ? "is not a number" : "is missing");
     *dst = NAN;
     return 0;
@@ -395,14 +362,15 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
     struct schema_level rec;
     char where[LG_ERRLEN / 2];
     snprintf(where, sizeof where, "%s: levels[%zu]", path, i);
-    if (schema_json_read(&rec, o, SCHEMA_READ_LENIENT, where, err) < 0)
-        return -1;
+    int rc = schema_json_read(&rec, o, SCHEMA_READ_LENIENT, where, err);
+    if (rc < 0)
+        return rc;
     rec.run_id = l->row.run_id; /* the document's */
-    if (row_from(&l->row, &rec, where, 0, err) < 0)
-        return -1;
+    if ((rc = row_from(&l->row, &rec, where, 0, err)) < 0)
+        return rc;
     double start = rec.start_wall_us, end = rec.end_wall_us;
     if (start > 0x1p62 || end > 0x1p62)
-        return lg_err(err, "%s: levels[%zu]: 'start_wall_us' or 'end_wall_us' is past any "
+        return lg_err(err, -EINVAL, "%s: levels[%zu]: 'start_wall_us' or 'end_wall_us' is past any "
                       "clock; the file was edited or is damaged", path, i);
     l->start_wall_us = isnan(start) ? 0 : (int64_t)start;
     l->end_wall_us = isnan(end) ? 0 : (int64_t)end;
@@ -411,12 +379,13 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
     if (cJSON_IsArray(pct) && cJSON_GetArraySize(pct) > 0) {
         l->pct = calloc((size_t)cJSON_GetArraySize(pct), sizeof *l->pct);
         if (!l->pct)
-            return lg_err(err, "%s: out of memory", path);
+            return lg_err(err, -ENOMEM, "%s: out of memory", path);
         cJSON_ArrayForEach(e, pct)
         {
             double p = NAN, ms = NAN;
-            if (json_num(&p, e, "p", 1, path, i, err) || json_num(&ms, e, "ms", 1, path, i, err))
-                return -1;
+            if ((rc = json_num(&p, e, "p", 1, path, i, err)) < 0 ||
+                (rc = json_num(&ms, e, "ms", 1, path, i, err)) < 0)
+                return rc;
             l->pct[l->npct++] = (struct results_pct){p, ms};
         }
     }
@@ -424,16 +393,16 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
     if (cJSON_IsArray(tl) && cJSON_GetArraySize(tl) > 0) {
         l->ticks = calloc((size_t)cJSON_GetArraySize(tl), sizeof *l->ticks);
         if (!l->ticks)
-            return lg_err(err, "%s: out of memory", path);
+            return lg_err(err, -ENOMEM, "%s: out of memory", path);
         cJSON_ArrayForEach(e, tl)
         {
             struct results_tick *t = &l->ticks[l->nticks++];
-            if (json_num(&t->t_s, e, "t", 1, path, i, err) ||
-                json_num(&t->completions, e, "completions", 1, path, i, err) ||
-                json_num(&t->errors, e, "errors", 0, path, i, err) ||
-                json_num(&t->p50_ms, e, "p50_ms", 0, path, i, err) ||
-                json_num(&t->p99_ms, e, "p99_ms", 0, path, i, err))
-                return -1;
+            if ((rc = json_num(&t->t_s, e, "t", 1, path, i, err)) < 0 ||
+                (rc = json_num(&t->completions, e, "completions", 1, path, i, err)) < 0 ||
+                (rc = json_num(&t->errors, e, "errors", 0, path, i, err)) < 0 ||
+                (rc = json_num(&t->p50_ms, e, "p50_ms", 0, path, i, err)) < 0 ||
+                (rc = json_num(&t->p99_ms, e, "p99_ms", 0, path, i, err)) < 0)
+                return rc;
         }
     }
     return 0;
@@ -442,45 +411,43 @@ static int json_level(struct results_level *l, const cJSON *o, const char *path,
 int results_load_json(struct results *r, const char *path, char *err)
 {
     size_t len;
-    if (results_check_file(path, RESULTS_MAX_BYTES, err) < 0)
-        return -1;
-    char *text = fileio_read(NULL, path, RESULTS_MAX_BYTES, &len, err);
-    if (!text)
-        return -1;
-    int rc = 0;
+    char *text;
+    int rc = results_check_file(path, RESULTS_MAX_BYTES, err);
+    if (rc < 0 || (rc = fileio_read(NULL, path, RESULTS_MAX_BYTES, &text, &len, err)) < 0)
+        return rc;
     const char *src = keep_source(r, path);
     cJSON *doc = cJSON_ParseWithLength(text, len);
     if (!src) {
-        rc = lg_err(err, "%s: out of memory", path);
+        rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
         goto done;
     }
     if (!doc) {
         const char *at = cJSON_GetErrorPtr();
         if (len == 0)
-            rc = lg_err(err, "%s: empty file; expected a loadgen JSON result (loadgen --json)",
+            rc = lg_err(err, -EINVAL, "%s: empty file; expected a loadgen JSON result (loadgen --json)",
                         path);
         else
-            rc = lg_err(err, "%s: not valid JSON near byte %td; was it written by loadgen --json?",
+            rc = lg_err(err, -EINVAL, "%s: not valid JSON near byte %td; was it written by loadgen --json?",
                         path, at && at >= text && at <= text + len ? at - text : (ptrdiff_t)0);
         goto done;
     }
     const cJSON *ver = item(doc, "schema_version"), *levels = item(doc, "levels");
     if (!cJSON_IsNumber(ver) || !cJSON_IsArray(levels)) {
-        rc = lg_err(err, "%s: no schema_version or levels; was it written by loadgen --json?",
+        rc = lg_err(err, -EINVAL, "%s: no schema_version or levels; was it written by loadgen --json?",
                     path);
         goto done;
     }
     if (ver->valuedouble != 1) {
-        rc = lg_err(err, "%s: schema_version %g; this loadgen reads version 1: use the "
+        rc = lg_err(err, -EINVAL, "%s: schema_version %g; this loadgen reads version 1: use the "
                     "loadgen that wrote it", path, ver->valuedouble);
         goto done;
     }
     if (cJSON_GetArraySize(levels) == 0) {
-        rc = lg_err(err, "%s: no levels; did the run finish a level?", path);
+        rc = lg_err(err, -EINVAL, "%s: no levels; did the run finish a level?", path);
         goto done;
     }
-    if (grow((void **)&r->runs, &r->runs_cap, r->nruns + 1, sizeof *r->runs) < 0) {
-        rc = lg_err(err, "%s: out of memory", path);
+    if (sbuf_grow((void **)&r->runs, &r->runs_cap, r->nruns + 1, sizeof *r->runs) < 0) {
+        rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
         goto done;
     }
     struct results_run *run = &r->runs[r->nruns];
@@ -493,7 +460,7 @@ int results_load_json(struct results *r, const char *path, char *err)
         snprintf(run->version, sizeof run->version, "%s", s->valuestring);
     run->levels = calloc((size_t)cJSON_GetArraySize(levels), sizeof *run->levels);
     if (!run->levels) {
-        rc = lg_err(err, "%s: out of memory", path);
+        rc = lg_err(err, -ENOMEM, "%s: out of memory", path);
         goto done;
     }
     r->nruns++; /* from here results_destroy() frees what the levels hold */
@@ -518,9 +485,10 @@ done:
  * or device is refused here, before either reader waits on it. */
 static int load_file(struct results *r, const char *path, char *err)
 {
-    FILE *fp = results_fopen(path, RESULTS_MAX_BYTES, err);
-    if (!fp)
-        return -1;
+    FILE *fp;
+    int rc = results_fopen(path, RESULTS_MAX_BYTES, &fp, err);
+    if (rc < 0)
+        return rc;
     int c;
     while ((c = fgetc(fp)) == ' ' || c == '\n' || c == '\r' || c == '\t')
         ;
@@ -546,7 +514,7 @@ static int load_dir(struct results *r, const char *dir, char *err)
 {
     DIR *d = opendir(dir);
     if (!d)
-        return lg_err(err, "%s: cannot open: %s", dir, strerror(errno));
+        return lg_err(err, -errno, "%s: cannot open: %s", dir, strerror(errno));
     char **names = NULL;
     size_t n = 0, cap = 0, used = 0;
     int rc = 0;
@@ -554,9 +522,9 @@ static int load_dir(struct results *r, const char *dir, char *err)
     while ((de = readdir(d))) {
         if (!ends_with(de->d_name, ".csv") && !ends_with(de->d_name, ".json"))
             continue;
-        if (grow((void **)&names, &cap, n + 1, sizeof *names) < 0 ||
+        if (sbuf_grow((void **)&names, &cap, n + 1, sizeof *names) < 0 ||
             !(names[n] = malloc(strlen(dir) + strlen(de->d_name) + 2))) {
-            rc = lg_err(err, "%s: out of memory", dir);
+            rc = lg_err(err, -ENOMEM, "%s: out of memory", dir);
             goto done;
         }
         sprintf(names[n++], "%s/%s", dir, de->d_name);
@@ -570,7 +538,7 @@ static int load_dir(struct results *r, const char *dir, char *err)
             continue;
         }
         if (strstr(why, "out of memory")) {
-            rc = lg_err(err, "%s", why);
+            rc = lg_err(err, -EINVAL, "%s", why);
             goto done;
         }
         /* Drop what the refused file added, then say why it was skipped. */
@@ -583,12 +551,13 @@ static int load_dir(struct results *r, const char *dir, char *err)
             }
             free(run->levels);
         }
-        add_note(r, "skipped %s", why);
+        notes_add(&r->notes, "skipped %s", why);
     }
-    if (used == 0 && r->nnotes)
-        rc = lg_err(err, "%s: no usable loadgen result in it (%s)", dir, r->notes[r->nnotes - 1]);
+    if (used == 0 && r->notes.n)
+        rc = lg_err(err, -EINVAL, "%s: no usable loadgen result in it (%s)", dir,
+                    r->notes.v[r->notes.n - 1]);
     else if (used == 0)
-        rc = lg_err(err, "%s: no loadgen summary CSV or JSON result in it", dir);
+        rc = lg_err(err, -EINVAL, "%s: no loadgen summary CSV or JSON result in it", dir);
 done:
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -601,7 +570,7 @@ int results_load(struct results *r, const char *path, char *err)
 {
     struct stat st;
     if (stat(path, &st) < 0)
-        return lg_err(err, "%s: %s", path, strerror(errno));
+        return lg_err(err, -errno, "%s: %s", path, strerror(errno));
     return S_ISDIR(st.st_mode) ? load_dir(r, path, err) : load_file(r, path, err);
 }
 
@@ -764,8 +733,8 @@ static void drop_repeats(struct results *r)
     }
     r->nrows = out;
     if (dropped)
-        add_note(r, "ignored %zu repeated row%s (same run, level and cycle given twice)",
-                 dropped, dropped == 1 ? "" : "s");
+        notes_add(&r->notes, "ignored %zu repeated row%s (same run, level and cycle given twice)",
+                  dropped, dropped == 1 ? "" : "s");
 }
 
 static int build_groups(struct results *r)
@@ -786,12 +755,12 @@ static int build_groups(struct results *r)
             if (row->failed) {
                 /* No figures to rank: saying which keeps the gap visible. */
                 r->nfailed++;
-                add_note(r, "left out %s%s%s at %g %s, cycle %d (run %s): every request failed "
-                         "(status failed), so it is not ranked", row->label,
-                         *row->region ? " in " : "", row->region,
-                         row->open_loop ? row->rate_rps : row->concurrency,
-                         row->open_loop ? "req/s" : "in flight", row->cycle,
-                         *row->run_id ? row->run_id : "?");
+                notes_add(&r->notes, "left out %s%s%s at %g %s, cycle %d (run %s): every request failed "
+                          "(status failed), so it is not ranked", row->label,
+                          *row->region ? " in " : "", row->region,
+                          row->open_loop ? row->rate_rps : row->concurrency,
+                          row->open_loop ? "req/s" : "in flight", row->cycle,
+                          *row->run_id ? row->run_id : "?");
                 continue;
             }
             if (row->interrupted) {
@@ -825,8 +794,8 @@ static int build_groups(struct results *r)
         i = j;
     }
     if (r->ninterrupted)
-        add_note(r, "left out %zu interrupted level%s (partial results)", r->ninterrupted,
-                 r->ninterrupted == 1 ? "" : "s");
+        notes_add(&r->notes, "left out %zu interrupted level%s (partial results)", r->ninterrupted,
+                  r->ninterrupted == 1 ? "" : "s");
 done:
     free(ips);
     free(p50);
@@ -842,21 +811,21 @@ int results_finish(struct results *r, char *err)
             for (size_t j = 0; j < r->runs[i].nlevels; j++) {
                 struct results_row *row = new_row(r);
                 if (!row)
-                    return lg_err(err, "out of memory");
+                    return lg_err(err, -ENOMEM, "out of memory");
                 *row = r->runs[i].levels[j].row;
             }
     if (r->nrows == 0)
-        return lg_err(err, "no results to show; give a summary CSV (loadgen --out) or a JSON "
+        return lg_err(err, -EINVAL, "no results to show; give a summary CSV (loadgen --out) or a JSON "
                       "result (loadgen --json)");
     if (build_values(r) < 0)
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     qsort_r(r->rows, r->nrows, sizeof *r->rows, row_cmp, r);
     drop_repeats(r);
     /* Rows were sorted in value order, so the lists come out the same. */
     if (build_values(r) < 0 || build_groups(r) < 0)
-        return lg_err(err, "out of memory");
+        return lg_err(err, -ENOMEM, "out of memory");
     if (r->ngroups == 0)
-        return lg_err(err, "every level in the input was interrupted or failed; nothing complete "
+        return lg_err(err, -EINVAL, "every level in the input was interrupted or failed; nothing complete "
                       "to show");
     return 0;
 }

@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "analyze/notes.h"
+
 #define RESULTS_TEXT 128 /* capacity of a text field, NUL included */
 /* The model of a row written without --model (the label of one without
  * --label is its target's host:port). */
@@ -116,8 +118,7 @@ struct results {
     size_t ninterrupted;      /* rows left out of groups: partial levels */
     size_t nfailed;           /* rows left out of groups: every request failed */
     size_t ncsv;              /* CSV files read */
-    char **notes;             /* what was skipped and why, for stderr */
-    size_t nnotes;
+    struct notes notes;       /* what was skipped and why, for stderr */
     const char **values[3];   /* distinct labels (deployment order), regions
                                  (by name), models (known by size, then as seen) */
     size_t nvalues[3];
@@ -132,12 +133,13 @@ struct results {
  * JSON result with a day of per-second timeline some tens. */
 #define RESULTS_MAX_BYTES ((size_t)64 << 20)
 
-/* Opens a file to read, refusing (NULL, with a one-line err naming the
- * path) what is not a regular file (a FIFO would block, a device never
- * ends) and a file over max_bytes. The open itself does not block on a
- * FIFO. results_check_file() makes the same checks on a path, for a reader
- * that opens it itself: 0 or -1. Also used by merge and report. */
-FILE *results_fopen(const char *path, size_t max_bytes, char *err);
+/* Opens a file to read into *fp, refusing (a negative errno, with a
+ * one-line err naming the path) what is not a regular file (a FIFO would
+ * block, a device never ends) and a file over max_bytes. The open itself
+ * does not block on a FIFO. results_check_file() makes the same checks on
+ * a path, for a reader that opens it itself. Both return 0 or a negative
+ * errno. Also used by merge and report. */
+int results_fopen(const char *path, size_t max_bytes, FILE **fp, char *err);
 int results_check_file(const char *path, size_t max_bytes, char *err);
 
 struct results *results_create(void);

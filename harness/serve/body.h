@@ -12,8 +12,8 @@
 
 #include <stddef.h>
 
+#include "sbuf.h"
 #include "serve/model.h"
-#include "serve/sbuf.h"
 
 enum body_err {
     BODY_OK = 0,

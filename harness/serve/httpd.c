@@ -28,8 +28,8 @@
 #include <strings.h>
 
 #include "common.h"
+#include "sbuf.h"
 #include "serve/h2.h"
-#include "serve/sbuf.h"
 #include "serve/tfd.h"
 
 #define URL_MAX 2048
@@ -765,7 +765,7 @@ int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port
 {
     struct httpd *h = calloc(1, sizeof *h);
     if (!h)
-        return lg_err(err, "out of memory"), -ENOMEM;
+        return lg_err(err, -ENOMEM, "out of memory");
     h->loop = loop;
     h->routes = routes;
     h->lim = *lim;
@@ -778,14 +778,14 @@ int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port
     if (rc) {
         h2_env_free(&h->h2);
         free(h);
-        return lg_err(err, "out of memory"), rc;
+        return lg_err(err, rc, "out of memory");
     }
     struct sockaddr_storage addr;
     if (uv_ip4_addr(host, port, (struct sockaddr_in *)&addr) &&
         uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr)) {
         sim_destroy(h->sim);
         free(h);
-        return lg_err(err, "--listen %s: not an IP address; give e.g. 127.0.0.1:8080", host), -EINVAL;
+        return lg_err(err, -EINVAL, "--listen %s: not an IP address; give e.g. 127.0.0.1:8080", host);
     }
     uv_tcp_init(loop, &h->listener);
     h->listener.data = h;
@@ -797,7 +797,7 @@ int httpd_create(struct httpd **out, uv_loop_t *loop, const char *host, int port
         h->tfd.data = h;
     }
     if (rc) {
-        lg_err(err, "--listen %s:%d: %s; pick another port or --port 0", host, port, uv_strerror(rc));
+        lg_err(err, rc, "--listen %s:%d: %s; pick another port or --port 0", host, port, uv_strerror(rc));
         uv_close((uv_handle_t *)&h->listener, NULL);
         uv_run(loop, UV_RUN_DEFAULT); /* runs the close callback: h is then free to go */
         h2_env_free(&h->h2);

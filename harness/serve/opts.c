@@ -149,9 +149,8 @@ int opts_parse(struct serve_opts *o, int argc, char **argv, char *err)
         return 0;
     }
     if (o->max_inflight < o->max_body)
-        return lg_err(err, "--max-inflight %llu bytes is below --max-body %llu: no body that size "
+        return lg_err(err, -EINVAL, "--max-inflight %llu bytes is below --max-body %llu: no body that size "
                            "could be read; raise --max-inflight or lower --max-body",
-                      (unsigned long long)o->max_inflight, (unsigned long long)o->max_body),
-               -EINVAL;
+                      (unsigned long long)o->max_inflight, (unsigned long long)o->max_body);
     return 0;
 }

@@ -25,12 +25,12 @@ static int field(const cJSON *o, const char *key, double lo, double hi, int requ
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!v) {
         if (required)
-            return lg_err(err, "%s: missing \"%s\"; add it (a number)", where, key);
+            return lg_err(err, -EINVAL, "%s: missing \"%s\"; add it (a number)", where, key);
         *out = def;
         return 0;
     }
     if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi)
-        return lg_err(err, "%s: \"%s\" must be a number from %g to %g", where, key, lo, hi);
+        return lg_err(err, -EINVAL, "%s: \"%s\" must be a number from %g to %g", where, key, lo, hi);
     *out = v->valuedouble;
     return 0;
 }
@@ -52,41 +52,42 @@ int profile_parse(const char *json, size_t len, const char *name, const char *mo
 {
     const char *dev = device == SIM_GPU ? "gpu" : "cpu";
     char where[256];
-    int rc = -1;
+    int rc;
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root)
-        return lg_err(err, "%s: not valid JSON near byte %zu; fix the file or give another with --profile",
+        return lg_err(err, -EINVAL, "%s: not valid JSON near byte %zu; fix the file or give another with --profile",
                       name, (size_t)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - json : 0));
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
     if (!cJSON_IsObject(models)) {
-        lg_err(err, "%s: no \"models\" object; see scenarios/README.md for the format", name);
+        rc = lg_err(err, -EINVAL, "%s: no \"models\" object; see scenarios/README.md for the format", name);
         goto out;
     }
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(models, model);
     if (!m) {
         char names[256];
         list_models(models, names, sizeof names);
-        lg_err(err, "--model %s: not in %s; choose one of %s", model, name, names);
+        rc = lg_err(err, -EINVAL, "--model %s: not in %s; choose one of %s", model, name, names);
         goto out;
     }
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(m, dev);
     if (!cJSON_IsObject(d)) {
-        lg_err(err, "--model %s: %s has no \"%s\" profile; add one or pick the other --device",
-               model, name, dev);
+        rc = lg_err(err, -EINVAL, "--model %s: %s has no \"%s\" profile; add one or pick the other "
+                    "--device", model, name, dev);
         goto out;
     }
     double px = 224;
     snprintf(where, sizeof where, "%s: models.%s", name, model);
-    if (field(m, "input_px", 1, 4096, 0, 224, &px, where, err))
+    if ((rc = field(m, "input_px", 1, 4096, 0, 224, &px, where, err)) < 0)
         goto out;
     snprintf(where, sizeof where, "%s: models.%s.%s", name, model, dev);
     double base = 0, per = 0, jitter = 0, batch = 1, window = 0;
-    if (field(d, "base_ms", 0, 3600e3, 1, 0, &base, where, err) ||
-        field(d, "per_image_ms", 0, 3600e3, 1, 0, &per, where, err) ||
-        field(d, "jitter", 0, 0.99, 0, 0, &jitter, where, err))
+    if ((rc = field(d, "base_ms", 0, 3600e3, 1, 0, &base, where, err)) < 0 ||
+        (rc = field(d, "per_image_ms", 0, 3600e3, 1, 0, &per, where, err)) < 0 ||
+        (rc = field(d, "jitter", 0, 0.99, 0, 0, &jitter, where, err)) < 0)
         goto out;
-    if (device == SIM_GPU && (field(d, "max_batch", 1, 65536, 0, 32, &batch, where, err) ||
-                              field(d, "batch_window_ms", 0, 60e3, 0, 0, &window, where, err)))
+    if (device == SIM_GPU &&
+        ((rc = field(d, "max_batch", 1, 65536, 0, 32, &batch, where, err)) < 0 ||
+         (rc = field(d, "batch_window_ms", 0, 60e3, 0, 0, &window, where, err)) < 0))
         goto out;
     out->base_us = (int64_t)(base * 1000 + 0.5);
     out->per_image_us = (int64_t)(per * 1000 + 0.5);
@@ -105,7 +106,7 @@ int profile_load(const char *path, const char *model, enum sim_device device,
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return lg_err(err, "--profile %s: %s; give an existing profiles file", path, strerror(errno));
+        return lg_err(err, -errno, "--profile %s: %s; give an existing profiles file", path, strerror(errno));
     char *text = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
@@ -115,7 +116,7 @@ int profile_load(const char *path, const char *model, enum sim_device device,
             if (!p) {
                 free(text);
                 fclose(f);
-                return lg_err(err, "--profile %s: out of memory", path);
+                return lg_err(err, -ENOMEM, "--profile %s: out of memory", path);
             }
             text = p;
         }
@@ -126,7 +127,7 @@ int profile_load(const char *path, const char *model, enum sim_device device,
     }
     int bad = ferror(f);
     fclose(f);
-    int rc = bad ? lg_err(err, "--profile %s: read error; check the file", path)
+    int rc = bad ? lg_err(err, -EIO, "--profile %s: read error; check the file", path)
                  : profile_parse(text, len, path, model, device, out, err);
     free(text);
     return rc;
@@ -152,6 +153,6 @@ int profile_find(char *buf, size_t len, char *err)
     }
     if ((size_t)snprintf(buf, len, "%s/%s", LOADGEN_DATADIR, rel) < len && access(buf, R_OK) == 0)
         return 0;
-    return lg_err(err, "no profiles file in ./%s, next to the executable or in %s/scenarios; "
+    return lg_err(err, -ENOENT, "no profiles file in ./%s, next to the executable or in %s/scenarios; "
                   "give one with --profile FILE", rel, LOADGEN_DATADIR);
 }

@@ -217,7 +217,7 @@ static int boundary_of(const char *ct, size_t n, const char **b, size_t *blen)
         if (v < end && *v == '"') {
             const char *q = memchr(v + 1, '"', (size_t)(end - v - 1));
             if (!q)
-                return -1;
+                return -EINVAL;
             *b = v + 1;
             *blen = (size_t)(q - v - 1);
         } else {
@@ -227,9 +227,9 @@ static int boundary_of(const char *ct, size_t n, const char **b, size_t *blen)
             *b = v;
             *blen = (size_t)(e - v);
         }
-        return *blen ? 0 : -1;
+        return *blen ? 0 : -EINVAL;
     }
-    return -1;
+    return -EINVAL;
 }
 
 static int prefix(const char *p, size_t n, const char *pre, size_t plen)

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "serve/sbuf.h"
+#include "sbuf.h"
 
 enum route_id {
     ROUTE_NONE,     /* an error answer */

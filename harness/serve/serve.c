@@ -95,22 +95,23 @@ static int simulation(const struct serve_opts *o, struct sim_config *sc, char *e
     };
     char path[PATH_MAX];
     const char *file = o->profile;
+    int rc;
     if (o->fixed_us >= 0) {
         /* No service times needed, but the model's input size (its
          * metadata) still comes from its profile when there is one. */
         struct sim_profile p;
         char ignored[LG_ERRLEN];
-        if ((file || !profile_find(path, sizeof path, ignored)) &&
-            !profile_load(file ? file : path, o->model, o->device, &p, ignored))
+        if ((file || profile_find(path, sizeof path, ignored) == 0) &&
+            profile_load(file ? file : path, o->model, o->device, &p, ignored) == 0)
             sc->prof.input_px = p.input_px;
     } else {
         if (!file) {
-            if (profile_find(path, sizeof path, err))
-                return -1;
+            if ((rc = profile_find(path, sizeof path, err)) < 0)
+                return rc;
             file = path;
         }
-        if (profile_load(file, o->model, o->device, &sc->prof, err))
-            return -1;
+        if ((rc = profile_load(file, o->model, o->device, &sc->prof, err)) < 0)
+            return rc;
         /* A profile that costs nothing (the "zero" model) answers from the
          * read callback: no timer, nothing between the client and the
          * socket but parsing. */

@@ -8,9 +8,9 @@
  * be accepted or refused with -EINVAL; an accepted path has no empty part.
  * The body is given as an exact-size heap copy without a terminating NUL,
  * as the engine gives it (replies are not terminated), so ASan sees any
- * read past `len`. check_json_path must return -1 (not JSON), 0 or 1, and
- * agree with cJSON: -1 exactly when cJSON_ParseWithLength refuses the
- * body; for a one-part path into an object, 1 exactly when the key is
+ * read past `len`. check_json_path must return -EINVAL (not JSON), 0 or 1,
+ * and agree with cJSON: -EINVAL exactly when cJSON_ParseWithLength refuses
+ * the body; for a one-part path into an object, 1 exactly when the key is
  * there; a number found is stored, NAN for anything else; nothing is
  * stored when the path is absent.
  *
@@ -51,7 +51,7 @@ static void check_path(const char *path)
 static void check_against_cjson(const char *body, size_t len, const char *path, int found)
 {
     cJSON *root = cJSON_ParseWithLength(body, len);
-    CHECK((root == NULL) == (found == -1));
+    CHECK((root == NULL) == (found == -EINVAL));
     if (root && cJSON_IsObject(root) && !strchr(path, '.')) {
         int has = 0;
         for (const cJSON *c = root->child; c; c = c->next)
@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (check_path_valid(path) == 0) {
         double number = -12345.0;
         int found = check_json_path(body, blen, path, &number);
-        CHECK(found == -1 || found == 0 || found == 1);
+        CHECK(found == -EINVAL || found == 0 || found == 1);
         if (found != 1)
             CHECK(number == -12345.0);
         check_against_cjson(body, blen, path, found);

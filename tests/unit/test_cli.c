@@ -385,6 +385,35 @@ static void version_and_help_exit_0(void **state)
     cli_free(&cfg);
 }
 
+/* --scenario and --only come from the table: the command line of a
+ * scenario needs no URL (each target has one), and a target's argv, which
+ * ends with the command line's flags, is checked as a whole run. */
+static void scenario_and_only_come_from_the_flag_table(void **state)
+{
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    assert_int_equal(parse(&cfg, err, "--scenario sc.json --only gpu-1 -n 5"), CLI_RUN);
+    assert_string_equal(cfg.scenario, "sc.json");
+    assert_string_equal(cfg.only, "gpu-1");
+    assert_null(cfg.url);
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "--scenario=sc.json --requests zero"), CLI_ERROR);
+    assert_non_null(strstr(err, "--requests zero"));
+    assert_int_equal(parse(&cfg, err, "--scenario="), CLI_ERROR);
+    assert_string_equal(err, "--scenario: needs a file; see scenarios/*.json");
+    assert_int_equal(parse(&cfg, err, "http://127.0.0.1/ --only gpu-1"), CLI_ERROR);
+    assert_string_equal(err, "--only needs --scenario FILE");
+
+    char *target[] = {"run", "--url", "http://127.0.0.1/", "--no-out", "--scenario", "sc.json",
+                      "--only", "gpu-1", NULL};
+    assert_int_equal(cli_parse_target(8, target, &cfg, err), CLI_RUN);
+    assert_string_equal(cfg.url, "http://127.0.0.1/");
+    cli_free(&cfg);
+    char *no_url[] = {"run", "--no-out", "--scenario", "sc.json", NULL};
+    assert_int_equal(cli_parse_target(4, no_url, &cfg, err), CLI_ERROR);
+    assert_non_null(strstr(err, "no URL"));
+}
+
 int main(void)
 {
     char dir[] = "/tmp/loadgen-test-cli.XXXXXX";
@@ -406,6 +435,7 @@ int main(void)
         cmocka_unit_test(the_public_url_drops_user_info_and_query),
         cmocka_unit_test(the_habits_of_wrk_hey_and_curl_work),
         cmocka_unit_test(version_and_help_exit_0),
+        cmocka_unit_test(scenario_and_only_come_from_the_flag_table),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     rmdir("results");

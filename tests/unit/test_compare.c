@@ -217,7 +217,7 @@ static void at_threads_picks_the_level_and_reports_overlap(void **state)
     assert_non_null(strstr(line, "intervals overlap"));
     compare_release(&t);
 
-    assert_int_equal(compare_build(res, RESULTS_LABEL, NULL, 40, &t, err), -1);
+    assert_int_equal(compare_build(res, RESULTS_LABEL, NULL, 40, &t, err), -EINVAL);
     assert_string_equal(err, "--at-threads 40: no level with that many threads in the results");
 }
 
@@ -240,7 +240,7 @@ static void a_chosen_baseline_and_its_sentences(void **state)
     assert_int_equal(compare_sentence(&t, s, find(s, "gpu-1"), line, sizeof line), -1);
     compare_release(&t);
 
-    assert_int_equal(compare_build(res, RESULTS_LABEL, "cpu-36", 0, &t, err), -1);
+    assert_int_equal(compare_build(res, RESULTS_LABEL, "cpu-36", 0, &t, err), -EINVAL);
     assert_string_equal(err, "--baseline cpu-36: no label 'cpu-36' in the results (they have: "
                              "gpu-1, gpu-2, gpu-3, cpu-35)");
 }

@@ -140,7 +140,7 @@ static void client_start(struct client *c, const char *url, unsigned slots, long
         .stop = &stop_flag,
         .fail_fast = fail_fast,
     };
-    if (!(c->engine = engine_create(&cfg, err)))
+    if (engine_create(&cfg, &c->engine, err) < 0)
         fail_msg("engine_create: %s", err);
     if (!(c->stats = stats_create(0, 0)))
         fail_msg("stats_create");
@@ -148,7 +148,9 @@ static void client_start(struct client *c, const char *url, unsigned slots, long
 
 static void client_stop(struct client *c)
 {
-    engine_destroy(c->engine); /* requires uv_loop_close() == 0 on every loop */
+    char err[LG_ERRLEN];
+    if (engine_destroy(c->engine, err) != 0) /* uv_loop_close() == 0 on every loop */
+        fail_msg("engine_destroy: %s", err);
     stats_destroy(c->stats);
     payload_destroy(c->payloads);
     corpus_destroy(c->corpus);

@@ -45,7 +45,7 @@ static int positional(void *o, const char *arg, char *err)
 {
     struct opts *p = o;
     if (p->nargs == 4)
-        return lg_err(err, "too many"), -EINVAL;
+        return lg_err(err, -EINVAL, "too many");
     p->args[p->nargs++] = arg;
     return 0;
 }

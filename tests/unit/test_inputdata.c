@@ -263,7 +263,7 @@ static void load_reads_a_file_with_a_cap(void **state)
     assert_int_equal(s->count, 1);
     tensor_set_destroy(s);
     unlink(path);
-    assert_int_equal(inputdata_load(&s, path, &w, err), -EINVAL);
+    assert_int_equal(inputdata_load(&s, path, &w, err), -ENOENT);
     assert_null(s);
     assert_non_null(strstr(err, "--input-data"));
     assert_int_equal(inputdata_load(&s, "/tmp", &w, err), -EINVAL);

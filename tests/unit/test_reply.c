@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -114,19 +115,19 @@ static void server_times_that_cannot_be_true_are_refused(void **state)
 {
     (void)state;
     uint64_t us = 7;
-    assert_int_equal(reply_server_time(INFINITY, 5000, &us), -1);
-    assert_int_equal(reply_server_time(-INFINITY, 5000, &us), -1);
-    assert_int_equal(reply_server_time(NAN, 5000, &us), -1);
-    assert_int_equal(reply_server_time(-5, 5000, &us), -1);
-    assert_int_equal(reply_server_time(-0.001, 5000, &us), -1);
-    assert_int_equal(reply_server_time(1e300, 5000, &us), -1);
-    assert_int_equal(reply_server_time(14400000, 5000, &us), -1); /* 4 h for a 5 ms request */
+    assert_int_equal(reply_server_time(INFINITY, 5000, &us), -EINVAL);
+    assert_int_equal(reply_server_time(-INFINITY, 5000, &us), -EINVAL);
+    assert_int_equal(reply_server_time(NAN, 5000, &us), -EINVAL);
+    assert_int_equal(reply_server_time(-5, 5000, &us), -EINVAL);
+    assert_int_equal(reply_server_time(-0.001, 5000, &us), -EINVAL);
+    assert_int_equal(reply_server_time(1e300, 5000, &us), -EINVAL);
+    assert_int_equal(reply_server_time(14400000, 5000, &us), -EINVAL); /* 4 h for a 5 ms request */
     assert_int_equal(us, 7);
     /* Up to the request's own latency, plus a millisecond of rounding. */
     assert_int_equal(reply_server_time(5, 5000, &us), 0);
     assert_int_equal(us, 5000);
     assert_int_equal(reply_server_time(6, 5000, &us), 0);
-    assert_int_equal(reply_server_time(6.01, 5000, &us), -1);
+    assert_int_equal(reply_server_time(6.01, 5000, &us), -EINVAL);
     assert_int_equal(reply_server_time(0, 5000, &us), 0);
     assert_int_equal(us, 0);
     assert_int_equal(reply_server_time(0.0004, 5000, &us), 0);

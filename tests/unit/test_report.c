@@ -125,7 +125,7 @@ static void an_unwritable_path_is_an_error_naming_it(void **state)
     struct stats *st = sample();
     struct report_level lv = level(st);
     char err[LG_ERRLEN];
-    assert_int_equal(report_csv_append("/nonexistent-dir/s.csv", &lv, err), -1);
+    assert_int_equal(report_csv_append("/nonexistent-dir/s.csv", &lv, err), -ENOENT);
     assert_non_null(strstr(err, "/nonexistent-dir/s.csv"));
     stats_destroy(st);
 }

@@ -132,7 +132,7 @@ static void missing_column_is_named_with_the_file(void **state)
     fclose(f);
     struct results *r = results_create();
     char err[LG_ERRLEN], want[LG_ERRLEN];
-    assert_int_equal(load_one(r, "old.csv", err), -1);
+    assert_int_equal(load_one(r, "old.csv", err), -EINVAL);
     snprintf(want, sizeof want,
              "%s: missing column 'images_per_s'; was it written by loadgen --out?",
              path("old.csv"));
@@ -149,11 +149,11 @@ static void empty_file_and_header_only_are_refused(void **state)
     fclose(f);
     struct results *r = results_create();
     char err[LG_ERRLEN];
-    assert_int_equal(load_one(r, "empty.csv", err), -1);
+    assert_int_equal(load_one(r, "empty.csv", err), -EINVAL);
     assert_non_null(strstr(err, "empty.csv: empty file"));
-    assert_int_equal(load_one(r, "header.csv", err), -1);
+    assert_int_equal(load_one(r, "header.csv", err), -EINVAL);
     assert_non_null(strstr(err, "header.csv: a header but no rows"));
-    assert_int_equal(results_finish(r, err), -1);
+    assert_int_equal(results_finish(r, err), -EINVAL);
     assert_non_null(strstr(err, "no results to show"));
     results_destroy(r);
 }
@@ -223,9 +223,9 @@ static void a_row_of_another_version_is_skipped_with_a_note(void **state)
     char err[LG_ERRLEN];
     assert_int_equal(load_one(r, "mixed.csv", err), 0);
     assert_int_equal(r->nrows, 1); /* the good row stays */
-    assert_int_equal(r->nnotes, 1);
-    assert_non_null(strstr(r->notes[0], "mixed.csv:3: 38 fields but the header above has 32"));
-    assert_non_null(strstr(r->notes[0], "mixed in one file"));
+    assert_int_equal(r->notes.n, 1);
+    assert_non_null(strstr(r->notes.v[0], "mixed.csv:3: 38 fields but the header above has 32"));
+    assert_non_null(strstr(r->notes.v[0], "mixed in one file"));
     results_destroy(r);
 }
 
@@ -257,7 +257,7 @@ static void a_file_without_the_header_is_refused(void **state)
     fclose(f);
     struct results *r = results_create();
     char err[LG_ERRLEN];
-    assert_int_equal(load_one(r, "history.csv", err), -1);
+    assert_int_equal(load_one(r, "history.csv", err), -EINVAL);
     assert_non_null(strstr(err, "history.csv:1: expected the header line"));
     results_destroy(r);
 }
@@ -271,7 +271,7 @@ static void bad_numbers_and_modes_name_line_and_column(void **state)
     fclose(f);
     struct results *r = results_create();
     char err[LG_ERRLEN];
-    assert_int_equal(load_one(r, "bad.csv", err), -1);
+    assert_int_equal(load_one(r, "bad.csv", err), -EINVAL);
     assert_non_null(strstr(err, "bad.csv:2: column 'cost_per_hour': 'abc' is not a number"));
     f = create("mode.csv");
     fputs(HEADER, f);
@@ -279,7 +279,7 @@ static void bad_numbers_and_modes_name_line_and_column(void **state)
           "60,70,90,95,99,39,0.1,1000,2000,,,,complete,200,0,,,90\n",
           f);
     fclose(f);
-    assert_int_equal(load_one(r, "mode.csv", err), -1);
+    assert_int_equal(load_one(r, "mode.csv", err), -EINVAL);
     assert_non_null(strstr(err, "mode.csv:2: column 'mode': 'half-open' is not closed or open"));
     results_destroy(r);
 }
@@ -319,9 +319,9 @@ static void interrupted_and_repeated_rows_stay_out_of_groups(void **state)
     assert_int_equal(r->ngroups, 1);
     assert_int_equal(r->groups[0].ips.n, 1);
     assert_float_equal(r->groups[0].ips.mean, 100, 1e-9);
-    assert_int_equal(r->nnotes, 2);
-    assert_non_null(strstr(r->notes[0], "ignored 2 repeated rows"));
-    assert_non_null(strstr(r->notes[1], "left out 1 interrupted level"));
+    assert_int_equal(r->notes.n, 2);
+    assert_non_null(strstr(r->notes.v[0], "ignored 2 repeated rows"));
+    assert_non_null(strstr(r->notes.v[1], "left out 1 interrupted level"));
     results_destroy(r);
 }
 
@@ -430,11 +430,11 @@ static void json_of_another_version_or_shape_is_refused(void **state)
     fclose(f);
     struct results *r = results_create();
     char err[LG_ERRLEN];
-    assert_int_equal(load_one(r, "v2.json", err), -1);
+    assert_int_equal(load_one(r, "v2.json", err), -EINVAL);
     assert_non_null(strstr(err, "schema_version 2; this loadgen reads version 1"));
-    assert_int_equal(load_one(r, "broken.json", err), -1);
+    assert_int_equal(load_one(r, "broken.json", err), -EINVAL);
     assert_non_null(strstr(err, "not valid JSON"));
-    assert_int_equal(load_one(r, "nolabel.json", err), -1);
+    assert_int_equal(load_one(r, "nolabel.json", err), -EINVAL);
     assert_non_null(strstr(err, "levels[0]: 'label' is missing"));
     results_destroy(r);
 }
@@ -459,9 +459,9 @@ static void a_folder_reads_its_results_and_notes_the_rest(void **state)
     assert_int_equal(r->ncsv, 1);
     assert_int_equal(r->nruns, 1);
     assert_int_equal(r->nrows, 1); /* rows come from the CSV, not twice */
-    assert_int_equal(r->nnotes, 1);
-    assert_non_null(strstr(r->notes[0], "skipped"));
-    assert_non_null(strstr(r->notes[0], "history.csv"));
+    assert_int_equal(r->notes.n, 1);
+    assert_non_null(strstr(r->notes.v[0], "skipped"));
+    assert_non_null(strstr(r->notes.v[0], "history.csv"));
     results_destroy(r);
 }
 
@@ -492,17 +492,17 @@ static void negative_and_infinite_figures_are_refused(void **state)
     write_json_with("future.json", "1795000000000000", "1e300");
     struct results *r = results_create();
     char err[LG_ERRLEN];
-    assert_int_equal(load_one(r, "neg.csv", err), -1);
+    assert_int_equal(load_one(r, "neg.csv", err), -EINVAL);
     assert_non_null(strstr(err, "neg.csv:2: column 'images_per_s': -5 is negative"));
-    assert_int_equal(load_one(r, "negcost.csv", err), -1);
+    assert_int_equal(load_one(r, "negcost.csv", err), -EINVAL);
     assert_non_null(strstr(err, "negcost.csv:2: column 'cost_per_hour': -0.9 is negative"));
-    assert_int_equal(load_one(r, "neg.json", err), -1);
+    assert_int_equal(load_one(r, "neg.json", err), -EINVAL);
     assert_non_null(strstr(err, "neg.json: levels[0]: 'images_per_s' is negative"));
-    assert_int_equal(load_one(r, "inf.json", err), -1);
+    assert_int_equal(load_one(r, "inf.json", err), -EINVAL);
     assert_non_null(strstr(err, "inf.json: levels[0]: 'throughput_rps' is not a finite number"));
-    assert_int_equal(load_one(r, "negpct.json", err), -1);
+    assert_int_equal(load_one(r, "negpct.json", err), -EINVAL);
     assert_non_null(strstr(err, "negpct.json: levels[0]: 'ms' is negative"));
-    assert_int_equal(load_one(r, "future.json", err), -1);
+    assert_int_equal(load_one(r, "future.json", err), -EINVAL);
     assert_non_null(strstr(err, "future.json: levels[0]: 'start_wall_us': 1e+300 is more than any "
                               "count or clock"));
     results_destroy(r);
@@ -523,19 +523,19 @@ static void devices_fifos_and_huge_files_are_refused_and_passed_over_in_a_folder
     char err[LG_ERRLEN];
     /* Named: refused at once, not read until memory runs out or a writer
      * comes. */
-    assert_int_equal(results_load(r, "/dev/zero", err), -1);
+    assert_int_equal(results_load(r, "/dev/zero", err), -EINVAL);
     assert_string_equal(err, "/dev/zero: not a regular file (a device); give a results file");
-    assert_int_equal(load_one(r, "fifo.csv", err), -1);
+    assert_int_equal(load_one(r, "fifo.csv", err), -EINVAL);
     assert_non_null(strstr(err, "fifo.csv: not a regular file (a FIFO)"));
-    assert_int_equal(load_one(r, "huge.json", err), -1);
+    assert_int_equal(load_one(r, "huge.json", err), -EINVAL);
     assert_non_null(strstr(err, "huge.json: 67108865 bytes; at most 64 MiB"));
     /* In a folder: passed over with a note, the summary still read. */
     assert_int_equal(results_load(r, dir, err), 0);
     assert_int_equal(results_finish(r, err), 0);
     assert_int_equal(r->nrows, 1);
-    assert_int_equal(r->nnotes, 2);
-    assert_non_null(strstr(r->notes[0], "fifo.csv: not a regular file (a FIFO)"));
-    assert_non_null(strstr(r->notes[1], "huge.json: 67108865 bytes"));
+    assert_int_equal(r->notes.n, 2);
+    assert_non_null(strstr(r->notes.v[0], "fifo.csv: not a regular file (a FIFO)"));
+    assert_non_null(strstr(r->notes.v[1], "huge.json: 67108865 bytes"));
     results_destroy(r);
 }
 

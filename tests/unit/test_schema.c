@@ -16,11 +16,11 @@
 #include "common.h"
 #include "schema.h"
 
-static const char *cell_of(const char *s, struct schema_buf *b)
+static const char *cell_of(const char *s, struct sbuf *b)
 {
     b->len = 0;
     schema_csv_text(b, s);
-    schema_bprintf(b, "%s", "");
+    sbuf_printf(b, "%s", "");
     assert_false(b->failed);
     return b->p;
 }
@@ -44,7 +44,7 @@ static void text_cells_are_quoted_and_guarded_against_formulas(void **state)
         {"'plain", "'plain"},
         {"", ""},
     };
-    struct schema_buf b = {0};
+    struct sbuf b = {0};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_string_equal(cell_of(cases[i].in, &b), cases[i].out);
     free(b.p);
@@ -93,7 +93,7 @@ static void expect_same(const struct schema_level *a, const struct schema_level 
 static void every_column_round_trips_through_the_csv(void **state)
 {
     struct schema_level out, in;
-    struct schema_buf head = {0}, row = {0};
+    struct sbuf head = {0}, row = {0};
     struct schema_header h;
     char *f[SCHEMA_MAX_FIELDS], err[LG_ERRLEN];
     distinct_record(&out);
@@ -135,7 +135,7 @@ static void every_column_round_trips_through_json(void **state)
 }
 
 /* The summary header as this loadgen writes it, split. */
-static int header_fields(struct schema_buf *head, char **f, struct schema_header *h)
+static int header_fields(struct sbuf *head, char **f, struct schema_header *h)
 {
     char err[LG_ERRLEN];
     schema_csv_header(head);
@@ -148,7 +148,7 @@ static int header_fields(struct schema_buf *head, char **f, struct schema_header
 static void a_failed_level_has_empty_figures_and_a_complete_one_may_not(void **state)
 {
     struct schema_level out, in;
-    struct schema_buf head = {0}, row = {0};
+    struct sbuf head = {0}, row = {0};
     struct schema_header h;
     char *hf[SCHEMA_MAX_FIELDS], *f[SCHEMA_MAX_FIELDS], err[LG_ERRLEN];
     header_fields(&head, hf, &h);
@@ -168,7 +168,7 @@ static void a_failed_level_has_empty_figures_and_a_complete_one_may_not(void **s
     schema_csv_row(&row, &out);
     row.p[--row.len] = '\0';
     schema_csv_split(row.p, f, SCHEMA_MAX_FIELDS);
-    assert_int_equal(schema_csv_read(&in, &h, f, SCHEMA_READ_LENIENT, "t.csv:2", err), -1);
+    assert_int_equal(schema_csv_read(&in, &h, f, SCHEMA_READ_LENIENT, "t.csv:2", err), -EINVAL);
     assert_string_equal(err, "t.csv:2: column 'images_per_s' is empty");
 
     /* JSON writes them as null, and reads null back for a failed level. */
@@ -179,7 +179,7 @@ static void a_failed_level_has_empty_figures_and_a_complete_one_may_not(void **s
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "latency_ms"), "p99")));
     assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_STRICT, "t.json: levels[0]", err), 0);
     cJSON_ReplaceItemInObject(o, "status", cJSON_CreateString(SCHEMA_STATUS_COMPLETE));
-    assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_LENIENT, "t.json: levels[0]", err), -1);
+    assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_LENIENT, "t.json: levels[0]", err), -EINVAL);
     assert_non_null(strstr(err, "t.json: levels[0]: 'images_per_s' is null"));
     cJSON_Delete(o);
     free(copy);
@@ -197,18 +197,18 @@ static void the_strict_reader_needs_what_merge_needs_and_the_lenient_one_does_no
     cJSON_DeleteItemFromObject(o, "bytes_recv");
     assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_LENIENT, "t.json: levels[0]", err), 0);
     assert_true(isnan(in.bytes_recv));
-    assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_STRICT, "t.json: levels[0]", err), -1);
+    assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_STRICT, "t.json: levels[0]", err), -EINVAL);
     assert_string_equal(err, "t.json: levels[0]: 'bytes_recv' is missing; the file is not a "
                              "whole loadgen result");
     cJSON_DeleteItemFromObject(o, "label");
-    assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_LENIENT, "t.json: levels[0]", err), -1);
+    assert_int_equal(schema_json_read(&in, o, SCHEMA_READ_LENIENT, "t.json: levels[0]", err), -EINVAL);
     assert_non_null(strstr(err, "'label' is missing"));
     cJSON_Delete(o);
 }
 
 static void bad_values_are_named_with_their_column(void **state)
 {
-    struct schema_buf head = {0};
+    struct sbuf head = {0};
     struct schema_header h;
     struct schema_level in;
     char *hf[SCHEMA_MAX_FIELDS], *f[SCHEMA_MAX_FIELDS], err[LG_ERRLEN];
@@ -228,7 +228,7 @@ static void bad_values_are_named_with_their_column(void **state)
                    : strcmp(hf[i], "mode") == 0     ? "closed"
                    : strcmp(hf[i], "slo") == 0      ? ""
                                                     : "1";
-        assert_int_equal(schema_csv_read(&in, &h, f, SCHEMA_READ_LENIENT, "t.csv:2", err), -1);
+        assert_int_equal(schema_csv_read(&in, &h, f, SCHEMA_READ_LENIENT, "t.csv:2", err), -EINVAL);
         if (!strstr(err, cases[k].want))
             fail_msg("\"%s\" does not contain \"%s\"", err, cases[k].want);
     }

@@ -192,18 +192,18 @@ static void a_broken_profile_says_what_to_fix(void **state)
     assert_int_equal(p.per_image_us, 2000);
     assert_int_equal(p.max_batch, 8);
     assert_int_equal(p.batch_window_us, 500);
-    assert_int_equal(profile_parse(doc, strlen(doc), "p.json", "zzz", SIM_GPU, &p, err), -1);
+    assert_int_equal(profile_parse(doc, strlen(doc), "p.json", "zzz", SIM_GPU, &p, err), -EINVAL);
     assert_string_equal(err, "--model zzz: not in p.json; choose one of a, b");
-    assert_int_equal(profile_parse(doc, strlen(doc), "p.json", "a", SIM_CPU, &p, err), -1);
+    assert_int_equal(profile_parse(doc, strlen(doc), "p.json", "a", SIM_CPU, &p, err), -EINVAL);
     assert_string_equal(err, "--model a: p.json has no \"cpu\" profile; add one or pick the other --device");
-    assert_int_equal(profile_parse(doc, strlen(doc), "p.json", "b", SIM_CPU, &p, err), -1);
+    assert_int_equal(profile_parse(doc, strlen(doc), "p.json", "b", SIM_CPU, &p, err), -EINVAL);
     assert_string_equal(err, "p.json: models.b.cpu: missing \"per_image_ms\"; add it (a number)");
     const char *neg = "{\"models\": {\"a\": {\"gpu\": {\"base_ms\": -1, \"per_image_ms\": 2}}}}";
-    assert_int_equal(profile_parse(neg, strlen(neg), "p.json", "a", SIM_GPU, &p, err), -1);
+    assert_int_equal(profile_parse(neg, strlen(neg), "p.json", "a", SIM_GPU, &p, err), -EINVAL);
     assert_non_null(strstr(err, "\"base_ms\" must be a number from 0"));
-    assert_int_equal(profile_parse("{", 1, "p.json", "a", SIM_GPU, &p, err), -1);
+    assert_int_equal(profile_parse("{", 1, "p.json", "a", SIM_GPU, &p, err), -EINVAL);
     assert_non_null(strstr(err, "p.json: not valid JSON"));
-    assert_int_equal(profile_load("/nonexistent/profiles.json", "a", SIM_GPU, &p, err), -1);
+    assert_int_equal(profile_load("/nonexistent/profiles.json", "a", SIM_GPU, &p, err), -ENOENT);
     assert_non_null(strstr(err, "--profile /nonexistent/profiles.json: No such file"));
 }
 

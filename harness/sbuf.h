@@ -1,13 +1,17 @@
 /*
- * sbuf.h: a grow-only byte buffer and the few appenders that `loadgen serve`
- * uses to assemble responses without printf. Owned by whoever embeds it (a
- * connection, the route table); single-threaded like the rest of serve.
+ * sbuf.h: the one growable buffer: a grow-only byte buffer with its
+ * appenders, and sbuf_grow for arrays of any type. Owned by whoever embeds
+ * it; no locking.
  *
- * A buffer is kept for the life of its owner and reused, so the request path
- * allocates only when a body is larger than any seen before on that owner.
+ * `loadgen serve` assembles responses with the inline appenders, without
+ * printf: a buffer is kept for the life of its owner (a connection, the
+ * route table) and reused, so the request path allocates only when a body
+ * is larger than any seen before on that owner. The result writers
+ * (schema.c, report.c) build a file's text with sbuf_printf and check
+ * `failed` once at the end.
  */
-#ifndef LOADGEN_SERVE_SBUF_H
-#define LOADGEN_SERVE_SBUF_H
+#ifndef LOADGEN_SBUF_H
+#define LOADGEN_SBUF_H
 
 #include <errno.h>
 #include <stdint.h>
@@ -18,7 +22,25 @@ struct sbuf {
     char *p;
     size_t len;   /* bytes used */
     size_t cap;   /* bytes allocated */
+    int failed;   /* an append found no memory; sticks until sbuf_free */
 };
+
+/* Grows the array *p of *cap items of `size` bytes to hold at least `need`
+ * (doubling, from 16); 0 or -ENOMEM, *p and *cap unchanged on failure. */
+static inline int sbuf_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap * 2 : 16;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return -ENOMEM;
+    *p = q;
+    *cap = n;
+    return 0;
+}
 
 /* The capacity sbuf_reserve(b, more) would leave: owners that budget
  * their memory ask before they grow. */
@@ -32,15 +54,17 @@ static inline size_t sbuf_cap_for(const struct sbuf *b, size_t more)
     return cap;
 }
 
-/* Makes room for `more` bytes past len; 0 or -ENOMEM. */
+/* Makes room for `more` bytes past len; 0 or -ENOMEM (and `failed`). */
 static inline int sbuf_reserve(struct sbuf *b, size_t more)
 {
     if (b->cap - b->len >= more)
         return 0;
     size_t cap = sbuf_cap_for(b, more);
     char *p = realloc(b->p, cap);
-    if (!p)
+    if (!p) {
+        b->failed = 1;
         return -ENOMEM;
+    }
     b->p = p;
     b->cap = cap;
     return 0;
@@ -85,11 +109,16 @@ static inline int sbuf_put_ms(struct sbuf *b, int64_t us)
     return sbuf_put(b, frac, 3);
 }
 
+/* Formatted text appended (no NUL counted in len); 0 or -ENOMEM (and
+ * `failed`). */
+int sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static inline void sbuf_free(struct sbuf *b)
 {
     free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
+    b->failed = 0;
 }
 
 #endif
