@@ -876,7 +876,8 @@ static const struct flag flags[] = {
      "figures, histograms and timeline as JSON (- is stdout:\nthe JSON alone, the text on stderr)"},
     {"requests-log", NULL, FLAG_STRING, C(requests_log), 1, 0, "FILE", "one CSV row per request"},
     {"history", NULL, FLAG_STRING, C(history), 1, 0, "FILE", "the old ThroughputApp history.csv"},
-    {"quiet", "q", FLAG_SWITCH, C(quiet), 0, 0, NULL, "no progress line"},
+    {"quiet", "q", FLAG_SWITCH, C(quiet), 0, 0, NULL,
+     "no progress line; results, warnings and errors still print"},
     {"version", "V", FLAG_CALL_SWITCH, 0, 0, 0, NULL, "print the version", .call = flag_version},
     {0},
 };

@@ -104,7 +104,7 @@ int analyze_load(struct analyze_opts *o, const char *hint, int *exit_code)
         *exit_code = analyze_say(o, LG_EXIT_USAGE, "%s", err);
         return 0;
     }
-    for (size_t i = 0; i < o->r->notes.n; i++)
+    for (size_t i = 0; !o->quiet && i < o->r->notes.n; i++)
         fprintf(stderr, "%s: %s\n", o->name, o->r->notes.v[i]);
     return 1;
 }

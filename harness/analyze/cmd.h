@@ -27,7 +27,7 @@ struct analyze_opts {
 
     const char *out;              /* -o/--out: the command's output */
     const char *csv;              /* merge --csv FILE */
-    int quiet;                    /* -q: nothing on stdout but the output */
+    int quiet;                    /* -q: no notes on stderr; results and errors print */
     enum results_dim by;          /* --by */
     const char *baseline;         /* --baseline */
     unsigned at_threads;          /* --at-threads; 0 = each one's highest */
@@ -56,8 +56,11 @@ flag_call_fn analyze_flag_markdown_table;
      "the level to show (default: each one's highest, as the study reported)"}
 #define ANALYZE_FLAG_LOG                                                                          \
     {"log", NULL, FLAG_SWITCH, ANALYZE_O(log_scale), 0, 0, NULL, "throughput bars on a log scale"}
-#define ANALYZE_FLAG_QUIET(what)                                                                  \
-    {"quiet", "q", FLAG_SWITCH, ANALYZE_O(quiet), 0, 0, NULL, what}
+/* -q means what it means for a run: no chatter (progress, notes), while
+ * the results and every error still print. */
+#define ANALYZE_FLAG_QUIET                                                                        \
+    {"quiet", "q", FLAG_SWITCH, ANALYZE_O(quiet), 0, 0, NULL,                                    \
+     "no notes on stderr; results and errors still print"}
 
 /* Parses the flags of `cmd` into o (defaults set by the caller first) and
  * collects the inputs. Returns 1 to go on; 0 when the command is over, with

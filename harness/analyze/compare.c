@@ -505,6 +505,7 @@ static const struct flag compare_flags[] = {
     ANALYZE_FLAG_BY,
     ANALYZE_FLAG_BASELINE,
     ANALYZE_FLAG_AT_THREADS,
+    ANALYZE_FLAG_QUIET,
     {"csv", NULL, FLAG_CALL_SWITCH, 0, 0, 0, NULL, "the table as CSV", .call = analyze_flag_csv_table},
     {"markdown", NULL, FLAG_CALL_SWITCH, 0, 0, 0, NULL, "the table as Markdown",
      .call = analyze_flag_markdown_table},

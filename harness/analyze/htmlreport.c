@@ -329,6 +329,7 @@ static const struct flag report_flags[] = {
     ANALYZE_FLAG_BASELINE,
     ANALYZE_FLAG_AT_THREADS,
     ANALYZE_FLAG_LOG,
+    ANALYZE_FLAG_QUIET,
     {0},
 };
 

@@ -16,7 +16,7 @@ static const struct flag merge_flags[] = {
      "the merged JSON result (same schema; can be merged again)"},
     {"csv", NULL, FLAG_STRING, ANALYZE_O(csv), 1, 0, "FILE",
      "append each client's summary row, then the combined row"},
-    ANALYZE_FLAG_QUIET("no summary on stdout"),
+    ANALYZE_FLAG_QUIET,
     {0},
 };
 
@@ -73,15 +73,16 @@ int merge_main(int argc, char **argv)
         goto done;
     }
     const struct notes *notes = merge_notes(m);
-    for (size_t i = 0; i < notes->n; i++)
+    for (size_t i = 0; !a.quiet && i < notes->n; i++)
         analyze_say(&a, 0, "note: %s", notes->v[i]);
     rc = LG_EXIT_OK;
     if (merge_write_json(m, a.out, err) < 0)
         rc = analyze_say(&a, LG_EXIT_FAIL, "%s", err);
     if (a.csv && merge_write_csv(m, a.csv, err) < 0)
         rc = analyze_say(&a, LG_EXIT_FAIL, "%s", err);
-    if (!a.quiet)
-        merge_write_text(m, stdout);
+    /* The summary is chatter beside an output on stdout (-o -, --csv -). */
+    merge_write_text(m, fileio_is_stdout(a.out) || (a.csv && fileio_is_stdout(a.csv)) ? stderr
+                                                                                     : stdout);
 done:
     merge_destroy(m);
     analyze_done(&a);

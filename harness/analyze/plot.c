@@ -130,6 +130,7 @@ static const struct flag plot_flags[] = {
      .choices = analyze_chart_formats},
     ANALYZE_FLAG_AT_THREADS,
     ANALYZE_FLAG_LOG,
+    ANALYZE_FLAG_QUIET,
     {0},
 };
 
@@ -154,7 +155,7 @@ int plot_main(int argc, char **argv)
     struct plot_opts o = {.outdir = a.out, .format = analyze_chart_formats[a.chart_format],
                           .at_threads = a.at_threads, .log_scale = a.log_scale};
     int prc = plot_render(a.r, &o, &out, err);
-    for (size_t i = 0; i < out.skipped.n; i++)
+    for (size_t i = 0; !a.quiet && i < out.skipped.n; i++)
         fprintf(stderr, "%s: %s\n", a.name, out.skipped.v[i]);
     for (size_t i = 0; i < out.ncharts; i++)
         printf("%s\n", out.charts[i].path);

@@ -143,3 +143,24 @@ expect_eq "--threads 2,,4: exit 2" "$?" 2
 lg "$DEAD" -c 4 -n 100 --warmup 50 --synthetic 2 --image-size 32x32 --no-out -q >/dev/null 2>"$T/err"
 expect_eq "--fail-fast in the warm-up: exit 3 before the level" "$?" 3
 check "... saying why" grep -q "the first 20 requests all failed to connect" "$T/err"
+
+# -q means one thing everywhere: no chatter (the progress line, notes),
+# while results and errors still print.
+mkdir -p "$T/q"
+# two clients at once, for merge
+lg "$URL/score" -d 1s -c 2 --synthetic 2 --image-size 32x32 --label q1 --no-out --json "$T/q/b.json" \
+  -q >/dev/null 2>&1 &
+qpid=$!
+lg "$URL/score" -d 1s -c 2 --synthetic 2 --image-size 32x32 --label q1 --out "$T/q/s.csv" \
+  --json "$T/q/a.json" -q >"$T/q/run.out" 2>"$T/q/run.err"
+wait $qpid
+check "run -q: the summary still prints" grep -q "requests       [0-9]* (ok [0-9]*, errors 0)" "$T/q/run.out"
+expect_eq "run -q: nothing on stderr" "$(wc -c <"$T/q/run.err")" 0
+lg plot "$T/q/s.csv" -o "$T/q/charts" >"$T/q/plot.out" 2>"$T/q/plot.err"
+check "plot: notes say what was not drawn" grep -q "no latency spectrum" "$T/q/plot.err"
+lg plot "$T/q/s.csv" -o "$T/q/charts" -q >"$T/q/plotq.out" 2>"$T/q/plotq.err"
+expect_eq "plot -q: exit 0, no notes" "$?,$(wc -c <"$T/q/plotq.err")" "0,0"
+check "plot -q: the charts are still listed" grep -q '\.png$' "$T/q/plotq.out"
+lg merge "$T/q/a.json" "$T/q/b.json" -o "$T/q/m.json" -q >"$T/q/merge.out" 2>"$T/q/merge.err"
+expect_eq "merge -q: exit 0" "$?" 0
+check "merge -q: the merged summary still prints" grep -q "from .*a.json" "$T/q/merge.out"
