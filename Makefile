@@ -4,7 +4,7 @@
 
 PREFIX  ?= /usr/local
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
-PKGS    := libcurl libuv libcjson
+PKGS    := libcurl libuv libcjson libnghttp2
 LIBS_EXTRA := -lhttp_parser -ljpeg -lpthread -lm
 
 # Dependencies are installed on demand: a fresh Debian machine needs only make.

@@ -4,7 +4,7 @@
 # exact command to run.
 set -e
 PKGS="build-essential pkg-config libcurl4-openssl-dev libuv1-dev libcjson-dev \
-libcmocka-dev libhttp-parser-dev libjpeg-dev nginx-light gnuplot-nox curl \
+libcmocka-dev libhttp-parser-dev libjpeg-dev libnghttp2-dev nginx-light gnuplot-nox curl \
 python3 python3-yaml openssl valgrind"
 # make bench compares loadgen with the tools people would otherwise use.
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS wrk hey nghttp2-client apache2-utils linux-perf"
