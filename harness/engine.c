@@ -1484,6 +1484,8 @@ const char *engine_native_unsupported(const char *url, int http2, int follow,
 {
     if (http2 == ENGINE_HTTP2_PRIOR_KNOWLEDGE)
         return h2_unsupported(url, follow, headers, nheaders);
+    if (http2)
+        return "its HTTP/2 needs --http2-prior-knowledge (h2c), not --http2 (ALPN or an upgrade)";
     return h1_unsupported(url, http2, follow, headers, nheaders);
 }
 
