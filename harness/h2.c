@@ -326,6 +326,10 @@ static void arm(struct h2_stream *s)
     const struct h2_loop *lp = s->c->lp;
     if (lp->timeout_ms <= 0)
         return;
+    /* libuv times a timer from the loop's cached clock, which may be as
+     * old as the last poll (or the phase's start): without an update the
+     * deadline would come early by that much. */
+    uv_update_time(lp->uv);
     int64_t left_us = s->start_us + lp->timeout_ms * 1000 - lg_now_us();
     uv_timer_start(&s->timer, stream_deadline, left_us <= 0 ? 0 : (uint64_t)((left_us + 999) / 1000), 0);
 }
