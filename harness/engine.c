@@ -958,7 +958,7 @@ static void native_done(void *owner, const struct h1_result *h)
             [H1_CONNECT] = "could not connect (refused, unreachable or no route)",
             [H1_TIMEOUT] = "no complete reply within --timeout (or --connect-timeout)",
             [H1_RESET] = "stream reset (RST_STREAM) or connection lost before the reply was complete",
-            [H1_INVALID] = "HTTP/2 protocol error (the server's frames, or a malformed reply)",
+            [H1_INVALID] = "HTTP/2 protocol error (not an h2c server, or a malformed reply)",
         };
         if (h->fail != H1_OK && h->fail != H1_REFUSED)
             stats_note_error(l->stats, (l->e->native == TRANSPORT_H2 ? words_h2 : words)[h->fail]);

@@ -455,7 +455,7 @@ static void settle(struct h2_conn *c)
     if (c->state != H2_OPEN)
         return;
     if (!nghttp2_session_want_read(c->session) && !nghttp2_session_want_write(c->session))
-        conn_lost(c, H1_RESET);
+        conn_lost(c, c->broken ? H1_INVALID : H1_RESET);
     else if (c->goaway && !c->active)
         conn_drop(c);
     else
@@ -749,6 +749,16 @@ static int stream_closed(nghttp2_session *session, int32_t stream_id, uint32_t e
     return 0;
 }
 
+/* nghttp2 found the server's frames wrong (an HTTP/1.1 server's reply, say)
+ * and ends the session: what is lost with it is class invalid. */
+static int session_error(nghttp2_session *session, int lib_error_code, const char *msg, size_t len,
+                         void *user_data)
+{
+    struct h2_conn *c = user_data;
+    c->broken = 1;
+    return 0;
+}
+
 /* ---- connecting and reading --------------------------------------------- */
 
 static void alloc_read(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -764,15 +774,13 @@ static void readable(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0 || c->state != H2_OPEN)
         return;
     if (nread < 0) {
-        conn_lost(c, H1_RESET);
+        conn_lost(c, c->broken ? H1_INVALID : H1_RESET);
         return;
     }
     if (nghttp2_session_mem_recv(c->session, (const uint8_t *)buf->base, (size_t)nread) < 0) {
         conn_lost(c, H1_INVALID); /* not HTTP/2, or a connection error */
         return;
     }
-    if (c->state != H2_OPEN)
-        return;
     if (nghttp2_session_want_write(c->session))
         mark_dirty(c);
     settle(c);
@@ -806,7 +814,7 @@ static void connected(uv_connect_t *req, int status)
     }
     uv_timer_stop(&c->timer);
     c->state = H2_OPEN;
-    c->goaway = 0;
+    c->goaway = c->broken = 0;
     c->connect_us = lg_now_us() - c->connect_start_us;
     if (c->connect_us < 1)
         c->connect_us = 1; /* 0 means "no new connection" */
@@ -903,6 +911,7 @@ int h2_loop_init(struct h2_loop *lp, uv_loop_t *uv, const struct h1_target *t,
     nghttp2_session_callbacks_set_on_header_callback(cb, header_received);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, data_received);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, stream_closed);
+    nghttp2_session_callbacks_set_error_callback2(cb, session_error);
     /* Until the server's SETTINGS say how many streams it takes, one:
      * never more than it allows. */
     nghttp2_option_set_peer_max_concurrent_streams(lp->option, 1);

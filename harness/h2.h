@@ -114,6 +114,7 @@ struct h2_conn {
     uv_timer_t timer;           /* --connect-timeout */
     enum h2_state state;
     int goaway;                 /* no new streams here: GOAWAY, or stream ids used up */
+    int broken;                 /* nghttp2 ended the session: the server broke the protocol */
     int writing;                /* wreq is in flight: the out buffer is libuv's */
     int blocked;                /* the out buffer filled: more to send after this write */
     int dirty;                  /* on the loop's list of connections to flush */

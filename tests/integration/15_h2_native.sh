@@ -182,6 +182,11 @@ timeout 60 "$LOADGEN" "http://127.0.0.1:$closed/" "${PK[@]}" -n 50 -c 10 --strea
   >"$T/out.txt" 2>&1
 check "closed port: connect 50" grep -q "connect 50" "$T/out.txt"
 
+# An HTTP/1.1 server answers the preface with a 400: a protocol error.
+timeout 60 "$LOADGEN" "http://127.0.0.1:$B/" "${PK[@]}" -n 10 -c 2 -m GET >"$T/out.txt" 2>&1
+check "an HTTP/1.1 server: invalid 10" grep -q "invalid 10" "$T/out.txt"
+check "... named a protocol error" grep -q "HTTP/2 protocol error (not an h2c server" "$T/out.txt"
+
 # 9. Trailers reach the header checks (gRPC's grpc-status lives there).
 timeout 60 "$LOADGEN" "$URL/trail" "${PK[@]}" -n 20 -c 4 --streams 4 -m GET --expect-header grpc-status \
   >"$T/out.txt" 2>&1
