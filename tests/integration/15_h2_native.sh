@@ -218,11 +218,12 @@ expect_eq "-R 400 -d 1s: exit 0" "$?" 0
 expect_range "... about 400 requests" "$(csv_col "$T/o.csv" requests)" 380 420
 
 # 12. Side by side with h2load (h2load -c C -m 10 is loadgen -c 10C
-# --streams 10), one client core each, best of 3. loadgen must reach 0.9x.
+# --streams 10), one client core each, best of 5, interleaved. loadgen must
+# reach 0.9x (under other load on the machine this can flake).
 if command -v h2load >/dev/null && command -v taskset >/dev/null; then
   for c in 4 50; do
     best_h=0 best_l=0
-    for _ in 1 2 3; do
+    for _ in 1 2 3 4 5; do
       h=$(taskset -c 1 timeout 60 h2load -n 20000 -c $c -m 10 "$URL/" 2>/dev/null |
         awk '/^finished in/ {gsub(/req\/s,?/, "", $4); print $4}')
       taskset -c 1 timeout 60 "$LOADGEN" "$URL/" "${PK[@]}" -n 20000 -c $((c * 10)) --streams 10 --loops 1 \
