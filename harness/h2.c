@@ -587,16 +587,24 @@ static void conn_flush(struct h2_conn *c)
     settle(c);
 }
 
-static void flush_dirty(uv_prepare_t *h)
+/* Its being active keeps the poll from blocking while writes wait. */
+static void spin(uv_idle_t *h)
+{
+}
+
+static void flush_dirty(uv_check_t *h)
 {
     struct h2_loop *lp = h->data;
+    if (lp->dirty_turn == lp->turn++)
+        return; /* marked in this turn: one more (non-blocking) poll first */
     while (lp->dirty) {
         struct h2_conn *c = lp->dirty;
         lp->dirty = c->next_dirty;
         c->dirty = 0;
         conn_flush(c);
     }
-    uv_prepare_stop(&lp->flush);
+    uv_check_stop(&lp->flush);
+    uv_idle_stop(&lp->spin);
     lp->flushing = 0;
 }
 
@@ -611,7 +619,9 @@ static void mark_dirty(struct h2_conn *c)
     c->next_dirty = lp->dirty;
     lp->dirty = c;
     if (!lp->flushing) {
-        uv_prepare_start(&lp->flush, flush_dirty);
+        lp->dirty_turn = lp->turn;
+        uv_check_start(&lp->flush, flush_dirty);
+        uv_idle_start(&lp->spin, spin);
         lp->flushing = 1;
     }
 }
@@ -889,7 +899,8 @@ int h2_loop_init(struct h2_loop *lp, uv_loop_t *uv, const struct h1_target *t,
     lp->want_headers = want_headers;
     lp->streams = streams ? streams : 1;
     lp->nconns = nconns;
-    uv_prepare_init(uv, &lp->flush);
+    uv_check_init(uv, &lp->flush);
+    uv_idle_init(uv, &lp->spin);
     lp->flush.data = lp;
     /* A stream ends at most once per write, and each connection carries
      * `streams` at a time; twice that leaves room for a stream that ends,
@@ -955,6 +966,8 @@ void h2_loop_close(struct h2_loop *lp)
     }
     if (lp->uv)
         uv_close((uv_handle_t *)&lp->flush, NULL);
+    if (lp->uv)
+        uv_close((uv_handle_t *)&lp->spin, NULL);
 }
 
 void h2_loop_free(struct h2_loop *lp)

@@ -14,9 +14,12 @@
  * go out as DATA frames straight from the arena (NGHTTP2_DATA_FLAG_NO_COPY):
  * the frame headers and nghttp2's own frames are copied into the
  * connection's out buffer, the body bytes are iovecs into the arena, and
- * everything a connection has to send is written once per loop iteration
- * (a uv_prepare handle flushes the connections touched since the last
- * poll) with uv_try_write, uv_write for what the socket did not take.
+ * everything a connection has to send is written at once with
+ * uv_try_write (uv_write for what the socket did not take): a uv_check
+ * handle flushes the connections touched, one non-blocking poll after the
+ * first request was queued, so that replies arriving meanwhile add their
+ * next requests to the same write (as h2load's write-on-writable does;
+ * about 20% fewer writes, for the client and the server).
  *
  * Streams in flight: never more than the server's
  * SETTINGS_MAX_CONCURRENT_STREAMS (nghttp2 holds a request back until a
@@ -145,8 +148,10 @@ struct h2_loop {
     unsigned streams;           /* slots per connection, >= 1 */
     nghttp2_session_callbacks *callbacks;
     nghttp2_option *option;
-    uv_prepare_t flush;         /* writes what the iteration queued, before the poll */
-    int flushing;               /* flush is started */
+    uv_check_t flush;           /* writes what was queued, one poll later */
+    uv_idle_t spin;             /* while writes wait: that poll does not block */
+    int flushing;               /* flush and spin are started */
+    unsigned turn, dirty_turn;  /* checks run, and the one when a write was first queued */
     struct h2_conn *dirty;
     struct h2_conn *conns;
     unsigned nconns;
