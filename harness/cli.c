@@ -22,7 +22,6 @@
 #include "common.h"
 #include "fileio.h"
 #include "flags.h"
-#include "h1.h"
 #include "units.h"
 
 #define DEFAULT_OUT "results/summary.csv"
@@ -834,7 +833,7 @@ static const struct flag flags[] = {
     {"user-agent", NULL, FLAG_CALL, 0, 0, 0, "S", "the User-Agent (default loadgen/VERSION)",
      .call = flag_user_agent},
     {"engine", NULL, FLAG_CHOICE, C(engine), 0, 0, "auto|native|curl",
-     "native: loadgen's own HTTP/1.1 client, for http:// without\n--http2/--follow; curl: libcurl, for anything; auto (default):\nnative where it can serve", .choices = engines},
+     "native: loadgen's own client, for http:// without --follow:\nHTTP/1.1, or HTTP/2 with --http2-prior-knowledge (not --http2);\ncurl: libcurl, for anything; auto (default): native where it can serve", .choices = engines},
     {"timeout", NULL, FLAG_CALL, 0, 0, 0, "T", "whole request (default 30s)", .call = flag_timeout},
     {"connect-timeout", NULL, FLAG_CALL, 0, 0, 0, "T", "TCP (+TLS) connect (default 10s)", .call = flag_timeout},
     {"http2", NULL, FLAG_CALL_SWITCH, 0, 0, 0, NULL,
@@ -843,7 +842,7 @@ static const struct flag flags[] = {
     {"http2-prior-knowledge", NULL, FLAG_CALL_SWITCH, 0, 0, 0, NULL,
      "HTTP/2 from the first byte on http:// (the server must speak it)", .call = flag_http2},
     {"streams", NULL, FLAG_UINT, C(streams), 1, 1000, "N",
-     "HTTP/2: requests in flight per connection, as h2load -m\n(default 1; connections = in flight / N)"},
+     "HTTP/2: requests in flight per connection, as h2load -m\n(default 1; connections = in flight / N, rounded up; never\nmore than the server's SETTINGS_MAX_CONCURRENT_STREAMS)"},
     {"insecure", "k", FLAG_SWITCH, C(insecure), 0, 0, NULL, "do not verify the server's certificate"},
     {"cacert", NULL, FLAG_CALL, 0, 0, 0, "FILE", "CA bundle to verify the server with", .call = flag_cacert},
     {"follow", "L", FLAG_CALL_SWITCH, 0, 0, 0, NULL,
@@ -1018,8 +1017,11 @@ static int parse_args(int argc, char **argv, struct run_config *cfg, int target,
     /* libcurl before 8.0.0 stacks a second HTTP/2 layer on a prior-knowledge
      * connection it reuses (curl issue 10634, fixed by pull request 10643):
      * each connection's first request succeeds and every later one fails
-     * with "Error in the HTTP2 framing layer", multiplexed or not. */
-    if (cfg->http2 == ENGINE_HTTP2_PRIOR_KNOWLEDGE &&
+     * with "Error in the HTTP2 framing layer", multiplexed or not. The
+     * native HTTP/2 transport (h2.c) has no such trouble. */
+    const char *why = engine_native_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers,
+                                                cfg->nheaders);
+    if (cfg->http2 == ENGINE_HTTP2_PRIOR_KNOWLEDGE && (cfg->engine == ENGINE_CURL || why) &&
         curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
         return lg_err(err, -EINVAL, "--http2-prior-knowledge: libcurl %s cannot reuse a prior-knowledge "
                            "connection (curl issue 10634, fixed in 8.0.0); use https:// with "
@@ -1028,9 +1030,7 @@ static int parse_args(int argc, char **argv, struct run_config *cfg, int target,
     if (cfg->streams > 1 && !cfg->http2)
         return lg_err(err, -EINVAL, "--streams %u: streams share an HTTP/2 connection; add --http2 "
                            "(or --http2-prior-knowledge)", cfg->streams);
-    const char *why;
-    if (cfg->engine == ENGINE_NATIVE &&
-        (why = h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders)))
+    if (cfg->engine == ENGINE_NATIVE && why)
         return lg_err(err, -EINVAL, "--engine native: %s; use --engine curl or auto", why);
 
     /* The default results folder is created by cli_prepare_outputs; a

@@ -1,10 +1,12 @@
 /*
- * engine.c: libuv event loops driving request slots over one of two
- * transports: the native HTTP/1.1 client (h1.c) or libcurl's multi_socket
- * interface. The loops, phases, pacer, slots, checks and stats are the
- * same for both; request_start hands a slot's request to its transport,
- * and request_finish records it whichever transport completed it. The
- * rest of this comment is about the libcurl transport.
+ * engine.c: libuv event loops driving request slots over one of three
+ * transports: the native HTTP/1.1 client (h1.c), the native HTTP/2 client
+ * (h2.c, h2c with prior knowledge: --streams slots share a connection), or
+ * libcurl's multi_socket interface. The loops, phases, pacer, slots,
+ * checks and stats are the same for all; request_start hands a slot's
+ * request to its transport, and request_finish records it whichever
+ * transport completed it. The rest of this comment is about the libcurl
+ * transport.
  *
  * Ownership: an engine owns its loops; a loop owns its uv_loop_t, its CURLM,
  * its slots (one reusable easy handle each), its socket contexts and its
@@ -48,6 +50,7 @@
 #include "check.h"
 #include "common.h"
 #include "h1.h"
+#include "h2.h"
 #include "reply.h"
 
 /* A send that starts this much after its intended time counts as late. */
@@ -99,7 +102,8 @@ struct slot {
     struct shard *shard;
     CURL *easy;              /* the curl transport's, or NULL */
     char *errbuf;            /* curl: CURL_ERROR_SIZE bytes, what failed in words */
-    struct h1_conn h1;       /* the native transport's */
+    struct h1_conn h1;       /* the native HTTP/1.1 transport's */
+    struct h2_stream h2;     /* the native HTTP/2 transport's */
     int busy;
     uint64_t index;          /* request index: payload index mod count */
     uint64_t count;          /* requests completed in this phase */
@@ -143,6 +147,7 @@ struct loop {
     size_t reply_grown;      /* bytes of reply buffers past KEEP_REPLY_INITIAL */
     size_t reply_budget;     /* the most reply_grown may reach */
     struct h1_loop *h1;      /* native transport: the loop's read buffer and parser settings */
+    struct h2_loop *h2;      /* native HTTP/2: the loop's connections and read buffer */
 
     /* Phase state. */
     const struct engine_phase *ph;
@@ -200,9 +205,13 @@ struct engine {
     _Atomic int no_streams;    /* --streams, but a reply came over HTTP/1.x */
     _Atomic int pacer_errno;   /* a loop could not arm its open-loop pacer */
     _Atomic uint64_t unrecorded; /* requests stats_record found no memory for */
-    int native;                /* slots use h1.c, not libcurl */
+    int native;                /* slots use h1.c or h2.c (enum transport), not libcurl */
     struct h1_target target;   /* native: where requests go */
+    struct h2_requests h2req;  /* native HTTP/2: each payload's header block */
 };
+
+/* What engine_native returns, and engine.native holds. */
+enum transport { TRANSPORT_CURL, TRANSPORT_H1, TRANSPORT_H2 };
 
 static void drain(struct loop *l);
 static void sends_due(struct loop *l);
@@ -452,7 +461,7 @@ static const char *header_value(const char *line, size_t len, const char *name)
     return line + n + 1;
 }
 
-/* One reply header line "Name: value", from either transport. */
+/* One reply header line "Name: value", from curl or h1. */
 static void slot_header(struct slot *s, const char *ptr, size_t len)
 {
     const struct engine_checks *ck = &s->loop->e->cfg.checks;
@@ -461,6 +470,18 @@ static void slot_header(struct slot *s, const char *ptr, size_t len)
     const char *v;
     if (ck->server_time_header && (v = header_value(ptr, len, ck->server_time_header)))
         s->server_ms = reply_parse_ms(v, len - (size_t)(v - ptr));
+}
+
+/* One reply header field from h2 (trailers too, as h1's chunked trailers). */
+static void slot_field(struct slot *s, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    const struct engine_checks *ck = &s->loop->e->cfg.checks;
+    if (ck->expect_header && strlen(ck->expect_header) == nlen &&
+        strncasecmp(name, ck->expect_header, nlen) == 0)
+        s->saw_header = 1;
+    if (ck->server_time_header && strlen(ck->server_time_header) == nlen &&
+        strncasecmp(name, ck->server_time_header, nlen) == 0)
+        s->server_ms = reply_parse_ms(value, vlen);
 }
 
 static size_t header_received(char *ptr, size_t size, size_t n, void *userdata)
@@ -527,8 +548,10 @@ static int request_start(struct slot *s, int64_t intended_us)
     s->hops = 0;
     s->sent_bytes = s->recv_bytes = 0;
     hop_reset(s);
-    if (e->native) {
+    if (e->native == TRANSPORT_H1) {
         h1_send(&s->h1, &ps->heads[pi], s->payload, now);
+    } else if (e->native == TRANSPORT_H2) {
+        h2_send(&s->h2, &e->h2req.items[pi], now);
     } else {
         if (s->payload->len || s->payload->headers[0]) {
             curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->payload->body);
@@ -892,19 +915,26 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
     request_finish(l, s, &r, res == CURLE_OK, now);
 }
 
-/* ---- the native transport's hooks ---------------------------------------- */
+/* ---- the native transports' hooks ---------------------------------------- */
 
 static void h1_header(void *owner, const char *line, size_t len)
 {
     slot_header(owner, line, len);
 }
 
-static int h1_body(void *owner, const char *p, size_t len)
+static void h2_header(void *owner, const char *name, size_t nlen, const char *value, size_t vlen,
+                      int trailer)
+{
+    slot_field(owner, name, nlen, value, vlen);
+}
+
+static int native_body(void *owner, const char *p, size_t len)
 {
     return slot_body(owner, p, len);
 }
 
-static void h1_done(void *owner, const struct h1_result *h)
+/* A request on h1 or h2 ended: both report an h1_result. */
+static void native_done(void *owner, const struct h1_result *h)
 {
     struct slot *s = owner;
     struct loop *l = s->loop;
@@ -924,16 +954,22 @@ static void h1_done(void *owner, const struct h1_result *h)
             c = s->too_big ? CLASS_INVALID : CLASS_RESET;
         else
             c = classes[h->fail];
-        /* The native transport keeps no error text on its path: the kind
-         * of failure says what to look at. */
+        /* The native transports keep no error text on their path: the
+         * kind of failure says what to look at. */
         static const char *const words[] = {
             [H1_CONNECT] = "could not connect (refused, unreachable or no route)",
             [H1_TIMEOUT] = "no complete reply within --timeout (or --connect-timeout)",
             [H1_RESET] = "connection closed or reset before the reply was complete",
             [H1_INVALID] = "the reply was not HTTP/1.x, or the parser refused it",
         };
+        static const char *const words_h2[] = {
+            [H1_CONNECT] = "could not connect (refused, unreachable or no route)",
+            [H1_TIMEOUT] = "no complete reply within --timeout (or --connect-timeout)",
+            [H1_RESET] = "stream reset (RST_STREAM) or connection lost before the reply was complete",
+            [H1_INVALID] = "HTTP/2 protocol error (not an h2c server, or a malformed reply)",
+        };
         if (h->fail != H1_OK && h->fail != H1_REFUSED)
-            stats_note_error(l->stats, words[h->fail]);
+            stats_note_error(l->stats, (l->e->native == TRANSPORT_H2 ? words_h2 : words)[h->fail]);
         struct stats_request r = {
             .status = (uint16_t)h->status,
             .class_ = c,
@@ -952,7 +988,8 @@ static void h1_done(void *owner, const struct h1_result *h)
         uv_stop(&l->uv);
 }
 
-static const struct h1_hooks h1_hooks = {h1_header, h1_body, h1_done};
+static const struct h1_hooks h1_hooks = {h1_header, native_body, native_done};
+static const struct h2_hooks h2_hooks = {h2_header, native_body, native_done};
 
 /* ---- open loop ---------------------------------------------------------- */
 
@@ -1061,8 +1098,10 @@ static void abort_inflight(uv_timer_t *t)
     for (unsigned i = 0; i < l->nslots; i++) {
         struct slot *s = &l->slots[i];
         if (s->busy) {
-            if (l->e->native)
+            if (l->e->native == TRANSPORT_H1)
                 h1_abort(&s->h1);
+            else if (l->e->native == TRANSPORT_H2)
+                h2_abort(&s->h2);
             else
                 curl_multi_remove_handle(s->shard->multi, s->easy);
             reply_shrink(s);
@@ -1129,8 +1168,12 @@ static int slot_init(struct engine *e, struct loop *l, struct slot *s, char *err
     s->loop = l;
     if (e->keep_reply && !(s->reply = malloc(s->reply_cap = KEEP_REPLY_INITIAL)))
         return lg_err(err, -ENOMEM, "out of memory for reply buffers");
-    if (e->native) {
+    if (e->native == TRANSPORT_H1) {
         h1_conn_init(l->h1, &s->h1, s);
+        return 0;
+    }
+    if (e->native == TRANSPORT_H2) {
+        h2_stream_init(l->h2, &s->h2, (unsigned)(s - l->slots), s);
         return 0;
     }
     if (!(s->easy = curl_easy_init()) || !(s->errbuf = calloc(1, CURL_ERROR_SIZE)))
@@ -1240,11 +1283,19 @@ static int loop_init(struct engine *e, struct loop *l, unsigned nslots, char *er
         return lg_err(err, rc, "cannot create a timerfd for the pacer: %s", strerror(-rc));
     l->pacer_ready = 1;
     l->pacer_poll.data = l;
-    if (e->native) {
+    if (e->native == TRANSPORT_H1) {
         if (!(l->h1 = malloc(sizeof *l->h1)))
             return lg_err(err, -ENOMEM, "out of memory for read buffers");
         h1_loop_init(l->h1, &l->uv, &e->target, &h1_hooks, e->cfg.timeout_ms,
                      e->cfg.connect_timeout_ms, e->want_headers);
+    } else if (e->native == TRANSPORT_H2) {
+        /* --streams slots to a connection (h2load's -m). */
+        unsigned per = e->cfg.streams > 1 ? e->cfg.streams : 1;
+        if (!(l->h2 = malloc(sizeof *l->h2)))
+            return lg_err(err, -ENOMEM, "out of memory for read buffers");
+        if (h2_loop_init(l->h2, &l->uv, &e->target, &h2_hooks, (nslots + per - 1) / per, per,
+                         e->cfg.timeout_ms, e->cfg.connect_timeout_ms, e->want_headers, err) < 0)
+            return -1;
     }
     /* The native transport needs no multi handles. */
     l->nshards = e->native ? 0 : (nslots + SHARD_SLOTS - 1) / SHARD_SLOTS;
@@ -1309,7 +1360,11 @@ static int loop_destroy(struct loop *l, char *err)
                 curl_multi_remove_handle(l->slots[i].shard->multi, l->slots[i].easy);
             else if (l->slots[i].h1.lp) /* a native slot: its socket and timer */
                 h1_conn_close(&l->slots[i].h1);
+            else if (l->slots[i].h2.c) /* a native HTTP/2 slot: its timer */
+                h2_stream_close(&l->slots[i].h2);
     }
+    if (l->h2) /* its connections, after their streams */
+        h2_loop_close(l->h2);
     /* Closing a multi handle closes its connections through socket_close,
      * which closes their poll handles. */
     for (unsigned k = 0; l->shards && k < l->nshards; k++)
@@ -1350,6 +1405,9 @@ static int loop_destroy(struct loop *l, char *err)
         close(l->pacer_fd);
     free(l->fdmap);
     free(l->h1);
+    if (l->h2)
+        h2_loop_free(l->h2);
+    free(l->h2);
     free(l->shards);
     free(l->slots);
     free(l->free_slots);
@@ -1465,10 +1523,22 @@ int engine_fd_budget(unsigned connections, unsigned loops, int native, char *err
     return 0;
 }
 
+const char *engine_native_unsupported(const char *url, int http2, int follow,
+                                      const char *const *headers, size_t nheaders)
+{
+    if (http2 == ENGINE_HTTP2_PRIOR_KNOWLEDGE)
+        return h2_unsupported(url, follow, headers, nheaders);
+    if (http2)
+        return "its HTTP/2 needs --http2-prior-knowledge (h2c), not --http2 (ALPN or an upgrade)";
+    return h1_unsupported(url, http2, follow, headers, nheaders);
+}
+
 int engine_native(const struct engine_config *cfg)
 {
-    return cfg->engine != ENGINE_CURL &&
-           !h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders);
+    if (cfg->engine == ENGINE_CURL ||
+        engine_native_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders))
+        return TRANSPORT_CURL;
+    return cfg->http2 == ENGINE_HTTP2_PRIOR_KNOWLEDGE ? TRANSPORT_H2 : TRANSPORT_H1;
 }
 
 static void curl_setup(void)
@@ -1498,11 +1568,16 @@ int engine_create(const struct engine_config *cfg, struct engine **out, char *er
     unsigned loops = cfg->loops ? cfg->loops : 1;
     if (loops > cfg->max_slots)
         loops = cfg->max_slots ? cfg->max_slots : 1;
-    e->nloops = loops;
     e->native = engine_native(cfg);
+    /* HTTP/2: a loop without a connection of its own has nothing to do. */
+    unsigned per = cfg->streams > 1 ? cfg->streams : 1;
+    if (e->native == TRANSPORT_H2 && loops > (cfg->max_slots + per - 1) / per)
+        loops = (cfg->max_slots + per - 1) / per;
+    e->nloops = loops;
     if (cfg->engine == ENGINE_NATIVE && !e->native) {
         rc = lg_err(err, -EINVAL, "--engine native: %s; use --engine curl or auto",
-                    h1_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers, cfg->nheaders));
+                    engine_native_unsupported(cfg->url, cfg->http2, cfg->follow, cfg->headers,
+                                              cfg->nheaders));
         goto fail;
     }
     if (e->native) {
@@ -1517,7 +1592,8 @@ int engine_create(const struct engine_config *cfg, struct engine **out, char *er
             .headers = cfg->headers,
             .nheaders = cfg->nheaders,
         };
-        if ((rc = payload_build_heads(cfg->payloads, &hs, err)) < 0)
+        if ((rc = e->native == TRANSPORT_H2 ? h2_requests_build(&e->h2req, cfg->payloads, &hs, err)
+                                            : payload_build_heads(cfg->payloads, &hs, err)) < 0)
             goto fail;
     } else {
         if ((rc = build_lists(e, cfg->nheaders, &e->lists, err)) < 0)
@@ -1566,6 +1642,7 @@ int engine_destroy(struct engine *e, char *err)
     free(e->loops);
     curl_url_cleanup(e->url); /* after the easy handles that point at it */
     h1_target_free(&e->target);
+    h2_requests_free(&e->h2req);
     pthread_cond_destroy(&e->done);
     pthread_mutex_destroy(&e->lock);
     if (e->bare != e->lists)
@@ -1588,7 +1665,9 @@ int engine_gave_up(const struct engine *e)
 
 const char *engine_name(const struct engine *e)
 {
-    return e->native ? "native" : "curl";
+    static const char *const names[] = {[TRANSPORT_CURL] = "curl", [TRANSPORT_H1] = "native",
+                                        [TRANSPORT_H2] = "native-h2"};
+    return names[e->native];
 }
 
 int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *out,
@@ -1600,6 +1679,11 @@ int engine_run(struct engine *e, const struct engine_phase *ph, struct stats *ou
     unsigned active = e->nloops;
     if (ph->concurrency < active)
         active = ph->concurrency ? ph->concurrency : 1;
+    /* HTTP/2: as many loops as the phase fills connections, so that a
+     * level of 10 at --streams 10 shares one. */
+    unsigned per = e->cfg.streams > 1 ? e->cfg.streams : 1;
+    if (e->native == TRANSPORT_H2 && active > (ph->concurrency + per - 1) / per)
+        active = ph->concurrency ? (ph->concurrency + per - 1) / per : 1;
     atomic_store(&e->next_index, 0);
     atomic_store(&e->fd_errno, 0);
     atomic_store(&e->ff_watch, e->cfg.fail_fast > 0);

@@ -1,8 +1,9 @@
 /*
  * engine.h: the load engine: J event-loop threads, each a uv_loop_t driving
- * a fixed set of request slots over one of two transports: the native
- * HTTP/1.1 client (h1.c) for plain http://, or libcurl's multi interface
- * for everything else (https, HTTP/2, redirects).
+ * a fixed set of request slots over one of three transports: the native
+ * HTTP/1.1 client (h1.c) for plain http://, the native HTTP/2 client (h2.c)
+ * for http:// with --http2-prior-knowledge, or libcurl's multi interface
+ * for everything else (https, --http2, redirects).
  *
  * An engine is created once per target and runs any number of phases
  * (warm-up, levels, cycles) on the same keep-alive connections. The only
@@ -46,7 +47,8 @@ enum { ENGINE_HTTP2 = 1, ENGINE_HTTP2_PRIOR_KNOWLEDGE = 2 };
 /* Which transport sends the requests. */
 enum engine_kind {
     ENGINE_AUTO,    /* native where it can serve the target, else curl */
-    ENGINE_NATIVE,  /* h1.c; engine_create fails where it cannot */
+    ENGINE_NATIVE,  /* loadgen's own: h1.c, or h2.c with --http2-prior-knowledge;
+                     * engine_create fails where it cannot */
     ENGINE_CURL,
 };
 
@@ -66,7 +68,8 @@ struct engine_config {
     long connect_timeout_ms;
     int http2;                      /* 0, ENGINE_HTTP2 or ENGINE_HTTP2_PRIOR_KNOWLEDGE */
     unsigned streams;               /* HTTP/2 requests in flight per connection (h2load -m);
-                                     * 0 or 1: a connection per request in flight */
+                                     * 0 or 1: a connection per request in flight. Native
+                                     * HTTP/2: slot k of a loop uses connection k / streams */
     int insecure;
     int follow;                     /* enum engine_follow */
     const char *cacert;             /* CA bundle path, or NULL */
@@ -116,16 +119,21 @@ int engine_gave_up(const struct engine *e);
  * and at most connections (in flight / streams, rounded up per 32) are in
  * flight. */
 int engine_streams_refused(const struct engine *e);
-/* "native" or "curl": the transport engine_create chose. */
+/* "native" (HTTP/1.1), "native-h2" or "curl": the transport engine_create
+ * chose. */
 const char *engine_name(const struct engine *e);
 /* Closes every connection and handle (accepts NULL). Returns 0, or -EBUSY
  * with err naming the handles a loop still held (uv_loop_close failed: a
  * bug). */
 int engine_destroy(struct engine *e, char *err);
 
-/* 1 when engine_create would pick the native transport for `cfg` (its
- * engine, url, http2, follow and headers are read). */
+/* Nonzero when engine_create would pick a native transport for `cfg` (its
+ * engine, url, http2, follow and headers are read): 1 HTTP/1.1, 2 HTTP/2. */
 int engine_native(const struct engine_config *cfg);
+/* NULL when a native transport can send what these settings ask for, or
+ * what it cannot do, for an error message. */
+const char *engine_native_unsupported(const char *url, int http2, int follow,
+                                      const char *const *headers, size_t nheaders);
 
 /* Raise RLIMIT_NOFILE to what `connections` over `loops` event loops need
  * (their sockets, each loop's own descriptors, and with libcurl (`native`

@@ -19,7 +19,7 @@
 #   BENCH_ROUNDS [5]  BENCH_DURATION [10] seconds per run
 #   BENCH_CONNS ["50 1000"]  BENCH_WORKLOADS ["get post100k jpeg10k"]
 #   BENCH_PEERS ["wrk hey h2load ab"]  (ab runs the GET workload only)
-#   BENCH_PARTS ["peers accuracy scale"]
+#   BENCH_PARTS ["peers accuracy scale h2"]  (h2: h2c with --streams 10 against h2load -m 10)
 #   BENCH_CLIENT_CPU [1]  BENCH_SERVER_CPU [0]  (taskset core lists)
 #   BENCH_CANDIDATE     another loadgen binary (an engine change under test):
 #                       runs in every round as tool "candidate"
@@ -42,7 +42,7 @@ fi
 CONNS=${BENCH_CONNS:-50 1000}
 WORKLOADS=${BENCH_WORKLOADS:-get post100k jpeg10k}
 PEERS=${BENCH_PEERS:-wrk hey h2load ab}
-PARTS=${BENCH_PARTS:-peers accuracy scale}
+PARTS=${BENCH_PARTS:-peers accuracy scale h2}
 NCPU=$(nproc)
 if [ "$NCPU" -ge 2 ]; then
   CLIENT_CPU=${BENCH_CLIENT_CPU:-1}; SERVER_CPU=${BENCH_SERVER_CPU:-0}
@@ -120,6 +120,7 @@ ctype_of() { case $1 in post100k) echo application/json ;; jpeg10k) echo image/j
 # ---- servers ----------------------------------------------------------------
 start_nginx() {
   NGINX_PORT=$(free_port)
+  NGINX_H2_PORT=$(free_port)
   mkdir -p "$T/nginx"
   cat >"$T/nginx.conf" <<CONF
 worker_processes 1;
@@ -141,6 +142,7 @@ http {
   keepalive_timeout 300s;
   server {
     listen 127.0.0.1:$NGINX_PORT backlog=4096;
+    listen 127.0.0.1:$NGINX_H2_PORT http2 backlog=4096;
     location = /score {
       default_type application/json;
       return 200 '{"result": [{"label": "tabby", "prob": 0.91}]}';
@@ -263,6 +265,33 @@ within() {
   awk -v v="$1" -v w="$2" -v t="$3" 'BEGIN { d = v - w; if (d < 0) d = -d; print (v ~ /^-?[0-9.]+$/ && d <= t) ? "yes" : "no" }'
 }
 
+# HTTP/2 cleartext, many streams on few connections: h2load -c C -m 10
+# against loadgen -c 10C --streams 10 (the native h2 transport), GET, one
+# client core each, interleaved rounds; the ratio of the best runs.
+run_h2() {
+  command -v h2load >/dev/null || { note "h2: no h2load (nghttp2-client); skipped"; return; }
+  start_nginx
+  local url=http://127.0.0.1:$NGINX_H2_PORT/score n=$((DUR * 20000))
+  for c in 4 50; do
+    local best_h=0 best_l=0 h l
+    for _ in $(seq "$ROUNDS"); do
+      client "$T/h2load.out" "$DUR" h2load -n "$n" -c "$c" -m 10 "$url"
+      h=$(awk '/^finished in/ {gsub(/req\/s,?/, "", $4); print $4}' "$T/h2load.out")
+      client "$T/lg-h2.out" "$DUR" "$LG" "$url" --http2-prior-knowledge -n "$n" -c $((c * 10)) \
+        --streams 10 --loops 1 -m GET --no-out -q --json "$T/lg-h2.json"
+      l=$(lgjson "$T/lg-h2.json" 'l["throughput_rps"]')
+      best_h=$(awk -v a="$best_h" -v b="${h:-0}" 'BEGIN { print (b > a ? b : a) }')
+      best_l=$(awk -v a="$best_l" -v b="${l:-0}" 'BEGIN { print (b + 0 > a + 0 ? b : a) }')
+    done
+    local ratio
+    ratio=$(awk -v l="$best_l" -v h="$best_h" 'BEGIN { if (h > 0) printf "%.2f", l / h; else print "nan" }')
+    check "h2c GET c=$c m=10: loadgen/h2load req/s" "$ratio" ">= 0.9" \
+      "$(awk -v r="$ratio" 'BEGIN { print (r + 0 >= 0.9) ? "yes" : "no" }')" \
+      "h2load $best_h req/s; loadgen -c $((c * 10)) --streams 10 $best_l req/s"
+  done
+  stop_nginx
+}
+
 run_accuracy() {
   local jpg=$T/image-10k.jpg o=$T/acc
   local args="--body-file $jpg --content-type image/jpeg --loops 1 --no-out -q"
@@ -371,7 +400,8 @@ for part in $PARTS; do
     peers) run_peers; DID_PEERS=1 ;;
     accuracy) run_accuracy ;;
     scale) run_scale ;;
-    *) die "BENCH_PARTS: unknown part '$part' (peers, accuracy, scale)" ;;
+    h2) run_h2 ;;
+    *) die "BENCH_PARTS: unknown part '$part' (peers, accuracy, scale, h2)" ;;
   esac
 done
 

@@ -109,7 +109,8 @@ http {
 CONF
 nginx -c "$T/h2/nginx.conf" -p "$T/h2" 2>/dev/null
 for _ in $(seq 50); do [ -s "$T/h2/nginx.pid" ] && break; sleep 0.1; done
-lg "http://127.0.0.1:$H2_PORT/score" --http2-prior-knowledge -n 20 --synthetic 2 --no-out -q >/dev/null 2>"$T/pk.err"
+# libcurl's side: the native engine (auto's choice here) is tested in 15_h2_native.sh.
+lg "http://127.0.0.1:$H2_PORT/score" --http2-prior-knowledge --engine curl -n 20 --synthetic 2 --no-out -q >/dev/null 2>"$T/pk.err"
 rc=$?
 sent=$(wc -l <"$T/h2/access.log")
 if curl -s --http2-prior-knowledge "http://127.0.0.1:$H2_PORT/a" "http://127.0.0.1:$H2_PORT/b" -o /dev/null -o /dev/null; then
