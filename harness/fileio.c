@@ -239,7 +239,7 @@ int fileio_write_atomic(const char *what, const char *path, const char *text, si
 
 /* ---- outputs that spoil each other ----------------------------------------- */
 
-/* The first bytes of each kind, as report.c writes them: JSON starts with
+/* The first bytes of each kind, as output.c writes them: JSON starts with
  * '{', each CSV with its header's first two columns (a header that grows
  * columns at its end still matches). */
 static const char *const kind_start[] = {

@@ -47,7 +47,7 @@ const char *fileio_type_name(mode_t mode);
 int fileio_is_stdout(const char *path);
 
 /* What an output holds, told by its first bytes: a JSON result starts with
- * '{', each CSV with its own header (see report.c). */
+ * '{', each CSV with its own header (see output.c). */
 enum fileio_kind {
     FILEIO_JSON,         /* --json, -o of merge */
     FILEIO_CSV_SUMMARY,  /* --out */

@@ -28,7 +28,7 @@
 #include "meta.h"
 #include "payload.h"
 #include "progress.h"
-#include "report.h"
+#include "output.h"
 #include "scenario.h"
 #include "stats.h"
 #include "sweep.h"
@@ -174,7 +174,7 @@ struct run_state {
     struct engine *engine;
     struct stats *stats, *scratch;
     struct stats *win[3];  /* --until-stable: the last three windows */
-    struct report_json *json;
+    struct output_json *json;
     struct progress progress;
     char run_id[64];
     const char *format;
@@ -287,30 +287,30 @@ static FILE *run_text(const struct run_config *cfg)
     return stdout;
 }
 
-static void write_level(struct run_state *rs, const struct report_level *lv)
+static void write_level(struct run_state *rs, const struct output_level *lv)
 {
     const struct run_config *cfg = rs->cfg;
     char err[LG_ERRLEN];
     FILE *text = run_text(cfg);
-    report_text(text, lv);
+    output_text(text, lv);
     fflush(text);
     if (sweep_add(&rs->sweep, lv) < 0)
         print_error(strcpy(err, "out of memory for the closing table"));
     /* Every writer runs even if an earlier one failed: one full disk must
      * not cost the results that could still be written elsewhere. */
-    if (cfg->out && report_csv_append(cfg->out, lv, err) < 0) {
+    if (cfg->out && output_csv_append(cfg->out, lv, err) < 0) {
         print_error(err);
         rs->write_failed = 1;
     }
-    if (rs->json && report_json_add(rs->json, lv, err) < 0) {
+    if (rs->json && output_json_add(rs->json, lv, err) < 0) {
         print_error(err);
         rs->write_failed = 1;
     }
-    if (cfg->requests_log && report_requests_append(cfg->requests_log, lv, err) < 0) {
+    if (cfg->requests_log && output_requests_append(cfg->requests_log, lv, err) < 0) {
         print_error(err);
         rs->write_failed = 1;
     }
-    if (cfg->history && report_history_append(cfg->history, lv, err) < 0) {
+    if (cfg->history && output_history_append(cfg->history, lv, err) < 0) {
         print_error(err);
         rs->write_failed = 1;
     }
@@ -378,7 +378,7 @@ static int run_level(struct run_state *rs, const struct level_spec *spec, unsign
     const struct stats *st = rs->stats;
     int judged = cfg->nslo || cfg->max_error_rate >= 0;
     *met = slo_met(cfg, st);
-    struct report_level lv = {
+    struct output_level lv = {
         .run_id = rs->run_id,
         .label = cfg->label,
         .region = cfg->region,
@@ -405,8 +405,8 @@ static int run_level(struct run_state *rs, const struct level_spec *spec, unsign
     if (open_loop && !lv.interrupted && st->requests) {
         /* A client that cannot keep the rate measures a lower load than the
          * row says: say so, and mark the row. */
-        struct report_figures fig;
-        report_figures(&lv, &fig);
+        struct output_figures fig;
+        output_figures(&lv, &fig);
         if (fig.throughput_rps < 0.95 * ph.rate) {
             lv.under_rate = 1;
             fprintf(stderr, "loadgen: -R %.6g: reached %.1f requests/s (%.0f%%); the row is marked "
@@ -514,10 +514,10 @@ static unsigned default_loops(const struct run_config *cfg, unsigned max_slots)
 
 /* The JSON result held back for stdout or a FIFO goes out now, whatever
  * the run's outcome: every level measured is still written. */
-static int finish_json(struct report_json *json, int rc)
+static int finish_json(struct output_json *json, int rc)
 {
     char err[LG_ERRLEN];
-    if (report_json_finish(json, err) < 0) {
+    if (output_json_finish(json, err) < 0) {
         print_error(err);
         if (rc == LG_EXIT_OK)
             rc = LG_EXIT_FAIL;
@@ -529,7 +529,7 @@ static int finish_json(struct report_json *json, int rc)
  * accumulates every target's levels. */
 struct run_shared {
     char run_id[64];
-    struct report_json *json;
+    struct output_json *json;
 };
 
 /* One run of one target, from its parsed config (which it frees) and what
@@ -614,7 +614,7 @@ static int run_one(struct run_config *cfg, enum cli_result parsed, char *err,
         rc = LG_EXIT_FAIL;
         goto out;
     }
-    if (cfg->json && !shared->json && !(shared->json = report_json_create("--json", cfg->json, rs.run_id))) {
+    if (cfg->json && !shared->json && !(shared->json = output_json_create("--json", cfg->json, rs.run_id))) {
         fputs("loadgen: out of memory\n", stderr);
         rc = LG_EXIT_FAIL;
         goto out;
@@ -706,7 +706,7 @@ static int run_scenario(const char *path, const char *only, int argc, char **arg
         return LG_EXIT_USAGE;
     }
     struct run_shared shared = {.json = NULL};
-    report_run_id(shared.run_id, sizeof shared.run_id);
+    output_run_id(shared.run_id, sizeof shared.run_id);
     int worst = LG_EXIT_OK;
     /* Every target's flags, with the command line's, are checked before the
      * first request: a typo in the last target must not surface an hour in. */
@@ -761,7 +761,7 @@ static int run_scenario(const char *path, const char *only, int argc, char **arg
     }
     scenario_destroy(sc);
     worst = finish_json(shared.json, worst);
-    report_json_destroy(shared.json);
+    output_json_destroy(shared.json);
     return worst;
 }
 
@@ -782,9 +782,9 @@ int run_main(int argc, char **argv)
         return run_scenario(path, only, argc, argv);
     }
     struct run_shared one = {.json = NULL};
-    report_run_id(one.run_id, sizeof one.run_id);
+    output_run_id(one.run_id, sizeof one.run_id);
     int rc = run_one(cfg, parsed, err, &one);
     rc = finish_json(one.json, rc);
-    report_json_destroy(one.json);
+    output_json_destroy(one.json);
     return rc;
 }

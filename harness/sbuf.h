@@ -7,7 +7,7 @@
  * printf: a buffer is kept for the life of its owner (a connection, the
  * route table) and reused, so the request path allocates only when a body
  * is larger than any seen before on that owner. The result writers
- * (schema.c, report.c) build a file's text with sbuf_printf and check
+ * (schema.c, output.c) build a file's text with sbuf_printf and check
  * `failed` once at the end.
  */
 #ifndef LOADGEN_SBUF_H

@@ -7,11 +7,11 @@
  * level -> record) both walk that table. A new column is one line there.
  *
  * What is not a scalar stays with its owner, as HdrHistogram_c keeps the
- * log format apart from the histogram: report.c writes a level's classes,
+ * log format apart from the histogram: output.c writes a level's classes,
  * histograms, percentile spectrum and timeline from its stats, and merge.c
  * reads them back.
  *
- * The record points at text it does not own: the writer's report_level,
+ * The record points at text it does not own: the writer's output_level,
  * or the reader's line or cJSON tree, valid while that lives.
  *
  * CSV text cells are RFC 4180: quoted when they hold a comma, quote, CR or
@@ -28,7 +28,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-/* The keys of what is not a scalar: report.c writes them, merge.c and
+/* The keys of what is not a scalar: output.c writes them, merge.c and
  * results.c read them. */
 #define SCHEMA_JSON_CLASSES "classes"         /* counts by error class */
 #define SCHEMA_JSON_HISTOGRAMS "histograms"   /* encoded, by stats_hist_name */

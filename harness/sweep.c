@@ -11,13 +11,13 @@
 #include "hist.h"
 #include "sbuf.h"
 
-int sweep_add(struct sweep *s, const struct report_level *lv)
+int sweep_add(struct sweep *s, const struct output_level *lv)
 {
     if (sbuf_grow((void **)&s->rows, &s->cap, s->n + 1, sizeof *s->rows) < 0)
         return -ENOMEM;
     const struct stats *st = lv->st;
-    struct report_figures f;
-    report_figures(lv, &f);
+    struct output_figures f;
+    output_figures(lv, &f);
     struct sweep_row *r = &s->rows[s->n++];
     *r = (struct sweep_row){
         .open_loop = lv->open_loop,

@@ -4,7 +4,7 @@
  * p99 and the error rate side by side, so that the knee of the curve can be
  * read at a glance instead of from a dozen summary blocks.
  *
- * Rows are copied out of each report_level as it is written (the stats
+ * Rows are copied out of each output_level as it is written (the stats
  * behind a level are reused by the next one). Single-threaded.
  */
 #ifndef LOADGEN_SWEEP_H
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "report.h"
+#include "output.h"
 
 struct sweep_row {
     int open_loop;
@@ -34,7 +34,7 @@ struct sweep {
 };
 
 /* -ENOMEM, or 0. */
-int sweep_add(struct sweep *s, const struct report_level *lv);
+int sweep_add(struct sweep *s, const struct output_level *lv);
 /* The table, when there are two rows or more. */
 void sweep_print(FILE *f, const struct sweep *s);
 /* The last row measured at `concurrency` (closed loop), or NULL. */

@@ -5,7 +5,7 @@
  * the levels' strings point into it. Histograms are decoded only while a
  * level is checked, combined or written, into one reusable struct stats, so
  * merging the results of a hundred pods costs a few MB per combined level,
- * not per input level. The JSON result is written by report.c (one owner
+ * not per input level. The JSON result is written by output.c (one owner
  * for the format) and then given the merge's own fields.
  */
 #include "analyze/merge.h"
@@ -35,7 +35,7 @@
 
 /* One level of one input; strings point into the file's tree. */
 struct mlevel {
-    struct report_level lv;  /* .st is set only while decoded */
+    struct output_level lv;  /* .st is set only while decoded */
     struct schema_level rec; /* the level's scalars, as read */
     const cJSON *json;       /* the level object */
     size_t index;            /* position in the file's "levels" */
@@ -66,7 +66,7 @@ struct mfig {
 
 /* One combined level: the same level of every input. */
 struct mgroup {
-    struct report_level lv;
+    struct output_level lv;
     struct stats *st;
     char *text[5];           /* joined label, region, model, target, format */
     size_t *at;              /* at[f]: this level's index in file f */
@@ -252,7 +252,7 @@ static const char *level_desc(const struct mlevel *l, char *buf, size_t len)
     return buf;
 }
 
-/* A count the strict reader let through, as the unsigned a report_level
+/* A count the strict reader let through, as the unsigned a output_level
  * holds. */
 static int to_unsigned(unsigned *dst, double v, const char *k, const struct mfile *f, size_t i,
                        char *err)
@@ -266,7 +266,7 @@ static int to_unsigned(unsigned *dst, double v, const char *k, const struct mfil
 static int level_read(struct mfile *f, struct mlevel *l, const cJSON *o, size_t i,
                       struct stats *scratch, char *err)
 {
-    struct report_level *lv = &l->lv;
+    struct output_level *lv = &l->lv;
     struct schema_level *rec = &l->rec;
     char where[LG_ERRLEN / 2];
     l->json = o;
@@ -475,7 +475,7 @@ static const struct mlevel *member(const struct merge *m, const struct mgroup *g
     return &m->files[f].levels[g->at[f]];
 }
 
-static const char *text_field(const struct report_level *lv, size_t field)
+static const char *text_field(const struct output_level *lv, size_t field)
 {
     const char *v[] = {lv->label, lv->region, lv->model, lv->target, lv->format};
     return v[field];
@@ -698,10 +698,10 @@ static int combine(struct merge *m, struct mgroup *g, struct stats *scratch, cha
         int rc = level_stats(&m->files[f], l, scratch, err);
         if (rc < 0)
             return rc;
-        struct report_level lv = l->lv;
-        struct report_figures fig;
+        struct output_level lv = l->lv;
+        struct output_figures fig;
         lv.st = scratch;
-        report_figures(&lv, &fig);
+        output_figures(&lv, &fig);
         g->fig[f] = (struct mfig){
             .requests = scratch->requests,
             .errors = stats_errors(scratch),
@@ -744,7 +744,7 @@ int merge_finish(struct merge *m, char *err)
     struct stats *scratch = stats_create(0, 0);
     if (!scratch)
         return lg_err(err, -ENOMEM, "out of memory");
-    report_run_id(m->run_id, sizeof m->run_id);
+    output_run_id(m->run_id, sizeof m->run_id);
     for (size_t j = 0; j < m->ngroups && rc == 0; j++)
         rc = combine(m, &m->groups[j], scratch, err);
     stats_destroy(scratch);
@@ -756,7 +756,7 @@ size_t merge_nlevels(const struct merge *m)
     return m->ngroups;
 }
 
-const struct report_level *merge_level(const struct merge *m, size_t i)
+const struct output_level *merge_level(const struct merge *m, size_t i)
 {
     return i < m->ngroups ? &m->groups[i].lv : NULL;
 }
@@ -772,7 +772,7 @@ static cJSON *clients_json(const struct merge *m, const struct mgroup *g)
 {
     cJSON *arr = cJSON_CreateArray();
     for (size_t f = 0; arr && f < m->nfiles; f++) {
-        const struct report_level *lv = &member(m, g, f)->lv;
+        const struct output_level *lv = &member(m, g, f)->lv;
         const struct mfig *fg = &g->fig[f];
         cJSON *c = cJSON_CreateObject();
         if (!c || !cJSON_AddItemToArray(arr, c)) {
@@ -825,23 +825,23 @@ fail:
 
 int merge_write_json(const struct merge *m, const char *path, char *err)
 {
-    struct report_json *j = report_json_create("-o", path, m->run_id);
+    struct output_json *j = output_json_create("-o", path, m->run_id);
     const char **names = malloc(m->nfiles * sizeof *names);
     int rc = j && names ? 0 : -ENOMEM;
     for (size_t f = 0; rc == 0 && f < m->nfiles; f++)
         names[f] = m->files[f].name;
     if (rc == 0)
-        rc = report_json_set(j, "merged_from", cJSON_CreateStringArray(names, (int)m->nfiles));
+        rc = output_json_set(j, "merged_from", cJSON_CreateStringArray(names, (int)m->nfiles));
     for (size_t i = 0; i < m->ngroups && rc == 0; i++) {
         cJSON *extra = level_extra(m, &m->groups[i]);
-        rc = extra ? report_json_append(j, &m->groups[i].lv, extra) : -ENOMEM;
+        rc = extra ? output_json_append(j, &m->groups[i].lv, extra) : -ENOMEM;
     }
     if (rc < 0)
         rc = lg_err(err, -ENOMEM, "-o %s: out of memory", path);
     else
-        rc = report_json_write(j, err);
+        rc = output_json_write(j, err);
     free(names);
-    report_json_destroy(j);
+    output_json_destroy(j);
     return rc;
 }
 
@@ -855,13 +855,13 @@ int merge_write_csv(const struct merge *m, const char *path, char *err)
         const struct mgroup *g = &m->groups[j];
         for (size_t f = 0; f < m->nfiles && rc == 0; f++) {
             const struct mlevel *l = member(m, g, f);
-            struct report_level lv = l->lv;
+            struct output_level lv = l->lv;
             lv.st = scratch;
             if ((rc = level_stats(&m->files[f], l, scratch, err)) == 0)
-                rc = report_csv_append_as("--csv", path, &lv, err);
+                rc = output_csv_append_as("--csv", path, &lv, err);
         }
         if (rc == 0)
-            rc = report_csv_append_as("--csv", path, &g->lv, err);
+            rc = output_csv_append_as("--csv", path, &g->lv, err);
     }
     stats_destroy(scratch);
     return rc;
@@ -871,9 +871,9 @@ void merge_write_text(const struct merge *m, FILE *out)
 {
     for (size_t j = 0; j < m->ngroups; j++) {
         const struct mgroup *g = &m->groups[j];
-        report_text(out, &g->lv);
+        output_text(out, &g->lv);
         for (size_t f = 0; f < m->nfiles; f++) {
-            const struct report_level *lv = &member(m, g, f)->lv;
+            const struct output_level *lv = &member(m, g, f)->lv;
             const struct mfig *fg = &g->fig[f];
             fprintf(out, "  from %s (%s%s%s): %llu requests, %.1f req/s, p50 %.2f  p99 %.2f ms\n",
                     m->files[f].name, *lv->label ? lv->label : "-", *lv->region ? ", " : "",

@@ -35,7 +35,7 @@
 #include <stddef.h>
 
 #include "analyze/notes.h"
-#include "report.h"
+#include "output.h"
 
 struct merge;
 
@@ -53,7 +53,7 @@ int merge_finish(struct merge *m, char *err);
 
 /* The combined levels, in the order of the first input's levels. */
 size_t merge_nlevels(const struct merge *m);
-const struct report_level *merge_level(const struct merge *m, size_t i);
+const struct output_level *merge_level(const struct merge *m, size_t i);
 
 /* Notes on what the merge could not keep (e.g. differing cost_per_hour). */
 const struct notes *merge_notes(const struct merge *m);

@@ -1,6 +1,6 @@
 /*
  * test_merge.c: `loadgen merge` through its contract (merge.h). Inputs are
- * real results: built with stats_record and written by report.c's JSON
+ * real results: built with stats_record and written by output.c's JSON
  * writer, then edited with cJSON to make the broken ones.
  */
 #include <setjmp.h>
@@ -20,7 +20,7 @@
 #include "common.h"
 #include "hist.h"
 #include "analyze/merge.h"
-#include "report.h"
+#include "output.h"
 #include "analyze/results.h"
 #include "stats.h"
 
@@ -55,7 +55,7 @@ static char *slurp(const char *path)
     return text;
 }
 
-/* The JSON text report.c writes for `c`. */
+/* The JSON text output.c writes for `c`. */
 static char *result_text(const struct client *c)
 {
     struct stats *st = stats_create(0, 0);
@@ -78,7 +78,7 @@ static char *result_text(const struct client *c)
     }
     st->first_start_us = c->start_us;
     st->last_end_us = c->end_us;
-    struct report_level lv = {
+    struct output_level lv = {
         .run_id = c->run_id, .label = c->label, .region = c->region, .model = "resnet50",
         .target = "http://10.0.0.4/score", .format = "json-b64", .concurrency = c->concurrency,
         .cycle = 1, .test_no = 1, .cost_per_hour = c->cost_per_hour,
@@ -87,10 +87,10 @@ static char *result_text(const struct client *c)
     char dir[] = "/tmp/loadgen-test-merge.XXXXXX", path[64], err[LG_ERRLEN];
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/r.json", dir);
-    struct report_json *j = report_json_create("--json", path, c->run_id);
+    struct output_json *j = output_json_create("--json", path, c->run_id);
     assert_non_null(j);
-    assert_int_equal(report_json_add(j, &lv, err), 0);
-    report_json_destroy(j);
+    assert_int_equal(output_json_add(j, &lv, err), 0);
+    output_json_destroy(j);
     char *text = slurp(path);
     unlink(path);
     rmdir(dir);
@@ -195,7 +195,7 @@ static void counts_add_and_throughput_is_over_the_union_of_windows(void **state)
     char *texts[] = {result_text(&a), result_text(&b)}, err[LG_ERRLEN];
     struct merge *m = merge_create();
     assert_int_equal(merge_texts(m, texts, 2, err), 0);
-    const struct report_level *lv = merge_level(m, 0);
+    const struct output_level *lv = merge_level(m, 0);
     assert_int_equal(lv->st->requests, 400);
     assert_int_equal(lv->st->by_class[CLASS_OK], 360);
     assert_int_equal(lv->st->by_class[CLASS_HTTP_5XX], 40);
@@ -203,8 +203,8 @@ static void counts_add_and_throughput_is_over_the_union_of_windows(void **state)
     assert_int_equal(lv->st->bytes_recv, 400 * 100);
     assert_int_equal(lv->start_wall_us, T0);
     assert_int_equal(lv->end_wall_us, T0 + 4 * SEC);
-    struct report_figures f;
-    report_figures(lv, &f);
+    struct output_figures f;
+    output_figures(lv, &f);
     assert_true(fabs(f.duration_s - 4.0) < 1e-9);
     assert_true(fabs(f.throughput_rps - 100.0) < 1e-9);
     assert_true(fabs(f.images_per_s - 90.0) < 1e-9);
@@ -338,9 +338,9 @@ static void a_merged_result_merges_again_like_all_its_inputs(void **state)
     for (size_t i = 0; i < sizeof checked / sizeof checked[0]; i++)
         assert_int_equal(hist_percentile(x->h[STATS_LATENCY], checked[i]),
                          hist_percentile(y->h[STATS_LATENCY], checked[i]));
-    struct report_figures fx, fy;
-    report_figures(merge_level(all, 0), &fx);
-    report_figures(merge_level(again, 0), &fy);
+    struct output_figures fx, fy;
+    output_figures(merge_level(all, 0), &fx);
+    output_figures(merge_level(again, 0), &fy);
     assert_true(fx.throughput_rps == fy.throughput_rps);
     merge_destroy(ab);
     merge_destroy(all);
@@ -379,7 +379,7 @@ static void refuses_different_histogram_settings(void **state)
     struct client b = client("r2", "eastus", T0, T0 + SEC, lat + 10, 10);
     b.sig = 2;
     char *texts[] = {result_text(&a), result_text(&b)};
-    /* report.c always writes sig 3 in the header; say what b really holds. */
+    /* output.c always writes sig 3 in the header; say what b really holds. */
     cJSON *doc = cJSON_Parse(texts[1]);
     cJSON_ReplaceItemInObject(cJSON_GetObjectItem(doc, "histogram"), "sig", cJSON_CreateNumber(2));
     free(texts[1]);

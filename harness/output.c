@@ -1,9 +1,9 @@
 /*
- * report.c: result writers. See report.h for the file-safety rules.
+ * output.c: result writers. See output.h for the file-safety rules.
  * Called from the run's main thread between levels, never on the request
  * path, so formatting and allocation here cost nothing measured.
  */
-#include "report.h"
+#include "output.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -35,7 +35,7 @@ static double pct_ms(const struct stats *st, enum stats_hist h, double p)
     return ms(hist_percentile(st->h[h], p));
 }
 
-const char *report_status(const struct report_level *lv)
+const char *output_status(const struct output_level *lv)
 {
     const struct stats *st = lv->st;
     /* No request succeeded: there is no throughput or latency of the
@@ -48,7 +48,7 @@ const char *report_status(const struct report_level *lv)
                             : SCHEMA_STATUS_COMPLETE;
 }
 
-void report_figures(const struct report_level *lv, struct report_figures *f)
+void output_figures(const struct output_level *lv, struct output_figures *f)
 {
     const struct stats *st = lv->st;
     f->duration_s = stats_duration_s(st);
@@ -80,11 +80,11 @@ static void iso_time_ms(int64_t wall_us, char *out, size_t len)
     snprintf(out, len, "%s.%03dZ", s, (int)(wall_us % 1000000 / 1000));
 }
 
-void report_record(const struct report_level *lv, char ts[32], struct schema_level *rec)
+void output_record(const struct output_level *lv, char ts[32], struct schema_level *rec)
 {
     const struct stats *st = lv->st;
-    struct report_figures f;
-    report_figures(lv, &f);
+    struct output_figures f;
+    output_figures(lv, &f);
     iso_time(lv->start_wall_us, ts, 32);
     schema_level_init(rec);
     rec->run_id = lv->run_id;
@@ -95,7 +95,7 @@ void report_record(const struct report_level *lv, char ts[32], struct schema_lev
     rec->target = lv->target;
     rec->format = lv->format;
     rec->mode = lv->open_loop ? "open" : "closed";
-    rec->status = report_status(lv);
+    rec->status = output_status(lv);
     rec->slo = lv->slo ? lv->slo : "";
     rec->engine = lv->engine ? lv->engine : "";
     rec->concurrency = lv->concurrency;
@@ -235,13 +235,13 @@ out:
     return rc;
 }
 
-int report_csv_append_as(const char *flag, const char *path, const struct report_level *lv,
+int output_csv_append_as(const char *flag, const char *path, const struct output_level *lv,
                          char *err)
 {
     struct schema_level rec;
     char ts[32];
     struct sbuf b = {0}, h = {0};
-    report_record(lv, ts, &rec);
+    output_record(lv, ts, &rec);
     schema_csv_row(&b, &rec);
     schema_csv_header(&h);
     int rc = h.failed ? lg_err(err, -ENOMEM, "%s %s: out of memory", flag, path)
@@ -251,12 +251,12 @@ int report_csv_append_as(const char *flag, const char *path, const struct report
     return rc;
 }
 
-int report_csv_append(const char *path, const struct report_level *lv, char *err)
+int output_csv_append(const char *path, const struct output_level *lv, char *err)
 {
-    return report_csv_append_as("--out", path, lv, err);
+    return output_csv_append_as("--out", path, lv, err);
 }
 
-int report_requests_append(const char *path, const struct report_level *lv, char *err)
+int output_requests_append(const char *path, const struct output_level *lv, char *err)
 {
     const struct stats *st = lv->st;
     struct sbuf b = {0}, label = {0};
@@ -286,11 +286,11 @@ int report_requests_append(const char *path, const struct report_level *lv, char
     return rc;
 }
 
-int report_history_append(const char *path, const struct report_level *lv, char *err)
+int output_history_append(const char *path, const struct output_level *lv, char *err)
 {
     const struct stats *st = lv->st;
-    struct report_figures f;
-    report_figures(lv, &f);
+    struct output_figures f;
+    output_figures(lv, &f);
     struct sbuf b = {0};
     /* AITime is the old harness's mean latency in seconds. */
     sbuf_printf(&b, "%u,%u,%u,%llu,%llu,%.6f,%.6f,%.3f,%llu,%llu\n", lv->test_no, lv->cycle,
@@ -302,11 +302,11 @@ int report_history_append(const char *path, const struct report_level *lv, char 
     return rc;
 }
 
-void report_text(FILE *out, const struct report_level *lv)
+void output_text(FILE *out, const struct output_level *lv)
 {
     const struct stats *st = lv->st;
-    struct report_figures f;
-    report_figures(lv, &f);
+    struct output_figures f;
+    output_figures(lv, &f);
     fprintf(out, "%s%s%s%s%s%s -> %s\n", *lv->label ? lv->label : "run", *lv->region ? " (" : "",
             lv->region, *lv->region ? ")" : "", *lv->model ? " " : "", lv->model, lv->target);
     if (lv->open_loop)
@@ -325,7 +325,7 @@ void report_text(FILE *out, const struct report_level *lv)
     fprintf(out, "  requests       %llu (ok %llu, errors %llu) in %.3f s\n",
             (unsigned long long)st->requests, (unsigned long long)st->by_class[CLASS_OK],
             (unsigned long long)stats_errors(st), f.duration_s);
-    if (strcmp(report_status(lv), SCHEMA_STATUS_FAILED) == 0) {
+    if (strcmp(output_status(lv), SCHEMA_STATUS_FAILED) == 0) {
         /* How fast errors came back says nothing about the service. */
         fprintf(out, "  throughput     - (FAILED: no request succeeded; no throughput or latency)\n");
     } else {
@@ -386,7 +386,7 @@ void report_text(FILE *out, const struct report_level *lv)
 
 /* ---- JSON --------------------------------------------------------------- */
 
-struct report_json {
+struct output_json {
     const char *flag; /* names the file in messages: "--json", "-o" */
     char *path;
     cJSON *root;
@@ -403,9 +403,9 @@ static int is_stream(const char *path)
     return fileio_is_stdout(path) || (stat(path, &st) == 0 && !S_ISREG(st.st_mode));
 }
 
-struct report_json *report_json_create(const char *flag, const char *path, const char *run_id)
+struct output_json *output_json_create(const char *flag, const char *path, const char *run_id)
 {
-    struct report_json *j = calloc(1, sizeof *j);
+    struct output_json *j = calloc(1, sizeof *j);
     if (!j || !(j->path = strdup(path)) || !(j->root = cJSON_CreateObject()))
         goto fail;
     j->flag = flag;
@@ -422,11 +422,11 @@ struct report_json *report_json_create(const char *flag, const char *path, const
         goto fail;
     return j;
 fail:
-    report_json_destroy(j);
+    output_json_destroy(j);
     return NULL;
 }
 
-void report_json_destroy(struct report_json *j)
+void output_json_destroy(struct output_json *j)
 {
     if (!j)
         return;
@@ -435,12 +435,12 @@ void report_json_destroy(struct report_json *j)
     free(j);
 }
 
-static cJSON *level_json(const struct report_level *lv)
+static cJSON *level_json(const struct output_level *lv)
 {
     const struct stats *st = lv->st;
     struct schema_level rec;
     char ts[32];
-    report_record(lv, ts, &rec);
+    output_record(lv, ts, &rec);
     cJSON *o = cJSON_CreateObject();
     if (!o || schema_json_level(o, &rec) < 0)
         goto fail;
@@ -519,7 +519,7 @@ static int put(cJSON *o, const char *key, cJSON *it)
     return 0;
 }
 
-int report_json_append(struct report_json *j, const struct report_level *lv, cJSON *extra)
+int output_json_append(struct output_json *j, const struct output_level *lv, cJSON *extra)
 {
     cJSON *o = level_json(lv), *e;
     int rc = o ? 0 : -ENOMEM;
@@ -546,12 +546,12 @@ int report_json_append(struct report_json *j, const struct report_level *lv, cJS
     return rc;
 }
 
-int report_json_set(struct report_json *j, const char *key, cJSON *value)
+int output_json_set(struct output_json *j, const char *key, cJSON *value)
 {
     return put(j->root, key, value);
 }
 
-int report_json_write(struct report_json *j, char *err)
+int output_json_write(struct output_json *j, char *err)
 {
     char *text = cJSON_Print(j->root);
     if (!text)
@@ -561,23 +561,23 @@ int report_json_write(struct report_json *j, char *err)
     return rc;
 }
 
-int report_json_add(struct report_json *j, const struct report_level *lv, char *err)
+int output_json_add(struct output_json *j, const struct output_level *lv, char *err)
 {
-    if (report_json_append(j, lv, NULL) < 0)
+    if (output_json_append(j, lv, NULL) < 0)
         return lg_err(err, -ENOMEM, "%s %s: out of memory", j->flag, j->path);
     j->pending = 1;
-    return j->stream ? 0 : report_json_finish(j, err);
+    return j->stream ? 0 : output_json_finish(j, err);
 }
 
-int report_json_finish(struct report_json *j, char *err)
+int output_json_finish(struct output_json *j, char *err)
 {
     if (!j || !j->pending)
         return 0;
     j->pending = 0;
-    return report_json_write(j, err);
+    return output_json_write(j, err);
 }
 
-void report_run_id(char *buf, size_t len)
+void output_run_id(char *buf, size_t len)
 {
     int64_t now = lg_wall_us();
     char ts[32];

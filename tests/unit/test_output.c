@@ -1,4 +1,4 @@
-/* test_report.c: the summary CSV row format, the header written once, the
+/* test_output.c: the summary CSV row format, the header written once, the
  * derived cost figures, and text cells that cannot break the CSV. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "common.h"
-#include "report.h"
+#include "output.h"
 #include "stats.h"
 
 static struct stats *sample(void)
@@ -32,9 +32,9 @@ static struct stats *sample(void)
     return st;
 }
 
-static struct report_level level(const struct stats *st)
+static struct output_level level(const struct stats *st)
 {
-    return (struct report_level){.run_id = "r1", .label = "gpu,1", .region = "east\"us",
+    return (struct output_level){.run_id = "r1", .label = "gpu,1", .region = "east\"us",
                                  .model = "resnet50", .target = "http://h/score",
                                  .format = "json-b64", .concurrency = 50, .cycle = 1,
                                  .test_no = 1, .cost_per_hour = 0.9,
@@ -55,9 +55,9 @@ static int count_fields(const char *line)
 static void figures_follow_the_studys_formula(void **state)
 {
     struct stats *st = sample();
-    struct report_level lv = level(st);
-    struct report_figures f;
-    report_figures(&lv, &f);
+    struct output_level lv = level(st);
+    struct output_figures f;
+    output_figures(&lv, &f);
     assert_true(fabs(f.duration_s - 2.0) < 1e-9);
     assert_true(fabs(f.throughput_rps - 50.0) < 1e-9);   /* 100 requests / 2 s */
     assert_true(fabs(f.images_per_s - 45.0) < 1e-9);     /* 90 ok images / 2 s */
@@ -73,10 +73,10 @@ static void csv_header_is_written_once_and_rows_have_every_column(void **state)
     int fd = mkstemp(path);
     close(fd);
     struct stats *st = sample();
-    struct report_level lv = level(st);
+    struct output_level lv = level(st);
     char err[LG_ERRLEN];
-    assert_int_equal(report_csv_append(path, &lv, err), 0);
-    assert_int_equal(report_csv_append(path, &lv, err), 0);
+    assert_int_equal(output_csv_append(path, &lv, err), 0);
+    assert_int_equal(output_csv_append(path, &lv, err), 0);
     FILE *f = fopen(path, "r");
     char line[4096];
     int lines = 0, headers = 0, header_fields = 0;
@@ -106,10 +106,10 @@ static void unknown_cost_leaves_the_cost_cells_empty(void **state)
     int fd = mkstemp(path);
     close(fd);
     struct stats *st = sample();
-    struct report_level lv = level(st);
+    struct output_level lv = level(st);
     lv.cost_per_hour = -1;
     char err[LG_ERRLEN];
-    assert_int_equal(report_csv_append(path, &lv, err), 0);
+    assert_int_equal(output_csv_append(path, &lv, err), 0);
     FILE *f = fopen(path, "r");
     char line[4096];
     assert_non_null(fgets(line, sizeof line, f));
@@ -123,9 +123,9 @@ static void unknown_cost_leaves_the_cost_cells_empty(void **state)
 static void an_unwritable_path_is_an_error_naming_it(void **state)
 {
     struct stats *st = sample();
-    struct report_level lv = level(st);
+    struct output_level lv = level(st);
     char err[LG_ERRLEN];
-    assert_int_equal(report_csv_append("/nonexistent-dir/s.csv", &lv, err), -ENOENT);
+    assert_int_equal(output_csv_append("/nonexistent-dir/s.csv", &lv, err), -ENOENT);
     assert_non_null(strstr(err, "/nonexistent-dir/s.csv"));
     stats_destroy(st);
 }
@@ -153,18 +153,18 @@ static void a_level_where_every_request_failed_is_failed_with_empty_figures(void
         struct stats_request r = {.class_ = CLASS_CONNECT, .latency_us = 100};
         stats_record(st, &r, 1, 100, i * 1000);
     }
-    struct report_level lv = level(st);
+    struct output_level lv = level(st);
     char err[LG_ERRLEN];
-    assert_string_equal(report_status(&lv), "failed");
-    assert_int_equal(report_csv_append(path, &lv, err), 0);
+    assert_string_equal(output_status(&lv), "failed");
+    assert_int_equal(output_csv_append(path, &lv, err), 0);
     char *text = slurp(path), *row = strchr(text, '\n') + 1;
     /* throughput_rps .. connect_p50_ms empty; cost_per_hour kept */
     assert_non_null(strstr(row, ",20,0,20,0,0.020000,,,,,,,,,,,,0,0,0.9000,,,failed,20,0,,,,0,"));
     free(text);
 
-    struct report_json *j = report_json_create("--json", jpath, "r1");
-    assert_int_equal(report_json_add(j, &lv, err), 0);
-    report_json_destroy(j);
+    struct output_json *j = output_json_create("--json", jpath, "r1");
+    assert_int_equal(output_json_add(j, &lv, err), 0);
+    output_json_destroy(j);
     text = slurp(jpath);
     cJSON *doc = cJSON_Parse(text), *l = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "levels"), 0);
     assert_string_equal(cJSON_GetObjectItem(l, "status")->valuestring, "failed");
@@ -190,12 +190,12 @@ static void requests_log_rows_end_with_cycle_label_and_wall_time(void **state)
         stats_record(st, &r, 1, 1000, 1000000 + i * 250000);
     }
     st->first_start_us = 1000000 + 249000; /* the first send, 1 ms before its reply */
-    struct report_level lv = level(st);
+    struct output_level lv = level(st);
     lv.label = "=HYPERLINK(\"x\"),a";
     lv.cycle = 3;
     lv.start_wall_us = 1795000000000000 + 249000; /* 2026-11-18T11:06:40.249Z */
     char err[LG_ERRLEN];
-    assert_int_equal(report_requests_append(path, &lv, err), 0);
+    assert_int_equal(output_requests_append(path, &lv, err), 0);
     char *text = slurp(path);
     assert_string_equal(text,
         "offset_ms,level,image,status,class,latency_ms,ttfb_ms,connect_ms,bytes_sent,bytes_recv,"

@@ -1,5 +1,5 @@
 /*
- * report.h: the writers of a run's results: the human summary (stdout),
+ * output.h: the writers of a run's results: the human summary (stdout),
  * the summary CSV (`--out`), the JSON result (`--json`), the per-request
  * log (`--requests-log`) and the old harness's history.csv (`--history`).
  *
@@ -10,8 +10,8 @@
  * file that is fsync'ed and renamed, so it is always whole. Nothing here
  * ever sees a request header: secrets cannot reach an output.
  */
-#ifndef LOADGEN_REPORT_H
-#define LOADGEN_REPORT_H
+#ifndef LOADGEN_OUTPUT_H
+#define LOADGEN_OUTPUT_H
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
@@ -21,7 +21,7 @@
 #include "stats.h"
 
 /* One level and cycle of a run, as every writer sees it. */
-struct report_level {
+struct output_level {
     const char *run_id;
     const char *label, *region, *model;
     const char *target;          /* user-info and query already removed */
@@ -46,48 +46,48 @@ struct report_level {
 };
 
 /* Derived figures, computed once and shared by every writer. */
-struct report_figures {
+struct output_figures {
     double duration_s, throughput_rps, images_per_s;
     double cost_per_1k_images, images_per_dollar; /* NAN when cost unknown */
 };
-void report_figures(const struct report_level *lv, struct report_figures *f);
+void output_figures(const struct output_level *lv, struct output_figures *f);
 /* "failed" (requests, none ok), "interrupted", "unstable" or "complete". */
-const char *report_status(const struct report_level *lv);
+const char *output_status(const struct output_level *lv);
 /* The level as one record of the result format (schema.h); `ts` holds its
  * timestamp text. A failed level's figures are NaN (empty, null). */
-void report_record(const struct report_level *lv, char ts[32], struct schema_level *rec);
+void output_record(const struct output_level *lv, char ts[32], struct schema_level *rec);
 
-void report_text(FILE *f, const struct report_level *lv);
+void output_text(FILE *f, const struct output_level *lv);
 /* Append a row; header first when the file is empty. "-" is stdout, and
  * stdout, a FIFO or a terminal get each header once per process. */
-int report_csv_append(const char *path, const struct report_level *lv, char *err);
+int output_csv_append(const char *path, const struct output_level *lv, char *err);
 /* The same, with `flag` naming the file in messages ("--csv"). */
-int report_csv_append_as(const char *flag, const char *path, const struct report_level *lv,
+int output_csv_append_as(const char *flag, const char *path, const struct output_level *lv,
                          char *err);
-int report_requests_append(const char *path, const struct report_level *lv, char *err);
-int report_history_append(const char *path, const struct report_level *lv, char *err);
+int output_requests_append(const char *path, const struct output_level *lv, char *err);
+int output_history_append(const char *path, const struct output_level *lv, char *err);
 
 /* The JSON result accumulates levels; `run` rewrites it after each level
- * (report_json_add), `merge` builds it whole with its own fields. `flag`
+ * (output_json_add), `merge` builds it whole with its own fields. `flag`
  * names the file in messages ("--json", "-o"). */
-struct report_json;
-struct report_json *report_json_create(const char *flag, const char *path, const char *run_id);
+struct output_json;
+struct output_json *output_json_create(const char *flag, const char *path, const char *run_id);
 /* Adds a level. `extra` (taken, may be NULL) is an object whose members
  * join the level, replacing a key of the same name (merge's timeline).
  * -ENOMEM. */
-int report_json_append(struct report_json *j, const struct report_level *lv, cJSON *extra);
+int output_json_append(struct output_json *j, const struct output_level *lv, cJSON *extra);
 /* Sets a top-level member (taken): merge's "merged_from". -ENOMEM. */
-int report_json_set(struct report_json *j, const char *key, cJSON *value);
-int report_json_write(struct report_json *j, char *err);
+int output_json_set(struct output_json *j, const char *key, cJSON *value);
+int output_json_write(struct output_json *j, char *err);
 /* Adds a level and rewrites the file, so that a run cut short keeps every
  * level measured; to stdout, a FIFO or a device the result goes out once,
- * at report_json_finish, as one document. */
-int report_json_add(struct report_json *j, const struct report_level *lv, char *err);
-/* Writes what report_json_add held back (accepts NULL). */
-int report_json_finish(struct report_json *j, char *err);
-void report_json_destroy(struct report_json *j);
+ * at output_json_finish, as one document. */
+int output_json_add(struct output_json *j, const struct output_level *lv, char *err);
+/* Writes what output_json_add held back (accepts NULL). */
+int output_json_finish(struct output_json *j, char *err);
+void output_json_destroy(struct output_json *j);
 
 /* "20261127T014411Z-1a2b3c": sortable, unique enough across clients. */
-void report_run_id(char *buf, size_t len);
+void output_run_id(char *buf, size_t len);
 
 #endif
