@@ -955,6 +955,7 @@ static int grpc_input(const struct build *b, size_t first, unsigned char **buf, 
         }
     }
     gt->data = *buf;
+    gt->data_len = need;
     return 0;
 }
 
