@@ -12,7 +12,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -addext subjectAlt
   -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 >/dev/null 2>&1 \
   || { fail "openssl makes a self-signed certificate"; exit 1; }
 
-M=resnet
+M=resnet50
 # Every answer of the failing serve fails, GET / too: its counters are read
 # from its --stats line.
 start_serve --model $M --fixed-latency 2ms --input-px 32 --fail-rate 1 --fail-status 503 --stats
