@@ -627,9 +627,11 @@ static void note_grpc(struct loop *l, const struct slot *s)
 {
     char text[REPLY_GRPC_MESSAGE_MAX], msg[STATS_ERRMSG_LEN];
     const char *name = grpc_status_name(s->grpc.status);
-    snprintf(msg, sizeof msg, "grpc-status %d%s%s%s%s", s->grpc.status, name ? " " : "",
-             name ? name : "", s->grpc.message_len ? ": " : "",
-             reply_grpc_text(&s->grpc, text, sizeof text));
+    char code[16] = "(not a number)"; /* reply_grpc_field's stand-in is past 999 */
+    if (s->grpc.status <= 999)
+        snprintf(code, sizeof code, "%d", s->grpc.status);
+    snprintf(msg, sizeof msg, "grpc-status %s%s%s%s%s", code, name ? " " : "", name ? name : "",
+             s->grpc.message_len ? ": " : "", reply_grpc_text(&s->grpc, text, sizeof text));
     stats_note_error(l->stats, msg);
 }
 
