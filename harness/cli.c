@@ -376,8 +376,8 @@ static int flag_format(void *o, const struct flag *f, const char *v, char *err)
     struct run_config *cfg = o;
     if (payload_parse_format(v, &cfg->payload.format) < 0 || cfg->payload.format == PAYLOAD_FILE ||
         cfg->payload.format == PAYLOAD_NONE)
-        return flags_errf(err, f, v, "unknown; use json-b64, raw, multipart, tfserving, kserve-v2 "
-                                     "or kserve-v2-binary");
+        return flags_errf(err, f, v, "unknown; use json-b64, raw, multipart, tfserving, kserve-v2, "
+                                     "kserve-v2-binary, kserve-grpc or tfserving-grpc");
     return 0;
 }
 
@@ -466,9 +466,11 @@ static int check_tensor_flags(const struct run_config *cfg, int have_input_name,
         method_bodiless(cfg->method))
         return lg_err(err, -EINVAL, "--datatype/--shape/--input-data build the body; drop --body-file, "
                            "--data and --method GET");
-    if (f != PAYLOAD_KSERVE_V2 && f != PAYLOAD_KSERVE_V2_BINARY && f != PAYLOAD_TFSERVING)
+    if (f != PAYLOAD_KSERVE_V2 && f != PAYLOAD_KSERVE_V2_BINARY && f != PAYLOAD_TFSERVING &&
+        !payload_grpc_path(f))
         return lg_err(err, -EINVAL, "--datatype/--shape/--input-data: tensors go in --format kserve-v2, "
-                           "kserve-v2-binary or tfserving, not %s", payload_format_name(f));
+                           "kserve-v2-binary, tfserving, kserve-grpc or tfserving-grpc, not %s",
+                      payload_format_name(f));
     if (t->input_data) {
         if (have_images)
             return lg_err(err, -EINVAL, "--input-data %s gives the values; drop --images, --images-list "
@@ -496,6 +498,81 @@ static int check_tensor_flags(const struct run_config *cfg, int have_input_name,
             return lg_err(err, -EINVAL, "--datatype %s --shape: %s", tensor_dtype_name(t->dtype), why);
     }
     return 0;
+}
+
+/* gRPC formats: the URL is the server's address and the request path is the
+ * method's; the metadata GET goes to the same server. Checks the flags that
+ * cannot apply to a gRPC reply, and takes HTTP/2 as given (h2 by ALPN on
+ * https://, h2c with prior knowledge on http://, as gRPC clients do). */
+static int grpc_prepare(struct run_config *cfg, char *err)
+{
+    enum payload_format f = cfg->payload.format;
+    const char *fmt = payload_format_name(f), *path = payload_grpc_path(f);
+    const char *shown = strpbrk(cfg->url, "@?#") ? "(not quoted: it has user-info or a query)"
+                                                 : cfg->url;
+    if (!*cfg->model)
+        return lg_err(err, -EINVAL, "--format %s: no --model; the message names the model, give "
+                           "--model NAME", fmt);
+    if (cfg->payload.model_version && f == PAYLOAD_TFSERVING_GRPC)
+        return lg_err(err, -EINVAL, "--model-version: tfserving-grpc sends no version (the server's "
+                           "latest); drop it or use kserve-grpc");
+    if (cfg->checks.expect_json || cfg->checks.server_time_json || cfg->checks.expect_status)
+        return lg_err(err, -EINVAL, "--format %s: a gRPC reply is judged by its grpc-status and its body "
+                           "is protobuf; drop --expect-status, --expect-json and "
+                           "--server-time-json", fmt);
+    if (cfg->follow)
+        return lg_err(err, -EINVAL, "--format %s: gRPC follows no redirects; drop --follow", fmt);
+    CURLU *u = curl_url();
+    char *scheme = NULL, *upath = NULL, *query = NULL, *url = NULL, *meta = NULL;
+    int rc = -EINVAL;
+    if (!u || curl_url_set(u, CURLUPART_URL, cfg->url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PATH, &upath, 0) != CURLUE_OK) {
+        rc = lg_err(err, -ENOMEM, "out of memory");
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
+        (strcmp(upath, "/") != 0 && strcmp(upath, path) != 0)) {
+        rc = lg_err(err, -EINVAL, "--url %s: a gRPC URL is the server's address, scheme://HOST:PORT "
+                         "(the path is the method's, %s); drop the path and query", shown, path);
+        goto out;
+    }
+    int tls = strcmp(scheme, "https") == 0;
+    if (!cfg->http2)
+        cfg->http2 = tls ? ENGINE_HTTP2 : ENGINE_HTTP2_PRIOR_KNOWLEDGE;
+    else if (!tls && cfg->http2 == ENGINE_HTTP2) {
+        rc = lg_err(err, -EINVAL, "--format %s --http2 on http://: gRPC without TLS is HTTP/2 with prior "
+                         "knowledge, not an upgrade; give --http2-prior-knowledge or https://", fmt);
+        goto out;
+    }
+    char mpath[600];
+    snprintf(mpath, sizeof mpath, "/v2/models/%s%s%s/infer", cfg->model,
+             cfg->payload.model_version ? "/versions/" : "",
+             cfg->payload.model_version ? cfg->payload.model_version : "");
+    if (curl_url_set(u, CURLUPART_PATH, path, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK ||
+        strlen(url) >= sizeof cfg->grpc_url ||
+        curl_url_set(u, CURLUPART_PATH, mpath, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, &meta, 0) != CURLUE_OK ||
+        strlen(meta) >= sizeof cfg->grpc_meta_url) {
+        rc = lg_err(err, -EINVAL, "--url %s with --model: too long or not a URL once the method's path is "
+                         "added; shorten it", shown);
+        goto out;
+    }
+    strcpy(cfg->grpc_url, url);
+    strcpy(cfg->grpc_meta_url, meta);
+    cfg->url = cfg->grpc_url;
+    cli_public_url(cfg->url, cfg->target, sizeof cfg->target);
+    cfg->payload.model = cfg->model;
+    rc = 0;
+out:
+    curl_free(scheme);
+    curl_free(upath);
+    curl_free(query);
+    curl_free(url);
+    curl_free(meta);
+    curl_url_cleanup(u);
+    return rc;
 }
 
 /* Any method, upper-cased as hey does: a token of RFC 9110 letters. */
@@ -793,7 +870,9 @@ static const struct flag flags[] = {
     {"shuffle", NULL, FLAG_SWITCH, C(corpus.shuffle), 0, 0, NULL, "shuffle the corpus reproducibly"},
     {"save-synthetic", NULL, FLAG_STRING, C(save_synthetic), 1, 0, "DIR", "write the synthetic images out"},
     {"format", NULL, FLAG_CALL, 0, 0, 0, "F",
-     "json-b64 (default: {\"input\": \"<b64>\"}), raw, multipart,\ntfserving, kserve-v2, kserve-v2-binary",
+     "json-b64 (default: {\"input\": \"<b64>\"}), raw, multipart,\ntfserving, kserve-v2, kserve-v2-binary,\n"
+     "kserve-grpc (ModelInfer), tfserving-grpc (Predict): the URL is\nthe server's https://HOST:PORT, "
+     "--model names the model, and\n--http2 is implied",
      .call = flag_format},
     {"input-key", NULL, FLAG_STRING, C(payload.input_key), 1, 0, "K", "json-b64: the key (default input)"},
     {"json-template", NULL, FLAG_STRING, C(payload.json_template), 1, 0, "T",
@@ -801,8 +880,10 @@ static const struct flag flags[] = {
     {"content-type", "T", FLAG_CALL, 0, 0, 0, "TYPE", "the body's Content-Type (raw, --body-file, --data)",
      .call = flag_content_type},
     {"field", NULL, FLAG_STRING, C(payload.field), 1, 0, "F", "multipart: the form field (default data)"},
+    {"model-version", NULL, FLAG_STRING, C(payload.model_version), 1, 0, "V",
+     "kserve-grpc: the model version the message asks for"},
     {"input-name", NULL, FLAG_STRING, C(payload.input_name), 1, 0, "N",
-     "kserve-v2: the input's name (default INPUT; for tensors,\nfrom the model's metadata)"},
+     "kserve-v2, gRPC: the input's name (default INPUT; for tensors,\nfrom the model's metadata)"},
     {"datatype", NULL, FLAG_CALL, 0, 0, 0, "T",
      "kserve-v2, tfserving: send images as tensors of FP32, FP16,\nUINT8, INT64, ... (BYTES: "
      "the encoded image, the default);\nwhat is not given is read from GET /v2/models/NAME",
@@ -866,7 +947,8 @@ static const struct flag flags[] = {
     {.kind = FLAG_SECTION, .help = "Results:"},
     {"label", NULL, FLAG_CALL, 0, 0, 0, "L", "the deployment (default: the URL's host:port)", .call = flag_name},
     {"region", NULL, FLAG_CALL, 0, 0, 0, "R", "the client's region", .call = flag_name},
-    {"model", NULL, FLAG_CALL, 0, 0, 0, "M", "the model served", .call = flag_name},
+    {"model", NULL, FLAG_CALL, 0, 0, 0, "M", "the model served (gRPC: the model the messages name)",
+     .call = flag_name},
     {"cost-per-hour", NULL, FLAG_REAL, C(cost_per_hour), 0, 1e6, "USD", "the deployment's price, for cost per 1000 images"},
     {"out", "o", FLAG_STRING, C(out), 1, 0, "FILE",
      "summary CSV, a row per level and cycle\n(default " DEFAULT_OUT "; - is stdout)"},
@@ -1012,6 +1094,11 @@ static int parse_args(int argc, char **argv, struct run_config *cfg, int target,
         cfg->payload.format = PAYLOAD_NONE;
     if (check_tensor_flags(cfg, have_input_name, have_images, err) < 0)
         return CLI_ERROR;
+    if (payload_grpc_path(cfg->payload.format) && grpc_prepare(cfg, err) < 0)
+        return CLI_ERROR;
+    if (cfg->payload.model_version && !payload_grpc_path(cfg->payload.format))
+        return lg_err(err, -EINVAL, "--model-version: only kserve-grpc sends a version; drop it (a REST "
+                           "URL names the version in its path)");
     if (cfg->checks.server_time_header && cfg->checks.server_time_json)
         return lg_err(err, -EINVAL, "--server-time-header and --server-time-json: give one or the other");
     /* libcurl before 8.0.0 stacks a second HTTP/2 layer on a prior-knowledge

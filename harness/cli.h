@@ -28,6 +28,9 @@ struct run_config {
     const char *only;              /* --only LABEL: just that target of the file */
     const char *url;
     char target[1024];             /* url without user-info and query: for outputs */
+    char grpc_url[2048];           /* gRPC: the URL with the method's path; url points here */
+    char grpc_meta_url[2048];      /* gRPC: .../v2/models/NAME[/versions/V]/infer on the
+                                    * same server, for the metadata GET (meta.h) */
 
     /* Levels: closed loop sweeps concurrency, open loop sweeps rate. */
     unsigned levels[CLI_MAX_LEVELS]; /* concurrency per level (closed loop) */

@@ -49,6 +49,7 @@
 
 #include "check.h"
 #include "common.h"
+#include "grpc.h"
 #include "h1.h"
 #include "h2.h"
 #include "reply.h"
@@ -121,6 +122,7 @@ struct slot {
     int saw_header;          /* --expect-header seen */
     double server_ms;        /* --server-time-header value, NAN if none */
     int bad_framing;         /* the reply's length is ambiguous */
+    struct reply_grpc grpc;  /* gRPC: grpc-status/-message from headers or trailers */
     char *reply;             /* the body, when checks need it */
     size_t reply_len, reply_cap;
 };
@@ -470,6 +472,9 @@ static void slot_header(struct slot *s, const char *ptr, size_t len)
     const char *v;
     if (ck->server_time_header && (v = header_value(ptr, len, ck->server_time_header)))
         s->server_ms = reply_parse_ms(v, len - (size_t)(v - ptr));
+    /* libcurl hands HTTP/2 trailers to the header callback as lines too. */
+    if (s->loop->e->cfg.grpc)
+        reply_grpc_line(&s->grpc, ptr, len);
 }
 
 /* One reply header field from h2 (trailers too, as h1's chunked trailers). */
@@ -482,6 +487,10 @@ static void slot_field(struct slot *s, const char *name, size_t nlen, const char
     if (ck->server_time_header && strlen(ck->server_time_header) == nlen &&
         strncasecmp(name, ck->server_time_header, nlen) == 0)
         s->server_ms = reply_parse_ms(value, vlen);
+    /* A gRPC reply's status comes in its trailers, or alone in its only
+     * header block (Trailers-Only). */
+    if (s->loop->e->cfg.grpc)
+        reply_grpc_field(&s->grpc, name, nlen, value, vlen);
 }
 
 static size_t header_received(char *ptr, size_t size, size_t n, void *userdata)
@@ -516,6 +525,7 @@ static void hop_reset(struct slot *s)
     s->too_big = s->saw_header = s->fd_errno = s->bad_framing = 0;
     s->server_ms = NAN;
     s->reply_len = 0;
+    reply_grpc_reset(&s->grpc);
 }
 
 /* Start the next request on slot `s`, intended at `intended_us` (0: now).
@@ -576,14 +586,25 @@ static int request_start(struct slot *s, int64_t intended_us)
     return 1;
 }
 
-/* The class of a complete reply, from either transport: its framing,
- * status (reply.c) and the --expect-* checks. */
-static enum stats_class reply_class(const struct slot *s, long status)
+/* The class of a complete reply, from any transport: its framing, status
+ * (reply.c; for gRPC with the grpc-status its transport fed to
+ * slot_header) and the --expect-* checks. *grpc: the stats_request.grpc
+ * of the gRPC code to count, 0 for none. */
+static enum stats_class reply_class(const struct slot *s, long status, uint8_t *grpc)
 {
     const struct engine_checks *ck = &s->loop->e->cfg.checks;
+    *grpc = 0;
     if (s->bad_framing)
         return CLASS_INVALID;
-    enum stats_class c = reply_status_class(status, ck->expect_status);
+    enum stats_class c;
+    if (s->loop->e->cfg.grpc) {
+        int code;
+        c = reply_grpc_class(status, s->grpc.status, &code);
+        if (code >= 0)
+            *grpc = (uint8_t)(code < STATS_GRPC_OTHER ? code + 1 : STATS_GRPC_OTHER + 1);
+    } else {
+        c = reply_status_class(status, ck->expect_status);
+    }
     if (c != CLASS_OK)
         return c;
     if (ck->expect_header && !s->saw_header)
@@ -593,8 +614,9 @@ static enum stats_class reply_class(const struct slot *s, long status)
     return CLASS_OK;
 }
 
-static enum stats_class classify(const struct slot *s, CURLcode res, long status)
+static enum stats_class classify(const struct slot *s, CURLcode res, long status, uint8_t *grpc)
 {
+    *grpc = 0;
     switch (res) {
     case CURLE_OK:
         break;
@@ -625,7 +647,21 @@ static enum stats_class classify(const struct slot *s, CURLcode res, long status
     default: /* send/recv errors, empty replies, partial bodies */
         return CLASS_RESET;
     }
-    return reply_class(s, status);
+    return reply_class(s, status, grpc);
+}
+
+/* A non-zero grpc-status's code and grpc-message, for the first-errors
+ * list (errors only: the formatting is off the path of an ok reply). */
+static void note_grpc(struct loop *l, const struct slot *s)
+{
+    char text[REPLY_GRPC_MESSAGE_MAX], msg[STATS_ERRMSG_LEN];
+    const char *name = grpc_status_name(s->grpc.status);
+    char code[16] = "(not a number)"; /* reply_grpc_field's stand-in is past 999 */
+    if (s->grpc.status <= 999)
+        snprintf(code, sizeof code, "%d", s->grpc.status);
+    snprintf(msg, sizeof msg, "grpc-status %s%s%s%s%s", code, name ? " " : "", name ? name : "",
+             s->grpc.message_len ? ": " : "", reply_grpc_text(&s->grpc, text, sizeof text));
+    stats_note_error(l->stats, msg);
 }
 
 static uint32_t clamp_us(int64_t us)
@@ -896,9 +932,11 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
     }
     if (target && res == CURLE_OK && !s->bad_framing && follow(s, status, target, now))
         return;
+    uint8_t grpc;
     struct stats_request r = {
         .status = (uint16_t)status,
-        .class_ = (uint8_t)classify(s, res, status),
+        .class_ = (uint8_t)classify(s, res, status, &grpc),
+        .grpc = grpc,
         /* To the final reply's first header line from the request's start,
          * less the final hop's connect (its PRETRANSFER time): with no
          * redirect, from when curl starts sending. */
@@ -912,6 +950,8 @@ static void request_done(struct loop *l, CURL *easy, CURLcode res, int64_t now)
      * certificate problem: self-signed certificate". Errors only. */
     if (res != CURLE_OK)
         stats_note_error(l->stats, s->errbuf[0] ? curl_words(s->errbuf) : curl_easy_strerror(res));
+    else if (r.class_ == CLASS_GRPC)
+        note_grpc(l, s);
     request_finish(l, s, &r, res == CURLE_OK, now);
 }
 
@@ -946,10 +986,10 @@ static void native_done(void *owner, const struct h1_result *h)
     if (h->fd_errno) {
         request_no_fd(l, s, h->fd_errno);
     } else {
-        uint8_t c;
+        uint8_t c, grpc = 0;
         s->bad_framing = h->bad_framing;
         if (h->fail == H1_OK)
-            c = (uint8_t)reply_class(s, h->status);
+            c = (uint8_t)reply_class(s, h->status, &grpc);
         else if (h->fail == H1_REFUSED) /* as on the curl path */
             c = s->too_big ? CLASS_INVALID : CLASS_RESET;
         else
@@ -970,9 +1010,12 @@ static void native_done(void *owner, const struct h1_result *h)
         };
         if (h->fail != H1_OK && h->fail != H1_REFUSED)
             stats_note_error(l->stats, (l->e->native == TRANSPORT_H2 ? words_h2 : words)[h->fail]);
+        else if (c == CLASS_GRPC)
+            note_grpc(l, s);
         struct stats_request r = {
             .status = (uint16_t)h->status,
             .class_ = c,
+            .grpc = grpc,
             /* From the request's last byte out to the reply's first byte in. */
             .ttfb_us = h->first_byte_us && h->sent_us ? clamp_us(h->first_byte_us - h->sent_us) : 0,
             .connect_us = clamp_us(h->connect_us),
@@ -1564,7 +1607,7 @@ int engine_create(const struct engine_config *cfg, struct engine **out, char *er
     pthread_condattr_destroy(&ca);
     const struct engine_checks *ck = &cfg->checks;
     e->keep_reply = ck->expect_json || ck->server_time_json;
-    e->want_headers = ck->expect_header || ck->server_time_header;
+    e->want_headers = ck->expect_header || ck->server_time_header || cfg->grpc;
     unsigned loops = cfg->loops ? cfg->loops : 1;
     if (loops > cfg->max_slots)
         loops = cfg->max_slots ? cfg->max_slots : 1;

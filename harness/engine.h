@@ -76,6 +76,8 @@ struct engine_config {
     unsigned loops;                 /* event-loop threads, >= 1 */
     unsigned max_slots;             /* the most requests ever in flight */
     struct engine_checks checks;
+    int grpc;                       /* replies are gRPC: classified by grpc-status
+                                     * from headers or trailers (reply.h) */
     int keep_log;                   /* keep a stats_request per request */
     size_t expected_requests;       /* log preallocation hint */
     const volatile sig_atomic_t *stop; /* set by a signal: stop sending */

@@ -333,28 +333,28 @@ int inputdata_parse(struct tensor_set **out, const char *what, const char *text,
         /* cJSON's error pointer says where the parse stopped. */
         const char *at = cJSON_GetErrorPtr();
         size_t off = at && at >= text && at <= text + len ? (size_t)(at - text) : 0;
-        rc = (lg_err(err, -EINVAL, "%s: not valid JSON (near byte %zu); perf_analyzer's format is "
-                    "{\"data\": [{\"INPUT0\": [values]}, ...]}", what, off), -EINVAL);
+        rc = lg_err(err, -EINVAL, "%s: not valid JSON (near byte %zu); perf_analyzer's format is "
+                    "{\"data\": [{\"INPUT0\": [values]}, ...]}", what, off);
         goto fail;
     }
     if (!cJSON_IsArray(data) || !data->child) {
-        rc = (lg_err(err, -EINVAL, "%s: no \"data\" list of entries; write {\"data\": [{\"INPUT0\": "
-                    "[values]}, ...]}", what), -EINVAL);
+        rc = lg_err(err, -EINVAL, "%s: no \"data\" list of entries; write {\"data\": [{\"INPUT0\": "
+                    "[values]}, ...]}", what);
         goto fail;
     }
     for (const cJSON *e = data->child; e; e = e->next, x.entry++) {
         if (cJSON_IsArray(e)) {
-            rc = (lg_err(err, -EINVAL, "%s: entry %zu: a list of steps (a sequence model's stream) is not "
-                        "supported; give one object per entry", what, x.entry), -EINVAL);
+            rc = lg_err(err, -EINVAL, "%s: entry %zu: a list of steps (a sequence model's stream) is not "
+                        "supported; give one object per entry", what, x.entry);
             goto fail;
         }
         if (!cJSON_IsObject(e) || !e->child) {
-            rc = (lg_err(err, -EINVAL, "%s: entry %zu: not an object of inputs, e.g. {\"INPUT0\": [1, 2]}",
-                        what, x.entry), -EINVAL);
+            rc = lg_err(err, -EINVAL, "%s: entry %zu: not an object of inputs, e.g. {\"INPUT0\": [1, 2]}",
+                        what, x.entry);
             goto fail;
         }
         if (++count > INPUTDATA_MAX_ENTRIES) {
-            rc = (lg_err(err, -EINVAL, "%s: more than %d entries", what, INPUTDATA_MAX_ENTRIES), -EINVAL);
+            rc = lg_err(err, -EINVAL, "%s: more than %d entries", what, INPUTDATA_MAX_ENTRIES);
             goto fail;
         }
     }
@@ -375,7 +375,7 @@ int inputdata_parse(struct tensor_set **out, const char *what, const char *text,
     }
     s = calloc(1, sizeof *s);
     if (!s || !(s->t = calloc(count * ninputs, sizeof *s->t))) {
-        rc = (lg_err(err, -EINVAL, "%s: out of memory for %zu entries", what, count), -ENOMEM);
+        rc = lg_err(err, -ENOMEM, "%s: out of memory for %zu entries", what, count);
         goto fail;
     }
     s->count = count;
@@ -410,7 +410,7 @@ int inputdata_parse(struct tensor_set **out, const char *what, const char *text,
     }
     /* The names after the values; then every offset becomes a pointer. */
     if (buf_reserve(&b, names_len) < 0) {
-        rc = (lg_err(err, -EINVAL, "%s: out of memory", what), -ENOMEM);
+        rc = lg_err(err, -ENOMEM, "%s: out of memory", what);
         goto fail;
     }
     size_t name_at[TENSOR_MAX_INPUTS];

@@ -76,14 +76,14 @@ int meta_parse(const char *what, const char *json, size_t len, struct tensor_mod
     const cJSON *inputs = doc ? cJSON_GetObjectItemCaseSensitive(doc, "inputs") : NULL;
     int rc = 0;
     if (!doc)
-        rc = (lg_err(err, -EINVAL, "%s: not JSON; is this a KServe v2 / Triton server? Give --datatype "
-                    "and --shape", what), -EINVAL);
+        rc = lg_err(err, -EINVAL, "%s: not JSON; is this a KServe v2 / Triton server? Give --datatype "
+                    "and --shape", what);
     else if (!cJSON_IsArray(inputs) || !inputs->child)
-        rc = (lg_err(err, -EINVAL, "%s: no \"inputs\" list (KServe v2 model metadata has one); give "
-                    "--datatype and --shape", what), -EINVAL);
+        rc = lg_err(err, -EINVAL, "%s: no \"inputs\" list (KServe v2 model metadata has one); give "
+                    "--datatype and --shape", what);
     for (const cJSON *in = inputs ? inputs->child : NULL; in && rc == 0; in = in->next) {
         if (out->ninputs == TENSOR_MAX_INPUTS)
-            rc = (lg_err(err, -EINVAL, "%s: more than %d inputs", what, TENSOR_MAX_INPUTS), -EINVAL);
+            rc = lg_err(err, -EINVAL, "%s: more than %d inputs", what, TENSOR_MAX_INPUTS);
         else
             rc = parse_input(what, in, out->ninputs, &out->inputs[out->ninputs], err);
         out->ninputs += rc == 0;
@@ -136,7 +136,7 @@ int meta_fetch(const struct meta_request *q, struct tensor_model *out, char *err
         headers = l;
     }
     if (!r.p || !h || rc < 0) {
-        rc = (lg_err(err, -ENOMEM, "out of memory fetching the model metadata"), -ENOMEM);
+        rc = lg_err(err, -ENOMEM, "out of memory fetching the model metadata");
         goto out;
     }
     char curl_err[CURL_ERROR_SIZE] = "";
@@ -167,15 +167,14 @@ int meta_fetch(const struct meta_request *q, struct tensor_model *out, char *err
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (r.too_long)
-        rc = (lg_err(err, -EINVAL, "model metadata %s: the reply is over %u KiB; give --datatype and --shape",
-                    shown, META_MAX_REPLY_BYTES >> 10), -EINVAL);
+        rc = lg_err(err, -EINVAL, "model metadata %s: the reply is over %u KiB; give --datatype and --shape",
+                    shown, META_MAX_REPLY_BYTES >> 10);
     else if (cc != CURLE_OK)
-        rc = (lg_err(err, -EINVAL, "model metadata %s: %s; is the server up? Give --datatype and --shape "
-                    "to do without it", shown, *curl_err ? curl_err : curl_easy_strerror(cc)),
-              -EIO);
+        rc = lg_err(err, -EIO, "model metadata %s: %s; is the server up? Give --datatype and --shape "
+                    "to do without it", shown, *curl_err ? curl_err : curl_easy_strerror(cc));
     else if (status != 200)
-        rc = (lg_err(err, -EINVAL, "model metadata %s: HTTP %ld; check the model name in the URL, or give "
-                    "--datatype and --shape", shown, status), -EIO);
+        rc = lg_err(err, -EIO, "model metadata %s: HTTP %ld; check the model name in the URL, or give "
+                    "--datatype and --shape", shown, status);
     else {
         char what[1100];
         snprintf(what, sizeof what, "model metadata %s", shown);

@@ -369,6 +369,18 @@ void output_text(FILE *out, const struct output_level *lv)
             }
         if (any)
             fputc('\n', out);
+        /* gRPC codes that were not OK, by name and number. */
+        any = 0;
+        for (unsigned code = 1; code < STATS_GRPC_CODES; code++)
+            if (st->by_grpc[code]) {
+                fprintf(out, "%s %s", any ? "," : "  grpc statuses ", stats_grpc_name(code));
+                if (code != STATS_GRPC_OTHER)
+                    fprintf(out, "(%u)", code);
+                fprintf(out, " x%llu", (unsigned long long)st->by_grpc[code]);
+                any = 1;
+            }
+        if (any)
+            fputc('\n', out);
         if (st->by_class[CLASS_TLS])
             fprintf(out, "  hint           TLS failed: --cacert FILE trusts the server's CA, "
                          "--insecure (-k) skips the check\n");
@@ -454,6 +466,11 @@ static cJSON *level_json(const struct output_level *lv)
             snprintf(k, sizeof k, "%zu", code);
             cJSON_AddNumberToObject(sts, k, (double)st->by_status[code]);
         }
+    /* Written when the level had gRPC replies: codes by name, OK included. */
+    cJSON *gs = NULL;
+    for (unsigned code = 0; code < STATS_GRPC_CODES; code++)
+        if (st->by_grpc[code] && (gs || (gs = cJSON_AddObjectToObject(o, "grpc_statuses"))))
+            cJSON_AddNumberToObject(gs, stats_grpc_name(code), (double)st->by_grpc[code]);
     cJSON *msgs = cJSON_AddArrayToObject(o, "error_messages");
     for (size_t i = 0; i < st->nerrmsg; i++) {
         cJSON *m = cJSON_CreateObject();

@@ -46,6 +46,7 @@
 #include "base64.h"
 #include "common.h"
 #include "fileio.h"
+#include "grpc.h"
 
 #define B64_MARK "{{b64}}"
 #define CT "Content-Type: "
@@ -65,6 +66,8 @@ static const struct {
     {"kserve-v2-binary", PAYLOAD_KSERVE_V2_BINARY},
     {"file", PAYLOAD_FILE},
     {"none", PAYLOAD_NONE},
+    {"kserve-grpc", PAYLOAD_KSERVE_GRPC},
+    {"tfserving-grpc", PAYLOAD_TFSERVING_GRPC},
     {"kserve-v1", PAYLOAD_TFSERVING}, /* alias: the same request shape */
 };
 
@@ -84,6 +87,13 @@ const char *payload_format_name(enum payload_format f)
         if (formats[i].format == f)
             return formats[i].name;
     return "unknown";
+}
+
+const char *payload_grpc_path(enum payload_format f)
+{
+    return f == PAYLOAD_KSERVE_GRPC      ? "/inference.GRPCInferenceService/ModelInfer"
+           : f == PAYLOAD_TFSERVING_GRPC ? "/tensorflow.serving.PredictionService/Predict"
+                                         : NULL;
 }
 
 /* ---- writer: measures when p is NULL, writes otherwise -------------------- */
@@ -279,7 +289,9 @@ static void emit_body(const struct build *b, size_t first, struct out *o)
         break;
     case PAYLOAD_FILE:
     case PAYLOAD_NONE:
-        break; /* built by build_file / build_none */
+    case PAYLOAD_KSERVE_GRPC:
+    case PAYLOAD_TFSERVING_GRPC:
+        break; /* built by build_file, payload_build, build_grpc */
     }
 }
 
@@ -657,12 +669,16 @@ static int check_tensors(const struct build *b, char *err)
     const struct tensor_set *ts = b->ts;
     enum payload_format f = b->opt->format;
     char s0[160], s1[160];
-    if (f != PAYLOAD_KSERVE_V2 && f != PAYLOAD_KSERVE_V2_BINARY && f != PAYLOAD_TFSERVING)
+    if (f != PAYLOAD_KSERVE_V2 && f != PAYLOAD_KSERVE_V2_BINARY && f != PAYLOAD_TFSERVING &&
+        !payload_grpc_path(f))
         return lg_err(err, -EINVAL, "--format %s sends encoded images; tensors (--datatype, --shape, "
-                      "--input-data) go in kserve-v2, kserve-v2-binary or tfserving",
-                      payload_format_name(f));
+                      "--input-data) go in kserve-v2, kserve-v2-binary, tfserving, kserve-grpc "
+                      "or tfserving-grpc", payload_format_name(f));
     if (ts->count == 0 || ts->ninputs == 0)
         return lg_err(err, -EINVAL, "no tensors to send");
+    if (payload_grpc_path(f) && ts->ninputs > 1)
+        return lg_err(err, -EINVAL, "--format %s: the model has %zu inputs; loadgen's gRPC messages carry "
+                      "one; use kserve-v2-binary for several", payload_format_name(f), ts->ninputs);
     if (b->batch > 1 && !ts->batch_dim)
         return lg_err(err, -EINVAL, "--batch %u: input %s's shape %s has no batch dimension (-1 or 1 "
                       "first); give --shape -1,... or --batch 1", b->batch, ts->t[0].name,
@@ -776,11 +792,12 @@ static int check_options(struct build *b, char *err)
                       "tfserving, kserve-v2 or kserve-v2-binary", b->batch);
     if (opt->content_type && strpbrk(opt->content_type, "\r\n"))
         return lg_err(err, -EINVAL, "--content-type: contains a line break; give one media type, e.g. image/jpeg");
-    if (opt->format == PAYLOAD_KSERVE_V2_BINARY)
+    if (opt->format == PAYLOAD_KSERVE_V2_BINARY || payload_grpc_path(opt->format))
         for (size_t i = 0; i < c->count; i++)
             if (c->items[i].len > UINT32_MAX)
-                return lg_err(err, -EINVAL, "--format kserve-v2-binary: %s is %zu bytes, above the 4 GiB a "
-                              "BYTES element can hold; use smaller images", c->items[i].name,
+                return lg_err(err, -EINVAL, "--format %s: %s is %zu bytes, above the 4 GiB a "
+                              "BYTES element can hold; use smaller images",
+                              payload_format_name(opt->format), c->items[i].name,
                               c->items[i].len);
     if (opt->format == PAYLOAD_MULTIPART)
         return pick_boundary(b, err);
@@ -896,6 +913,115 @@ static int build_images(struct payload_set **out, struct build *b, char *err)
     return 0;
 }
 
+/* ---- gRPC ------------------------------------------------------------------------ */
+
+#define GRPC_HEADERS CT "application/grpc\0te: trailers"
+
+/* Body p's input, its K samples (or images) back to back in *buf (grown
+ * as needed) unless one sample can be pointed at as it is. */
+static int grpc_input(const struct build *b, size_t first, unsigned char **buf, size_t *cap,
+                      struct grpc_tensor *gt, int64_t shape[TENSOR_MAX_DIMS])
+{
+    size_t need = 0;
+    for (unsigned j = 0; j < b->batch; j++)
+        need += b->ts ? sample_tensor(b, first, j, 0)->len : 4 + image(b, first, j)->len;
+    if (need > *cap) {
+        unsigned char *p = realloc(*buf, need);
+        if (!p)
+            return -ENOMEM;
+        *buf = p;
+        *cap = need;
+    }
+    if (b->ts) {
+        const struct tensor *t = sample_tensor(b, first, 0, 0);
+        memcpy(shape, t->shape, t->ndims * sizeof *shape);
+        if (b->ts->batch_dim)
+            shape[0] = b->batch;
+        *gt = (struct grpc_tensor){t->name, tensor_dtype_name(t->dtype), shape, t->ndims,
+                                   t->data, t->len};
+        if (b->batch == 1)
+            return 0;
+    } else {
+        shape[0] = b->batch;
+        *gt = (struct grpc_tensor){b->opt->input_name, "BYTES", shape, 1, *buf, need};
+    }
+    struct out o = {(char *)*buf, 0};
+    for (unsigned j = 0; j < b->batch; j++) {
+        if (b->ts) {
+            put(&o, sample_tensor(b, first, j, 0)->data, sample_tensor(b, first, j, 0)->len);
+        } else {
+            put_u32le(&o, (uint32_t)image(b, first, j)->len);
+            put(&o, image(b, first, j)->data, image(b, first, j)->len);
+        }
+    }
+    gt->data = *buf;
+    gt->data_len = need;
+    return 0;
+}
+
+/* Every body a framed message, packed by protobuf-c one at a time and then
+ * copied into the arena. */
+static int build_grpc(struct payload_set **out, const struct build *b, char *err)
+{
+    const struct payload_options *opt = b->opt;
+    const char *fmt = payload_format_name(opt->format);
+    int tf = opt->format == PAYLOAD_TFSERVING_GRPC;
+    size_t items = b->ts ? b->ts->count : b->c->count;
+    size_t count = (items + b->batch - 1) / b->batch, total = 0;
+    unsigned char **msg = calloc(count, sizeof *msg), *buf = NULL;
+    size_t *len = calloc(count, sizeof *len), cap = 0;
+    struct payload_set *s = NULL;
+    int rc = 0;
+    if (!msg || !len) {
+        rc = lg_err(err, -ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < count; i++) {
+        struct grpc_tensor gt;
+        int64_t shape[TENSOR_MAX_DIMS];
+        int r = grpc_input(b, i * b->batch, &buf, &cap, &gt, shape);
+        if (r == 0)
+            r = tf ? grpc_predict_request_pack(opt->model, &gt, &msg[i], &len[i])
+                   : grpc_infer_request_pack(opt->model, opt->model_version, &gt, &msg[i], &len[i]);
+        if (r == -ENOMEM) {
+            rc = lg_err(err, -EINVAL, "--format %s: out of memory for %zu messages; use fewer or "
+                        "smaller images", fmt, count);
+            goto fail;
+        }
+        if (r < 0) {
+            rc = lg_err(err, -EINVAL, "--format %s: input %s of datatype %s cannot be put in the "
+                        "message; %s", fmt, gt.name, gt.datatype,
+                        tf ? "TF Serving knows no such type; use kserve-grpc"
+                           : "check the tensor flags against the model");
+            goto fail;
+        }
+        total += len[i];
+    }
+    size_t hlen = sizeof GRPC_HEADERS;
+    if (!(s = new_set(count, hlen + total))) {
+        rc = lg_err(err, -ENOMEM, "out of memory: %zu messages need %zu MB; use fewer or smaller images",
+                    count, total >> 20);
+        goto fail;
+    }
+    memcpy(s->arena, GRPC_HEADERS, hlen);
+    size_t at = hlen;
+    for (size_t i = 0; i < count; i++) {
+        memcpy(s->arena + at, msg[i], len[i]);
+        s->items[i] = (struct payload){s->arena + at, len[i], b->batch,
+                                       {s->arena, s->arena + strlen(s->arena) + 1}};
+        at += len[i];
+        s->total_bytes += len[i];
+    }
+    *out = s;
+fail:
+    for (size_t i = 0; msg && i < count; i++)
+        free(msg[i]);
+    free(msg);
+    free(len);
+    free(buf);
+    return rc;
+}
+
 /* A set of one body of `blen` bytes with its Content-Type; *body is where
  * the caller puts the bytes. */
 static struct payload_set *single_set(const struct payload_options *opt, size_t blen,
@@ -1004,6 +1130,13 @@ int payload_build(struct payload_set **out, const struct corpus *c,
 
     struct build b = {.c = c, .opt = &opt, .batch = batch, .ts = opt.tensors};
     char *owned = NULL;
+    if (payload_grpc_path(opt.format)) {
+        if (!opt.model || !*opt.model)
+            return lg_err(err, -EINVAL, "--format %s: no --model; the message names the model, give "
+                          "--model NAME", payload_format_name(opt.format));
+        int rc = b.ts ? check_tensors(&b, err) : check_options(&b, err);
+        return rc < 0 ? rc : build_grpc(out, &b, err);
+    }
     if (b.ts) {
         int rc = check_tensors(&b, err);
         if (rc == 0 && !(b.cache = malloc(sizeof *b.cache)))

@@ -18,6 +18,13 @@
  * with parameters.binary_data_size, then the raw little-endian bytes), and
  * tfserving as {"instances": [...]} of nested lists by shape. With --batch
  * K a body carries K consecutive samples and the batch dimension says K.
+ *
+ * gRPC (kserve-grpc, tfserving-grpc): each body is one framed message
+ * (grpc.h) naming payload_options.model: a ModelInferRequest with its input
+ * in raw_input_contents, or a PredictRequest (tensor_content, string_val
+ * for BYTES). Tensors go as they are; without them the K images of a body
+ * are one BYTES input of shape [K] (the encoded files, no base64). Headers:
+ * Content-Type: application/grpc and te: trailers.
  */
 #ifndef LOADGEN_PAYLOAD_H
 #define LOADGEN_PAYLOAD_H
@@ -36,6 +43,8 @@ enum payload_format {
     PAYLOAD_KSERVE_V2_BINARY,  /* binary tensor extension */
     PAYLOAD_FILE,              /* --body-file: one fixed body, taken to carry --batch images */
     PAYLOAD_NONE,              /* GET: one empty body, no Content-Type */
+    PAYLOAD_KSERVE_GRPC,       /* gRPC inference.GRPCInferenceService/ModelInfer */
+    PAYLOAD_TFSERVING_GRPC,    /* gRPC tensorflow.serving.PredictionService/Predict */
 };
 
 #define PAYLOAD_MAX_HEADERS 2
@@ -74,7 +83,9 @@ struct payload_options {
     const char *json_template; /* json-b64: e.g. {"input": {"image": "{{b64}}"}}; NULL = flat */
     const char *content_type;  /* raw / file: override; default from the image signature */
     const char *field;         /* multipart: default "data" */
-    const char *input_name;    /* kserve-v2: default "INPUT" */
+    const char *input_name;    /* kserve-v2, gRPC: default "INPUT" */
+    const char *model;         /* gRPC: the model the message names (--model) */
+    const char *model_version; /* kserve-grpc: --model-version, or NULL */
     const char *body_data;     /* PAYLOAD_FILE: the body itself (-D TEXT), else NULL */
     const char *body_file;     /* PAYLOAD_FILE: path of a regular file of at most
                                 * PAYLOAD_MAX_BODY_FILE_BYTES */
@@ -114,9 +125,12 @@ int payload_build_heads(struct payload_set *s, const struct payload_head_spec *h
 int payload_user_has(const char *const *headers, size_t n, const char *name);
 
 /* "json-b64", "raw", "multipart", "tfserving" (alias "kserve-v1"),
- * "kserve-v2", "kserve-v2-binary", "file", "none" <-> enum; -EINVAL for an
- * unknown name. */
+ * "kserve-v2", "kserve-v2-binary", "kserve-grpc", "tfserving-grpc", "file",
+ * "none" <-> enum; -EINVAL for an unknown name. */
 int payload_parse_format(const char *s, enum payload_format *out);
 const char *payload_format_name(enum payload_format f);
+/* The gRPC method path of a gRPC format ("/inference.GRPCInferenceService/
+ * ModelInfer"), NULL for any other format. */
+const char *payload_grpc_path(enum payload_format f);
 
 #endif

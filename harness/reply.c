@@ -7,6 +7,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "grpc.h"
 
 enum stats_class reply_status_class(long status, long expect_status)
 {
@@ -107,4 +110,73 @@ int reply_server_time(double ms, uint64_t latency_us, uint64_t *server_us)
         return -EINVAL;
     *server_us = (uint64_t)llround(ms * 1000);
     return 0;
+}
+
+/* ---- gRPC ---------------------------------------------------------------- */
+
+void reply_grpc_reset(struct reply_grpc *g)
+{
+    g->status = -1;
+    g->message_len = 0;
+}
+
+static int name_is(const char *name, size_t len, const char *want)
+{
+    return len == strlen(want) && strncasecmp(name, want, len) == 0;
+}
+
+void reply_grpc_field(struct reply_grpc *g, const char *name, size_t name_len, const char *value,
+                      size_t value_len)
+{
+    while (value_len && is_blank(*value))
+        value++, value_len--;
+    while (value_len && is_blank(value[value_len - 1]))
+        value_len--;
+    if (name_is(name, name_len, "grpc-status")) {
+        int code = grpc_status_parse(value, value_len);
+        g->status = code >= 0 ? code : GRPC_STATUS_COUNT + 1000;
+    } else if (name_is(name, name_len, "grpc-message")) {
+        g->message_len = value_len < sizeof g->message ? value_len : sizeof g->message;
+        memcpy(g->message, value, g->message_len);
+    }
+}
+
+void reply_grpc_line(struct reply_grpc *g, const char *line, size_t len)
+{
+    const char *colon = memchr(line, ':', len);
+    /* HTTP/2 pseudo-headers (":status") are not fields of ours. */
+    if (!colon || colon == line)
+        return;
+    size_t n = (size_t)(colon - line);
+    reply_grpc_field(g, line, n, colon + 1, len - n - 1);
+}
+
+enum stats_class reply_grpc_class(long http_status, int grpc_status, int *code)
+{
+    *code = -1;
+    if (http_status < 100 || http_status > 599)
+        return CLASS_INVALID;
+    if (http_status != 200) {
+        *code = grpc_status >= 0 ? grpc_status : grpc_status_of_http((int)http_status);
+        return reply_status_class(http_status, 0) == CLASS_OK ? CLASS_INVALID
+                                                              : reply_status_class(http_status, 0);
+    }
+    if (grpc_status < 0)
+        return CLASS_INVALID;
+    *code = grpc_status;
+    return grpc_status == GRPC_OK ? CLASS_OK : CLASS_GRPC;
+}
+
+const char *reply_grpc_text(const struct reply_grpc *g, char *buf, size_t cap)
+{
+    if (!cap)
+        return buf;
+    size_t n = grpc_pct_decode(g->message, g->message_len, buf, cap - 1);
+    if (n > cap - 1)
+        n = cap - 1;
+    buf[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] < ' ' || buf[i] > '~')
+            buf[i] = '?';
+    return buf;
 }

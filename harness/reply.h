@@ -1,7 +1,8 @@
 /*
  * reply.h: what makes an HTTP reply acceptable, whichever engine read it:
  * the class its status puts it in, framing headers that contradict each
- * other, and a server-reported compute time that could be true.
+ * other, a server-reported compute time that could be true, and a gRPC
+ * reply's class by its grpc-status.
  *
  * Pure functions on caller-owned state: no allocation, no locks, no
  * formatting, so every engine calls them on its per-request path.
@@ -47,5 +48,48 @@ double reply_parse_ms(const char *v, size_t len);
  * request keeps its class. */
 #define REPLY_SERVER_SLACK_US 1000
 int reply_server_time(double ms, uint64_t latency_us, uint64_t *server_us);
+
+/* ---- gRPC ---------------------------------------------------------------
+ * A gRPC reply's grpc-status and grpc-message arrive as headers (a
+ * Trailers-Only reply) or as trailers; every transport feeds each field it
+ * sees to reply_grpc_field, then classifies the complete reply with
+ * reply_grpc_class. */
+
+/* grpc-message bytes kept (percent-encoded, as received); past it cut. */
+#define REPLY_GRPC_MESSAGE_MAX 128
+
+struct reply_grpc {
+    int status;                              /* grpc-status, -1 until one is seen */
+    char message[REPLY_GRPC_MESSAGE_MAX];    /* grpc-message as received, cut */
+    size_t message_len;                      /* bytes in message */
+};
+
+void reply_grpc_reset(struct reply_grpc *g);
+/* One header or trailer field: grpc-status (its code, or GRPC_STATUS_COUNT
+ * + 1000 when not a number, so that it is never taken for OK) and
+ * grpc-message are kept, any other name is ignored. Names compare
+ * case-insensitively (HTTP/1.1 and libcurl's lines keep the case). */
+void reply_grpc_field(struct reply_grpc *g, const char *name, size_t name_len, const char *value,
+                      size_t value_len);
+/* The same from a line "Name: value" (blanks and CRLF around the value). */
+void reply_grpc_line(struct reply_grpc *g, const char *line, size_t len);
+
+/* The class of a complete gRPC reply, and in *code the gRPC code to count
+ * for it (-1: none):
+ *   HTTP 200, grpc-status 0          ok, code 0
+ *   HTTP 200, grpc-status N != 0     grpc, code N
+ *   HTTP 200, no grpc-status         invalid (not a gRPC reply), no code
+ *   HTTP 100..599 but 200            the HTTP class (http_4xx, http_5xx,
+ *                                    invalid for 1xx..3xx): a proxy or a
+ *                                    balancer answered, not the service;
+ *                                    code: the grpc-status if one came, else
+ *                                    grpc_status_of_http (the spec's table)
+ *   no HTTP status, or not HTTP      invalid, no code
+ * `grpc_status` is reply_grpc.status (-1 when none). */
+enum stats_class reply_grpc_class(long http_status, int grpc_status, int *code);
+/* The reply's grpc-message for an error list: percent-decoded, every byte
+ * outside ' '..'~' made '?', at most cap - 1 bytes and a NUL; "" when none
+ * came. Returns buf. */
+const char *reply_grpc_text(const struct reply_grpc *g, char *buf, size_t cap);
 
 #endif

@@ -84,10 +84,17 @@ static int fetch_model(const struct run_config *cfg, struct tensor_model *model,
     *m = NULL;
     if (!tensor_options_need_metadata(&cfg->tensor, cfg->payload.input_name))
         return 0;
+    /* gRPC: the REST metadata of the same server (meta.h), in HTTP/1.1 (a
+     * server's h2c side may speak gRPC alone, as loadgen serve's does); the
+     * model's ModelMetadata over gRPC is not asked. */
+    int grpc = payload_grpc_path(cfg->payload.format) != NULL;
+    char shown[sizeof cfg->grpc_meta_url];
     const struct meta_request q = {
-        .infer_url = cfg->url, .public_url = cfg->target, .headers = cfg->headers,
+        .infer_url = grpc ? cfg->grpc_meta_url : cfg->url,
+        .public_url = grpc ? cli_public_url(cfg->grpc_meta_url, shown, sizeof shown) : cfg->target,
+        .headers = cfg->headers,
         .nheaders = cfg->nheaders, .user_agent = cfg->user_agent, .insecure = cfg->insecure,
-        .http2 = cfg->http2, .cacert = cfg->cacert, .timeout_ms = cfg->timeout_ms,
+        .http2 = grpc ? 0 : cfg->http2, .cacert = cfg->cacert, .timeout_ms = cfg->timeout_ms,
         .connect_timeout_ms = cfg->connect_timeout_ms,
     };
     int rc = meta_fetch(&q, model, err);
@@ -585,6 +592,7 @@ static int run_one(struct run_config *cfg, enum cli_result parsed, char *err,
         .loops = default_loops(cfg, max_slots),
         .max_slots = max_slots,
         .checks = cfg->checks,
+        .grpc = payload_grpc_path(cfg->payload.format) != NULL,
         .keep_log = cfg->requests_log != NULL,
         .expected_requests = cfg->requests,
         .stop = &stop_requested,

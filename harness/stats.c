@@ -9,12 +9,23 @@
 #include <string.h>
 
 static const char *const class_names[CLASS_COUNT] = {
-    "ok", "http_4xx", "http_5xx", "timeout", "connect", "tls", "reset", "invalid",
+    "ok", "http_4xx", "http_5xx", "timeout", "connect", "tls", "reset", "invalid", "grpc",
 };
 
 const char *stats_class_name(enum stats_class c)
 {
     return c < CLASS_COUNT ? class_names[c] : "unknown";
+}
+
+const char *stats_grpc_name(unsigned code)
+{
+    static const char *const names[STATS_GRPC_CODES] = {
+        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+        "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+        "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+        "UNAUTHENTICATED", "OTHER",
+    };
+    return code < STATS_GRPC_CODES ? names[code] : "OTHER";
 }
 
 static const char *const hist_names[STATS_HIST_COUNT] = {
@@ -68,6 +79,7 @@ void stats_reset(struct stats *s, int64_t origin_us)
     s->bytes_sent = s->bytes_recv = 0;
     memset(s->by_class, 0, sizeof s->by_class);
     memset(s->by_status, 0, sizeof s->by_status);
+    memset(s->by_grpc, 0, sizeof s->by_grpc);
     memset(s->errmsg, 0, sizeof s->errmsg);
     s->nerrmsg = 0;
     s->errmsg_more = 0;
@@ -116,6 +128,8 @@ int stats_record(struct stats *s, const struct stats_request *r, unsigned images
     s->images += images;
     s->by_class[r->class_]++;
     s->by_status[r->status < STATS_STATUSES ? r->status : STATS_STATUSES - 1]++;
+    if (r->grpc)
+        s->by_grpc[r->grpc <= STATS_GRPC_OTHER ? r->grpc - 1 : STATS_GRPC_OTHER]++;
     if (r->class_ == CLASS_OK)
         s->images_ok += images;
     s->bytes_sent += r->bytes_sent;
@@ -177,6 +191,8 @@ int stats_merge(struct stats *dst, const struct stats *src)
 {
     for (size_t i = 0; i < STATS_STATUSES; i++)
         dst->by_status[i] += src->by_status[i];
+    for (size_t i = 0; i < STATS_GRPC_CODES; i++)
+        dst->by_grpc[i] += src->by_grpc[i];
     for (size_t i = 0; i < src->nerrmsg; i++)
         errmsg_add(dst, src->errmsg[i].text, src->errmsg[i].count);
     dst->errmsg_more += src->errmsg_more;

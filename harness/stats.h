@@ -24,6 +24,7 @@ enum stats_class {
     CLASS_TLS,
     CLASS_RESET,    /* send/receive failure, connection closed mid-reply */
     CLASS_INVALID,  /* reply failed an --expect-* check, or was not HTTP */
+    CLASS_GRPC,     /* HTTP 200 with a non-zero grpc-status (reply.h) */
     CLASS_COUNT
 };
 
@@ -56,6 +57,8 @@ struct stats_request {
     uint32_t image;         /* request index (image i = corpus item i mod size) */
     uint16_t status;        /* HTTP status, 0 when none */
     uint8_t class_;         /* enum stats_class */
+    uint8_t grpc;           /* gRPC replies: the code + 1 (STATS_GRPC_OTHER + 1
+                             * past 16); 0 when not gRPC or no reply */
     uint32_t latency_us;
     uint32_t ttfb_us;
     uint32_t connect_us;
@@ -72,6 +75,11 @@ struct stats_request {
 #define STATS_MAX_ERRMSG 4
 #define STATS_ERRMSG_LEN 160
 
+/* gRPC codes counted: 0..16, and [STATS_GRPC_OTHER] for any code past 16
+ * a server sent. */
+#define STATS_GRPC_OTHER 17
+#define STATS_GRPC_CODES (STATS_GRPC_OTHER + 1)
+
 struct stats_errmsg {
     char text[STATS_ERRMSG_LEN];
     uint64_t count;
@@ -86,6 +94,7 @@ struct stats {
     uint64_t images;                 /* images carried by completed requests */
     uint64_t images_ok;              /* images carried by CLASS_OK requests */
     uint64_t by_class[CLASS_COUNT];
+    uint64_t by_grpc[STATS_GRPC_CODES]; /* gRPC replies by code (OK included) */
     uint64_t late_sends;             /* open loop: sends that started > 1 ms late */
     uint64_t bytes_sent, bytes_recv;
     int64_t first_start_us;          /* monotonic; INT64_MAX until the first send */
@@ -119,5 +128,8 @@ const char *stats_hist_name(enum stats_hist h);     /* "latency", "ttfb", ... */
 uint64_t stats_errors(const struct stats *s);       /* requests - ok */
 double stats_duration_s(const struct stats *s);     /* last end - first start */
 const char *stats_class_name(enum stats_class c);   /* "ok", "http_4xx", ... */
+/* The JSON key of a gRPC code's count: "OK", "UNAVAILABLE", ..., and
+ * "OTHER" for STATS_GRPC_OTHER. */
+const char *stats_grpc_name(unsigned code);
 
 #endif

@@ -490,8 +490,8 @@ int tensor_set_from_corpus(struct tensor_set **out, const struct corpus *c,
         struct tensor *t = &s->t[i];
         char why[LG_ERRLEN];
         if (it->kind != CORPUS_JPEG) {
-            rc = (lg_err(err, -EINVAL, "%s: a PNG; tensors are made from JPEGs (libjpeg); convert it or "
-                        "leave it out", it->name), -EINVAL);
+            rc = lg_err(err, -EINVAL, "%s: a PNG; tensors are made from JPEGs (libjpeg); convert it or "
+                        "leave it out", it->name);
             break;
         }
         if ((rc = tensor_decode_rgb(it->data, it->len, img.width, img.height, rgb, why)) < 0) {

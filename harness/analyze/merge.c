@@ -159,6 +159,9 @@ static int level_stats(const struct mfile *f, const struct mlevel *l, struct sta
         return missing(f, i, SCHEMA_JSON_CLASSES, "an object", err);
     uint64_t sum = 0;
     for (int c = 0; c < CLASS_COUNT; c++) {
+        /* Results from before the grpc class have no key for it: none. */
+        if (c == CLASS_GRPC && !item(cl, stats_class_name(c)))
+            continue;
         if (read_count(&st->by_class[c], cl, stats_class_name(c)) < 0)
             return lg_err(err, -EINVAL, "%s: levels[%zu]: \"classes\" has no count \"%s\"; the file is "
                           "not a whole loadgen result", f->name, i, stats_class_name(c));
@@ -168,6 +171,16 @@ static int level_stats(const struct mfile *f, const struct mlevel *l, struct sta
         return lg_err(err, -EINVAL, "%s: levels[%zu]: the classes add up to %llu but requests is %llu; "
                       "the file was edited or is damaged", f->name, i, (unsigned long long)sum,
                       (unsigned long long)st->requests);
+
+    /* gRPC codes, when the level had gRPC replies (none before them). */
+    const cJSON *gs = item(o, "grpc_statuses");
+    if (gs && !cJSON_IsObject(gs))
+        return missing(f, i, "grpc_statuses", "an object", err);
+    for (unsigned code = 0; gs && code < STATS_GRPC_CODES; code++)
+        if (item(gs, stats_grpc_name(code)) &&
+            read_count(&st->by_grpc[code], gs, stats_grpc_name(code)) < 0)
+            return lg_err(err, -EINVAL, "%s: levels[%zu]: grpc_statuses.%s is not a whole number; the "
+                          "file is damaged", f->name, i, stats_grpc_name(code));
 
     const cJSON *hs = item(o, SCHEMA_JSON_HISTOGRAMS);
     if (!cJSON_IsObject(hs))

@@ -35,13 +35,16 @@ static int is(const char *s, size_t n, const char *lit)
 int model_check(const struct model *m, const struct model_tensor *t, unsigned max_images,
                 unsigned *images, uint64_t *elements, char *msg, size_t cap)
 {
-    if (!is(t->name, t->name_len, MODEL_INPUT)) {
-        snprintf(msg, cap, "unknown input name; this model's input is " MODEL_INPUT);
-        return -EINVAL;
-    }
     const char *dt = t->datatype;
     size_t dn = t->datatype_len;
     int bytes = is(dt, dn, "BYTES");
+    /* Encoded images under any name, as the REST route takes them (the
+     * study's clients name their input as they like); tensors must name
+     * the model's input. */
+    if (!bytes && !is(t->name, t->name_len, MODEL_INPUT)) {
+        snprintf(msg, cap, "unknown input name; this model's input is " MODEL_INPUT);
+        return -EINVAL;
+    }
     if (!bytes && !is(dt, dn, "FP32") && !is(dt, dn, "FP16") && !is(dt, dn, "UINT8") &&
         !is(dt, dn, "INT64")) {
         snprintf(msg, cap, "input " MODEL_INPUT ": datatype not accepted; send FP32 (or FP16, UINT8, "

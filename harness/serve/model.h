@@ -40,10 +40,10 @@ struct model_tensor {
     size_t ndims;
 };
 
-/* Whether t fits the model: its name is MODEL_INPUT; BYTES (encoded
- * images, the study's way) has shape [N] or [N, 1]; FP32, and FP16, UINT8
- * or INT64 (a model with a casting front end takes them too), have shape
- * [N, px, px, 3]; 1 <= N <= max_images. 0 with *images = N and *elements
+/* Whether t fits the model: BYTES (encoded images, the study's way, under
+ * any input name) has shape [N] or [N, 1]; numeric tensors are named
+ * MODEL_INPUT, are FP32, FP16, UINT8 or INT64 (a model with a casting front
+ * end takes them too) and have shape [N, px, px, 3]; 1 <= N <= max_images. 0 with *images = N and *elements
  * = the elements its data must hold, or -EINVAL with one line in msg
  * (INVALID_ARGUMENT in gRPC, 400 in REST). */
 int model_check(const struct model *m, const struct model_tensor *t, unsigned max_images,

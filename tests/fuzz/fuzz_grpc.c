@@ -1,10 +1,11 @@
 /*
  * fuzz_grpc.c: libFuzzer target for what serve and the client read off the
  * wire in gRPC: the message framing (grpc_reader), protobuf-c unpacking
- * through the bounded arena, the reply readers, and grpc-message
- * percent-decoding.
+ * through the bounded arena, the reply readers, grpc-message
+ * percent-decoding, and the client's grpc-status/grpc-message fields
+ * (reply.c) taken from header and trailer lines.
  *
- * fuzz-sources: harness/grpc.c obj/release/gen/grpc_predict_v2.pb-c.c obj/release/gen/tensorflow_serving/apis/predict.pb-c.c obj/release/gen/tensorflow_serving/apis/model.pb-c.c obj/release/gen/tensorflow/core/framework/tensor.pb-c.c obj/release/gen/tensorflow/core/framework/tensor_shape.pb-c.c obj/release/gen/tensorflow/core/framework/types.pb-c.c obj/release/gen/google/protobuf/wrappers.pb-c.c
+ * fuzz-sources: harness/grpc.c harness/reply.c obj/release/gen/grpc_predict_v2.pb-c.c obj/release/gen/tensorflow_serving/apis/predict.pb-c.c obj/release/gen/tensorflow_serving/apis/model.pb-c.c obj/release/gen/tensorflow/core/framework/tensor.pb-c.c obj/release/gen/tensorflow/core/framework/tensor_shape.pb-c.c obj/release/gen/tensorflow/core/framework/types.pb-c.c obj/release/gen/google/protobuf/wrappers.pb-c.c
  *
  * The first byte sets the size of the pieces the rest is fed in (1 to
  * 256 bytes), so prefixes and messages split everywhere. Every complete
@@ -25,6 +26,7 @@
 #include <string.h>
 
 #include "grpc.h"
+#include "reply.h"
 
 #define CHECK(cond)                                                             \
     do {                                                                        \
@@ -106,6 +108,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(grpc_pct_decode(enc, e, dec, sizeof dec) == n);
     CHECK(memcmp(dec, data, n) == 0);
     CHECK(grpc_pct_decode((const char *)data, n, dec, sizeof dec) <= n);
+
+    /* The same bytes as header/trailer lines: grpc-status is a code or
+     * never OK, grpc-message stays in its field, its text printable. */
+    struct reply_grpc g;
+    char text[REPLY_GRPC_MESSAGE_MAX];
+    reply_grpc_reset(&g);
+    for (const char *p = (const char *)data, *end = p + size; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+        reply_grpc_line(&g, p, len);
+        p += len;
+    }
+    CHECK(g.message_len <= sizeof g.message);
+    reply_grpc_text(&g, text, sizeof text);
+    CHECK(strlen(text) < sizeof text);
+    for (const char *t = text; *t; t++)
+        CHECK(*t >= ' ' && *t <= '~');
+    int code;
+    enum stats_class c = reply_grpc_class(200, g.status, &code);
+    CHECK((c == CLASS_OK) == (g.status == 0));
+    CHECK(code == g.status);
     return 0;
 }
 

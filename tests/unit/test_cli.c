@@ -240,6 +240,38 @@ static void defaults_are_the_studys(void **state)
     cli_free(&cfg);
 }
 
+/* A gRPC format: the URL takes the method's path, the metadata URL is the
+ * same server's REST route, the message names --model, HTTP/2 is implied
+ * (by ALPN over TLS). */
+static void a_grpc_format_takes_the_methods_path_and_implies_http2(void **state)
+{
+    struct run_config cfg;
+    char err[LG_ERRLEN];
+    assert_int_equal(parse(&cfg, err, "https://u:pw@10.0.0.4:8443 --format kserve-grpc "
+                                      "--model resnet50 --model-version 2"), CLI_RUN);
+    assert_string_equal(cfg.url, "https://u:pw@10.0.0.4:8443/inference.GRPCInferenceService/ModelInfer");
+    assert_string_equal(cfg.target, "https://10.0.0.4:8443/inference.GRPCInferenceService/ModelInfer");
+    assert_string_equal(cfg.grpc_meta_url, "https://u:pw@10.0.0.4:8443/v2/models/resnet50/versions/2/infer");
+    assert_string_equal(cfg.payload.model, "resnet50");
+    assert_string_equal(cfg.payload.model_version, "2");
+    assert_int_equal(cfg.http2, ENGINE_HTTP2);
+    assert_string_equal(cfg.label, "10.0.0.4:8443");
+    cli_free(&cfg);
+    /* The method's own path is accepted as it is; a trailing / too. */
+    assert_int_equal(parse(&cfg, err, "https://h:1/tensorflow.serving.PredictionService/Predict "
+                                      "--format tfserving-grpc --model m --streams 8"), CLI_RUN);
+    assert_string_equal(cfg.url, "https://h:1/tensorflow.serving.PredictionService/Predict");
+    assert_int_equal(cfg.http2, ENGINE_HTTP2);
+    cli_free(&cfg);
+    assert_int_equal(parse(&cfg, err, "https://h:1/ --format kserve-grpc --model m"), CLI_RUN);
+    assert_string_equal(cfg.url, "https://h:1/inference.GRPCInferenceService/ModelInfer");
+    cli_free(&cfg);
+    /* Another method's path is not this format's. */
+    assert_int_equal(parse(&cfg, err, "https://h:1/tensorflow.serving.PredictionService/Predict "
+                                      "--format kserve-grpc --model m"), CLI_ERROR);
+    assert_non_null(strstr(err, "/inference.GRPCInferenceService/ModelInfer"));
+}
+
 static void a_thread_range_becomes_levels(void **state)
 {
     struct run_config cfg;
@@ -427,6 +459,7 @@ int main(void)
         cmocka_unit_test(url_errors_never_quote_a_password_or_a_query),
         cmocka_unit_test(a_secret_makes_the_process_non_dumpable),
         cmocka_unit_test(defaults_are_the_studys),
+        cmocka_unit_test(a_grpc_format_takes_the_methods_path_and_implies_http2),
         cmocka_unit_test(a_thread_range_becomes_levels),
         cmocka_unit_test(a_rate_makes_an_open_loop_with_threads_as_the_cap),
         cmocka_unit_test(duration_alone_means_no_request_count),

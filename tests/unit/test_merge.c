@@ -585,10 +585,69 @@ static void merge_add_file_refuses_a_fifo_and_a_file_over_the_cap(void **state)
     rmdir(dir);
 }
 
+/* A result from before the grpc class: no "grpc" among the classes. */
+static void drop_grpc_class(cJSON *root, cJSON *level)
+{
+    (void)root;
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(level, "classes"), "grpc");
+}
+
+/* A gRPC client's: its 5xx were UNAVAILABLE replies, its ok were OK. */
+static void as_grpc(cJSON *root, cJSON *level)
+{
+    (void)root;
+    cJSON *cl = cJSON_GetObjectItem(level, "classes");
+    double n5 = cJSON_GetObjectItem(cl, "http_5xx")->valuedouble;
+    double ok = cJSON_GetObjectItem(cl, "ok")->valuedouble;
+    cJSON_ReplaceItemInObject(cl, "http_5xx", cJSON_CreateNumber(0));
+    cJSON_ReplaceItemInObject(cl, "grpc", cJSON_CreateNumber(n5));
+    cJSON *gs = cJSON_AddObjectToObject(level, "grpc_statuses");
+    cJSON_AddNumberToObject(gs, "OK", ok);
+    cJSON_AddNumberToObject(gs, "UNAVAILABLE", n5);
+}
+
+static void results_without_the_grpc_class_merge_with_grpc_ones(void **state)
+{
+    (void)state;
+    uint64_t *lat = sample(200, 5);
+    struct client a = client("run-a", "eastus", T0, T0 + SEC, lat, 100);
+    struct client b = client("run-b", "westeurope", T0, T0 + SEC, lat + 100, 100);
+    char *texts[] = {edited(result_text(&a), drop_grpc_class), edited(result_text(&b), as_grpc)};
+    char err[LG_ERRLEN];
+    assert_null(strstr(texts[0], "\"grpc\""));
+    struct merge *m = merge_create();
+    if (merge_texts(m, texts, 2, err) != 0)
+        fail_msg("merge: %s", err);
+    const struct stats *st = merge_level(m, 0)->st;
+    assert_int_equal(st->by_class[CLASS_HTTP_5XX], 10);
+    assert_int_equal(st->by_class[CLASS_GRPC], 10);
+    assert_int_equal(st->by_grpc[14], 10);
+    assert_int_equal(st->by_grpc[0], 90);
+    cJSON *doc = merged_json(m);
+    const cJSON *lv = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "levels"), 0);
+    assert_true(num(cJSON_GetObjectItem(lv, "grpc_statuses"), "UNAVAILABLE") == 10);
+    assert_true(num(cJSON_GetObjectItem(lv, "classes"), "grpc") == 10);
+    cJSON_Delete(doc);
+    merge_destroy(m);
+    free(texts[0]);
+    free(texts[1]);
+    /* A damaged count is refused, as a class's is. */
+    char *bad[] = {edited(result_text(&b), as_grpc)};
+    cJSON *d = cJSON_Parse(bad[0]);
+    cJSON *l0 = cJSON_GetArrayItem(cJSON_GetObjectItem(d, "levels"), 0);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(l0, "grpc_statuses"), "OK", cJSON_CreateNumber(-1));
+    free(bad[0]);
+    bad[0] = cJSON_Print(d);
+    cJSON_Delete(d);
+    expect_refusal(bad, 1, "grpc_statuses.OK");
+    free(lat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(merging_two_halves_gives_the_percentiles_of_the_whole),
+        cmocka_unit_test(results_without_the_grpc_class_merge_with_grpc_ones),
         cmocka_unit_test(counts_add_and_throughput_is_over_the_union_of_windows),
         cmocka_unit_test(labels_and_regions_join_distinct_values_with_plus),
         cmocka_unit_test(differing_costs_leave_the_merge_without_cost_and_say_so),

@@ -26,7 +26,9 @@
 #include "base64.h"
 #include "common.h"
 #include "corpus.h"
+#include "grpc_predict_v2.pb-c.h"
 #include "payload.h"
+#include "tensorflow_serving/apis/predict.pb-c.h"
 #include "tensor.h"
 
 #define FIXTURES "tests/fixtures/payload/"
@@ -674,9 +676,136 @@ static void tensors_refuse_what_the_format_or_batch_cannot_carry(void **state)
     payload_destroy(s);
 }
 
+/* ---- gRPC ---------------------------------------------------------------------- */
+
+/* The body is one framed message: flag 0, its big-endian length, then it. */
+static const unsigned char *grpc_message(const struct payload *p, size_t *len)
+{
+    const unsigned char *b = (const unsigned char *)p->body;
+    assert_true(p->len >= 5);
+    assert_int_equal(b[0], 0);
+    *len = (size_t)b[1] << 24 | (size_t)b[2] << 16 | (size_t)b[3] << 8 | b[4];
+    assert_int_equal(*len + 5, p->len);
+    assert_string_equal(p->headers[0], "Content-Type: application/grpc");
+    assert_string_equal(p->headers[1], "te: trailers");
+    return b + 5;
+}
+
+static void grpc_bodies_of_images_are_one_bytes_input(void **state)
+{
+    (void)state;
+    static unsigned char i0[] = {0xff, 0xd8, 0xff, 1}, i1[] = {0xff, 0xd8, 0xff, 2, 3, 4};
+    struct corpus_item items[] = {{"a.jpg", i0, sizeof i0, CORPUS_JPEG},
+                                  {"b.jpg", i1, sizeof i1, CORPUS_JPEG}};
+    struct corpus c = corpus_of(items, 2);
+    struct payload_options opt = {.format = PAYLOAD_KSERVE_GRPC, .model = "resnet",
+                                  .model_version = "3", .input_name = "input_1", .batch = 2};
+    struct payload_set *s = build_ok(&c, &opt);
+    assert_int_equal(s->count, 1);
+    assert_int_equal(s->items[0].images, 2);
+    size_t len;
+    const unsigned char *m = grpc_message(&s->items[0], &len);
+    Inference__ModelInferRequest *q = inference__model_infer_request__unpack(NULL, len, m);
+    assert_non_null(q);
+    assert_string_equal(q->model_name, "resnet");
+    assert_string_equal(q->model_version, "3");
+    assert_int_equal(q->n_inputs, 1);
+    assert_string_equal(q->inputs[0]->name, "input_1");
+    assert_string_equal(q->inputs[0]->datatype, "BYTES");
+    assert_int_equal(q->inputs[0]->n_shape, 1);
+    assert_int_equal(q->inputs[0]->shape[0], 2);
+    assert_int_equal(q->n_raw_input_contents, 1);
+    /* Triton's raw BYTES: each element a 4-byte little-endian length, then it */
+    static const unsigned char want[] = {4, 0, 0, 0, 0xff, 0xd8, 0xff, 1,
+                                         6, 0, 0, 0, 0xff, 0xd8, 0xff, 2, 3, 4};
+    assert_int_equal(q->raw_input_contents[0].len, sizeof want);
+    assert_memory_equal(q->raw_input_contents[0].data, want, sizeof want);
+    inference__model_infer_request__free_unpacked(q, NULL);
+    payload_destroy(s);
+
+    /* tfserving-grpc: string_val, one per image, model_spec.name */
+    opt = (struct payload_options){.format = PAYLOAD_TFSERVING_GRPC, .model = "resnet"};
+    s = build_ok(&c, &opt);
+    assert_int_equal(s->count, 2);
+    m = grpc_message(&s->items[1], &len);
+    Tensorflow__Serving__PredictRequest *p = tensorflow__serving__predict_request__unpack(NULL, len, m);
+    assert_non_null(p);
+    assert_string_equal(p->model_spec->name, "resnet");
+    assert_int_equal(p->n_inputs, 1);
+    assert_string_equal(p->inputs[0]->key, "INPUT");
+    Tensorflow__TensorProto *t = p->inputs[0]->value;
+    assert_int_equal(t->dtype, TENSORFLOW__DATA_TYPE__DT_STRING);
+    assert_int_equal(t->tensor_shape->n_dim, 1);
+    assert_int_equal(t->tensor_shape->dim[0]->size, 1);
+    assert_int_equal(t->n_string_val, 1);
+    assert_int_equal(t->string_val[0].len, sizeof i1);
+    assert_memory_equal(t->string_val[0].data, i1, sizeof i1);
+    tensorflow__serving__predict_request__free_unpacked(p, NULL);
+    payload_destroy(s);
+
+    /* No model: the message cannot name one. */
+    opt.model = NULL;
+    build_fails(&c, &opt, "--model");
+}
+
+static void grpc_bodies_of_fp32_tensors_carry_the_raw_bytes(void **state)
+{
+    (void)state;
+    float a[6] = {0.5f, -1, 2, 3.25f, 4, 5}, b[6] = {6, 7, 8, 9, 10, 11};
+    struct tensor t[2] = {
+        {"input_1", TENSOR_FP32, 4, {1, 1, 2, 3}, 6, (unsigned char *)a, sizeof a},
+        {"input_1", TENSOR_FP32, 4, {1, 1, 2, 3}, 6, (unsigned char *)b, sizeof b},
+    };
+    struct tensor_set ts = tensor_set_of(t, 2, 1);
+    struct payload_options opt = {.format = PAYLOAD_KSERVE_GRPC, .model = "m", .tensors = &ts};
+    struct payload_set *s = build_ok(NULL, &opt);
+    assert_int_equal(s->count, 2);
+    size_t len;
+    const unsigned char *m = grpc_message(&s->items[1], &len);
+    Inference__ModelInferRequest *q = inference__model_infer_request__unpack(NULL, len, m);
+    assert_non_null(q);
+    assert_string_equal(q->model_name, "m");
+    assert_string_equal(q->inputs[0]->name, "input_1");
+    assert_string_equal(q->inputs[0]->datatype, "FP32");
+    assert_int_equal(q->inputs[0]->n_shape, 4);
+    static const int64_t shape1[] = {1, 1, 2, 3};
+    assert_memory_equal(q->inputs[0]->shape, shape1, sizeof shape1);
+    assert_int_equal(q->raw_input_contents[0].len, sizeof b);
+    assert_memory_equal(q->raw_input_contents[0].data, b, sizeof b);
+    inference__model_infer_request__free_unpacked(q, NULL);
+    payload_destroy(s);
+
+    /* --batch 2: both samples' bytes, the batch dimension 2 */
+    opt.batch = 2;
+    opt.format = PAYLOAD_TFSERVING_GRPC;
+    s = build_ok(NULL, &opt);
+    assert_int_equal(s->count, 1);
+    m = grpc_message(&s->items[0], &len);
+    Tensorflow__Serving__PredictRequest *p = tensorflow__serving__predict_request__unpack(NULL, len, m);
+    assert_non_null(p);
+    assert_string_equal(p->inputs[0]->key, "input_1");
+    Tensorflow__TensorProto *tp = p->inputs[0]->value;
+    assert_int_equal(tp->dtype, TENSORFLOW__DATA_TYPE__DT_FLOAT);
+    assert_int_equal(tp->tensor_shape->n_dim, 4);
+    assert_int_equal(tp->tensor_shape->dim[0]->size, 2);
+    assert_int_equal(tp->tensor_shape->dim[3]->size, 3);
+    assert_int_equal(tp->tensor_content.len, sizeof a + sizeof b);
+    assert_memory_equal(tp->tensor_content.data, a, sizeof a);
+    assert_memory_equal(tp->tensor_content.data + sizeof a, b, sizeof b);
+    tensorflow__serving__predict_request__free_unpacked(p, NULL);
+    payload_destroy(s);
+    assert_string_equal(payload_grpc_path(PAYLOAD_KSERVE_GRPC),
+                        "/inference.GRPCInferenceService/ModelInfer");
+    assert_string_equal(payload_grpc_path(PAYLOAD_TFSERVING_GRPC),
+                        "/tensorflow.serving.PredictionService/Predict");
+    assert_null(payload_grpc_path(PAYLOAD_KSERVE_V2));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(grpc_bodies_of_images_are_one_bytes_input),
+        cmocka_unit_test(grpc_bodies_of_fp32_tensors_carry_the_raw_bytes),
         cmocka_unit_test(every_format_matches_its_golden_file),
         cmocka_unit_test(json_b64_embeds_rfc4648_vectors_at_every_padding),
         cmocka_unit_test(multipart_boundary_avoids_image_bytes_and_closes_the_body),

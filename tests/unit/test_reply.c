@@ -134,6 +134,87 @@ static void server_times_that_cannot_be_true_are_refused(void **state)
     assert_int_equal(us, 0);
 }
 
+/* reply_grpc_class: the whole table of reply.h. */
+static void grpc_replies_are_classed_by_http_status_then_grpc_status(void **state)
+{
+    (void)state;
+    static const struct {
+        long http;
+        int grpc_status;
+        enum stats_class want;
+        int code;
+    } rows[] = {
+        {200, 0, CLASS_OK, 0},
+        {200, 14, CLASS_GRPC, 14},
+        {200, 5, CLASS_GRPC, 5},
+        {200, 16, CLASS_GRPC, 16},
+        {200, 99, CLASS_GRPC, 99},          /* a code past 16 is counted as sent */
+        {200, -1, CLASS_INVALID, -1},       /* no grpc-status: not a gRPC reply */
+        {503, -1, CLASS_HTTP_5XX, 14},      /* the spec's table: UNAVAILABLE */
+        {502, -1, CLASS_HTTP_5XX, 14},
+        {500, -1, CLASS_HTTP_5XX, 2},       /* UNKNOWN */
+        {404, -1, CLASS_HTTP_4XX, 12},      /* UNIMPLEMENTED */
+        {401, -1, CLASS_HTTP_4XX, 16},
+        {429, -1, CLASS_HTTP_4XX, 14},
+        {400, -1, CLASS_HTTP_4XX, 13},
+        {503, 8, CLASS_HTTP_5XX, 8},        /* a grpc-status that came wins the code */
+        {503, 0, CLASS_HTTP_5XX, 0},
+        {204, -1, CLASS_INVALID, 2},        /* 2xx but 200: not gRPC's, the code UNKNOWN */
+        {302, -1, CLASS_INVALID, 2},
+        {0, -1, CLASS_INVALID, -1},         /* no reply at all */
+        {999, 0, CLASS_INVALID, -1},        /* not HTTP */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        int code = 12345;
+        enum stats_class c = reply_grpc_class(rows[i].http, rows[i].grpc_status, &code);
+        if (c != rows[i].want || code != rows[i].code)
+            fail_msg("row %zu: http %ld grpc-status %d: class %d code %d, want %d %d", i,
+                     rows[i].http, rows[i].grpc_status, c, code, rows[i].want, rows[i].code);
+    }
+    assert_string_equal(stats_class_name(CLASS_GRPC), "grpc");
+}
+
+static void grpc_status_and_message_come_from_header_or_trailer_lines(void **state)
+{
+    (void)state;
+    struct reply_grpc g;
+    char text[REPLY_GRPC_MESSAGE_MAX];
+    reply_grpc_reset(&g);
+    assert_int_equal(g.status, -1);
+    assert_string_equal(reply_grpc_text(&g, text, sizeof text), "");
+    const char *lines[] = {":status: 200\r\n", "content-type: application/grpc\r\n",
+                           "grpc-status-details-bin: AAAA\r\n", "grpc-statusx: 3\r\n"};
+    for (size_t i = 0; i < 4; i++)
+        reply_grpc_line(&g, lines[i], strlen(lines[i]));
+    assert_int_equal(g.status, -1);
+    const char *st = "Grpc-Status: 14\r\n", *msg = "grpc-message:  no%20backend%0Aup%zz \r\n";
+    reply_grpc_line(&g, st, strlen(st));
+    reply_grpc_line(&g, msg, strlen(msg));
+    assert_int_equal(g.status, 14);
+    /* decoded; the newline made '?'; a malformed escape kept as it came */
+    assert_string_equal(reply_grpc_text(&g, text, sizeof text), "no backend?up%zz");
+    /* A later field (the trailers after the headers) replaces it. */
+    reply_grpc_field(&g, "grpc-status", 11, "0", 1);
+    assert_int_equal(g.status, 0);
+    /* Not a number: never OK, and counted past 16. */
+    reply_grpc_field(&g, "grpc-status", 11, "1x", 2);
+    assert_true(g.status > 16);
+    int code;
+    assert_int_equal(reply_grpc_class(200, g.status, &code), CLASS_GRPC);
+    /* A long message is cut, and the text fits its buffer. */
+    char big[600];
+    memset(big, 'a', sizeof big);
+    reply_grpc_field(&g, "grpc-message", 12, big, sizeof big);
+    assert_int_equal(g.message_len, REPLY_GRPC_MESSAGE_MAX);
+    char small[10];
+    assert_string_equal(reply_grpc_text(&g, small, sizeof small), "aaaaaaaaa");
+    char full[STATS_ERRMSG_LEN];
+    assert_int_equal(strlen(reply_grpc_text(&g, full, sizeof full)), REPLY_GRPC_MESSAGE_MAX);
+    /* High bytes (UTF-8) are made printable too. */
+    reply_grpc_field(&g, "grpc-message", 12, "caf%C3%A9", 9);
+    assert_string_equal(reply_grpc_text(&g, text, sizeof text), "caf??");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +224,8 @@ int main(void)
         cmocka_unit_test(one_length_or_the_same_length_repeated_is_fine),
         cmocka_unit_test(server_time_text_is_a_plain_decimal_number),
         cmocka_unit_test(server_times_that_cannot_be_true_are_refused),
+        cmocka_unit_test(grpc_replies_are_classed_by_http_status_then_grpc_status),
+        cmocka_unit_test(grpc_status_and_message_come_from_header_or_trailer_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,9 +89,49 @@ static void timeline_seconds_line_up_on_the_level_origin(void **state)
     stats_destroy(all);
 }
 
+/* gRPC codes travel in stats_request.grpc (code + 1) and add up across
+ * threads; a code past 16 is OTHER. */
+static void grpc_codes_are_counted_and_merged(void **state)
+{
+    (void)state;
+    struct stats *a = stats_create(0, 0), *b = stats_create(0, 0), *all = stats_create(0, 0);
+    stats_reset(a, ORIGIN);
+    stats_reset(b, ORIGIN);
+    stats_reset(all, ORIGIN);
+    struct stats_request r = {.status = 200, .class_ = CLASS_OK, .grpc = 1};
+    assert_int_equal(stats_record(a, &r, 1, 10, ORIGIN + 1000), 0);
+    r.class_ = CLASS_GRPC;
+    r.grpc = 14 + 1;
+    assert_int_equal(stats_record(a, &r, 1, 10, ORIGIN + 1000), 0);
+    assert_int_equal(stats_record(b, &r, 1, 10, ORIGIN + 1000), 0);
+    r.grpc = STATS_GRPC_OTHER + 1;
+    assert_int_equal(stats_record(b, &r, 1, 10, ORIGIN + 1000), 0);
+    r.grpc = 0; /* not gRPC: not counted */
+    r.class_ = CLASS_CONNECT;
+    assert_int_equal(stats_record(b, &r, 1, 10, ORIGIN + 1000), 0);
+    assert_int_equal(stats_merge(all, a), 0);
+    assert_int_equal(stats_merge(all, b), 0);
+    assert_int_equal(all->by_grpc[0], 1);
+    assert_int_equal(all->by_grpc[14], 2);
+    assert_int_equal(all->by_grpc[STATS_GRPC_OTHER], 1);
+    assert_int_equal(all->by_class[CLASS_GRPC], 3);
+    uint64_t sum = 0;
+    for (int i = 0; i < STATS_GRPC_CODES; i++)
+        sum += all->by_grpc[i];
+    assert_int_equal(sum, 4);
+    assert_string_equal(stats_grpc_name(14), "UNAVAILABLE");
+    assert_string_equal(stats_grpc_name(STATS_GRPC_OTHER), "OTHER");
+    stats_reset(all, ORIGIN);
+    assert_int_equal(all->by_grpc[14], 0);
+    stats_destroy(a);
+    stats_destroy(b);
+    stats_destroy(all);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(grpc_codes_are_counted_and_merged),
         cmocka_unit_test(merging_two_loops_adds_counts_histograms_and_log),
         cmocka_unit_test(timeline_seconds_line_up_on_the_level_origin),
     };
