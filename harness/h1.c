@@ -100,6 +100,14 @@ fail:
     return rc;
 }
 
+const struct addrinfo *h1_target_addr(const struct h1_target *t, unsigned i)
+{
+    const struct addrinfo *a = t->addrs;
+    while (a && i--)
+        a = a->ai_next;
+    return a;
+}
+
 void h1_target_free(struct h1_target *t)
 {
     if (t->addrs)
@@ -364,9 +372,7 @@ static void connected(uv_connect_t *req, int status)
     if (status == UV_ECANCELED || c->state != H1_CONNECTING)
         return;
     if (status < 0) {
-        const struct addrinfo *a = c->lp->target->addrs;
-        for (unsigned i = 0; a && i <= c->addr; i++)
-            a = a->ai_next;
+        const struct addrinfo *a = h1_target_addr(c->lp->target, c->addr + 1);
         if (a) { /* another address of the host may answer */
             c->addr++;
             conn_drop(c, 1);
@@ -396,9 +402,7 @@ static void connect_next(struct h1_conn *c)
 {
     if (!c->busy)
         return;
-    const struct addrinfo *a = c->lp->target->addrs;
-    for (unsigned i = 0; a && i < c->addr; i++)
-        a = a->ai_next;
+    const struct addrinfo *a = h1_target_addr(c->lp->target, c->addr);
     c->reused = 0;
     c->connect_start_us = lg_now_us();
     c->r.connect_us = 0;

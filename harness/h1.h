@@ -50,6 +50,9 @@ const char *h1_unsupported(const char *url, int http2, int follow, const char *c
  * with err set. */
 int h1_target_init(struct h1_target *t, const char *url, char *err);
 void h1_target_free(struct h1_target *t);
+/* The target's address number i (0 = the first getaddrinfo gave), or NULL
+ * past the last: a connection that fails tries the next one. */
+const struct addrinfo *h1_target_addr(const struct h1_target *t, unsigned i);
 
 enum h1_fail {
     H1_OK,        /* a complete reply: judge its status */

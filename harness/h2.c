@@ -810,9 +810,7 @@ static void connected(uv_connect_t *req, int status)
     if (status == UV_ECANCELED || c->state != H2_CONNECTING)
         return;
     if (status < 0) {
-        const struct addrinfo *a = c->lp->target->addrs;
-        for (unsigned i = 0; a && i <= c->addr; i++)
-            a = a->ai_next;
+        const struct addrinfo *a = h1_target_addr(c->lp->target, c->addr + 1);
         if (a && c->queue) { /* another address of the host may answer */
             c->addr++;
             conn_drop(c); /* reconnects: the queue waits */
@@ -850,9 +848,7 @@ static void connected(uv_connect_t *req, int status)
 
 static void conn_connect(struct h2_conn *c)
 {
-    const struct addrinfo *a = c->lp->target->addrs;
-    for (unsigned i = 0; a && i < c->addr; i++)
-        a = a->ai_next;
+    const struct addrinfo *a = h1_target_addr(c->lp->target, c->addr);
     c->connect_start_us = lg_now_us();
     c->connect_us = 0;
     c->goaway = 0;
