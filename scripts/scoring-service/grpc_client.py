@@ -12,6 +12,8 @@ KServe v2 gRPC endpoint (ModelInfer), all of them in one request.
                      fp32_contents) instead of raw_input_contents
   --datatype T, --shape A,B,..  send these instead (to see what the server
                      refuses)
+  --metadata         no images: print the model's metadata (ModelMetadata)
+                     as JSON with REST's keys, as GET /v2/models/NAME has it
 
 Prints one line per image, "IMAGE LABEL PROBABILITY" (its top-1 class),
 then "output NAME DATATYPE [N, 1000]"; exit 0. A refused call: one line,
@@ -21,6 +23,7 @@ into a temporary directory from proto/grpc_predict_v2.proto, as the service
 does (SCORING_GRPC_PROTO to use another copy).
 """
 import argparse
+import json
 import os
 import struct
 import sys
@@ -78,8 +81,11 @@ def main():
     ap.add_argument("--typed", action="store_true")
     ap.add_argument("--datatype")
     ap.add_argument("--shape")
-    ap.add_argument("images", nargs="+")
+    ap.add_argument("--metadata", action="store_true")
+    ap.add_argument("images", nargs="*")
     args = ap.parse_args()
+    if not args.metadata and not args.images:
+        ap.error("give IMAGE files to score, or --metadata")
 
     proto = os.environ.get("SCORING_GRPC_PROTO",
                            os.path.join(HERE, "..", "..", "proto", "grpc_predict_v2.proto"))
@@ -89,8 +95,16 @@ def main():
     limit = 256 << 20
     with grpc.insecure_channel(args.addr, options=[("grpc.max_send_message_length", limit),
                                                    ("grpc.max_receive_message_length", limit)]) as ch:
+        stub = pb_grpc.GRPCInferenceServiceStub(ch)
         try:
-            r = pb_grpc.GRPCInferenceServiceStub(ch).ModelInfer(request(pb, args), timeout=120)
+            if args.metadata:
+                m = stub.ModelMetadata(pb.ModelMetadataRequest(name=args.model), timeout=20)
+                tensors = [[{"name": t.name, "datatype": t.datatype, "shape": list(t.shape)} for t in ts]
+                           for ts in (m.inputs, m.outputs)]
+                print(json.dumps({"name": m.name, "versions": list(m.versions), "platform": m.platform,
+                                  "inputs": tensors[0], "outputs": tensors[1]}))
+                return 0
+            r = stub.ModelInfer(request(pb, args), timeout=120)
         except grpc.RpcError as e:
             print("%s %s" % (e.code().name, e.details()))
             return 1

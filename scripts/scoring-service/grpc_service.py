@@ -20,6 +20,10 @@ directory, imports them and removes the directory; none is committed.
   and replies app.OUTPUT_NAME, FP32 [N,1000] softmax probabilities, in
   raw_output_contents. A request the model cannot take: INVALID_ARGUMENT
   with what was wrong; another model or version: NOT_FOUND.
+
+With SCORING_GRPC_TLS_PORT (and a certificate and key) the same service
+listens over TLS on a second port too: for clients that speak gRPC only
+over TLS (a libcurl older than 8.0 cannot reuse an h2c connection).
 """
 
 import os
@@ -60,10 +64,11 @@ def import_stubs(proto_path):
     return pb, pb_grpc
 
 
-def start(app, proto_path, host, port, threads=4):
+def start(app, proto_path, host, port, tls=None, threads=4):
     """A started grpc.Server for `app` (the loaded app.py module) on
-    host:port. Raises RuntimeError when the stubs cannot be generated or
-    the port cannot be bound."""
+    host:port (h2c), and with tls = (port, cert PEM, key PEM) on that port
+    too, over TLS. Raises RuntimeError when the stubs cannot be generated
+    or a port cannot be bound."""
     import grpc
     import numpy as np
     import torch
@@ -227,8 +232,14 @@ def start(app, proto_path, host, port, threads=4):
                                   ("grpc.max_receive_message_length", app.MAX_BODY),
                                   ("grpc.max_send_message_length", app.MAX_BODY)])
     pb_grpc.add_GRPCInferenceServiceServicer_to_server(Service(), server)
-    address = ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
-    if server.add_insecure_port(address) == 0:
-        raise RuntimeError("cannot listen for gRPC on %s" % address)
+    def listen(port, creds=None):
+        address = ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
+        bound = server.add_secure_port(address, creds) if creds else server.add_insecure_port(address)
+        if bound == 0:
+            raise RuntimeError("cannot listen for gRPC on %s" % address)
+
+    listen(port)
+    if tls:
+        listen(tls[0], grpc.ssl_server_credentials([(tls[2], tls[1])]))
     server.start()
     return server

@@ -20,6 +20,9 @@
 #   SCORING_GRPC_PORT  a port for the KServe v2 gRPC endpoint (grpc_service.py)
 #                    on SCORING_BIND's host; every worker serves it too
 #                    (default: no gRPC)
+#   SCORING_GRPC_TLS_PORT, SCORING_GRPC_TLS_CERT, SCORING_GRPC_TLS_KEY
+#                    the same gRPC service over TLS on a second port, with
+#                    this certificate and key (PEM files; default: none)
 #   SCORING_GRPC_PROTO  the grpc_predict_v2.proto its stubs are generated
 #                    from (default: the repository's proto/)
 import os
@@ -61,7 +64,16 @@ if os.path.isdir("/dev/shm"):
 grpc_port = os.environ.get("SCORING_GRPC_PORT")
 grpc_proto = os.environ.get("SCORING_GRPC_PROTO",
                             os.path.join(HERE, "..", "..", "proto", "grpc_predict_v2.proto"))
+grpc_tls_port = os.environ.get("SCORING_GRPC_TLS_PORT")
 grpc_server = None  # a worker's grpc.Server
+
+
+def read_pem(var):
+    path = os.environ.get(var)
+    if not path:
+        raise RuntimeError("SCORING_GRPC_TLS_PORT needs %s, a PEM file" % var)
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def post_worker_init(worker):
@@ -69,10 +81,13 @@ def post_worker_init(worker):
     if grpc_port:
         import grpc_service
         host = bind.rsplit(":", 1)[0].strip("[]")
-        grpc_server = grpc_service.start(sys.modules["app"], grpc_proto, host, int(grpc_port))
+        tls = None
+        if grpc_tls_port:
+            tls = (int(grpc_tls_port), read_pem("SCORING_GRPC_TLS_CERT"), read_pem("SCORING_GRPC_TLS_KEY"))
+        grpc_server = grpc_service.start(sys.modules["app"], grpc_proto, host, int(grpc_port), tls)
         # scripts/e2e.sh counts these lines too.
-        print("scoring: worker %d gRPC on %s:%s" % (os.getpid(), host, grpc_port),
-              file=sys.stderr, flush=True)
+        print("scoring: worker %d gRPC on %s:%s%s" % (os.getpid(), host, grpc_port,
+              ", TLS on %s" % grpc_tls_port if tls else ""), file=sys.stderr, flush=True)
 
 
 def worker_exit(server, worker):
