@@ -31,10 +31,11 @@
 #         /score, and an FP32 [6, 1000] output;
 #       another model: NOT_FOUND; a wrong shape, datatype or image:
 #         INVALID_ARGUMENT;
-#     and loadgen --format kserve-grpc (when it has it), h2c and TLS: 100
-#     requests of BYTES images and 100 of FP32 tensors (shape from the
-#     metadata), every one grpc-status OK, each reply the size of one
-#     FP32 [1, 1000] output.
+#     and loadgen --format kserve-grpc (when it has it), h2c (unless this
+#     libcurl makes loadgen refuse it) and TLS: 100 requests each of BYTES
+#     images, FP32 tensors with the shape from the metadata, and with
+#     --shape and --input-name, every one grpc-status OK, each reply the
+#     size of one FP32 [1, 1000] output (results/e2e-grpc*.csv).
 #  6. Prints throughput, latency and the server/network split per level.
 # The service is stopped on exit, Ctrl-C included. Its log and loadgen's
 # outputs are in obj/e2e/. Exit 0 when every check passed.
@@ -387,6 +388,19 @@ print("%.0f" % per)'); then
     bad "loadgen, $what" "exit $rc; $(tail -n 1 "$out/$name.err" "$out/check.err" 2>/dev/null | grep -v '^==' | tr '\n' ' ')"
   fi
 }
+# grpc_runs TAG WHAT URL ARGS...: BYTES images, FP32 tensors with the shape
+# and input name from the model's metadata, and with them given. (Triton's
+# and this service's gRPC port speaks gRPC only: the metadata has to come
+# from ModelMetadata, not from a GET /v2/models/NAME on that port.)
+grpc_runs() {
+  local tag=$1 what=$2 target=$3
+  shift 3
+  loadgen_grpc "$tag-bytes" "$target" "$what, BYTES images" "$@"
+  loadgen_grpc "$tag-fp32" "$target" "$what, FP32 tensors, shape from the metadata" "$@" \
+    --datatype FP32 --normalize imagenet
+  loadgen_grpc "$tag-fp32s" "$target" "$what, FP32 tensors, --shape -1,3,224,224 --input-name INPUT" "$@" \
+    --datatype FP32 --normalize imagenet --shape -1,3,224,224 --input-name INPUT
+}
 if ! "$bin" --help 2>&1 | grep -q kserve-grpc; then
   echo "  skip: loadgen has no --format kserve-grpc yet"
 else
@@ -395,16 +409,11 @@ else
     --synthetic 1 --no-out -q
   if [ "$rc" = 2 ] && grep -q 'use https://' "$out/probe-h2c.err"; then
     # A libcurl that cannot reuse an h2c connection: loadgen refuses it.
-    echo "  skip: h2c: $(tail -n 1 "$out/probe-h2c.err" | cut -c1-150)"
+    echo "  skip: h2c: $(tail -n 1 "$out/probe-h2c.err")"
   else
-    loadgen_grpc grpc-bytes "$gurl" "h2c, BYTES images" --http2-prior-knowledge
-    loadgen_grpc grpc-fp32 "$gurl" "h2c, FP32 tensors, shape from the metadata" --http2-prior-knowledge \
-      --datatype FP32 --normalize imagenet
+    grpc_runs grpc h2c "$gurl" --http2-prior-knowledge
   fi
-  gsurl=https://127.0.0.1:$gtls
-  loadgen_grpc grpcs-bytes "$gsurl" "TLS, BYTES images" --cacert "$out/grpc.crt"
-  loadgen_grpc grpcs-fp32 "$gsurl" "TLS, FP32 tensors, shape from the metadata" --cacert "$out/grpc.crt" \
-    --datatype FP32 --normalize imagenet
+  grpc_runs grpcs TLS "https://127.0.0.1:$gtls" --cacert "$out/grpc.crt"
 fi
 
 if grep -q 'WORKER TIMEOUT' "$out/gunicorn.log" \
@@ -421,8 +430,7 @@ echo
 echo "e2e: MobileNetV2 (random weights) in PyTorch $("$PY" -c 'import torch; print(torch.__version__)') on $(nproc) cores, $workers gunicorn worker(s) x 1 thread${rss:+; $rss}"
 # Other work on the machine shares the cores with the model: say how much.
 echo "e2e: load average $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) on $(nproc) cores"
-"$PY" - results/e2e-sweep.csv results/e2e.csv results/e2e-tfserving.csv results/e2e-grpc-bytes.csv \
-  results/e2e-grpc-fp32.csv results/e2e-grpcs-bytes.csv results/e2e-grpcs-fp32.csv <<'EOF'
+"$PY" - results/e2e-sweep.csv results/e2e.csv results/e2e-tfserving.csv results/e2e-grpc*.csv <<'EOF'
 import csv, sys
 rows = []
 for path in sys.argv[1:]:
@@ -434,9 +442,10 @@ fmt = "  %-13s %4s %6s %7s %8s %8s %8s %8s %10s %10s"
 print(fmt % ("run", "thr", "ok", "req/s", "images/s", "mean ms", "p50 ms", "p99 ms",
              "server p50", "net+q p50"))
 # /score's levels together, then the other runs in the order given.
-order = {"e2e-sweep": 0, "e2e-score": 0, "e2e-tfserving": 1, "e2e-grpc-bytes": 2, "e2e-grpc-fp32": 3,
-         "e2e-grpcs-bytes": 4, "e2e-grpcs-fp32": 5}
-for r in sorted(rows, key=lambda r: (order.get(r["label"], 9), int(r["concurrency"]))):
+order = ["e2e-sweep", "e2e-score", "e2e-tfserving"] + ["e2e-%s-%s" % (t, f)
+         for t in ("grpc", "grpcs") for f in ("bytes", "fp32", "fp32s")]
+rank = lambda label: 0 if label in ("e2e-sweep", "e2e-score") else order.index(label)
+for r in sorted(rows, key=lambda r: (rank(r["label"]), int(r["concurrency"]))):
     print(fmt % (r["label"][4:], r["concurrency"], "%s/%s" % (r["ok"], r["requests"]),
                  "%.2f" % float(r["throughput_rps"]), "%.2f" % float(r["images_per_s"]),
                  r["lat_mean_ms"], r["lat_p50_ms"], r["lat_p99_ms"],
