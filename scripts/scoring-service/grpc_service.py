@@ -234,9 +234,15 @@ def start(app, proto_path, host, port, tls=None, threads=4):
     pb_grpc.add_GRPCInferenceServiceServicer_to_server(Service(), server)
     def listen(port, creds=None):
         address = ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
-        bound = server.add_secure_port(address, creds) if creds else server.add_insecure_port(address)
+        # grpcio before 1.50 returns 0 when it cannot bind; later ones raise.
+        try:
+            bound = server.add_secure_port(address, creds) if creds else server.add_insecure_port(address)
+        except RuntimeError:
+            bound = 0
         if bound == 0:
-            raise RuntimeError("cannot listen for gRPC on %s" % address)
+            raise RuntimeError("cannot listen for gRPC on %s: the port is taken, or the host is not "
+                               "this machine's; set SCORING_GRPC_PORT (or SCORING_GRPC_TLS_PORT) "
+                               "to a free port" % address)
 
     listen(port)
     if tls:
