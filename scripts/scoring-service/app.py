@@ -36,6 +36,7 @@ import io
 import json
 import os
 import sys
+import threading
 import time
 
 THREADS = max(1, int(os.environ.get("SCORING_THREADS", "1")))
@@ -56,6 +57,7 @@ DEVICE = torch.device(os.environ.get("SCORING_DEVICE", "cpu"))
 MAX_BATCH = int(os.environ.get("SCORING_MAX_BATCH", "64"))
 MAX_BODY = int(os.environ.get("SCORING_MAX_BODY", str(64 << 20)))
 TOP_K = 3
+SCORE_LOCK = threading.Lock()
 
 torch.set_num_threads(THREADS)
 try:
@@ -83,10 +85,27 @@ NUM_CLASSES = MODEL.classifier[-1].out_features
 # downloaded): labels are class_<index>.
 LABELS = ["class_%d" % i for i in range(NUM_CLASSES)]
 
+# KServe v2 model metadata, for the gRPC endpoint's ModelMetadata and REST
+# GET /v2/models/NAME alike. One input, NCHW as PyTorch takes it; the gRPC
+# ModelInfer also takes NHWC, and BYTES [N] of encoded images in the same
+# input (scored as /score scores them). The name is loadgen's default
+# --input-name, so a BYTES run needs none.
+MODEL_VERSION = "1"
+INPUT_NAME = "INPUT"
+OUTPUT_NAME = "OUTPUT"
+SIDE = 224
+METADATA = {
+    "name": MODEL_NAME,
+    "versions": [MODEL_VERSION],
+    "platform": "pytorch_libtorch",
+    "inputs": [{"name": INPUT_NAME, "datatype": "FP32", "shape": [-1, 3, SIDE, SIDE]}],
+    "outputs": [{"name": OUTPUT_NAME, "datatype": "FP32", "shape": [-1, NUM_CLASSES]}],
+}
+
 # As torchvision's ImageNet models expect: 224x224, [0, 1], then the ImageNet
 # mean and standard deviation.
 PREPROCESS = transforms.Compose([
-    transforms.Resize((224, 224)),
+    transforms.Resize((SIDE, SIDE)),
     transforms.ToTensor(),
     transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
 ])
@@ -104,6 +123,11 @@ def decode_image(b64):
         raw = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError) as e:
         raise BadRequest("bad base64: %s" % e)
+    return decode_bytes(raw)
+
+
+def decode_bytes(raw):
+    """Encoded JPEG/PNG bytes -> normalised 3x224x224 tensor, or BadRequest."""
     try:
         with Image.open(io.BytesIO(raw)) as img:
             img = img.convert("RGB")
@@ -113,14 +137,21 @@ def decode_image(b64):
     return PREPROCESS(img)
 
 
+def probabilities(batch):
+    """Nx3x224x224 tensor -> Nx1000 softmax probabilities (on DEVICE)."""
+    # One forward pass at a time per process: the gRPC endpoint's threads
+    # (grpc_service.py) share the worker, and its SCORING_THREADS, with the
+    # HTTP request gunicorn's sync worker is handling.
+    with SCORE_LOCK, torch.no_grad():
+        return torch.nn.functional.softmax(MODEL(batch.to(DEVICE)), dim=1)
+
+
 def score(tensors):
     """list of 3x224x224 tensors -> (per image top-3 [[label, prob]], ms)."""
     t0 = time.perf_counter()
-    with torch.no_grad():
-        batch = torch.stack(tensors).to(DEVICE)
-        probs = torch.nn.functional.softmax(MODEL(batch), dim=1)
-        top_p, top_i = probs.topk(TOP_K, dim=1)
-        top_p, top_i = top_p.cpu().tolist(), top_i.cpu().tolist()
+    probs = probabilities(torch.stack(tensors))
+    top_p, top_i = probs.topk(TOP_K, dim=1)
+    top_p, top_i = top_p.cpu().tolist(), top_i.cpu().tolist()
     ms = (time.perf_counter() - t0) * 1000.0
     return [[[LABELS[i], p] for i, p in zip(ii, pp)]
             for ii, pp in zip(top_i, top_p)], ms
@@ -218,6 +249,15 @@ def score_study():
         result = results[0]
     return reply({"result": result, "time_ms": round(ms, 3)},
                  headers=timed(t_start, ms))
+
+
+@app.route("/v2/models/<name>", methods=["GET"])
+@app.route("/v2/models/<name>/versions/<version>", methods=["GET"])
+def v2_metadata(name, version=None):
+    if name != MODEL_NAME or version not in (None, MODEL_VERSION):
+        return error("model %s version %s not found; this server has %s version %s"
+                     % (name, version or "(latest)", MODEL_NAME, MODEL_VERSION), 404)
+    return reply(METADATA)
 
 
 def instance_b64(inst):
