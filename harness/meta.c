@@ -11,9 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common.h"
 #include "engine.h"
+#include "grpc.h"
+#include "reply.h"
 
 int meta_url(const char *infer_url, char *out, size_t len)
 {
@@ -98,6 +101,7 @@ struct reply {
     char *p;
     size_t len;
     int too_long;
+    struct reply_grpc grpc;  /* gRPC: grpc-status and -message, from headers or trailers */
 };
 
 static size_t received(char *data, size_t size, size_t n, void *arg)
@@ -113,16 +117,22 @@ static size_t received(char *data, size_t size, size_t n, void *arg)
     return add;
 }
 
+static size_t header_line(char *data, size_t size, size_t n, void *arg)
+{
+    struct reply *r = arg;
+    reply_grpc_line(&r->grpc, data, size * n);
+    return size * n;
+}
+
 static long cap(long v, long max) { return v > 0 && v < max ? v : max; }
 
-int meta_fetch(const struct meta_request *q, struct tensor_model *out, char *err)
+/* One request to `url` with the run's TLS options and headers: a GET, or
+ * with `grpc` a gRPC call whose framed message is post[0..post_len). The
+ * reply lands in r (caller-allocated, META_MAX_REPLY_BYTES + 1). 0 with
+ * *status set, or a negative errno with err naming `shown`. */
+static int transfer(const struct meta_request *q, const char *url, const char *shown, int grpc,
+                    const void *post, size_t post_len, struct reply *r, long *status, char *err)
 {
-    char url[4096], shown[1024];
-    if (meta_url(q->infer_url, url, sizeof url) < 0 ||
-        meta_url(q->public_url, shown, sizeof shown) < 0)
-        return lg_err(err, -EINVAL, "%s: not a /v2/models/NAME/infer URL, so the model's metadata cannot "
-                      "be read; give --datatype and --shape", q->public_url);
-    struct reply r = {malloc(META_MAX_REPLY_BYTES + 1), 0, 0};
     struct curl_slist *headers = NULL;
     int rc = 0;
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -135,13 +145,29 @@ int meta_fetch(const struct meta_request *q, struct tensor_model *out, char *err
         }
         headers = l;
     }
-    if (!r.p || !h || rc < 0) {
+    static const char *const grpc_headers[] = {"Content-Type: application/grpc", "TE: trailers"};
+    for (size_t i = 0; grpc && rc == 0 && i < 2; i++) {
+        struct curl_slist *l = curl_slist_append(headers, grpc_headers[i]);
+        if (!l)
+            rc = -ENOMEM;
+        else
+            headers = l;
+    }
+    if (!h || rc < 0) {
         rc = lg_err(err, -ENOMEM, "out of memory fetching the model metadata");
         goto out;
     }
     char curl_err[CURL_ERROR_SIZE] = "";
+    reply_grpc_reset(&r->grpc);
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    if (grpc) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)post_len);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_line);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_PROXY, ""); /* as the run: straight to the target */
@@ -149,7 +175,7 @@ int meta_fetch(const struct meta_request *q, struct tensor_model *out, char *err
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cap(q->timeout_ms, META_TIMEOUT_MS));
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cap(q->connect_timeout_ms, META_TIMEOUT_MS));
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, received);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     if (q->user_agent)
@@ -160,30 +186,144 @@ int meta_fetch(const struct meta_request *q, struct tensor_model *out, char *err
     }
     if (q->cacert)
         curl_easy_setopt(h, CURLOPT_CAINFO, q->cacert);
-    /* A server that speaks only h2c answers its metadata only in HTTP/2. */
-    if (q->http2 == ENGINE_HTTP2_PRIOR_KNOWLEDGE)
+    /* gRPC is HTTP/2: with prior knowledge on http:// (one request, which
+     * libcurl 7.88 gets right; it is reuse that it gets wrong), by ALPN on
+     * https://. A REST server that speaks only h2c answers only in HTTP/2. */
+    if (grpc)
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, strncasecmp(url, "https:", 6) == 0
+                                                      ? (long)CURL_HTTP_VERSION_2TLS
+                                                      : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+    else if (q->http2 == ENGINE_HTTP2_PRIOR_KNOWLEDGE)
         curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
     CURLcode cc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (r.too_long)
-        rc = lg_err(err, -EINVAL, "model metadata %s: the reply is over %u KiB; give --datatype and --shape",
-                    shown, META_MAX_REPLY_BYTES >> 10);
+    *status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    if (r->too_long)
+        rc = lg_err(err, -EINVAL, "model metadata %s: the reply is over %u KiB; give --datatype and "
+                    "--shape", shown, META_MAX_REPLY_BYTES >> 10);
     else if (cc != CURLE_OK)
         rc = lg_err(err, -EIO, "model metadata %s: %s; is the server up? Give --datatype and --shape "
                     "to do without it", shown, *curl_err ? curl_err : curl_easy_strerror(cc));
-    else if (status != 200)
+    else if (*status != 200)
         rc = lg_err(err, -EIO, "model metadata %s: HTTP %ld; check the model name in the URL, or give "
-                    "--datatype and --shape", shown, status);
-    else {
-        char what[1100];
-        snprintf(what, sizeof what, "model metadata %s", shown);
-        rc = meta_parse(what, r.p, r.len, out, err);
-    }
+                    "--datatype and --shape", shown, *status);
 out:
     curl_easy_cleanup(h);
     curl_slist_free_all(headers);
     curl_global_cleanup();
+    return rc;
+}
+
+int meta_fetch(const struct meta_request *q, struct tensor_model *out, char *err)
+{
+    char url[4096], shown[1024];
+    if (meta_url(q->infer_url, url, sizeof url) < 0 ||
+        meta_url(q->public_url, shown, sizeof shown) < 0)
+        return lg_err(err, -EINVAL, "%s: not a /v2/models/NAME/infer URL, so the model's metadata cannot "
+                      "be read; give --datatype and --shape", q->public_url);
+    struct reply r = {.p = malloc(META_MAX_REPLY_BYTES + 1)};
+    long status;
+    if (!r.p)
+        return lg_err(err, -ENOMEM, "out of memory fetching the model metadata");
+    int rc = transfer(q, url, shown, 0, NULL, 0, &r, &status, err);
+    if (rc == 0) {
+        char what[1100];
+        snprintf(what, sizeof what, "model metadata %s", shown);
+        rc = meta_parse(what, r.p, r.len, out, err);
+    }
+    free(r.p);
+    return rc;
+}
+
+/* ".../ModelInfer" -> ".../ModelMetadata", the query dropped. */
+static int metadata_method(const char *infer, char *out, size_t len)
+{
+    static const char infer_method[] = "/inference.GRPCInferenceService/ModelInfer";
+    const char *at = strstr(infer, infer_method);
+    if (!at || (size_t)(at - infer) + sizeof "/inference.GRPCInferenceService/ModelMetadata" > len)
+        return -EINVAL;
+    snprintf(out, len, "%.*s/inference.GRPCInferenceService/ModelMetadata", (int)(at - infer), infer);
+    return 0;
+}
+
+int meta_fetch_grpc(const struct meta_request *q, const char *model, const char *version,
+                    struct tensor_model *out, char *err)
+{
+    char url[4096], shown[1024];
+    memset(out, 0, sizeof *out);
+    if (metadata_method(q->infer_url, url, sizeof url) < 0 ||
+        metadata_method(q->public_url, shown, sizeof shown) < 0)
+        return lg_err(err, -EINVAL, "%s: not a ModelInfer URL, so the model's metadata cannot be read; "
+                      "give --datatype and --shape", q->public_url);
+    Inference__ModelMetadataRequest req = INFERENCE__MODEL_METADATA_REQUEST__INIT;
+    req.name = (char *)model;
+    req.version = (char *)(version ? version : "");
+    size_t n = inference__model_metadata_request__get_packed_size(&req);
+    unsigned char *msg = malloc(GRPC_PREFIX + n);
+    struct reply r = {.p = malloc(META_MAX_REPLY_BYTES + 1)};
+    Inference__ModelMetadataResponse *res = NULL;
+    long status;
+    int rc;
+    if (!msg || !r.p) {
+        rc = lg_err(err, -ENOMEM, "out of memory fetching the model metadata");
+        goto out;
+    }
+    grpc_prefix(msg, (uint32_t)n);
+    inference__model_metadata_request__pack(&req, msg + GRPC_PREFIX);
+    if ((rc = transfer(q, url, shown, 1, msg, GRPC_PREFIX + n, &r, &status, err)) < 0)
+        goto out;
+    if (r.grpc.status != GRPC_OK) {
+        char text[REPLY_GRPC_MESSAGE_MAX + 1];
+        const char *name = r.grpc.status >= 0 ? grpc_status_name(r.grpc.status) : NULL;
+        rc = lg_err(err, -EIO, "model metadata %s (model %s): %s%s%s; check --model, or give "
+                    "--datatype and --shape", shown, model,
+                    r.grpc.status < 0 ? "no grpc-status in the reply" : name ? name : "an unknown code",
+                    r.grpc.message_len ? ": " : "", reply_grpc_text(&r.grpc, text, sizeof text));
+        goto out;
+    }
+    /* One framed message: its prefix, then exactly the length it states. */
+    uint32_t len = r.len >= GRPC_PREFIX ? (uint32_t)((unsigned char)r.p[1] << 24 |
+                                                     (unsigned char)r.p[2] << 16 |
+                                                     (unsigned char)r.p[3] << 8 |
+                                                     (unsigned char)r.p[4]) : 0;
+    if (r.len < GRPC_PREFIX || r.p[0] != 0 || len != r.len - GRPC_PREFIX ||
+        !(res = inference__model_metadata_response__unpack(NULL, len, (uint8_t *)r.p + GRPC_PREFIX))) {
+        rc = lg_err(err, -EINVAL, "model metadata %s: not a ModelMetadataResponse; give --datatype "
+                    "and --shape", shown);
+        goto out;
+    }
+    if (res->n_inputs == 0 || res->n_inputs > TENSOR_MAX_INPUTS) {
+        rc = lg_err(err, -EINVAL, "model metadata %s: %zu inputs; give --datatype and --shape", shown,
+                    res->n_inputs);
+        goto out;
+    }
+    for (size_t i = 0; i < res->n_inputs; i++) {
+        const Inference__ModelMetadataResponse__TensorMetadata *t = res->inputs[i];
+        struct tensor_spec *sp = &out->inputs[i];
+        if (!*t->name || strlen(t->name) >= TENSOR_NAME_MAX ||
+            tensor_parse_dtype(t->datatype, &sp->dtype) < 0 || t->n_shape > TENSOR_MAX_DIMS) {
+            rc = lg_err(err, -EINVAL, "model metadata %s: input %zu: a name, datatype or shape "
+                        "loadgen cannot take; give --datatype and --shape", shown, i);
+            goto out;
+        }
+        snprintf(sp->name, sizeof sp->name, "%s", t->name);
+        sp->ndims = (unsigned)t->n_shape;
+        for (size_t d = 0; d < t->n_shape; d++) {
+            if (t->shape[d] < -1 || t->shape[d] == 0 || t->shape[d] > TENSOR_MAX_ELEMENTS) {
+                rc = lg_err(err, -EINVAL, "model metadata %s: input %s: dimension %zu is %lld; give "
+                            "--shape", shown, sp->name, d, (long long)t->shape[d]);
+                goto out;
+            }
+            sp->shape[d] = t->shape[d];
+        }
+        out->ninputs++;
+    }
+out:
+    if (res)
+        inference__model_metadata_response__free_unpacked(res, NULL);
+    if (rc < 0)
+        lg_printable(err); /* names are the server's: one printable line */
+    free(msg);
     free(r.p);
     return rc;
 }

@@ -2,7 +2,7 @@
  * meta.h: a model's inputs from the server's metadata, fetched once before
  * the run: KServe v2 / Triton REST `GET /v2/models/NAME[/versions/V]`,
  * derived from the /v2/models/NAME[/versions/V]/infer URL the run posts to.
- * (gRPC's ModelMetadata fills the same struct tensor_model.)
+ * For --format kserve-grpc, gRPC's ModelMetadata fills the same struct.
  *
  * The fetch is one libcurl easy request with a short bounded timeout and
  * the run's TLS options and headers; nothing is sent to the infer URL.
@@ -40,5 +40,12 @@ int meta_parse(const char *what, const char *json, size_t len, struct tensor_mod
 /* GET the metadata and parse it. 0, or a negative errno with err set: the
  * URL (public), the status or the transport error, and what to do. */
 int meta_fetch(const struct meta_request *r, struct tensor_model *out, char *err);
+/* The same from gRPC's ModelMetadata of `model` (version NULL or "": the
+ * server's choice), called at the server of the run's
+ * .../inference.GRPCInferenceService/ModelInfer URL over HTTP/2 (prior
+ * knowledge on http://, ALPN on https://). 0, or a negative errno with err
+ * naming the URL, the gRPC status and message, and what to do. */
+int meta_fetch_grpc(const struct meta_request *r, const char *model, const char *version,
+                    struct tensor_model *out, char *err);
 
 #endif

@@ -78,15 +78,34 @@ static void print_error(char *err)
 /* Tensor mode, first: the model's inputs from its metadata, read once
  * when the flags leave something out (*m NULL otherwise). Before any
  * corpus is loaded, and nothing is sent to the infer URL before it. */
+/* The flags win over the metadata where both speak. */
+static int model_taken(const struct run_config *cfg, struct tensor_model *model,
+                       const struct tensor_model **m)
+{
+    tensor_model_apply(model, &cfg->tensor);
+    *m = model;
+    return 0;
+}
+
 static int fetch_model(const struct run_config *cfg, struct tensor_model *model,
                        const struct tensor_model **m, char *err)
 {
     *m = NULL;
     if (!tensor_options_need_metadata(&cfg->tensor, cfg->payload.input_name))
         return 0;
-    /* gRPC: the REST metadata of the same server (meta.h), in HTTP/1.1 (a
-     * server's h2c side may speak gRPC alone, as loadgen serve's does); the
-     * model's ModelMetadata over gRPC is not asked. */
+    /* KServe v2 gRPC: the model's ModelMetadata, on the port the run calls
+     * (Triton's gRPC port speaks nothing else). TF Serving's Predict: the
+     * REST metadata of the same server, in HTTP/1.1. */
+    if (cfg->payload.format == PAYLOAD_KSERVE_GRPC) {
+        const struct meta_request g = {
+            .infer_url = cfg->url, .public_url = cfg->target, .headers = cfg->headers,
+            .nheaders = cfg->nheaders, .user_agent = cfg->user_agent, .insecure = cfg->insecure,
+            .cacert = cfg->cacert, .timeout_ms = cfg->timeout_ms,
+            .connect_timeout_ms = cfg->connect_timeout_ms,
+        };
+        int rc = meta_fetch_grpc(&g, cfg->model, cfg->payload.model_version, model, err);
+        return rc < 0 ? rc : model_taken(cfg, model, m);
+    }
     int grpc = payload_grpc_path(cfg->payload.format) != NULL;
     char shown[sizeof cfg->grpc_meta_url];
     const struct meta_request q = {
@@ -98,11 +117,7 @@ static int fetch_model(const struct run_config *cfg, struct tensor_model *model,
         .connect_timeout_ms = cfg->connect_timeout_ms,
     };
     int rc = meta_fetch(&q, model, err);
-    if (rc < 0)
-        return rc;
-    tensor_model_apply(model, &cfg->tensor);
-    *m = model;
-    return 0;
+    return rc < 0 ? rc : model_taken(cfg, model, m);
 }
 
 /* Then the samples, from --input-data or from the corpus's images. */

@@ -91,7 +91,8 @@ lg "$URL" --format kserve-grpc --model $M --datatype FP32 --normalize unit "${RU
   --out "$T/fp32.csv" >"$T/fp32.out" 2>&1
 expect_eq "kserve-grpc, FP32 tensors with the shape and name from the metadata: exit 0, ok 200" \
   "$?,$(csv_col "$T/fp32.csv" ok)" "0,200"
-check "... the metadata was read through nginx" grep -q "\"GET /v2/models/$M HTTP/2.0\" 200" "$T/access.log"
+check "... the metadata was read over gRPC (ModelMetadata) through nginx" \
+  grep -q "\"POST /inference.GRPCInferenceService/ModelMetadata HTTP/2.0\" 200" "$T/access.log"
 
 lg "$URL" --format tfserving-grpc --model $M --input-name input_1 --batch 2 "${RUN[@]}" \
   --out "$T/tf.csv" >"$T/tf.out" 2>&1
@@ -108,7 +109,8 @@ expect_eq "--streams 10: exit 0, ok 200" "$?,$(csv_col "$T/streams.csv" ok)" "0,
 expect_range "--streams 10: 40 in flight on about 4 connections" \
   "$(awk '{print $1}' "$T/access.log" | sort -u | wc -l)" 4 8
 
-expect_eq "serve counted every call, none failed" "$(serve_counts $GOOD)" "800 0"
+# (800 inferences and the FP32 run's one ModelMetadata call)
+expect_eq "serve counted every call, none failed" "$(serve_counts $GOOD)" "801 0"
 
 # ---- error replies ----------------------------------------------------------
 lg "$FAIL_URL" --format kserve-grpc --model $M --input-name input_1 "${RUN[@]}" -n 50 \
@@ -137,7 +139,8 @@ expect_eq "a shape serve's model does not take: exit 3, INVALID_ARGUMENT x20" \
   "$?,$(jget "$T/shape.json" grpc_statuses.INVALID_ARGUMENT)" "3,20"
 check "... serve's message names the shape" grep -q "first errors   grpc-status 3 INVALID_ARGUMENT: .*shape" "$T/shape.out"
 
-expect_eq "serve's counters agree: 840 calls, 40 failed" "$(serve_counts $GOOD)" "840 40"
+expect_eq "serve's counters agree: 840 inferences + 2 ModelMetadata calls, 40 failed" \
+  "$(serve_counts $GOOD)" "842 40"
 
 # nginx answers 502 itself when its upstream is down: the HTTP class is
 # kept, and the code a gRPC client would infer (UNAVAILABLE) is counted.
@@ -175,7 +178,7 @@ lg "$URL" --format kserve-grpc --model $M --input-data "$T/two.json" --datatype 
 expect_eq "two inputs from --input-data: exit 2, one line" "$?,$(wc -l <"$T/bad.out")" "2,1"
 check "... says a gRPC message carries one input" grep -q "loadgen's gRPC messages carry one" "$T/bad.out"
 expect_eq "bad input sent nothing to nginx" "$(wc -l <"$T/access.log")" 0
-expect_eq "... nor to serve" "$(serve_counts $GOOD)" "840 40"
+expect_eq "... nor to serve" "$(serve_counts $GOOD)" "842 40"
 
 # The help says what a gRPC format needs.
 "$LOADGEN" --help >"$T/help.out" 2>&1
@@ -195,7 +198,11 @@ import json, sys; d = json.load(open(sys.argv[1])); l = d["levels"][0]
 sys.exit(not (l["classes"]["ok"] == 400 and l.get("engine", d.get("engine")) == "native-h2"))' "$T/h2c.json"
 lg "http://127.0.0.1:$GOOD" --format kserve-grpc --model $M -c 8 -n 100 --datatype FP32 --normalize imagenet \
   --synthetic 2 --image-size 32x32 --no-out -q >"$T/h2c-fp32.out" 2>&1
-expect_eq "h2c kserve-grpc FP32, shape from the REST metadata: exit 0" "$?" 0
+expect_eq "h2c kserve-grpc FP32, input and shape from gRPC ModelMetadata: exit 0" "$?" 0
+lg "http://127.0.0.1:$GOOD" --format kserve-grpc --model nosuch -n 5 --datatype FP32 --synthetic 1 \
+  --image-size 32x32 --no-out -q >"$T/h2c-meta.out" 2>&1
+expect_eq "ModelMetadata of an unknown model: exit 2" "$?" 2
+check "... naming NOT_FOUND and what to do" grep -q "(model nosuch): NOT_FOUND: .*check --model" "$T/h2c-meta.out"
 lg "http://127.0.0.1:$FAILING" --format kserve-grpc --model $M -c 4 -n 20 --synthetic 2 --image-size 32x32 \
   --no-out -q >"$T/h2c-bad.out" 2>&1
 expect_eq "h2c against a failing serve: exit 3" "$?" 3
