@@ -401,7 +401,7 @@ grpc_runs() {
   loadgen_grpc "$tag-fp32s" "$target" "$what, FP32 tensors, --shape -1,3,224,224 --input-name INPUT" "$@" \
     --datatype FP32 --normalize imagenet --shape -1,3,224,224 --input-name INPUT
 }
-if ! "$bin" --help 2>&1 | grep -q kserve-grpc; then
+if ! "$bin" --help 2>&1 | grep -c kserve-grpc >/dev/null; then  # -c reads it all: no SIGPIPE under pipefail
   echo "  skip: loadgen has no --format kserve-grpc yet"
 else
   gurl=http://127.0.0.1:$gport
