@@ -19,7 +19,8 @@
 #   BENCH_ROUNDS [5]  BENCH_DURATION [10] seconds per run
 #   BENCH_CONNS ["50 1000"]  BENCH_WORKLOADS ["get post100k jpeg10k"]
 #   BENCH_PEERS ["wrk hey h2load ab"]  (ab runs the GET workload only)
-#   BENCH_PARTS ["peers accuracy scale h2"]  (h2: h2c with --streams 10 against h2load -m 10)
+#   BENCH_PARTS ["peers accuracy scale h2"]  (h2: h2c GET against nginx and gRPC
+#                      ModelInfer against serve, --streams 10 beside h2load -m 10)
 #   BENCH_CLIENT_CPU [1]  BENCH_SERVER_CPU [0]  (taskset core lists)
 #   BENCH_CANDIDATE     another loadgen binary (an engine change under test):
 #                       runs in every round as tool "candidate"
@@ -290,6 +291,55 @@ run_h2() {
       "h2load $best_h req/s; loadgen -c $((c * 10)) --streams 10 $best_l req/s"
   done
   stop_nginx
+  run_grpc
+}
+
+# gRPC: KServe v2 ModelInfer against `loadgen serve --model zero` (answers at
+# once), one encoded 64x64 JPEG per call as BYTES: h2load -c C -m 10 with
+# the same framed message (built by Debian's python3-grpcio from proto/)
+# beside loadgen --format kserve-grpc -c 10C --streams 10.
+run_grpc() {
+  local PY=/usr/bin/python3 # Debian's, where python3-grpcio lives
+  $PY -c 'import grpc_tools' 2>/dev/null || { note "grpc: no python3-grpc-tools; skipped"; return; }
+  local stubs=$T/stubs
+  mkdir -p "$stubs" "$T/img"
+  $PY -m grpc_tools.protoc -I"$HERE/../proto" --python_out="$stubs" \
+    "$HERE/../proto/grpc_predict_v2.proto" || { note "grpc: stubs do not build; skipped"; return; }
+  "$LG" --synthetic 1 --image-size 64x64 --save-synthetic "$T/img" --url http://127.0.0.1:1/ -n 1 \
+    --fail-fast 0 --no-out -q >/dev/null 2>&1
+  $PY - "$stubs" "$(ls "$T"/img/*.jpg | head -1)" "$T/grpc-body.bin" <<'PY' || { note "grpc: no body"; return; }
+import struct, sys
+sys.path.insert(0, sys.argv[1])
+import grpc_predict_v2_pb2 as pb
+img = open(sys.argv[2], "rb").read()
+q = pb.ModelInferRequest(model_name="zero")
+q.inputs.append(pb.ModelInferRequest.InferInputTensor(name="INPUT", datatype="BYTES", shape=[1]))
+q.raw_input_contents.append(struct.pack("<I", len(img)) + img)
+b = q.SerializeToString()
+open(sys.argv[3], "wb").write(b"\0" + struct.pack(">I", len(b)) + b)
+PY
+  start_serve --model zero
+  local n=$((DUR * 10000))
+  for c in 4 50; do
+    local best_h=0 best_l=0 h l
+    for _ in $(seq "$ROUNDS"); do
+      client "$T/h2load-grpc.out" "$DUR" h2load -n "$n" -c "$c" -m 10 -d "$T/grpc-body.bin" \
+        -H 'content-type: application/grpc' -H 'te: trailers' \
+        "$SERVE_BASE/inference.GRPCInferenceService/ModelInfer"
+      h=$(awk '/^finished in/ {gsub(/req\/s,?/, "", $4); print $4}' "$T/h2load-grpc.out")
+      client "$T/lg-grpc.out" "$DUR" "$LG" "$SERVE_BASE" --format kserve-grpc --model zero \
+        --images "$T/img" -n "$n" -c $((c * 10)) --streams 10 --loops 1 --no-out -q --json "$T/lg-grpc.json"
+      l=$(lgjson "$T/lg-grpc.json" 'l["throughput_rps"]')
+      best_h=$(awk -v a="$best_h" -v b="${h:-0}" 'BEGIN { print (b > a ? b : a) }')
+      best_l=$(awk -v a="$best_l" -v b="${l:-0}" 'BEGIN { print (b + 0 > a + 0 ? b : a) }')
+    done
+    local ratio
+    ratio=$(awk -v l="$best_l" -v h="$best_h" 'BEGIN { if (h > 0) printf "%.2f", l / h; else print "nan" }')
+    check "gRPC ModelInfer c=$c m=10: loadgen/h2load req/s" "$ratio" ">= 0.9" \
+      "$(awk -v r="$ratio" 'BEGIN { print (r + 0 >= 0.9) ? "yes" : "no" }')" \
+      "h2load $best_h req/s; loadgen -c $((c * 10)) --streams 10 $best_l req/s"
+  done
+  stop_serve
 }
 
 run_accuracy() {
