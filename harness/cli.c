@@ -871,8 +871,8 @@ static const struct flag flags[] = {
     {"save-synthetic", NULL, FLAG_STRING, C(save_synthetic), 1, 0, "DIR", "write the synthetic images out"},
     {"format", NULL, FLAG_CALL, 0, 0, 0, "F",
      "json-b64 (default: {\"input\": \"<b64>\"}), raw, multipart,\ntfserving, kserve-v2, kserve-v2-binary,\n"
-     "kserve-grpc (ModelInfer), tfserving-grpc (Predict): the URL is\nthe server's https://HOST:PORT, "
-     "--model names the model, and\n--http2 is implied",
+     "kserve-grpc (ModelInfer), tfserving-grpc (Predict): the URL is\nthe server's http(s)://HOST:PORT, "
+     "--model names the model;\nHTTP/2 is implied (h2c with prior knowledge on http://)",
      .call = flag_format},
     {"input-key", NULL, FLAG_STRING, C(payload.input_key), 1, 0, "K", "json-b64: the key (default input)"},
     {"json-template", NULL, FLAG_STRING, C(payload.json_template), 1, 0, "T",
@@ -885,8 +885,9 @@ static const struct flag flags[] = {
     {"input-name", NULL, FLAG_STRING, C(payload.input_name), 1, 0, "N",
      "kserve-v2, gRPC: the input's name (default INPUT; for tensors,\nfrom the model's metadata)"},
     {"datatype", NULL, FLAG_CALL, 0, 0, 0, "T",
-     "kserve-v2, tfserving: send images as tensors of FP32, FP16,\nUINT8, INT64, ... (BYTES: "
-     "the encoded image, the default);\nwhat is not given is read from GET /v2/models/NAME",
+     "kserve-v2, tfserving, gRPC: send images as tensors of FP32,\nFP16, UINT8, INT64, ... (BYTES: "
+     "the encoded image, the default);\nwhat is not given is read from the model's metadata\n"
+     "(GET /v2/models/NAME, or gRPC ModelMetadata)",
      .call = flag_datatype},
     {"shape", NULL, FLAG_CALL, 0, 0, 0, "DIMS",
      "the tensor's shape, e.g. 1,224,224,3 (NHWC) or 1,3,224,224\n(NCHW); the first "

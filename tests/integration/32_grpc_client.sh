@@ -182,7 +182,7 @@ expect_eq "... nor to serve" "$(serve_counts $GOOD)" "842 40"
 
 # The help says what a gRPC format needs.
 "$LOADGEN" --help >"$T/help.out" 2>&1
-check "--help: the gRPC formats imply --http2" grep -q -- "--http2 is implied" "$T/help.out"
+check "--help: the gRPC formats imply HTTP/2" grep -q -- "HTTP/2 is implied" "$T/help.out"
 
 expect_eq "no sanitizer report from any serve or client" \
   "$(cat "$T"/serve.*.err "$T"/*.out | grep -c 'Sanitizer\|runtime error')" 0
