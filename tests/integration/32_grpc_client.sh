@@ -106,8 +106,10 @@ expect_eq "... nginx saw 200 Predict calls" \
 lg "$URL" --format kserve-grpc --model $M --input-name input_1 "${RUN[@]}" -c 40 --loops 1 \
   --streams 10 --out "$T/streams.csv" >"$T/streams.out" 2>&1
 expect_eq "--streams 10: exit 0, ok 200" "$?,$(csv_col "$T/streams.csv" ok)" "0,200"
-expect_range "--streams 10: 40 in flight on about 4 connections" \
-  "$(awk '{print $1}' "$T/access.log" | sort -u | wc -l)" 4 8
+# (fewer than 4 when replies come back before all 40 are out, as under a
+# sanitizer; without --streams it is 40)
+expect_range "--streams 10: 40 in flight on a few connections, not 40" \
+  "$(awk '{print $1}' "$T/access.log" | sort -u | wc -l)" 1 8
 
 # (800 inferences and the FP32 run's one ModelMetadata call)
 expect_eq "serve counted every call, none failed" "$(serve_counts $GOOD)" "801 0"

@@ -94,8 +94,10 @@ expect_eq "--http2 over TLS: nginx saw HTTP/2.0" "$(grep -c '"POST /score HTTP/2
 lg --url "$URL" -c 40 -n 200 --loops 1 --synthetic 2 --image-size 32x32 --cacert "$T/cert.pem" \
   --http2 --streams 10 --out "$T/streams.csv" >"$T/streams.out" 2>&1
 expect_eq "--streams 10 over TLS: exit 0, ok 200" "$?,$(csv_col "$T/streams.csv" ok)" "0,200"
-expect_range "--streams 10: 40 in flight on about 4 connections" \
-  "$(awk '{print $1}' "$T/access.log" | sort -u | wc -l)" 4 8
+# (at most 4 per 32-slot shard, so 5; fewer when replies come back before
+# all 40 are out, as under a sanitizer; without --streams it is 40)
+expect_range "--streams 10: 40 in flight on a few connections, not 40" \
+  "$(awk '{print $1}' "$T/access.log" | sort -u | wc -l)" 1 8
 check "--streams 10: no warning of HTTP/1.1" bash -c "! grep -q 'answered in HTTP/1.1' '$T/streams.out'"
 
 lg --url "http://127.0.0.1:$TLS_PORT/score" "${RUN[@]}" --no-out >"$T/plain2tls.out" 2>&1
