@@ -433,20 +433,34 @@ static void conn_lost(struct h2_conn *c, enum h1_fail fail)
     }
 }
 
-/* The connection could not be made: it closes, and every request waiting
- * for it ends with `fail` (their owners may send again: a new attempt). */
-static void conn_fail(struct h2_conn *c, enum h1_fail fail)
+/* Closes the connection and hands back the requests that waited for it,
+ * taken off its queue (pop them with unqueue_next). */
+static struct h2_stream *conn_drop_queue(struct h2_conn *c)
 {
     struct h2_stream *list = c->queue;
     c->queue = c->queue_tail = NULL;
     conn_drop(c);
-    while (list) {
-        struct h2_stream *s = list;
-        list = s->next;
+    return list;
+}
+
+static struct h2_stream *unqueue_next(struct h2_stream **list)
+{
+    struct h2_stream *s = *list;
+    if (s) {
+        *list = s->next;
         s->prev = s->next = NULL;
         s->queued = 0;
-        stream_finish(s, fail);
     }
+    return s;
+}
+
+/* The connection could not be made: it closes, and every request waiting
+ * for it ends with `fail` (their owners may send again: a new attempt). */
+static void conn_fail(struct h2_conn *c, enum h1_fail fail)
+{
+    struct h2_stream *s, *list = conn_drop_queue(c);
+    while ((s = unqueue_next(&list)))
+        stream_finish(s, fail);
 }
 
 /* After nghttp2 has run: close a connection that is done, send what waits. */
@@ -866,14 +880,8 @@ static void conn_connect(struct h2_conn *c)
 fail:;
     /* Reported next turn, and not from the queue: the close must not
      * reconnect for them. */
-    struct h2_stream *list = c->queue;
-    c->queue = c->queue_tail = NULL;
-    conn_drop(c);
-    while (list) {
-        struct h2_stream *s = list;
-        list = s->next;
-        s->prev = s->next = NULL;
-        s->queued = 0;
+    struct h2_stream *s, *list = conn_drop_queue(c);
+    while ((s = unqueue_next(&list))) {
         if (rc == UV_EMFILE || rc == UV_ENFILE)
             s->r.fd_errno = -rc;
         fail_later(s, H1_CONNECT);

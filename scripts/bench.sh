@@ -266,6 +266,27 @@ within() {
   awk -v v="$1" -v w="$2" -v t="$3" 'BEGIN { d = v - w; if (d < 0) d = -d; print (v ~ /^-?[0-9.]+$/ && d <= t) ? "yes" : "no" }'
 }
 
+# h2_versus WHAT C H2LOAD_CMD... -- LOADGEN_CMD...: ROUNDS interleaved runs of
+# each on the client core; a check row with the ratio of the best runs.
+h2_versus() {
+  local what=$1 c=$2; shift 2
+  local h2=() best_h=0 best_l=0 h l ratio
+  while [ "$1" != -- ]; do h2+=("$1"); shift; done
+  shift
+  for _ in $(seq "$ROUNDS"); do
+    client "$T/h2load.out" "$DUR" "${h2[@]}"
+    h=$(awk '/^finished in/ {gsub(/req\/s,?/, "", $4); print $4}' "$T/h2load.out")
+    client "$T/lg-h2.out" "$DUR" "$@" --no-out -q --json "$T/lg-h2.json"
+    l=$(lgjson "$T/lg-h2.json" 'l["throughput_rps"]')
+    best_h=$(awk -v a="$best_h" -v b="${h:-0}" 'BEGIN { print (b > a ? b : a) }')
+    best_l=$(awk -v a="$best_l" -v b="${l:-0}" 'BEGIN { print (b + 0 > a + 0 ? b : a) }')
+  done
+  ratio=$(awk -v l="$best_l" -v h="$best_h" 'BEGIN { if (h > 0) printf "%.2f", l / h; else print "nan" }')
+  check "$what c=$c m=10: loadgen/h2load req/s" "$ratio" ">= 0.9" \
+    "$(awk -v r="$ratio" 'BEGIN { print (r + 0 >= 0.9) ? "yes" : "no" }')" \
+    "h2load $best_h req/s; loadgen -c $((c * 10)) --streams 10 $best_l req/s"
+}
+
 # HTTP/2 cleartext, many streams on few connections: h2load -c C -m 10
 # against loadgen -c 10C --streams 10 (the native h2 transport), GET, one
 # client core each, interleaved rounds; the ratio of the best runs.
@@ -274,21 +295,8 @@ run_h2() {
   start_nginx
   local url=http://127.0.0.1:$NGINX_H2_PORT/score n=$((DUR * 20000))
   for c in 4 50; do
-    local best_h=0 best_l=0 h l
-    for _ in $(seq "$ROUNDS"); do
-      client "$T/h2load.out" "$DUR" h2load -n "$n" -c "$c" -m 10 "$url"
-      h=$(awk '/^finished in/ {gsub(/req\/s,?/, "", $4); print $4}' "$T/h2load.out")
-      client "$T/lg-h2.out" "$DUR" "$LG" "$url" --http2-prior-knowledge -n "$n" -c $((c * 10)) \
-        --streams 10 --loops 1 -m GET --no-out -q --json "$T/lg-h2.json"
-      l=$(lgjson "$T/lg-h2.json" 'l["throughput_rps"]')
-      best_h=$(awk -v a="$best_h" -v b="${h:-0}" 'BEGIN { print (b > a ? b : a) }')
-      best_l=$(awk -v a="$best_l" -v b="${l:-0}" 'BEGIN { print (b + 0 > a + 0 ? b : a) }')
-    done
-    local ratio
-    ratio=$(awk -v l="$best_l" -v h="$best_h" 'BEGIN { if (h > 0) printf "%.2f", l / h; else print "nan" }')
-    check "h2c GET c=$c m=10: loadgen/h2load req/s" "$ratio" ">= 0.9" \
-      "$(awk -v r="$ratio" 'BEGIN { print (r + 0 >= 0.9) ? "yes" : "no" }')" \
-      "h2load $best_h req/s; loadgen -c $((c * 10)) --streams 10 $best_l req/s"
+    h2_versus "h2c GET" "$c" h2load -n "$n" -c "$c" -m 10 "$url" -- \
+      "$LG" "$url" --http2-prior-knowledge -n "$n" -c $((c * 10)) --streams 10 --loops 1 -m GET
   done
   stop_nginx
   run_grpc
@@ -321,23 +329,11 @@ PY
   start_serve --model zero
   local n=$((DUR * 10000))
   for c in 4 50; do
-    local best_h=0 best_l=0 h l
-    for _ in $(seq "$ROUNDS"); do
-      client "$T/h2load-grpc.out" "$DUR" h2load -n "$n" -c "$c" -m 10 -d "$T/grpc-body.bin" \
-        -H 'content-type: application/grpc' -H 'te: trailers' \
-        "$SERVE_BASE/inference.GRPCInferenceService/ModelInfer"
-      h=$(awk '/^finished in/ {gsub(/req\/s,?/, "", $4); print $4}' "$T/h2load-grpc.out")
-      client "$T/lg-grpc.out" "$DUR" "$LG" "$SERVE_BASE" --format kserve-grpc --model zero \
-        --images "$T/img" -n "$n" -c $((c * 10)) --streams 10 --loops 1 --no-out -q --json "$T/lg-grpc.json"
-      l=$(lgjson "$T/lg-grpc.json" 'l["throughput_rps"]')
-      best_h=$(awk -v a="$best_h" -v b="${h:-0}" 'BEGIN { print (b > a ? b : a) }')
-      best_l=$(awk -v a="$best_l" -v b="${l:-0}" 'BEGIN { print (b + 0 > a + 0 ? b : a) }')
-    done
-    local ratio
-    ratio=$(awk -v l="$best_l" -v h="$best_h" 'BEGIN { if (h > 0) printf "%.2f", l / h; else print "nan" }')
-    check "gRPC ModelInfer c=$c m=10: loadgen/h2load req/s" "$ratio" ">= 0.9" \
-      "$(awk -v r="$ratio" 'BEGIN { print (r + 0 >= 0.9) ? "yes" : "no" }')" \
-      "h2load $best_h req/s; loadgen -c $((c * 10)) --streams 10 $best_l req/s"
+    h2_versus "gRPC ModelInfer" "$c" h2load -n "$n" -c "$c" -m 10 -d "$T/grpc-body.bin" \
+      -H 'content-type: application/grpc' -H 'te: trailers' \
+      "$SERVE_BASE/inference.GRPCInferenceService/ModelInfer" -- \
+      "$LG" "$SERVE_BASE" --format kserve-grpc --model zero --images "$T/img" -n "$n" \
+      -c $((c * 10)) --streams 10 --loops 1
   done
   stop_serve
 }
