@@ -182,6 +182,25 @@ static int level_stats(const struct mfile *f, const struct mlevel *l, struct sta
             return lg_err(err, -EINVAL, "%s: levels[%zu]: grpc_statuses.%s is not a whole number; the "
                           "file is damaged", f->name, i, stats_grpc_name(code));
 
+    /* HTTP statuses by code ("0": no reply), each at most its share of
+     * the requests; a file without them merges with none. */
+    const cJSON *sts = item(o, "statuses");
+    if (sts && !cJSON_IsObject(sts))
+        return missing(f, i, "statuses", "an object", err);
+    const cJSON *sv;
+    uint64_t replies = 0;
+    cJSON_ArrayForEach(sv, sts)
+    {
+        char *end;
+        errno = 0;
+        unsigned long code = strtoul(sv->string, &end, 10);
+        if (errno || end == sv->string || *end || code >= STATS_STATUSES ||
+            read_count(&st->by_status[code], sts, sv->string) < 0 ||
+            (replies += st->by_status[code]) > st->requests)
+            return lg_err(err, -EINVAL, "%s: levels[%zu]: statuses has a bad entry \"%.20s\"; the file "
+                          "was edited or is damaged", f->name, i, sv->string);
+    }
+
     const cJSON *hs = item(o, SCHEMA_JSON_HISTOGRAMS);
     if (!cJSON_IsObject(hs))
         return missing(f, i, SCHEMA_JSON_HISTOGRAMS, "an object", err);

@@ -55,11 +55,12 @@ expect_eq "four clients finish (exit 0)" "$clients_rc" 0
 expect_eq "merge of four results: exit 0" "$merge_rc" 0
 expect_range "merged throughput is within 5% of one client with --threads 100" "$ratio" 0.95 1.05
 
-check "merged: 4000 requests, 4000 ok, schema 1, merged_from the four files" python3 -c '
+check "merged: 4000 requests, 4000 ok (status 200 x4000), schema 1, merged_from the four files" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1])); l = d["levels"][0]
 assert d["schema_version"] == 1 and len(d["levels"]) == 1, d.keys()
 assert l["requests"] == 4000 and l["ok"] == 4000, (l["requests"], l["ok"])
+assert l["statuses"] == {"200": 4000}, l["statuses"]
 assert (l["concurrency"], l["client_concurrency"]) == (100, 25), (l["concurrency"], l["client_concurrency"])
 assert l["histograms"]["latency"].startswith("v1:3:")
 assert [f.rsplit("/", 1)[1] for f in d["merged_from"]] == ["c1.json", "c2.json", "c3.json", "c4.json"]

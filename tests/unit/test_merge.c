@@ -71,8 +71,10 @@ static char *result_text(const struct client *c)
                                   .latency_us = (uint32_t)c->latency_us[i],
                                   .ttfb_us = (uint32_t)c->latency_us[i] / 2,
                                   .bytes_sent = 1000, .bytes_recv = 100};
-        if (i % 10 == 9)
+        if (i % 10 == 9) {
             r.class_ = CLASS_HTTP_5XX;
+            r.status = 503;
+        }
         int64_t now = c->start_us + (c->end_us - c->start_us) * (int64_t)(i + 1) / (int64_t)c->n;
         assert_int_equal(stats_record(st, &r, 1, c->latency_us[i], now), 0);
     }
@@ -199,6 +201,9 @@ static void counts_add_and_throughput_is_over_the_union_of_windows(void **state)
     assert_int_equal(lv->st->requests, 400);
     assert_int_equal(lv->st->by_class[CLASS_OK], 360);
     assert_int_equal(lv->st->by_class[CLASS_HTTP_5XX], 40);
+    /* Which statuses, as each client counted them. */
+    assert_int_equal(lv->st->by_status[200], 360);
+    assert_int_equal(lv->st->by_status[503], 40);
     assert_int_equal(lv->st->bytes_sent, 400 * 1000);
     assert_int_equal(lv->st->bytes_recv, 400 * 100);
     assert_int_equal(lv->start_wall_us, T0);
@@ -471,6 +476,19 @@ static void more_images_ok_than_images(cJSON *root, cJSON *level)
     cJSON_SetNumberValue(ok, cJSON_GetObjectItem(level, "images")->valuedouble + 1);
 }
 
+/* More replies with a status than requests, and a status that is no number. */
+static void inflate_statuses(cJSON *root, cJSON *level)
+{
+    (void)root;
+    cJSON_AddNumberToObject(cJSON_GetObjectItem(level, "statuses"), "404", 1);
+}
+
+static void name_a_status_badly(cJSON *root, cJSON *level)
+{
+    (void)root;
+    cJSON_AddNumberToObject(cJSON_GetObjectItem(level, "statuses"), "4o4\x1b[2J", 0);
+}
+
 static void refuses_missing_and_inconsistent_fields(void **state)
 {
     (void)state;
@@ -491,6 +509,8 @@ static void refuses_missing_and_inconsistent_fields(void **state)
                        "is 10"},
         {more_images_ok_than_images, "a.json: levels[0]: images_ok (11) is more than images "
                                      "(10)"},
+        {inflate_statuses, "a.json: levels[0]: statuses has a bad entry \"404\""},
+        {name_a_status_badly, "a.json: levels[0]: statuses has a bad entry \"4o4\x1b[2J\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *texts[] = {edited(result_text(&a), cases[i].edit)};
