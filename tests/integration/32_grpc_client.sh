@@ -8,9 +8,7 @@
 # connections; bad input refused before anything is sent.
 . "$(dirname "$0")/lib.sh"
 
-openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
-  -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 >/dev/null 2>&1 \
-  || { fail "openssl makes a self-signed certificate"; exit 1; }
+make_cert
 
 M=resnet50
 # Every answer of the failing serve fails, GET / too: its counters are read
@@ -38,27 +36,7 @@ for up in $GOOD $FAILING $DEAD; do
     location /v2/ { proxy_pass http://127.0.0.1:$up; }
   }"
 done
-mkdir -p "$T/nginx"
-cat >"$T/nginx-grpc.conf" <<CONF
-worker_processes 1;
-daemon on;
-pid $T/nginx.pid;
-error_log $T/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  log_format conn '\$connection "\$request" \$status';
-  access_log $T/access.log conn;
-  client_body_temp_path $T/nginx;
-  proxy_temp_path $T/nginx;
-  fastcgi_temp_path $T/nginx;
-  uwsgi_temp_path $T/nginx;
-  scgi_temp_path $T/nginx;
-  keepalive_requests 1000000;
-  $servers
-}
-CONF
-nginx -c "$T/nginx-grpc.conf" -p "$T" || { fail "nginx with grpc_pass starts" "$(cat "$T/nginx-error.log")"; exit 1; }
-for _ in $(seq 50); do [ -s "$T/nginx.pid" ] && break; sleep 0.1; done
+nginx_http "access_log $T/access.log conn; $servers"
 URL=https://127.0.0.1:${PORTS[0]}
 FAIL_URL=https://127.0.0.1:${PORTS[1]}
 DEAD_URL=https://127.0.0.1:${PORTS[2]}

@@ -6,45 +6,23 @@
 # port are counted, not fatal.
 . "$(dirname "$0")/lib.sh"
 
-openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
-  -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 >/dev/null 2>&1 \
-  || { fail "openssl makes a self-signed certificate"; exit 1; }
+make_cert
 echo "not a certificate" >"$T/garbage.pem"
 
 # start_tls_nginx: nginx serving /score on TLS (HTTP/1.1 and HTTP/2) and on
-# plain HTTP, in the pattern of lib.sh's start_nginx; sets TLS_PORT,
+# plain HTTP, through lib.sh's nginx_http; sets TLS_PORT,
 # PLAIN_PORT.
 start_tls_nginx() {
   TLS_PORT=$(free_port)
   PLAIN_PORT=$(free_port)
-  mkdir -p "$T/nginx"
-  cat >"$T/nginx-tls.conf" <<CONF
-worker_processes 1;
-daemon on;
-pid $T/nginx.pid;
-error_log $T/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  log_format conn '\$connection "\$request" \$status';
-  access_log $T/access.log conn;
-  client_body_temp_path $T/nginx;
-  proxy_temp_path $T/nginx;
-  fastcgi_temp_path $T/nginx;
-  uwsgi_temp_path $T/nginx;
-  scgi_temp_path $T/nginx;
-  client_max_body_size 100m;
-  keepalive_requests 1000000;
+  nginx_http "access_log $T/access.log conn;
   server {
     listen 127.0.0.1:$TLS_PORT ssl http2;
     listen 127.0.0.1:$PLAIN_PORT;
     ssl_certificate $T/cert.pem;
     ssl_certificate_key $T/key.pem;
-    location = /score { return 200 "{\"result\": [[\"tabby\", 0.9]]}"; default_type application/json; }
-  }
-}
-CONF
-  nginx -c "$T/nginx-tls.conf" -p "$T" || { fail "nginx with TLS starts" "$(cat "$T/nginx-error.log")"; exit 1; }
-  for _ in $(seq 50); do [ -s "$T/nginx.pid" ] && break; sleep 0.1; done
+    location = /score { return 200 '{\"result\": [[\"tabby\", 0.9]]}'; default_type application/json; }
+  }"
 }
 start_tls_nginx
 URL=https://127.0.0.1:$TLS_PORT/score

@@ -57,11 +57,10 @@ csv_col() {
 }
 csv_rows() { echo $(( $(wc -l <"$1") - 1 )); }
 
-# start_nginx LOCATIONS: nginx on a free port with the given server-block
-# body; sets NGINX_PORT and NGINX_LOG (the access log, one line a request).
-start_nginx() {
-  NGINX_PORT=$(free_port)
-  NGINX_LOG=$T/access.log
+# nginx_http HTTP_BODY: nginx from Debian (one worker, its files in $T) with
+# HTTP_BODY in its http block (access_log and server blocks; log format
+# `conn` logs the connection number, the request line and the status).
+nginx_http() {
   mkdir -p "$T/nginx"
   cat >"$T/nginx.conf" <<CONF
 worker_processes 1;
@@ -70,7 +69,7 @@ pid $T/nginx.pid;
 error_log $T/nginx-error.log;
 events { worker_connections 4096; }
 http {
-  access_log $NGINX_LOG;
+  log_format conn '\$connection "\$request" \$status';
   client_body_temp_path $T/nginx;
   proxy_temp_path $T/nginx;
   fastcgi_temp_path $T/nginx;
@@ -79,14 +78,31 @@ http {
   client_max_body_size 100m;
   client_body_buffer_size 1m;
   keepalive_requests 1000000;
+  $1
+}
+CONF
+  nginx -c "$T/nginx.conf" -p "$T" || { fail "nginx starts" "$(cat "$T/nginx-error.log")"; exit 1; }
+  for _ in $(seq 50); do [ -s "$T/nginx.pid" ] && break; sleep 0.1; done
+}
+
+# start_nginx LOCATIONS: nginx on a free port with the given server-block
+# body; sets NGINX_PORT and NGINX_LOG (the access log, one line a request).
+start_nginx() {
+  NGINX_PORT=$(free_port)
+  NGINX_LOG=$T/access.log
+  nginx_http "access_log $NGINX_LOG;
   server {
     listen 127.0.0.1:$NGINX_PORT;
     $1
-  }
+  }"
 }
-CONF
-  nginx -c "$T/nginx.conf" -p "$T" || { fail "nginx starts" "see $T/nginx-error.log"; exit 1; }
-  for _ in $(seq 50); do [ -s "$T/nginx.pid" ] && break; sleep 0.1; done
+
+# make_cert: a self-signed certificate for 127.0.0.1 in $T/cert.pem, its key
+# in $T/key.pem.
+make_cert() {
+  openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 >/dev/null 2>&1 \
+    || { fail "openssl makes a self-signed certificate"; exit 1; }
 }
 
 # start_serve ARGS...: `loadgen serve --port 0 ARGS` in the background;
