@@ -199,6 +199,7 @@ struct engine {
     int64_t origin_us;         /* monotonic start of the phase */
     int keep_reply;            /* a check needs the body */
     int want_headers;          /* a check needs a header */
+    size_t expect_len, stime_len; /* the checks' header names' lengths */
     _Atomic int fd_errno;      /* a loop ran out of descriptors mid-phase */
     /* --fail-fast: watching while every request of the phase so far failed
      * to connect; ff_fails counts them; gave_up once there were N. */
@@ -481,10 +482,10 @@ static void slot_header(struct slot *s, const char *ptr, size_t len)
 static void slot_field(struct slot *s, const char *name, size_t nlen, const char *value, size_t vlen)
 {
     const struct engine_checks *ck = &s->loop->e->cfg.checks;
-    if (ck->expect_header && strlen(ck->expect_header) == nlen &&
-        strncasecmp(name, ck->expect_header, nlen) == 0)
+    const struct engine *e = s->loop->e;
+    if (ck->expect_header && e->expect_len == nlen && strncasecmp(name, ck->expect_header, nlen) == 0)
         s->saw_header = 1;
-    if (ck->server_time_header && strlen(ck->server_time_header) == nlen &&
+    if (ck->server_time_header && e->stime_len == nlen &&
         strncasecmp(name, ck->server_time_header, nlen) == 0)
         s->server_ms = reply_parse_ms(value, vlen);
     /* A gRPC reply's status comes in its trailers, or alone in its only
@@ -1608,6 +1609,8 @@ int engine_create(const struct engine_config *cfg, struct engine **out, char *er
     const struct engine_checks *ck = &cfg->checks;
     e->keep_reply = ck->expect_json || ck->server_time_json;
     e->want_headers = ck->expect_header || ck->server_time_header || cfg->grpc;
+    e->expect_len = ck->expect_header ? strlen(ck->expect_header) : 0;
+    e->stime_len = ck->server_time_header ? strlen(ck->server_time_header) : 0;
     unsigned loops = cfg->loops ? cfg->loops : 1;
     if (loops > cfg->max_slots)
         loops = cfg->max_slots ? cfg->max_slots : 1;
