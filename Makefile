@@ -76,6 +76,14 @@ $(BIN): $(OBJDIR)/harness/main.o $(OBJDIR)/libloadgen.a
 $(OBJDIR)/libloadgen.a: $(LIBOBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# The commit that -V names: a stamp rewritten only when `git describe`
+# changes, so that cli.o, which prints it, is rebuilt then and only then.
+BUILD_STAMP := $(OBJDIR)/build-id
+ifeq ($(filter clean help,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(OBJDIR) && { [ "$$(cat $(BUILD_STAMP) 2>/dev/null)" = "$(BUILD)" ] || echo "$(BUILD)" >$(BUILD_STAMP); })
+endif
+$(OBJDIR)/harness/cli.o: $(BUILD_STAMP)
+
 $(OBJDIR)/%.o: %.c $(wildcard harness/*.h harness/analyze/*.h harness/serve/*.h) $(GENH) VERSION
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
