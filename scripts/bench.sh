@@ -22,8 +22,9 @@
 #   BENCH_PARTS ["peers accuracy scale h2"]  (h2: h2c GET against nginx and gRPC
 #                      ModelInfer against serve, --streams 10 beside h2load -m 10)
 #   BENCH_CLIENT_CPU [1]  BENCH_SERVER_CPU [0]  (taskset core lists)
-#   BENCH_CANDIDATE     another loadgen binary (an engine change under test):
-#                       runs in every round as tool "candidate"
+#   BENCH_CANDIDATE     another loadgen binary (an engine change under test),
+#                       maybe with flags ("./loadgen --engine curl"): runs in
+#                       every round as tool "candidate"
 #   BENCH_SERVE         the binary whose `serve` the checks use [LOADGEN]
 #   BENCH_IDLE_LOAD     wait until the 1-minute load average is below this
 #                       before starting, for at most BENCH_IDLE_WAIT [1200] s
@@ -59,7 +60,8 @@ die() { echo "bench: $*" >&2; exit 1; }
 note() { echo "bench: $*" >&2; }
 [ -x "$LG" ] || die "$LG is not an executable; run make first"
 CAND=${BENCH_CANDIDATE:-}
-[ -z "$CAND" ] || [ -x "$CAND" ] || die "BENCH_CANDIDATE=$CAND is not an executable"
+# A binary, and maybe flags of its own: BENCH_CANDIDATE="./loadgen --engine curl".
+[ -z "$CAND" ] || [ -x "${CAND%% *}" ] || die "BENCH_CANDIDATE=$CAND: ${CAND%% *} is not an executable"
 SERVE_BIN=${BENCH_SERVE:-$LG}
 for t in nginx python3 taskset timeout /usr/bin/time; do
   command -v "$t" >/dev/null || die "$t is missing; run scripts/install-deps.sh --bench"
@@ -282,7 +284,7 @@ h2_versus() {
     client "$T/h2load.out" "$DUR" "${h2[@]}"
     h=$(awk '/^finished in/ {gsub(/req\/s,?/, "", $4); print $4}' "$T/h2load.out")
     client "$T/lg-h2.out" "$DUR" "$@" --no-out -q --json "$T/lg-h2.json"
-    l=$(lgjson "$T/lg-h2.json" 'l["throughput_rps"]')
+    l=$(lgjson "$T/lg-h2.json" 'round(l["throughput_rps"])')
     best_h=$(awk -v a="$best_h" -v b="${h:-0}" 'BEGIN { print (b > a ? b : a) }')
     best_l=$(awk -v a="$best_l" -v b="${l:-0}" 'BEGIN { print (b + 0 > a + 0 ? b : a) }')
   done
