@@ -22,6 +22,8 @@ static const char *const texts[BODY_ERR_COUNT] = {
     [BODY_BAD_MODEL_TENSOR] = "inputs: a tensor does not fit the model (GET /v2/models/NAME): "
                               "name input_1, datatype FP32 (or FP16, UINT8, INT64), shape [N, H, W, 3]",
     [BODY_BAD_BINARY] = "binary tensor data does not match binary_data_size and the body length",
+    [BODY_BAD_OUTPUT] = "outputs: the model has one output, " MODEL_OUTPUT "; its "
+                        "parameters.classification is a whole number from 1 to 1000",
     [BODY_BAD_MULTIPART] = "multipart body has no boundary or no complete part",
     [BODY_TOO_MANY_IMAGES] = "too many images in one request; send at most --max-images",
     [BODY_TOO_COMPLEX] = "JSON body has too many values (more than 1048576)",
@@ -298,9 +300,37 @@ static enum body_err fits(const struct model *m, const struct tensor *t)
     return BODY_OK;
 }
 
+/* A V2 request's "outputs": only the model's one, and its classification
+ * count (0: the whole tensor). */
+static enum body_err v2_outputs(const cJSON *root, unsigned *classes)
+{
+    const cJSON *outs = cJSON_GetObjectItemCaseSensitive(root, "outputs"), *o;
+    *classes = 0;
+    if (!outs)
+        return BODY_OK;
+    if (!cJSON_IsArray(outs))
+        return BODY_BAD_OUTPUT;
+    cJSON_ArrayForEach(o, outs)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
+        if (!cJSON_IsString(name) || strcmp(name->valuestring, MODEL_OUTPUT) != 0)
+            return BODY_BAD_OUTPUT;
+        const cJSON *params = cJSON_GetObjectItemCaseSensitive(o, "parameters");
+        const cJSON *k = params ? cJSON_GetObjectItemCaseSensitive(params, "classification") : NULL;
+        if (!k)
+            continue;
+        if (!cJSON_IsNumber(k) || !(k->valuedouble >= 1) || k->valuedouble > MODEL_CLASSES ||
+            k->valuedouble != (double)(unsigned)k->valuedouble)
+            return BODY_BAD_OUTPUT;
+        *classes = (unsigned)k->valuedouble;
+    }
+    return BODY_OK;
+}
+
 /* The V2 request, JSON (bin == NULL) or with its binary section. */
 static enum body_err v2(const char *b, size_t json_len, const unsigned char *bin, size_t bin_len,
-                        const struct model *m, struct sbuf *scratch, unsigned max, unsigned *images)
+                        const struct model *m, struct sbuf *scratch, unsigned max, unsigned *images,
+                        unsigned *classes)
 {
     enum body_err e;
     cJSON *root = parse_object(b, json_len, &e);
@@ -353,23 +383,26 @@ static enum body_err v2(const char *b, size_t json_len, const unsigned char *bin
     }
     if (!e && bin && off != bin_len)
         e = BODY_BAD_BINARY;
+    if (!e)
+        e = v2_outputs(root, classes);
     cJSON_Delete(root);
     return e == BODY_OK && *images == 0 ? BODY_NO_IMAGE : e;
 }
 
 enum body_err body_v2_json(const char *b, size_t n, const struct model *m, struct sbuf *scratch,
-                           unsigned max, unsigned *images)
+                           unsigned max, unsigned *images, unsigned *classes)
 {
-    return v2(b, n, NULL, 0, m, scratch, max, images);
+    return v2(b, n, NULL, 0, m, scratch, max, images, classes);
 }
 
 enum body_err body_v2_binary(const char *b, size_t n, size_t json_len, const struct model *m,
-                             struct sbuf *scratch, unsigned max, unsigned *images)
+                             struct sbuf *scratch, unsigned max, unsigned *images,
+                             unsigned *classes)
 {
     if (json_len > n)
         return BODY_BAD_BINARY;
     return v2(b, json_len, (const unsigned char *)b + json_len, n - json_len, m, scratch, max,
-              images);
+              images, classes);
 }
 
 enum body_err body_raw(const char *b, size_t n, unsigned *images)

@@ -24,6 +24,7 @@ enum body_err {
     BODY_BAD_TENSOR,     /* V2 input without name/shape/datatype, or data != shape */
     BODY_BAD_MODEL_TENSOR,/* V2 numeric input that does not fit the model's metadata */
     BODY_BAD_BINARY,     /* V2 binary sizes that do not add up to the body */
+    BODY_BAD_OUTPUT,     /* V2 "outputs" naming another output, or a bad classification */
     BODY_BAD_MULTIPART,  /* no boundary, or no complete part */
     BODY_TOO_MANY_IMAGES,/* more images than the caller's max (400, as the study's app) */
     BODY_TOO_COMPLEX,    /* JSON of more than BODY_MAX_JSON_VALUES values (413) */
@@ -54,12 +55,16 @@ enum body_err body_v1(const char *b, size_t n, struct sbuf *scratch, unsigned ma
  * a numeric input (any datatype but BYTES) must also fit the model's
  * metadata (model_check: the gRPC route's check); the images are the
  * first input's batch dimension. BYTES inputs keep any name: the study's
- * clients name them as they like. */
+ * clients name them as they like. "outputs", when there, may name only the
+ * model's output (MODEL_OUTPUT); *classes is its "parameters":
+ * {"classification": K} (Triton's classification extension: the answer is
+ * the top K as strings), 0 without it (the answer is the whole tensor). */
 enum body_err body_v2_json(const char *b, size_t n, const struct model *m, struct sbuf *scratch,
-                           unsigned max, unsigned *images);
+                           unsigned max, unsigned *images, unsigned *classes);
 /* POST /v2/models/NAME/infer with Inference-Header-Content-Length: json_len. */
 enum body_err body_v2_binary(const char *b, size_t n, size_t json_len, const struct model *m,
-                             struct sbuf *scratch, unsigned max, unsigned *images);
+                             struct sbuf *scratch, unsigned max, unsigned *images,
+                             unsigned *classes);
 /* POST /predictions/NAME with the image bytes as the body. */
 enum body_err body_raw(const char *b, size_t n, unsigned *images);
 /* POST /predictions/NAME as multipart/form-data; every part is an image. */

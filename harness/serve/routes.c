@@ -51,7 +51,18 @@ struct verdict {
     uint64_t key;         /* hash of route, content type, ihcl and body; 0 = empty */
     uint32_t len;         /* body bytes, a second check against collisions */
     int16_t canned;       /* canned answer, or -1 for 200 */
+    uint16_t classes;     /* V2: the classification asked for */
     uint32_t images;
+};
+
+/* A V2 answer's rows, the same for every image (the tabby cat of the other
+ * routes and of gRPC): the output tensor, MODEL_CLASSES numbers; and every
+ * class ranked as Triton's classification extension writes them
+ * ("score:index:label" strings), end[k] the length of the first k. */
+struct v2_rows {
+    struct sbuf tensor;
+    struct sbuf ranked;
+    size_t end[MODEL_CLASSES + 1];
 };
 
 #define VERDICTS 8192     /* direct-mapped; a power of two */
@@ -63,6 +74,7 @@ struct routes {
     struct sbuf wire[RERR_COUNT]; /* each route_error as sent, with Connection: close */
     struct model model;   /* the one model: metadata and tensor checks */
     const uint64_t *grpc_requests, *grpc_errors; /* httpd's, for GET / */
+    struct v2_rows v2;
     struct verdict memo[VERDICTS];
 };
 
@@ -81,6 +93,37 @@ static int set(struct routes *rt, int i, int status, const char *allow, const ch
     rt->c[i].body = strdup(tmp);
     rt->c[i].len = (size_t)n;
     return rt->c[i].body ? 0 : -ENOMEM;
+}
+
+static int v2_rows_build(struct v2_rows *r)
+{
+    static const struct { int index; const char *text; } top[] = {
+        {281, "0.412:281:tabby"}, {282, "0.221:282:tiger_cat"}, {285, "0.108:285:Egyptian_cat"}};
+    const float rest = 0.259f / (MODEL_CLASSES - 3), first[] = {0.412f, 0.221f, 0.108f};
+    char num[48];
+    int rc = 0;
+    for (int k = 0; k < MODEL_CLASSES && !rc; k++) {
+        float v = rest;
+        for (int t = 0; t < 3; t++)
+            if (top[t].index == k)
+                v = first[t];
+        int len = snprintf(num, sizeof num, "%s%.6g", k ? ", " : "", (double)v);
+        rc = sbuf_put(&r->tensor, num, (size_t)len);
+    }
+    size_t n = 0;
+    for (int t = 0; t < 3 && !rc; t++) {
+        int len = snprintf(num, sizeof num, "%s\"%s\"", t ? ", " : "", top[t].text);
+        rc = sbuf_put(&r->ranked, num, (size_t)len);
+        r->end[++n] = r->ranked.len;
+    }
+    for (int k = 0; k < MODEL_CLASSES && !rc; k++) {
+        if (k == 281 || k == 282 || k == 285)
+            continue;
+        int len = snprintf(num, sizeof num, ", \"%.6g:%d\"", (double)rest, k);
+        rc = sbuf_put(&r->ranked, num, (size_t)len);
+        r->end[++n] = r->ranked.len;
+    }
+    return rc ? -ENOMEM : 0;
 }
 
 int routes_create(struct routes **out, const char *model, unsigned px, const char *device,
@@ -125,7 +168,8 @@ int routes_create(struct routes **out, const char *model, unsigned px, const cha
              set(rt, C_META, 200, NULL, "%s", rt->model.json) ||
              set(rt, C_NO_MODEL, 404, NULL,
                  "{\"error\": \"unknown model or version; this server has model %s version "
-                 MODEL_VERSION "\"}", rt->model.name);
+                 MODEL_VERSION "\"}", rt->model.name) ||
+             v2_rows_build(&rt->v2);
     for (int i = 0; !rc && i < BODY_ERR_COUNT; i++)
         rc = set(rt, C_BODY0 + i,
                  i == BODY_NOMEM                                        ? 500
@@ -174,6 +218,8 @@ void routes_destroy(struct routes *rt)
     for (int i = 0; i < RERR_COUNT; i++)
         sbuf_free(&rt->wire[i]);
     sbuf_free(&rt->scratch);
+    sbuf_free(&rt->v2.tensor);
+    sbuf_free(&rt->v2.ranked);
     free(rt);
 }
 
@@ -262,14 +308,14 @@ static int check(struct routes *rt, const struct route_in *in, struct route_out 
             if (!media_is(ct, cn, "application/json"))
                 return C_TYPE_JSON;
             *e = body_v2_json(in->body, in->body_len, &rt->model, &rt->scratch, rt->max_images,
-                              &out->images);
+                              &out->images, &out->classes);
             return -1;
         }
         if (!media_is(ct, cn, "application/octet-stream") && !media_is(ct, cn, "application/json") &&
             !media_is(ct, cn, "application/vnd.sagemaker-triton.binary+json"))
             return C_TYPE_V2BIN;
         *e = body_v2_binary(in->body, in->body_len, (size_t)in->ihcl, &rt->model, &rt->scratch,
-                            rt->max_images, &out->images);
+                            rt->max_images, &out->images, &out->classes);
         return -1;
     default: /* ROUTE_TORCH */
         if (media_is(ct, cn, "multipart/form-data")) {
@@ -331,6 +377,7 @@ static int remembered(struct routes *rt, const struct route_in *in, struct route
     struct verdict *v = &rt->memo[key & (VERDICTS - 1)];
     if (v->key == key && v->len == in->body_len) {
         out->images = v->images;
+        out->classes = v->classes;
         return v->canned;
     }
     enum body_err e = BODY_OK;
@@ -341,7 +388,8 @@ static int remembered(struct routes *rt, const struct route_in *in, struct route
     if (rt->scratch.cap > (1u << 20))
         sbuf_free(&rt->scratch);
     if (e != BODY_NOMEM && in->body_len <= UINT32_MAX)
-        *v = (struct verdict){key, (uint32_t)in->body_len, (int16_t)c, out->images};
+        *v = (struct verdict){key, (uint32_t)in->body_len, (int16_t)c, (uint16_t)out->classes,
+                              out->images};
     return c;
 }
 
@@ -422,6 +470,7 @@ void routes_dispatch(struct routes *rt, const struct route_in *in, struct route_
         return;
     }
     out->status = 200;
+    out->v2 = &rt->v2;
 }
 
 static const char *reason(int status)
@@ -453,7 +502,6 @@ static const char score_one[] =
     "[\"n02124075 Egyptian_cat\", 0.108]]";
 static const char v1_one[] =
     "{\"classes\": [\"tabby\", \"tiger_cat\", \"Egyptian_cat\"], \"scores\": [0.412, 0.221, 0.108]}";
-static const char v2_one[] = "\"0.412:281:tabby\", \"0.221:282:tiger_cat\", \"0.108:285:Egyptian_cat\"";
 static const char torch_one[] = "{\"tabby\": 0.412, \"tiger_cat\": 0.221, \"Egyptian_cat\": 0.108}";
 
 /* `one` K times, comma-separated. */
@@ -503,12 +551,22 @@ static int render_body(const struct route_out *out, int64_t compute_us, struct s
         PUT("]}");
         break;
     case ROUTE_V2:
+        /* The whole output tensor, or the top K as classification strings
+         * when the request asked for them, as Triton answers. */
         PUT("{\"model_name\": \"");
         rc = rc || put_name(b, out->name, out->name_len);
-        PUT("\", \"model_version\": \"1\", \"outputs\": [{\"name\": \"OUTPUT\", \"shape\": [");
+        PUT("\", \"model_version\": \"" MODEL_VERSION "\", \"outputs\": [{\"name\": \"" MODEL_OUTPUT
+            "\", \"shape\": [");
         rc = rc || sbuf_putu(b, k);
-        PUT(", 3], \"datatype\": \"BYTES\", \"data\": [");
-        rc = rc || repeat(b, v2_one, sizeof v2_one - 1, k);
+        PUT(", ");
+        rc = rc || sbuf_putu(b, out->classes ? out->classes : MODEL_CLASSES);
+        if (out->classes) {
+            PUT("], \"datatype\": \"BYTES\", \"data\": [");
+            rc = rc || repeat(b, out->v2->ranked.p, out->v2->end[out->classes], k);
+        } else {
+            PUT("], \"datatype\": \"" MODEL_DATATYPE "\", \"data\": [");
+            rc = rc || repeat(b, out->v2->tensor.p, out->v2->tensor.len, k);
+        }
         PUT("]}]}");
         break;
     default: /* ROUTE_TORCH */

@@ -54,6 +54,8 @@ struct route_out {
     int status;             /* HTTP status */
     enum route_id route;
     unsigned images;        /* images to compute; 0 = answer without compute */
+    unsigned classes;       /* ROUTE_V2: top-K strings asked for (classification); 0 = the tensor */
+    const struct v2_rows *v2; /* ROUTE_V2: the answer's prebuilt rows (routes.c) */
     const char *name;       /* model NAME from the URL (points into route_in.url) */
     size_t name_len;
     const char *body;       /* a pre-built body (errors, health), or NULL */
@@ -64,6 +66,7 @@ struct route_out {
 };
 
 struct routes;
+struct v2_rows;
 
 /* `model`, `device` and `replicas` appear in GET /; `model` and `px` (its
  * input height and width, 0 for 224) make the metadata (model.h) that GET

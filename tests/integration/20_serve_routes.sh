@@ -23,6 +23,8 @@ w("score_text.json", {"input": base64.b64encode(b"plain text").decode()})
 w("score_badb64.json", {"input": "not*base64!"})
 w("v1.json", {"instances": [{"b64": b64}, {"b64": b64}]})
 w("v2.json", {"inputs": [{"name": "INPUT", "shape": [1], "datatype": "BYTES", "data": [b64]}]})
+w("v2cls.json", {"inputs": [{"name": "INPUT", "shape": [1], "datatype": "BYTES", "data": [b64]}],
+                 "outputs": [{"name": "predictions", "parameters": {"classification": 3}}]})
 el = struct.pack("<I", len(jpeg)) + jpeg
 hdr = json.dumps({"inputs": [{"name": "INPUT", "shape": [2], "datatype": "BYTES",
                               "parameters": {"binary_data_size": 2 * len(el)}}]}).encode()
@@ -58,11 +60,15 @@ r=$(post /score "application/json; charset=utf-8" "$T/score_nested.json"); expec
 r=$(post /v1/models/resnet50:predict application/json "$T/v1.json"); expect_eq "POST /v1/models/NAME:predict: 200" "${r%% *}" 200
 check "V1: one prediction per instance" has predictions.1.scores.0
 r=$(post /v2/models/resnet50/infer application/json "$T/v2.json"); expect_eq "POST /v2/models/NAME/infer JSON: 200" "${r%% *}" 200
-check "V2: outputs with data" has outputs.0.data.2
+check "V2: the output tensor, 1000 probabilities an image" has outputs.0.data.999
+check "V2: named and typed as the metadata says (predictions, FP32)" grep -q '"name": "predictions", "shape": \[1, 1000\], "datatype": "FP32"' "$T/body"
 check "V2: model_name echoed" grep -q '"model_name": "resnet50"' "$T/body"
+r=$(post /v2/models/resnet50/infer application/json "$T/v2cls.json"); expect_eq "V2 asking for classification 3: 200" "${r%% *}" 200
+check "V2 classification: the top 3 as Triton's strings, BYTES [1, 3]" \
+  grep -q '"shape": \[1, 3\], "datatype": "BYTES", "data": \["0.412:281:tabby", ' "$T/body"
 r=$(post /v2/models/resnet50/infer application/octet-stream "$T/v2.bin" -H "Inference-Header-Content-Length: $(cat "$T/v2.hlen")")
 expect_eq "POST /v2 binary extension: 200" "${r%% *}" 200
-check "V2 binary: 2 images, shape [2, 3]" grep -q '"shape": \[2, 3\]' "$T/body"
+check "V2 binary: 2 images, shape [2, 1000]" grep -q '"shape": \[2, 1000\]' "$T/body"
 r=$(post /predictions/resnet50 image/jpeg "$T/img.jpg"); expect_eq "POST /predictions/NAME raw JPEG: 200" "${r%% *}" 200
 check "TorchServe: label -> probability" has tabby
 code=$(curl -s -o "$T/body" -w '%{http_code}' -F "data=@$T/img.png" "$U/predictions/resnet50")

@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
 #include <http_parser.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,6 +434,76 @@ static void a_body_seen_before_gets_the_same_verdict(void **state)
     }
 }
 
+/* A V2 answer is the model's output tensor, as Triton's, unless the request
+ * asks for the classification extension's top K. */
+static void v2_answers_the_output_tensor_or_the_top_k_asked_for(void **state)
+{
+    static const char in[] = "{\"inputs\": [{\"name\": \"input_1\", \"shape\": [2, 1, 1, 3], "
+                             "\"datatype\": \"FP32\", \"data\": [1, 2, 3, 4, 5, 6]}]";
+    char body[512];
+    struct sbuf head = {0}, ans = {0};
+    const char *bp;
+    size_t bn;
+    snprintf(body, sizeof body, "%s}", in);
+    struct route_out o = post(state, "/v2/models/m/infer", "application/json", body, 0);
+    assert_int_equal(o.status, 200);
+    assert_int_equal(routes_render(&o, 0, 0, &head, &ans, &bp, &bn), 0);
+    cJSON *doc = cJSON_ParseWithLength(bp, bn);
+    assert_non_null(doc);
+    const cJSON *out = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "outputs"), 0);
+    assert_string_equal(cJSON_GetObjectItem(out, "name")->valuestring, "predictions");
+    assert_string_equal(cJSON_GetObjectItem(out, "datatype")->valuestring, "FP32");
+    const cJSON *shape = cJSON_GetObjectItem(out, "shape"), *data = cJSON_GetObjectItem(out, "data");
+    assert_int_equal(cJSON_GetArrayItem(shape, 0)->valueint, 2);
+    assert_int_equal(cJSON_GetArrayItem(shape, 1)->valueint, 1000);
+    assert_int_equal(cJSON_GetArraySize(data), 2000);
+    double sum = 0;
+    int best = 0;
+    for (int i = 0; i < 1000; i++) {
+        double v = cJSON_GetArrayItem(data, 1000 + i)->valuedouble;
+        sum += v;
+        if (v > cJSON_GetArrayItem(data, 1000 + best)->valuedouble)
+            best = i;
+    }
+    assert_int_equal(best, 281); /* tabby, for every image */
+    assert_true(fabs(sum - 1.0) < 1e-3);
+    cJSON_Delete(doc);
+
+    /* Top 5 of the one output: BYTES [2, 5], ranked. */
+    snprintf(body, sizeof body, "%s, \"outputs\": [{\"name\": \"predictions\", \"parameters\": "
+             "{\"classification\": 5}}]}", in);
+    o = post(state, "/v2/models/m/infer", "application/json", body, 0);
+    assert_int_equal(routes_render(&o, 0, 0, &head, &ans, &bp, &bn), 0);
+    assert_non_null(doc = cJSON_ParseWithLength(bp, bn));
+    out = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "outputs"), 0);
+    assert_string_equal(cJSON_GetObjectItem(out, "datatype")->valuestring, "BYTES");
+    shape = cJSON_GetObjectItem(out, "shape");
+    data = cJSON_GetObjectItem(out, "data");
+    assert_int_equal(cJSON_GetArrayItem(shape, 1)->valueint, 5);
+    assert_int_equal(cJSON_GetArraySize(data), 10);
+    assert_string_equal(cJSON_GetArrayItem(data, 5)->valuestring, "0.412:281:tabby");
+    assert_string_equal(cJSON_GetArrayItem(data, 7)->valuestring, "0.108:285:Egyptian_cat");
+    assert_non_null(strstr(cJSON_GetArrayItem(data, 9)->valuestring, ":1"));
+    cJSON_Delete(doc);
+
+    /* Another output, or a classification that is not 1..1000: 400. */
+    static const char *const bad[] = {
+        "\"outputs\": [{\"name\": \"OUTPUT\"}]",
+        "\"outputs\": [{\"name\": \"predictions\", \"parameters\": {\"classification\": 0}}]",
+        "\"outputs\": [{\"name\": \"predictions\", \"parameters\": {\"classification\": 1001}}]",
+        "\"outputs\": [{\"name\": \"predictions\", \"parameters\": {\"classification\": 2.5}}]",
+        "\"outputs\": {\"name\": \"predictions\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(body, sizeof body, "%s, %s}", in, bad[i]);
+        o = post(state, "/v2/models/m/infer", "application/json", body, 0);
+        assert_int_equal(o.status, 400);
+        assert_non_null(strstr(o.body, "outputs: the model has one output, predictions"));
+    }
+    sbuf_free(&head);
+    sbuf_free(&ans);
+}
+
 static void rendered_answers_carry_length_time_and_connection(void **state)
 {
     char body[512];
@@ -460,8 +532,6 @@ static void rendered_answers_carry_length_time_and_connection(void **state)
     assert_int_equal(routes_render(&o, 0, 0, &head, &ans, &bp, &bn), 0);
     snprintf(b, sizeof b, "%.*s", (int)bn, bp);
     assert_non_null(strstr(b, "\"model_name\": \"my_model\""));
-    assert_non_null(strstr(b, "\"shape\": [1, 3]"));
-    assert_non_null(strstr(b, "\"0.412:281:tabby\""));
 
     o = post(state, "/predictions/m", "image/jpeg", (const char *)jpeg, sizeof jpeg);
     assert_int_equal(routes_render(&o, 0, 2, &head, &ans, &bp, &bn), 0);
@@ -576,6 +646,7 @@ int main(void)
         cmocka_unit_test(health_unknown_paths_and_wrong_methods),
         cmocka_unit_test(a_body_seen_before_gets_the_same_verdict),
         cmocka_unit_test(rendered_answers_carry_length_time_and_connection),
+        cmocka_unit_test(v2_answers_the_output_tensor_or_the_top_k_asked_for),
         cmocka_unit_test(v2_metadata_route_answers_the_model_and_404s_others),
         cmocka_unit_test(v2_numeric_tensors_that_do_not_fit_the_model_are_400),
         cmocka_unit_test(health_reports_grpc_counters),
