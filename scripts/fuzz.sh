@@ -2,9 +2,8 @@
 # scripts/fuzz.sh [TARGET...]: build and run the libFuzzer targets.
 #
 # Each tests/fuzz/fuzz_NAME.c (or only the NAMEs given) is built with
-# clang -fsanitize=fuzzer,address,undefined -DLOADGEN_LIBFUZZER together
-# with the harness sources named on its "fuzz-sources:" line (all of
-# harness/ but main.c when it has none), then run for ${FUZZ_SECONDS:-60} s
+# clang -fsanitize=fuzzer,address,undefined -DLOADGEN_LIBFUZZER against the
+# whole library (obj/libfuzzer/libloadgen.a), then run for ${FUZZ_SECONDS:-60} s
 # on tests/fuzz/corpus/NAME/. The seed corpus in git is only read: inputs
 # the fuzzer finds go to obj/fuzz/NAME.corpus/, crashes to
 # obj/fuzz/NAME-crash-*. A crashing input belongs in the seed corpus once
@@ -15,10 +14,19 @@ cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-60}
 out=obj/fuzz
 pkgs="libcurl libuv libcjson libprotobuf-c libnghttp2"
-# The protobuf-c code that targets name on their fuzz-sources line.
-make --no-print-directory -s VARIANT=release gen
+# The whole library, built by the Makefile with clang and the sanitizers
+# (fuzzer-no-link: coverage without libFuzzer's main); each target links
+# against it as the replay build of make test does against the release one.
+lib=obj/libfuzzer/libloadgen.a
+make --no-print-directory -s VARIANT=libfuzzer CC=clang CFLAGS="-g -O1 -fno-omit-frame-pointer" \
+  SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" "$lib" ||
+  { echo "fuzz: the library does not build with clang" >&2; exit 1; }
+# The Makefile's warnings and defines (fuzz_cli includes cli.c, which prints
+# the release and the commit).
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror -Wshadow \
--Wno-unused-parameter -Iharness -Iobj/release/gen $(pkg-config --cflags $pkgs)"
+-Wno-unused-parameter -Wno-missing-field-initializers -Iharness -Iobj/libfuzzer/gen $(pkg-config --cflags $pkgs) \
+-DLOADGEN_VERSION=\"$(cat VERSION)\" -DLOADGEN_BUILD=\"$(git describe --always --dirty 2>/dev/null || echo unknown)\" \
+-DLOADGEN_DATADIR=\"/usr/local/share/loadgen\""
 libs="$(pkg-config --libs $pkgs) -lhttp_parser -ljpeg -lpthread -lm"
 san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 
@@ -34,13 +42,9 @@ failed=()
 for src in "${targets[@]}"; do
   name=$(basename "$src" .c)
   corpus=tests/fuzz/corpus/${name#fuzz_}
-  sources=$(sed -n 's/^ \* fuzz-sources:\(.*\)$/\1/p' "$src")
-  if [ -z "$sources" ]; then
-    sources=$(ls harness/*.c harness/serve/*.c | grep -v '^harness/main\.c$')
-  fi
-  echo "fuzz: building $name ($sources)"
-  # shellcheck disable=SC2086 # flag and source lists are meant to split
-  clang $cflags $san -DLOADGEN_LIBFUZZER -o "$out/$name" "$src" $sources $libs
+  echo "fuzz: building $name"
+  # shellcheck disable=SC2086 # the flag lists are meant to split
+  clang $cflags $san -DLOADGEN_LIBFUZZER -o "$out/$name" "$src" "$lib" $libs || { failed+=("$name (build)"); continue; }
   mkdir -p "$out/$name.corpus" "$corpus"
   echo "fuzz: running $name for ${secs}s on $corpus"
   # The first directory receives new inputs; the seed corpus is read only.

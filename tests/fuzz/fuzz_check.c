@@ -2,8 +2,6 @@
  * fuzz_check.c: libFuzzer target for the reply checks: check_path_valid and
  * check_json_path (--expect-json, --server-time-json).
  *
- * fuzz-sources: harness/check.c
- *
  * The input is a dotted path, a newline, then a reply body. The path must
  * be accepted or refused with -EINVAL; an accepted path has no empty part.
  * The body is given as an exact-size heap copy without a terminating NUL,

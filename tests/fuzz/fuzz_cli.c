@@ -2,8 +2,6 @@
  * fuzz_cli.c: libFuzzer target for cli_parse (argv -> struct run_config)
  * and cli_public_url.
  *
- * fuzz-sources: harness/units.c harness/check.c harness/pacer.c harness/payload.c harness/base64.c harness/corpus.c
- *
  * The input is an argument vector: arguments separated by NUL bytes (so a
  * value may hold CR, LF or any other byte), at most 64 of them, after
  * argv[0] = "run". cli_parse must return one of its three results; an

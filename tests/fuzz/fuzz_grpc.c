@@ -5,8 +5,6 @@
  * percent-decoding, and the client's grpc-status/grpc-message fields
  * (reply.c) taken from header and trailer lines.
  *
- * fuzz-sources: harness/grpc.c harness/reply.c obj/release/gen/grpc_predict_v2.pb-c.c obj/release/gen/tensorflow_serving/apis/predict.pb-c.c obj/release/gen/tensorflow_serving/apis/model.pb-c.c obj/release/gen/tensorflow/core/framework/tensor.pb-c.c obj/release/gen/tensorflow/core/framework/tensor_shape.pb-c.c obj/release/gen/tensorflow/core/framework/types.pb-c.c obj/release/gen/google/protobuf/wrappers.pb-c.c
- *
  * The first byte sets the size of the pieces the rest is fed in (1 to
  * 256 bytes), so prefixes and messages split everywhere. Every complete
  * message is unpacked as each request and reply type with an arena of 1 MiB:

@@ -2,8 +2,6 @@
  * fuzz_hist.c: libFuzzer target for hist_decode, and for the encoding of
  * histograms recorded from fuzzed values.
  *
- * fuzz-sources: harness/hist.c harness/base64.c
- *
  * An input that starts with 'v' is decoded as an encoded histogram (from
  * an exact-size heap copy, so ASan sees a read past `len`). Whatever is
  * accepted must behave like a recorded histogram: it re-encodes, decodes

@@ -13,8 +13,6 @@
  * JSON that cJSON reads, unless a float value is NaN or infinite (then the
  * build must refuse it).
  *
- * fuzz-sources: harness/inputdata.c harness/tensor.c harness/meta.c harness/payload.c harness/base64.c harness/fileio.c harness/corpus.c
- *
  * Built with -DLOADGEN_LIBFUZZER by scripts/fuzz.sh; without it, main()
  * replays the files named on the command line (make test does).
  */

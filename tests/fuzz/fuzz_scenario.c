@@ -2,8 +2,6 @@
  * fuzz_scenario.c: libFuzzer target for the scenario parser (scenario_load:
  * experiment JSON -> one argument vector per target).
  *
- * fuzz-sources: harness/scenario.c harness/units.c harness/check.c harness/pacer.c harness/payload.c harness/base64.c harness/corpus.c harness/fileio.c
- *
  * The input is written to a file and loaded, as `--scenario FILE` would;
  * with `--only a` when it ends with a space (JSON allows one). scenario_load must return 0 or -1;
  * an error must be one printable line that names the file; a scenario it

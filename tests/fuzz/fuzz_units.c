@@ -1,8 +1,6 @@
 /*
  * fuzz_units.c: libFuzzer target for the unit parsers and formatters.
  *
- * fuzz-sources: harness/units.c
- *
  * Every parser gets the input as a C string (cut at its first NUL) and must
  * return 0, -EINVAL or -ERANGE, write its output only on success, and give
  * values inside its contract. The formatters get a value from the first
