@@ -396,7 +396,9 @@ print(round(late[100], 3), round(late[197], 3))')
         client "$o-fixed$c" "$CHECK_DUR" "$LG" --url "$SERVE_URL" -c $c -d "${CHECK_DUR}s" $args \
           --json "$o-fixed$c.json"
       fi
-      client "$o-wrk$c" "$CHECK_DUR" wrk -t1 -c$c -d"${CHECK_DUR}s" -s "$B/latency.lua" "$SERVE_URL"
+      : >"$o-wrk$c"
+      ! command -v wrk >/dev/null ||
+        client "$o-wrk$c" "$CHECK_DUR" wrk -t1 -c$c -d"${CHECK_DUR}s" -s "$B/latency.lua" "$SERVE_URL"
       if [ $((r % 2)) = 0 ]; then
         client "$o-fixed$c" "$CHECK_DUR" "$LG" --url "$SERVE_URL" -c $c -d "${CHECK_DUR}s" $args \
           --json "$o-fixed$c.json"
@@ -411,7 +413,7 @@ print(round(late[100], 3), round(late[197], 3))')
     local d50 d99
     d50=$(median $d50s) d99=$(median $d99s)
     check "fixed 20 ms, c=$c: p50 minus wrk's p50 (ms)" "$d50" "+-0.3" "$(within "$d50" 0 0.3)" \
-      "median of $ROUNDS rounds; loadgen p50 $(median $lg50s) ms, wrk $(median $wrk50s) ms"
+      "$(command -v wrk >/dev/null || echo "not measured: wrk is missing (scripts/install-deps.sh --bench); ")median of $ROUNDS rounds; loadgen p50 $(median $lg50s) ms, wrk $(median $wrk50s) ms"
     check "fixed 20 ms, c=$c: p99 minus wrk's p99 (ms)" "$d99" "" "" "median of $ROUNDS rounds"
     check "fixed 20 ms, c=$c: p50 (ms)" "$p50" "" "" \
       "$(awk -v p="$p50" -v o="$o50" -v w="$w50" 'BEGIN { printf "%.3f ms over 20 + loopback overhead + timer lateness", p - 20 - o - w }')"
@@ -423,7 +425,7 @@ print(round(late[100], 3), round(late[197], 3))')
   rps=$(lgjson "$o-fixed50.json" 'round(l["throughput_rps"], 1)')
   little=$(lgjson "$o-fixed50.json" 'round(50e3 / l["latency_ms"]["mean"], 1)')
   dev=$(awk -v r="$rps" -v l="$little" 'BEGIN { printf "%.2f", 100 * (r - l) / l }')
-  check "fixed 20 ms, c=50: req/s" "$rps" "2500 +-2%" "$(within "$rps" 2500 50)" \
+  check "fixed 20 ms, c=50: req/s" "$rps" "" "" \
     "2500 needs a server that takes exactly 20 ms; mean latency $(lgjson "$o-fixed50.json" 'round(l["latency_ms"]["mean"], 3)') ms"
   check "fixed 20 ms, c=50: req/s vs 50 / mean latency (%)" "$dev" "+-2" \
     "$(within "$dev" 0 2)" "Little's law predicts $little req/s"
