@@ -31,6 +31,7 @@
 #include <jpeglib.h>
 
 #include "common.h"
+#include "jpegfail.h"
 #include "fileio.h"
 #include "sbuf.h"
 
@@ -608,21 +609,6 @@ static signed char *make_grain(int w, uint64_t seed)
     return g;
 }
 
-/* libjpeg reports errors through error_exit, which by default exits the
- * process; modules never exit, so it jumps back to compress_one instead. */
-struct jpeg_fail {
-    struct jpeg_error_mgr pub;
-    jmp_buf jump;
-};
-
-static void jpeg_error_jump(j_common_ptr cinfo)
-{
-    longjmp(((struct jpeg_fail *)cinfo->err)->jump, 1);
-}
-
-/* Modules never print: libjpeg's warnings are dropped. */
-static void jpeg_message_drop(j_common_ptr cinfo) { (void)cinfo; }
-
 /* Compresses one canvas into *out, of *size bytes on entry. Should that
  * not be enough, libjpeg moves the output to a buffer of its own (*out
  * changes; the caller frees it, even on failure). setjmp lives here, apart
@@ -645,9 +631,7 @@ static int compress_one(struct jpeg_compress_struct *cinfo, struct jpeg_fail *jf
 
 static int setup_compress(struct jpeg_compress_struct *cinfo, struct jpeg_fail *jf, int w, int h)
 {
-    cinfo->err = jpeg_std_error(&jf->pub);
-    jf->pub.error_exit = jpeg_error_jump;
-    jf->pub.output_message = jpeg_message_drop;
+    cinfo->err = jpeg_fail_init(jf);
     if (setjmp(jf->jump))
         return -EIO;
     jpeg_create_compress(cinfo);

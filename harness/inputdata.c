@@ -21,26 +21,7 @@
 #include "base64.h"
 #include "common.h"
 #include "fileio.h"
-
-struct buf {
-    unsigned char *p;
-    size_t len, cap;
-};
-
-static int buf_reserve(struct buf *b, size_t n)
-{
-    if (n <= b->cap - b->len)
-        return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap - b->len < n)
-        cap *= 2;
-    unsigned char *p = realloc(b->p, cap);
-    if (!p)
-        return -ENOMEM;
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
+#include "sbuf.h"
 
 /* Where messages say what they are about. */
 struct ctx {
@@ -63,14 +44,14 @@ static int fail(const struct ctx *x, const char *fmt, ...)
 }
 
 /* One JSON value into the datatype's bytes, range checked. */
-static int put_value(const struct ctx *x, enum tensor_dtype d, const cJSON *v, struct buf *b)
+static int put_value(const struct ctx *x, enum tensor_dtype d, const cJSON *v, struct sbuf *b)
 {
     if (d == TENSOR_BYTES) {
         if (!cJSON_IsString(v))
             return fail(x, "a BYTES value must be a string");
         size_t n = strlen(v->valuestring);
-        if (n > UINT32_MAX || buf_reserve(b, 4 + n) < 0)
-            return lg_err(x->err, -ENOMEM, "out of memory reading %s", x->what), -ENOMEM;
+        if (n > UINT32_MAX || sbuf_reserve(b, 4 + n) < 0)
+            return lg_err(x->err, -ENOMEM, "out of memory reading %s", x->what);
         for (int i = 0; i < 4; i++)
             b->p[b->len++] = (unsigned char)(n >> (8 * i));
         memcpy(b->p + b->len, v->valuestring, n);
@@ -124,15 +105,15 @@ static int put_value(const struct ctx *x, enum tensor_dtype d, const cJSON *v, s
         break;
     }
     size_t sz = tensor_dtype_size(d);
-    if (buf_reserve(b, sz) < 0)
-        return lg_err(x->err, -ENOMEM, "out of memory reading %s", x->what), -ENOMEM;
+    if (sbuf_reserve(b, sz) < 0)
+        return lg_err(x->err, -ENOMEM, "out of memory reading %s", x->what);
     for (size_t i = 0; i < sz; i++)
         b->p[b->len++] = (unsigned char)(u >> (8 * i));
     return 0;
 }
 
 /* A list, nested or flat, element by element; *count counts them. */
-static int put_list(const struct ctx *x, enum tensor_dtype d, const cJSON *v, struct buf *b,
+static int put_list(const struct ctx *x, enum tensor_dtype d, const cJSON *v, struct sbuf *b,
                     size_t *count)
 {
     if (!cJSON_IsArray(v)) {
@@ -222,7 +203,7 @@ static int resolve_shape(const struct ctx *x, const struct tensor_spec *spec, in
 /* One input's value of one entry, appended to b. */
 static int read_value(const struct ctx *x, const struct tensor_spec *spec, int bd, int loose,
                       const cJSON *v,
-                      struct buf *b, struct tensor *t)
+                      struct sbuf *b, struct tensor *t)
 {
     const cJSON *content = v, *b64 = NULL, *shape = NULL;
     if (cJSON_IsObject(v)) {
@@ -249,11 +230,11 @@ static int read_value(const struct ctx *x, const struct tensor_spec *spec, int b
     size_t start = b->len, count = 0;
     if (b64) {
         size_t n = strlen(b64->valuestring);
-        if (buf_reserve(b, 4 + n / 4 * 3 + 3) < 0)
-            return lg_err(x->err, -ENOMEM, "out of memory reading %s", x->what), -ENOMEM;
+        if (sbuf_reserve(b, 4 + n / 4 * 3 + 3) < 0)
+            return lg_err(x->err, -ENOMEM, "out of memory reading %s", x->what);
         /* A BYTES value in b64 is one element: its length goes first. */
         size_t at = b->len + (spec->dtype == TENSOR_BYTES ? 4 : 0);
-        long got = base64_decode(b64->valuestring, n, b->p + at);
+        long got = base64_decode(b64->valuestring, n, (unsigned char *)b->p + at);
         if (got < 0)
             return fail(x, "\"b64\" is not valid base64");
         size_t sz = tensor_dtype_size(spec->dtype);
@@ -323,7 +304,7 @@ int inputdata_parse(struct tensor_set **out, const char *what, const char *text,
     struct ctx x = {.what = what, .input = "", .err = err};
     struct tensor_spec specs[TENSOR_MAX_INPUTS];
     struct tensor_set *s = NULL;
-    struct buf b = {0};
+    struct sbuf b = {0};
     size_t ninputs = 0, count = 0, names_len = 0;
     int rc = 0;
     *out = NULL;
@@ -409,7 +390,7 @@ int inputdata_parse(struct tensor_set **out, const char *what, const char *text,
         }
     }
     /* The names after the values; then every offset becomes a pointer. */
-    if (buf_reserve(&b, names_len) < 0) {
+    if (sbuf_reserve(&b, names_len) < 0) {
         rc = lg_err(err, -ENOMEM, "%s: out of memory", what);
         goto fail;
     }
@@ -419,7 +400,7 @@ int inputdata_parse(struct tensor_set **out, const char *what, const char *text,
         memcpy(b.p + b.len, specs[k].name, strlen(specs[k].name) + 1);
         b.len += strlen(specs[k].name) + 1;
     }
-    s->block = b.p;
+    s->block = (unsigned char *)b.p;
     b.p = NULL;
     for (size_t i = 0; i < count * ninputs; i++) {
         struct tensor *t = &s->t[i];

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "jpegfail.h"
 
 static const struct {
     const char *name;
@@ -350,29 +351,13 @@ void tensor_resize_rgb(const unsigned char *src, int sw, int sh, unsigned char *
     }
 }
 
-/* libjpeg reports errors through error_exit, which by default exits the
- * process: jump back instead, keeping its message. */
-struct jpeg_fail {
-    struct jpeg_error_mgr pub;
-    jmp_buf jump;
-};
-
-static void jpeg_error_jump(j_common_ptr cinfo)
-{
-    longjmp(((struct jpeg_fail *)cinfo->err)->jump, 1);
-}
-
-static void jpeg_message_drop(j_common_ptr cinfo) { (void)cinfo; }
-
 int tensor_decode_rgb(const unsigned char *jpeg, size_t len, int width, int height,
                       unsigned char *rgb, char *err)
 {
     struct jpeg_decompress_struct cinfo;
     struct jpeg_fail jf;
     unsigned char *volatile full = NULL;
-    cinfo.err = jpeg_std_error(&jf.pub);
-    jf.pub.error_exit = jpeg_error_jump;
-    jf.pub.output_message = jpeg_message_drop;
+    cinfo.err = jpeg_fail_init(&jf);
     if (setjmp(jf.jump)) {
         char msg[JMSG_LENGTH_MAX];
         jf.pub.format_message((j_common_ptr)&cinfo, msg);
@@ -409,7 +394,7 @@ int tensor_decode_rgb(const unsigned char *jpeg, size_t len, int width, int heig
     full = malloc((size_t)w * h * 3);
     if (!full) {
         jpeg_destroy_decompress(&cinfo);
-        return lg_err(err, -ENOMEM, "out of memory decoding %u x %u", w, h), -ENOMEM;
+        return lg_err(err, -ENOMEM, "out of memory decoding %u x %u", w, h);
     }
     while (cinfo.output_scanline < h) {
         JSAMPROW row = full + (size_t)cinfo.output_scanline * w * 3;
@@ -479,7 +464,7 @@ int tensor_set_from_corpus(struct tensor_set **out, const struct corpus *c,
     if (!s || !rgb || !s->t || !s->block) {
         free(rgb);
         tensor_set_destroy(s);
-        return lg_err(err, -ENOMEM, "out of memory for %zu tensors of %zu bytes", c->count, len), -ENOMEM;
+        return lg_err(err, -ENOMEM, "out of memory for %zu tensors of %zu bytes", c->count, len);
     }
     memcpy(s->block, spec->name, namelen);
     s->count = c->count;
